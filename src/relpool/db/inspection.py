@@ -1,0 +1,86 @@
+"""Open a database, resolve its schema and validate it: what ``relpool inspect`` shows and every
+later command starts from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from relpool.db.database import Database, quote
+from relpool.db.resolve import resolve_schema
+from relpool.db.schema import Schema, load_schema_yaml
+from relpool.db.sources import read_database
+from relpool.db.times import time_expression
+from relpool.db.validate import Validation, validate
+from relpool.errors import RelpoolError
+
+
+@dataclass
+class Inspection:
+    database: Database
+    schema: Schema
+    validation: Validation
+    rows: dict[str, int]
+    time_ranges: dict[str, tuple[str, str] | None]
+
+    def raise_for_errors(self) -> None:
+        """One message naming every problem that makes the database unusable."""
+        errors = self.validation.errors
+        if errors:
+            listed = "; ".join(p.message for p in errors[:3])
+            more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+            raise RelpoolError(f"the database cannot be used: {listed}{more}")
+
+    def to_json(self) -> dict:
+        tables = {}
+        for name, table in self.schema.tables.items():
+            fks = []
+            for i, fk in enumerate(table.foreign_keys):
+                stats = self.validation.matches.get((name, i))
+                fks.append({
+                    **fk.to_dict(),
+                    "dangling_fraction": round(stats.dangling_fraction, 6) if stats else None,
+                    "dangling_rows": stats.dangling_rows if stats else None,
+                    "null_rows": stats.null_rows if stats else None,
+                    "evidence": fk.evidence,
+                })
+            time_range = self.time_ranges.get(name)
+            tables[name] = {
+                "rows": self.rows[name],
+                "primary_key": list(table.primary_key) if table.primary_key else None,
+                "time_column": table.time_column,
+                "time_range": list(time_range) if time_range else None,
+                "columns": self.database.columns(name),
+                "foreign_keys": fks,
+                "evidence": {k: v for k, v in table.evidence.items() if k != "foreign_keys"},
+            }
+        by_level = {level: [p.message for p in self.validation.problems if p.level == level]
+                    for level in ("error", "warning", "info")}
+        out = {"source": self.database.source, "tables": tables, "warnings": by_level["warning"],
+               "errors": by_level["error"], "info": by_level["info"]}
+        if self.schema.split_times:
+            out["split_times"] = self.schema.split_times
+        return out
+
+
+def inspect_database(db: str | Path | Mapping, schema_file: str | Path | None = None) -> Inspection:
+    """Read ``db`` (read-only), resolve its schema (``schema_file`` overrides inference) and validate it."""
+    user, user_splits = load_schema_yaml(schema_file) if schema_file else ({}, {})
+    database = read_database(db)
+    schema = resolve_schema(database, user, user_splits)
+    validation = validate(database, schema)
+    rows = {t: database.row_count(t) for t in schema.tables}
+    return Inspection(database, schema, validation, rows, _time_ranges(database, schema))
+
+
+def _time_ranges(db: Database, schema: Schema) -> dict[str, tuple[str, str] | None]:
+    ranges = {}
+    for name, table in schema.tables.items():
+        if not table.time_column:
+            ranges[name] = None
+            continue
+        expr = time_expression(table.time_column, db.columns(name)[table.time_column])
+        low, high = db.con.execute(f"SELECT min({expr}), max({expr}) FROM {quote(name)}").fetchone()
+        ranges[name] = (str(low), str(high)) if low is not None else None
+    return ranges

@@ -1,0 +1,36 @@
+"""RelBench 3 dataset folders: ``manifest.yaml`` (keys, times, split timestamps) + ``db/*.parquet``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from relpool.db.database import Database
+from relpool.db.sources.declared import declared_fk, declared_table
+from relpool.db.sources.files import add_file
+from relpool.errors import RelpoolError
+
+
+def read_relbench(folder: Path) -> Database:
+    manifest_path = folder / "manifest.yaml"
+    try:
+        manifest = yaml.safe_load(manifest_path.read_text())
+    except yaml.YAMLError as exc:
+        raise RelpoolError(f"{manifest_path} is not valid YAML: {exc}") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("tables"), dict):
+        raise RelpoolError(f"{manifest_path}: expected a RelBench manifest with a 'tables:' mapping")
+    db = Database.empty(str(folder))
+    source = "RelBench manifest"
+    for name, spec in manifest["tables"].items():
+        spec = spec or {}
+        parquet = folder / "db" / f"{name}.parquet"
+        if not parquet.is_file():
+            raise RelpoolError(f"{manifest_path} lists table '{name}' but {parquet} does not exist")
+        add_file(db, name, parquet)
+        pkey = spec.get("pkey")
+        fks = [declared_fk([col], parent, None, source) for col, parent in (spec.get("fkeys") or {}).items()]
+        db.declared[name] = declared_table(
+            source, (pkey,) if pkey else None, fks, time_column=spec.get("time_col"), with_time=True)
+    db.split_times = {k: str(manifest[k]) for k in ("val_timestamp", "test_timestamp") if manifest.get(k)}
+    return db

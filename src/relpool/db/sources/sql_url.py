@@ -1,0 +1,83 @@
+"""SQL servers by SQLAlchemy URL. Declared keys come from SQLAlchemy's inspector.
+
+PostgreSQL data is read with ADBC (binary COPY straight into Arrow) in a read-only session;
+other dialects go through pandas' SQLAlchemy reader.
+"""
+
+from __future__ import annotations
+
+import adbc_driver_postgresql.dbapi as adbc_pg
+import pandas as pd
+import pyarrow as pa
+import sqlalchemy as sa
+
+from relpool.db.database import Database, quote
+from relpool.db.sources.declared import declared_fk, declared_table
+from relpool.errors import RelpoolError
+
+# ADBC hands NUMERIC back as text; these are read as float8 instead.
+_PG_CAST_TO_FLOAT = ("numeric", "decimal", "money")
+
+
+def read_sql_url(url: str) -> Database:
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        raise RelpoolError(f"not a valid SQLAlchemy URL: {url}") from None
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    shown = parsed.render_as_string(hide_password=True)
+    try:
+        engine = sa.create_engine(parsed, execution_options={"postgresql_readonly": True})
+        inspector = sa.inspect(engine)
+        schema = parsed.query.get("schema") if isinstance(parsed.query.get("schema"), str) else None
+        tables = inspector.get_table_names(schema=schema)
+        declared = {t: _declared(inspector, t, schema, shown) for t in tables}
+    except sa.exc.NoSuchModuleError:
+        raise RelpoolError(f"no SQLAlchemy driver for {parsed.drivername} (URL {shown})") from None
+    except sa.exc.SQLAlchemyError as exc:
+        raise RelpoolError(f"cannot connect to {shown}: {_short(exc)}") from None
+    if not tables:
+        raise RelpoolError(f"{shown} has no tables" + (f" in schema '{schema}'" if schema else ""))
+    db = Database.empty(shown)
+    db.declared = declared
+    if parsed.get_backend_name() == "postgresql":
+        _read_postgres(db, parsed, tables, schema, shown)
+    else:
+        with engine.connect() as con:
+            for t in tables:
+                frame = pd.read_sql_table(t, con, schema=schema)
+                db.add_arrow(t, pa.Table.from_pandas(frame, preserve_index=False))
+    engine.dispose()
+    return db
+
+
+def _read_postgres(db: Database, parsed: sa.URL, tables: list[str], schema: str | None, shown: str) -> None:
+    libpq_uri = parsed.set(drivername="postgresql", query={}).render_as_string(hide_password=False)
+    namespace = schema or "public"
+    try:
+        with adbc_pg.connect(libpq_uri) as con, con.cursor() as cur:
+            cur.execute("SET default_transaction_read_only = on")
+            for t in tables:
+                cur.execute(
+                    "SELECT column_name, data_type FROM information_schema.columns "
+                    f"WHERE table_schema = '{namespace}' AND table_name = '{t}' ORDER BY ordinal_position")
+                columns = cur.fetchall()
+                select = ", ".join(
+                    f"{quote(c)}::float8 AS {quote(c)}" if dtype in _PG_CAST_TO_FLOAT else quote(c) for c, dtype in columns)
+                cur.execute(f"SELECT {select} FROM {quote(namespace)}.{quote(t)}")
+                db.add_arrow(t, cur.fetch_arrow_table())
+    except adbc_pg.Error as exc:
+        raise RelpoolError(f"cannot read from {shown}: {_short(exc)}") from None
+
+
+def _declared(inspector, table: str, schema: str | None, source: str):
+    pk = tuple(inspector.get_pk_constraint(table, schema=schema).get("constrained_columns") or ())
+    fks = [declared_fk(fk["constrained_columns"], fk["referred_table"], fk["referred_columns"], source)
+           for fk in inspector.get_foreign_keys(table, schema=schema)]
+    return declared_table(source, pk or None, fks)
+
+
+def _short(exc: Exception) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return " ".join(text.splitlines()[0].split()) if text else type(exc).__name__

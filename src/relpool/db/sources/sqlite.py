@@ -1,0 +1,67 @@
+"""SQLite files, opened read-only (``mode=ro``); data through ADBC straight into Arrow.
+
+SQLite lets one column hold both text and numbers; ADBC types a column from its first rows and
+fails on a later mismatch, so such columns are read as TEXT (found with one scan per table).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+from urllib.parse import quote as url_quote
+
+import adbc_driver_sqlite.dbapi as adbc_sqlite
+
+from relpool.db.database import Database, quote
+from relpool.db.sources.declared import declared_fk, declared_table
+from relpool.errors import RelpoolError
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def read_sqlite(path: Path) -> Database:
+    uri = f"file:{url_quote(str(path.resolve()))}?mode=ro"
+    db = Database.empty(str(path))
+    try:
+        with closing(sqlite3.connect(uri, uri=True)) as meta:
+            tables = [r[0] for r in meta.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+            selects = {t: _select_with_uniform_types(meta, t) for t in tables}
+            db.declared = {t: _declared(meta, t, path.name) for t in tables}
+        with adbc_sqlite.connect(uri) as con, con.cursor() as cur:
+            for table in tables:
+                cur.execute(selects[table])
+                db.add_arrow(table, cur.fetch_arrow_table())
+    except (sqlite3.DatabaseError, OSError) as exc:
+        raise RelpoolError(f"cannot read SQLite file {path}: {exc}") from None
+    if not tables:
+        raise RelpoolError(f"SQLite file {path} has no tables")
+    return db
+
+
+def _columns(meta: sqlite3.Connection, table: str) -> list[tuple]:
+    return meta.execute(f"PRAGMA table_info({quote(table)})").fetchall()
+
+
+def _select_with_uniform_types(meta: sqlite3.Connection, table: str) -> str:
+    names = [c[1] for c in _columns(meta, table)]
+    probes = ", ".join(
+        f"max(typeof({quote(n)}) IN ('text', 'blob')) AND max(typeof({quote(n)}) IN ('integer', 'real'))" for n in names
+    )
+    mixed = meta.execute(f"SELECT {probes} FROM {quote(table)}").fetchone() if names else ()
+    parts = [f"CAST({quote(n)} AS TEXT) AS {quote(n)}" if m else quote(n) for n, m in zip(names, mixed)]
+    return f"SELECT {', '.join(parts) or '*'} FROM {quote(table)}"
+
+
+def _declared(meta: sqlite3.Connection, table: str, source: str):
+    pk = tuple(c[1] for c in sorted((c for c in _columns(meta, table) if c[5] > 0), key=lambda c: c[5]))
+    groups: dict[int, list[tuple]] = {}
+    for row in meta.execute(f"PRAGMA foreign_key_list({quote(table)})"):
+        groups.setdefault(row[0], []).append(row)
+    fks = []
+    for rows in groups.values():
+        rows.sort(key=lambda r: r[1])
+        to = [r[4] for r in rows]
+        fks.append(declared_fk([r[3] for r in rows], rows[0][2], None if None in to else to, source))
+    return declared_table(source, pk or None, fks)

@@ -1,0 +1,28 @@
+"""How a time column of any supported type becomes a UTC TIMESTAMP in SQL.
+
+The store keeps the user's values as they are (a string time may also be part of a key); every
+consumer asks for :func:`time_expression` instead, so all stages agree on what a row's time is.
+"""
+
+from __future__ import annotations
+
+from relpool.db.database import quote, type_family
+
+
+def time_expression(column: str, duckdb_type: str, table_alias: str | None = None) -> str:
+    """SQL for the row's time as a UTC TIMESTAMP (NULL where it cannot be parsed)."""
+    col = f"{table_alias}.{quote(column)}" if table_alias else quote(column)
+    family = type_family(duckdb_type)
+    if family == "time":
+        return f"CAST({col} AS TIMESTAMP)"  # TIMESTAMPTZ -> UTC wall clock: the session zone is UTC
+    if family == "string":
+        return f"TRY_CAST(TRY_CAST({col} AS TIMESTAMPTZ) AS TIMESTAMP)"
+    if family == "integer":
+        # An integer year: the row is known only once its year is over, so it never leaks into
+        # cutoffs inside that year.
+        return f"CASE WHEN {col} BETWEEN 1 AND 9998 THEN make_timestamp(CAST({col} AS BIGINT), 12, 31, 23, 59, 59) END"
+    raise ValueError(f"a {duckdb_type} column cannot hold times")
+
+
+def can_hold_times(duckdb_type: str) -> bool:
+    return type_family(duckdb_type) in ("time", "string", "integer")

@@ -1,0 +1,180 @@
+"""The numba hot loop of the temporal sampler: one call samples a contiguous range of seeds.
+
+Each seed is sampled on its own (its own RNG stream, its own de-duplication), so a chunk of
+seeds gives the same result whichever thread runs it and however the seeds are split into
+chunks. Node ids are tracked in one global id space (``node_offset[type] + id``) so a single
+``mark`` array de-duplicates all node types; it is reset after every seed by walking only the
+nodes that seed touched, which keeps the cost proportional to the sample, not the graph.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+@njit(inline="always", cache=True)
+def mix64(z):
+    """SplitMix64 finaliser: a well-spread 64-bit hash of ``z``."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(inline="always", cache=True)
+def _below(rng, n):
+    """A uniform integer in [0, n) from the SplitMix64 stream in ``rng[0]`` (n < 2**32)."""
+    rng[0] += _GOLDEN
+    return np.int64(((mix64(rng[0]) >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
+
+
+@njit(inline="always", cache=True)
+def _visible_end(times, lo, hi, cutoff):
+    """First slot in [lo, hi) whose time is > cutoff; rows are time-ascending."""
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if times[mid] <= cutoff:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(inline="always", cache=True)
+def _choose_uniform(rng, lo, n, k, chosen, taken):
+    """Floyd's algorithm: k distinct slots of [lo, lo + n) in exactly k draws."""
+    for c in range(k):
+        j = n - k + c
+        t = _below(rng, j + 1)
+        if taken[t]:
+            t = j
+        taken[t] = True
+        chosen[c] = lo + t
+    for c in range(k):
+        taken[chosen[c] - lo] = False
+
+
+@njit(cache=True)
+def _grow(a, need):
+    if need <= len(a):
+        return a
+    b = np.empty(max(need, 2 * len(a)), a.dtype)
+    b[: len(a)] = a
+    return b
+
+
+@njit(nogil=True, cache=True)
+def sample_chunk(
+    seed_type, seed_ids, cutoffs, start, stop, call_key, fanouts, recent,
+    node_offset, et_dst, out_ptr, out_ets, indptrs, indices, times, mark, taken,
+):  # fmt: skip
+    """Sample seeds ``start:stop``; return nodes grouped by type and edges grouped by edge type.
+
+    Local node indices count per type within the chunk; the chunk's seeds take the first
+    ``stop - start`` indices of the seed type. Returns ``(nodes_per_type, node_ids,
+    node_batch, edges_per_type, edge_nbr, edge_tgt)`` where an edge goes from the sampled
+    neighbour (``edge_nbr``) to the node it was sampled for (``edge_tgt``).
+    """
+    num_types = len(node_offset) - 1
+    num_seeds = stop - start
+    n_local = np.zeros(num_types, np.int64)
+    n_local[seed_type] = num_seeds
+    chosen = np.empty(max(1, fanouts.max()), np.int64)
+    rng = np.zeros(1, np.uint64)
+
+    cap = max(64, num_seeds * 64)
+    node_type = np.empty(cap, np.int64)
+    node_id = np.empty(cap, np.int64)
+    node_batch = np.empty(cap, np.int64)
+    node_local = np.empty(cap, np.int64)
+    edge_et = np.empty(cap, np.int64)
+    edge_nbr = np.empty(cap, np.int64)
+    edge_tgt = np.empty(cap, np.int64)
+    nn = 0
+    ne = 0
+
+    for s in range(start, stop):
+        cutoff = cutoffs[s]
+        rng[0] = mix64(call_key ^ mix64(np.uint64(s) + _GOLDEN))
+        seed_first = nn
+        node_type[nn] = seed_type
+        node_id[nn] = seed_ids[s]
+        node_batch[nn] = s
+        node_local[nn] = s - start
+        mark[node_offset[seed_type] + seed_ids[s]] = s - start
+        nn += 1
+        hop_lo, hop_hi = seed_first, nn
+        for k in fanouts:
+            for p in range(hop_lo, hop_hi):
+                t = node_type[p]
+                v = node_id[p]
+                for j in range(out_ptr[t], out_ptr[t + 1]):
+                    r = out_ets[j]
+                    indptr = indptrs[r]
+                    lo = indptr[v]
+                    vis = _visible_end(times[r], lo, indptr[v + 1], cutoff)
+                    n = vis - lo
+                    m = min(n, k)
+                    if m == 0:
+                        continue
+                    if recent or n <= k:
+                        for c in range(m):
+                            chosen[c] = vis - m + c
+                    else:
+                        _choose_uniform(rng, lo, n, k, chosen, taken)
+                    if nn + m > len(node_type):
+                        node_type = _grow(node_type, nn + m)
+                        node_id = _grow(node_id, nn + m)
+                        node_batch = _grow(node_batch, nn + m)
+                        node_local = _grow(node_local, nn + m)
+                    if ne + m > len(edge_et):
+                        edge_et = _grow(edge_et, ne + m)
+                        edge_nbr = _grow(edge_nbr, ne + m)
+                        edge_tgt = _grow(edge_tgt, ne + m)
+                    ind = indices[r]
+                    dst = et_dst[r]
+                    base = node_offset[dst]
+                    for c in range(m):
+                        u = np.int64(ind[chosen[c]])
+                        q = mark[base + u]
+                        if q < 0:
+                            q = n_local[dst]
+                            n_local[dst] += 1
+                            mark[base + u] = q
+                            node_type[nn] = dst
+                            node_id[nn] = u
+                            node_batch[nn] = s
+                            node_local[nn] = q
+                            nn += 1
+                        edge_et[ne] = r
+                        edge_nbr[ne] = q
+                        edge_tgt[ne] = node_local[p]
+                        ne += 1
+            hop_lo, hop_hi = hop_hi, nn
+        for p in range(seed_first, nn):
+            mark[node_offset[node_type[p]] + node_id[p]] = -1
+
+    type_start = np.zeros(num_types + 1, np.int64)
+    type_start[1:] = np.cumsum(n_local)
+    ids_out = np.empty(type_start[-1], np.int64)
+    batch_out = np.empty(type_start[-1], np.int64)
+    for p in range(nn):
+        pos = type_start[node_type[p]] + node_local[p]
+        ids_out[pos] = node_id[p]
+        batch_out[pos] = node_batch[p]
+
+    e_count = np.zeros(len(et_dst), np.int64)
+    for i in range(ne):
+        e_count[edge_et[i]] += 1
+    e_next = np.zeros(len(et_dst), np.int64)
+    e_next[1:] = np.cumsum(e_count)[:-1]
+    nbr_out = np.empty(ne, np.int64)
+    tgt_out = np.empty(ne, np.int64)
+    for i in range(ne):
+        pos = e_next[edge_et[i]]
+        e_next[edge_et[i]] += 1
+        nbr_out[pos] = edge_nbr[i]
+        tgt_out[pos] = edge_tgt[i]
+    return n_local, ids_out, batch_out, e_count, nbr_out, tgt_out

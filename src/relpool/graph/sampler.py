@@ -1,0 +1,174 @@
+"""Temporal neighbour sampling for mini-batches of (seed node, cutoff) pairs.
+
+PyG's NeighborLoader needs pyg-lib for temporal sampling, which cannot be installed here, so
+this is relpool's own. Seeds are split into one contiguous chunk per thread; each chunk runs
+the numba kernel with the GIL released, and the chunks are stitched together in seed order.
+Because every seed has its own RNG stream and its own de-duplication, the batch is the same
+for any number of threads.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
+import numpy as np
+from numba.typed import List
+from torch_geometric.data import HeteroData
+
+from relpool.graph.batch import build_batch, check_seeds
+from relpool.graph.hetero import TemporalGraph
+from relpool.graph.sample_kernel import sample_chunk
+
+STRATEGIES = ("uniform", "recent")
+_MASK64 = (1 << 64) - 1
+
+
+def check_sampler_args(fanouts, strategy: str) -> np.ndarray:
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
+    fanouts = np.asarray(fanouts, dtype=np.int64)
+    if fanouts.ndim != 1 or len(fanouts) == 0 or (fanouts <= 0).any():
+        raise ValueError(f"fanouts must be a non-empty list of positive ints, got {fanouts}")
+    return fanouts
+
+
+class TemporalSampler:
+    """Disjoint temporal neighbour sampler: every seed gets its own subgraph.
+
+    Hop ``h`` takes up to ``fanouts[h]`` neighbours per edge type from every node first
+    reached at hop ``h - 1``, among neighbours with time <= the seed's cutoff (rows without
+    time are always visible). ``uniform`` draws without replacement; ``recent`` takes the most
+    recent ones. Within one seed a node appears once; across seeds nodes are never shared.
+
+    Results depend only on ``seed`` and on how many ``sample`` calls came before, never on
+    ``num_threads``. One call at a time per sampler (calls are serialised by a lock).
+    """
+
+    def __init__(
+        self,
+        graph: TemporalGraph,
+        fanouts,
+        strategy: str = "uniform",
+        seed: int = 0,
+        num_threads: int | None = None,
+    ) -> None:
+        self.graph = graph
+        self.fanouts = check_sampler_args(fanouts, strategy)
+        self.strategy = strategy
+        self.seed = seed
+        self.num_threads = num_threads or numba.get_num_threads()
+        self._calls = 0
+        self._lock = threading.Lock()
+        self._node_types = graph.node_types
+        self._edge_types = graph.edge_types
+        self._arrays = _kernel_arrays(graph)
+        total_nodes = self._arrays["node_offset"][-1]
+        max_degree = max((int(np.diff(c.indptr).max(initial=0)) for c in graph.edges.values()), default=0)
+        self._marks = [np.full(total_nodes, -1, np.int32) for _ in range(self.num_threads)]
+        self._taken = [np.zeros(max(1, max_degree), np.bool_) for _ in range(self.num_threads)]
+        self._pool = ThreadPoolExecutor(self.num_threads) if self.num_threads > 1 else None
+
+    def sample(self, seed_type: str, seed_ids, cutoffs) -> HeteroData:
+        """Sample one mini-batch; see :mod:`relpool.graph.batch` for its layout."""
+        seed_ids, cutoffs = check_seeds(self.graph, seed_type, seed_ids, cutoffs)
+        st = self._node_types.index(seed_type)
+        with self._lock:
+            call_key = np.uint64(_splitmix(self.seed * 0x9E3779B97F4A7C15 + self._calls))
+            self._calls += 1
+            bounds = np.linspace(0, len(seed_ids), min(self.num_threads, len(seed_ids)) + 1).astype(np.int64)
+
+            def run(w: int):
+                return sample_chunk(
+                    st, seed_ids, cutoffs, bounds[w], bounds[w + 1], call_key, self.fanouts,
+                    self.strategy == "recent", **self._arrays, mark=self._marks[w], taken=self._taken[w],
+                )  # fmt: skip
+
+            workers = range(len(bounds) - 1)
+            chunks = list(self._pool.map(run, workers) if self._pool and len(workers) > 1 else map(run, workers))
+        nodes, edges = _stitch(chunks, bounds, st, self._node_types, self._edge_types, self.graph)
+        return build_batch(self.graph, seed_type, cutoffs, nodes, edges)
+
+
+def _splitmix(x: int) -> int:
+    z = x & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
+
+
+def _kernel_arrays(graph: TemporalGraph) -> dict:
+    """The graph as flat arrays and typed lists the kernel can take."""
+    node_types = graph.node_types
+    counts = [graph.num_nodes(t) for t in node_types]
+    node_offset = np.zeros(len(counts) + 1, np.int64)
+    node_offset[1:] = np.cumsum(counts)
+    et_src = np.array([node_types.index(s) for s, _, _ in graph.edge_types], np.int64)
+    et_dst = np.array([node_types.index(d) for _, _, d in graph.edge_types], np.int64)
+    out_ets = np.argsort(et_src, kind="stable").astype(np.int64)
+    out_ptr = np.zeros(len(node_types) + 1, np.int64)
+    out_ptr[1:] = np.cumsum(np.bincount(et_src, minlength=len(node_types)))
+    csrs = list(graph.edges.values())
+    index_dtype = np.result_type(np.int32, *[c.indices.dtype for c in csrs])
+    return dict(
+        node_offset=node_offset,
+        et_dst=et_dst,
+        out_ptr=out_ptr,
+        out_ets=out_ets,
+        indptrs=_typed_list([c.indptr for c in csrs], np.int64),
+        indices=_typed_list([c.indices for c in csrs], index_dtype),
+        times=_typed_list([c.times for c in csrs], np.int64),
+    )
+
+
+def _typed_list(arrays: list[np.ndarray], dtype) -> List:
+    """A numba typed list; it needs one item type, so an empty list gets a typed placeholder."""
+    typed = List([a.astype(dtype, copy=False) for a in arrays] or [np.empty(0, dtype)])
+    return typed
+
+
+def _stitch(chunks, bounds, seed_type_index, node_types, edge_types, graph):
+    """Concatenate chunk results in seed order, seeds first in the seed type."""
+    num_seeds = int(bounds[-1])
+    num_types = len(node_types)
+    seed_counts = np.diff(bounds)
+    local_counts = np.array([c[0] for c in chunks]).reshape(len(chunks), num_types)
+    # Non-seed nodes of chunk c start after all seeds and the earlier chunks' non-seeds.
+    extra = local_counts.copy()
+    extra[:, seed_type_index] -= seed_counts
+    offsets = np.cumsum(extra, axis=0) - extra
+    offsets[:, seed_type_index] += num_seeds
+
+    def to_batch_index(local: np.ndarray, t: int, c: int) -> np.ndarray:
+        if t != seed_type_index:
+            return local + offsets[c, t]
+        is_seed = local < seed_counts[c]
+        return np.where(is_seed, local + bounds[c], local - seed_counts[c] + offsets[c, t])
+
+    nodes = {}
+    for t, name in enumerate(node_types):
+        ids, batch = [], []
+        for part in ([0, 1] if t == seed_type_index else [None]):
+            for c, (counts, c_ids, c_batch, *_) in enumerate(chunks):
+                lo = counts[:t].sum()
+                hi = lo + counts[t]
+                if part == 0:
+                    hi = lo + seed_counts[c]
+                elif part == 1:
+                    lo = lo + seed_counts[c]
+                ids.append(c_ids[lo:hi])
+                batch.append(c_batch[lo:hi])
+        nodes[name] = (np.concatenate(ids), np.concatenate(batch))
+    et_src_dst = [(node_types.index(s), node_types.index(d)) for s, _, d in edge_types]
+    edges = {}
+    for r, edge_type in enumerate(edge_types):
+        src_t, dst_t = et_src_dst[r]
+        nbr, tgt = [], []
+        for c, (_, _, _, e_counts, c_nbr, c_tgt) in enumerate(chunks):
+            lo = e_counts[:r].sum()
+            hi = lo + e_counts[r]
+            nbr.append(to_batch_index(c_nbr[lo:hi], dst_t, c))
+            tgt.append(to_batch_index(c_tgt[lo:hi], src_t, c))
+        edges[edge_type] = (np.concatenate(nbr), np.concatenate(tgt))
+    return nodes, edges

@@ -1,0 +1,49 @@
+"""AdaPool (Brothers, ICML 2025): attention pooling queried by the target itself."""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+from torch_geometric.utils import scatter, softmax
+
+from relpool.nn.pool.base import Pool, register
+
+
+@register("adaptive")
+class AdaptivePool(Pool):
+    """Multi-head attention from the target's embedding to its set.
+
+    Weights are ``softmax_i(<W_q q, W_k x_i> / sqrt(d_head))`` within each
+    target's set (per-group max subtracted), outputs ``W_o [sum_i a_i W_v x_i]``.
+    A query that knows what the signal looks like can down-weight noise rows,
+    which a fixed mean/max cannot; with equal scores it is exactly a projected
+    mean. Without a query the set mean is used. An empty set gives ``W_o 0``,
+    i.e. the output bias: a learned "empty" embedding. ``residual`` adds the
+    query to the output, as in the paper's implementation.
+    """
+
+    def __init__(self, dim: int, heads: int = 1, bias: bool = True, residual: bool = False):
+        super().__init__(dim)
+        if dim % heads:
+            raise ValueError(f"dim={dim} is not divisible by heads={heads}")
+        self.heads = heads
+        self.residual = residual
+        self.q = torch.nn.Linear(dim, dim, bias=bias)
+        self.k = torch.nn.Linear(dim, dim, bias=bias)
+        self.v = torch.nn.Linear(dim, dim, bias=bias)
+        self.out = torch.nn.Linear(dim, dim, bias=bias)
+
+    def forward(self, x: Tensor, index: Tensor, dim_size: int,
+                query: Tensor | None = None) -> Tensor:
+        if query is None:
+            query = scatter(x, index, 0, dim_size, reduce="mean")
+        h, dh = self.heads, self.dim // self.heads
+        q = self.q(query).view(-1, h, dh)
+        k = self.k(x).view(-1, h, dh)
+        v = self.v(x).view(-1, h, dh)
+        score = (q.index_select(0, index) * k).sum(-1) / math.sqrt(dh)  # [E, h]
+        alpha = softmax(score, index, num_nodes=dim_size, dim=0)
+        pooled = scatter(alpha.unsqueeze(-1) * v, index, 0, dim_size, reduce="sum")
+        out = self.out(pooled.view(-1, self.dim))
+        return out + query if self.residual else out
