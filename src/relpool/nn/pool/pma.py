@@ -27,8 +27,10 @@ class PMAPool(Pool):
 
     def forward(self, x: Tensor, index: Tensor, dim_size: int,
                 query: Tensor | None = None) -> Tensor:
+        out = x.new_zeros(dim_size, self.dim)
+        if index.numel() == 0:  # PyG's to_dense_batch cannot size an empty batch
+            return out
         index, perm = torch.sort(index, stable=True)
         targets, compact = torch.unique_consecutive(index, return_inverse=True)
         pooled = self.pma(x[perm], compact, dim_size=targets.numel())
-        out = x.new_zeros(dim_size, self.dim)
         return out.index_copy(0, targets, self.proj(pooled))
