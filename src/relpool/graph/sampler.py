@@ -77,7 +77,8 @@ class TemporalSampler:
         with self._lock:
             call_key = np.uint64(_splitmix(self.seed * 0x9E3779B97F4A7C15 + self._calls))
             self._calls += 1
-            bounds = np.linspace(0, len(seed_ids), min(self.num_threads, len(seed_ids)) + 1).astype(np.int64)
+            num_chunks = max(1, min(self.num_threads, len(seed_ids)))
+            bounds = np.linspace(0, len(seed_ids), num_chunks + 1).astype(np.int64)
 
             def run(w: int):
                 return sample_chunk(
@@ -87,7 +88,7 @@ class TemporalSampler:
 
             workers = range(len(bounds) - 1)
             chunks = list(self._pool.map(run, workers) if self._pool and len(workers) > 1 else map(run, workers))
-        nodes, edges = _stitch(chunks, bounds, st, self._node_types, self._edge_types, self.graph)
+        nodes, edges = _stitch(chunks, bounds, st, self._node_types, self._edge_types)
         return build_batch(self.graph, seed_type, cutoffs, nodes, edges)
 
 
@@ -128,47 +129,46 @@ def _typed_list(arrays: list[np.ndarray], dtype) -> List:
     return typed
 
 
-def _stitch(chunks, bounds, seed_type_index, node_types, edge_types, graph):
-    """Concatenate chunk results in seed order, seeds first in the seed type."""
-    num_seeds = int(bounds[-1])
-    num_types = len(node_types)
+def _stitch(chunks, bounds, seed_type_index, node_types, edge_types):
+    """Concatenate chunk results in seed order; all seeds come first in the seed type.
+
+    A chunk's non-seed nodes of a type follow the seeds (seed type only) and the earlier
+    chunks' nodes of that type, so their batch index is a per-(chunk, type) offset.
+    """
+    st = seed_type_index
     seed_counts = np.diff(bounds)
-    local_counts = np.array([c[0] for c in chunks]).reshape(len(chunks), num_types)
-    # Non-seed nodes of chunk c start after all seeds and the earlier chunks' non-seeds.
-    extra = local_counts.copy()
-    extra[:, seed_type_index] -= seed_counts
-    offsets = np.cumsum(extra, axis=0) - extra
-    offsets[:, seed_type_index] += num_seeds
+    node_counts = np.array([c[0] for c in chunks])  # [chunk, type]
+    node_start = np.concatenate([np.zeros((len(chunks), 1), np.int64), node_counts.cumsum(axis=1)], axis=1)
+    non_seed = node_counts.copy()
+    non_seed[:, st] -= seed_counts
+    offsets = non_seed.cumsum(axis=0) - non_seed
+    offsets[:, st] += bounds[-1]
+
+    def node_slices(t: int):
+        lo, hi = node_start[:, t], node_start[:, t + 1]
+        if t != st:
+            return list(enumerate(zip(lo, hi)))
+        mid = lo + seed_counts
+        return list(enumerate(zip(lo, mid))) + list(enumerate(zip(mid, hi)))
 
     def to_batch_index(local: np.ndarray, t: int, c: int) -> np.ndarray:
-        if t != seed_type_index:
+        if t != st:
             return local + offsets[c, t]
-        is_seed = local < seed_counts[c]
-        return np.where(is_seed, local + bounds[c], local - seed_counts[c] + offsets[c, t])
+        return np.where(local < seed_counts[c], local + bounds[c], local - seed_counts[c] + offsets[c, t])
 
-    nodes = {}
-    for t, name in enumerate(node_types):
-        ids, batch = [], []
-        for part in ([0, 1] if t == seed_type_index else [None]):
-            for c, (counts, c_ids, c_batch, *_) in enumerate(chunks):
-                lo = counts[:t].sum()
-                hi = lo + counts[t]
-                if part == 0:
-                    hi = lo + seed_counts[c]
-                elif part == 1:
-                    lo = lo + seed_counts[c]
-                ids.append(c_ids[lo:hi])
-                batch.append(c_batch[lo:hi])
-        nodes[name] = (np.concatenate(ids), np.concatenate(batch))
-    et_src_dst = [(node_types.index(s), node_types.index(d)) for s, _, d in edge_types]
+    nodes = {
+        name: tuple(np.concatenate([chunks[c][k][a:b] for c, (a, b) in node_slices(t)]) for k in (1, 2))
+        for t, name in enumerate(node_types)
+    }
+    type_index = {name: t for t, name in enumerate(node_types)}
     edges = {}
     for r, edge_type in enumerate(edge_types):
-        src_t, dst_t = et_src_dst[r]
+        src, _, dst = edge_type
         nbr, tgt = [], []
-        for c, (_, _, _, e_counts, c_nbr, c_tgt) in enumerate(chunks):
-            lo = e_counts[:r].sum()
-            hi = lo + e_counts[r]
-            nbr.append(to_batch_index(c_nbr[lo:hi], dst_t, c))
-            tgt.append(to_batch_index(c_tgt[lo:hi], src_t, c))
+        for c, (*_, edge_counts, c_nbr, c_tgt) in enumerate(chunks):
+            lo = edge_counts[:r].sum()
+            part = slice(lo, lo + edge_counts[r])
+            nbr.append(to_batch_index(c_nbr[part], type_index[dst], c))
+            tgt.append(to_batch_index(c_tgt[part], type_index[src], c))
         edges[edge_type] = (np.concatenate(nbr), np.concatenate(tgt))
     return nodes, edges
