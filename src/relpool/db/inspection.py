@@ -11,7 +11,7 @@ from relpool.db.database import Database, quote
 from relpool.db.resolve import resolve_schema
 from relpool.db.schema import Schema, load_schema_yaml
 from relpool.db.sources import read_database
-from relpool.db.times import time_expression
+from relpool.db.times import can_hold_times, time_expression
 from relpool.db.validate import Validation, validate
 from relpool.errors import RelpoolError
 
@@ -77,10 +77,11 @@ def inspect_database(db: str | Path | Mapping, schema_file: str | Path | None = 
 def _time_ranges(db: Database, schema: Schema) -> dict[str, tuple[str, str] | None]:
     ranges = {}
     for name, table in schema.tables.items():
-        if not table.time_column:
+        dtype = db.columns(name).get(table.time_column or "")
+        if not dtype or not can_hold_times(dtype):
             ranges[name] = None
             continue
-        expr = time_expression(table.time_column, db.columns(name)[table.time_column])
+        expr = time_expression(table.time_column, dtype)
         low, high = db.con.execute(f"SELECT min({expr}), max({expr}) FROM {quote(name)}").fetchone()
         ranges[name] = (str(low), str(high)) if low is not None else None
     return ranges

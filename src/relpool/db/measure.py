@@ -21,7 +21,7 @@ def key_stats(db: Database, table: str, columns: tuple[str, ...]) -> KeyStats:
     rows, nulls = db.con.execute(
         f"SELECT count(*), count(*) FILTER (WHERE {any_null}) FROM {quote(table)}").fetchone()
     dup = db.con.execute(
-        f"SELECT sum(n - 1), arg_max(({cols}), n) FROM (SELECT {cols}, count(*) AS n FROM {quote(table)} "
+        f"SELECT sum(n - 1), min(({cols})) FROM (SELECT {cols}, count(*) AS n FROM {quote(table)} "
         f"WHERE NOT ({any_null}) GROUP BY ALL HAVING count(*) > 1)").fetchone()
     example = dup[1]
     if example is not None and not isinstance(example, tuple):
@@ -71,7 +71,7 @@ def foreign_key_match(db: Database, child: str, columns: tuple[str, ...], parent
     ccols = ", ".join(f"c.{quote(a)}" for a in columns)
     rows, nulls, matched, example = db.con.execute(
         f"SELECT count(*), count(*) FILTER (WHERE {any_null}), count(*) FILTER (WHERE p._hit), "
-        f"any_value(({ccols})) FILTER (WHERE NOT ({any_null}) AND p._hit IS NULL) "
+        f"min(({ccols})) FILTER (WHERE NOT ({any_null}) AND p._hit IS NULL) "
         f"FROM {quote(child)} c LEFT JOIN (SELECT DISTINCT {pcols}, true AS _hit FROM {quote(parent)}) p ON {on}"
     ).fetchone()
     if example is not None and not isinstance(example, tuple):

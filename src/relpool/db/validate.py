@@ -85,7 +85,7 @@ def _check_time_column(db: Database, table: str, column: str, rows: int) -> list
     expr = time_expression(column, dtype)
     filled, unparsable, example = db.con.execute(
         f"SELECT count({quote(column)}), count(*) FILTER (WHERE {quote(column)} IS NOT NULL AND {expr} IS NULL), "
-        f"any_value({quote(column)}) FILTER (WHERE {quote(column)} IS NOT NULL AND {expr} IS NULL) FROM {quote(table)}"
+        f"min({quote(column)}) FILTER (WHERE {quote(column)} IS NOT NULL AND {expr} IS NULL) FROM {quote(table)}"
     ).fetchone()
     out = []
     if filled and unparsable == filled:
@@ -132,5 +132,9 @@ def _cycles(schema: Schema) -> list[Problem]:
         for fk in table.foreign_keys:
             if fk.references_table != name:
                 graph.add_edge(name, fk.references_table)
+    cycles = []
+    for cycle in nx.simple_cycles(graph):
+        start = cycle.index(min(cycle))  # start each cycle at its first table by name, so output is stable
+        cycles.append(cycle[start:] + cycle[:start])
     return [Problem("warning", cycle[0], f"foreign-key cycle {' -> '.join(cycle + [cycle[0]])}")
-            for cycle in sorted(nx.simple_cycles(graph))]
+            for cycle in sorted(cycles)]
