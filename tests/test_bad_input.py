@@ -190,3 +190,15 @@ def test_sqlite_file_with_no_tables(tmp_path, run_cli):
     con.close()
     code, _, stderr = run_cli("inspect", path)
     assert code == 2 and "has no tables" in stderr
+
+
+def test_column_types_are_kept_and_checked(tmp_path, run_cli):
+    db = _db(tmp_path, {"people": PEOPLE.drop_duplicates("pid")})
+    good = _schema(tmp_path, {"people": {"column_types": {"name": "text", "flag": "categorical"}}})
+    code, stdout, _ = run_cli("inspect", db, "--schema", good, "--write-schema", tmp_path / "out.yaml")
+    assert code == 0
+    assert yaml.safe_load((tmp_path / "out.yaml").read_text())["tables"]["people"]["column_types"] == {
+        "name": "text", "flag": "categorical"}
+    bad = _schema(tmp_path, {"people": {"column_types": {"name": "words"}}})
+    code, _, stderr = run_cli("inspect", db, "--schema", bad)
+    assert code == 2 and "'name' has type 'words'; expected one of numerical" in " ".join(stderr.split())

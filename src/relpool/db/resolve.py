@@ -29,6 +29,7 @@ def resolve_schema(db: Database, user: dict[str, TableOverride] | None = None,
     tables = {t: TableSchema(t) for t in db.tables}
 
     for t, schema in tables.items():
+        schema.column_types = dict(fixed[t].get("column_types", ({}, ""))[0])
         if "primary_key" in fixed[t]:
             schema.primary_key, schema.evidence["primary_key"] = fixed[t]["primary_key"]
         else:
@@ -104,6 +105,8 @@ def check_override_names(db: Database, table: str, override: TableOverride) -> N
         _check_column(db, table, col, f"{where}: primary key of '{table}'")
     if fields.get("time_column"):
         _check_column(db, table, fields["time_column"], f"{where}: time column of '{table}'")
+    for col in fields.get("column_types") or {}:
+        _check_column(db, table, col, f"{where}: column_types of '{table}'")
     for fk in fields.get("foreign_keys") or ():
         for col in fk.columns:
             _check_column(db, table, col, f"{where}: foreign key of '{table}'")

@@ -41,14 +41,20 @@ class TableSchema:
     primary_key: tuple[str, ...] | None = None
     time_column: str | None = None
     foreign_keys: list[ForeignKey] = field(default_factory=list)
+    # Semantic types the user fixed for columns (e.g. {"zip": "categorical"}); the rest are inferred
+    # by the encoders. One of COLUMN_TYPES.
+    column_types: dict[str, str] = field(default_factory=dict)
     evidence: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "primary_key": list(self.primary_key) if self.primary_key else None,
             "time_column": self.time_column,
             "foreign_keys": [fk.to_dict() for fk in self.foreign_keys],
         }
+        if self.column_types:
+            out["column_types"] = dict(self.column_types)
+        return out
 
 
 @dataclass
@@ -75,7 +81,8 @@ def _cols(table: str, columns: tuple[str, ...]) -> str:
 
 # ---- Overrides: partial schemas from the user's YAML or from a source's declared constraints ----
 
-_TABLE_FIELDS = {"primary_key", "time_column", "foreign_keys"}
+_TABLE_FIELDS = {"primary_key", "time_column", "foreign_keys", "column_types"}
+COLUMN_TYPES = ("numerical", "categorical", "timestamp", "multicategorical", "text", "ignore")
 
 
 @dataclass
@@ -114,6 +121,8 @@ def parse_overrides(data: object, source: str) -> tuple[dict[str, TableOverride]
             fields["time_column"] = tc
         if "foreign_keys" in spec:
             fields["foreign_keys"] = [_foreign_key(fk, name, source) for fk in spec["foreign_keys"] or []]
+        if "column_types" in spec:
+            fields["column_types"] = _column_types(spec["column_types"], f"{source}: {name}.column_types")
         overrides[str(name)] = TableOverride(fields, source, f"given in {source}")
     split_times = {str(k): str(v) for k, v in (data.get("split_times") or {}).items()}
     return overrides, split_times
@@ -140,6 +149,15 @@ def _column_tuple(value: object, where: str) -> tuple[str, ...] | None:
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         return tuple(value)
     raise RelpoolError(f"{where} must be a column name, a list of column names, or null")
+
+
+def _column_types(value: object, where: str) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise RelpoolError(f"{where} must map column names to one of {', '.join(COLUMN_TYPES)}")
+    for column, kind in value.items():
+        if kind not in COLUMN_TYPES:
+            raise RelpoolError(f"{where}: '{column}' has type {kind!r}; expected one of {', '.join(COLUMN_TYPES)}")
+    return {str(k): str(v) for k, v in value.items()}
 
 
 def _foreign_key(spec: object, table: str, source: str) -> ForeignKey:
