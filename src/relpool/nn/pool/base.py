@@ -36,11 +36,16 @@ class Pool(torch.nn.Module):
 
 
 class AggrPool(Pool):
-    """Adapter from a PyG aggregation (which has no query) to the pool contract."""
+    """Adapter from a PyG aggregation (which has no query) to the pool contract.
 
-    def __init__(self, dim: int, aggregation: Aggregation):
+    Subclasses name the aggregation class; keyword arguments go to it.
+    """
+
+    aggregation: type[Aggregation]
+
+    def __init__(self, dim: int, **kwargs):
         super().__init__(dim)
-        self.aggr = aggregation
+        self.aggr = self.aggregation(**kwargs)
 
     def forward(self, x: Tensor, index: Tensor, dim_size: int,
                 query: Tensor | None = None) -> Tensor:

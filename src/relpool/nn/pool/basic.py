@@ -18,32 +18,28 @@ from relpool.nn.pool.base import AggrPool, register
 class SumPool(AggrPool):
     """Sum: keeps set size in the output (counts)."""
 
-    def __init__(self, dim: int):
-        super().__init__(dim, aggr.SumAggregation())
+    aggregation = aggr.SumAggregation
 
 
 @register("mean")
 class MeanPool(AggrPool):
     """Mean: size-invariant; the optimal summary when every row is signal."""
 
-    def __init__(self, dim: int):
-        super().__init__(dim, aggr.MeanAggregation())
+    aggregation = aggr.MeanAggregation
 
 
 @register("max")
 class MaxPool(AggrPool):
     """Feature-wise max: keeps extremes, the optimum when one row matters."""
 
-    def __init__(self, dim: int):
-        super().__init__(dim, aggr.MaxAggregation())
+    aggregation = aggr.MaxAggregation
 
 
 @register("min")
 class MinPool(AggrPool):
     """Feature-wise min."""
 
-    def __init__(self, dim: int):
-        super().__init__(dim, aggr.MinAggregation())
+    aggregation = aggr.MinAggregation
 
 
 class CenteredStdAggregation(aggr.StdAggregation):
@@ -51,6 +47,7 @@ class CenteredStdAggregation(aggr.StdAggregation):
 
     def forward(self, x: Tensor, index: Tensor | None = None, ptr: Tensor | None = None,
                 dim_size: int | None = None, dim: int = -2) -> Tensor:
+        self.assert_index_present(index)
         mean = self.reduce(x, index, ptr, dim_size, dim, reduce="mean")
         centred = x - mean.index_select(dim, index)
         var = self.reduce(centred * centred, index, ptr, dim_size, dim, reduce="mean")
@@ -63,5 +60,4 @@ class CenteredStdAggregation(aggr.StdAggregation):
 class StdPool(AggrPool):
     """Feature-wise standard deviation: the spread of the set."""
 
-    def __init__(self, dim: int):
-        super().__init__(dim, CenteredStdAggregation())
+    aggregation = CenteredStdAggregation

@@ -43,7 +43,7 @@ class RangePowerMeanAggregation(aggr.PowerMeanAggregation):
 class PowerMeanPool(AggrPool):
     """Generalised mean with learnable p: between mean (p = 1) and max (p large)."""
 
+    aggregation = RangePowerMeanAggregation
+
     def __init__(self, dim: int, p: float = 1.0, learn: bool = True, p_max: float = 10.0):
-        super().__init__(dim, RangePowerMeanAggregation(p=p, learn=learn,
-                                                        channels=dim if learn else 1,
-                                                        p_max=p_max))
+        super().__init__(dim, p=p, learn=learn, channels=dim if learn else 1, p_max=p_max)

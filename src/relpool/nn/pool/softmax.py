@@ -15,6 +15,7 @@ class SoftmaxPool(AggrPool):
     an empty target sums nothing and gets 0.
     """
 
+    aggregation = aggr.SoftmaxAggregation
+
     def __init__(self, dim: int, t: float = 1.0, learn: bool = True):
-        super().__init__(dim, aggr.SoftmaxAggregation(t=t, learn=learn,
-                                                      channels=dim if learn else 1))
+        super().__init__(dim, t=t, learn=learn, channels=dim if learn else 1)
