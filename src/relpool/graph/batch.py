@@ -21,10 +21,10 @@ from torch_geometric.data import HeteroData
 from relpool.graph.csr import NO_TIME
 from relpool.graph.hetero import EdgeType, TemporalGraph, reverse_edge_type
 
-NodeSample = tuple[np.ndarray, np.ndarray]
-"""(n_id, batch) of one node type."""
-EdgeSample = tuple[np.ndarray, np.ndarray]
-"""(neighbour local index, target local index) of one followed edge type."""
+NodeSample = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""(n_id, batch, time) of one node type; samplers pass times on so nothing gathers them again."""
+EdgeSample = np.ndarray
+"""int64 [2, E] of one followed edge type: neighbour batch indices, then target batch indices."""
 
 
 def check_seeds(
@@ -48,7 +48,6 @@ def check_seeds(
 
 
 def build_batch(
-    graph: TemporalGraph,
     seed_type: str,
     cutoffs: np.ndarray,
     nodes: dict[str, NodeSample],
@@ -56,8 +55,7 @@ def build_batch(
 ) -> HeteroData:
     """Pack per-type nodes and per-followed-edge-type edges into the layout described above."""
     data = HeteroData()
-    for node_type, (n_id, batch) in nodes.items():
-        time = graph.node_time[node_type][n_id]
+    for node_type, (n_id, batch, time) in nodes.items():
         has_time = time != NO_TIME
         store = data[node_type]
         store.num_nodes = len(n_id)
@@ -67,6 +65,6 @@ def build_batch(
         store.has_time = torch.from_numpy(has_time)
     data[seed_type].batch_size = len(cutoffs)
     data[seed_type].seed_time = torch.from_numpy(cutoffs)
-    for edge_type, (nbr, tgt) in edges.items():
-        data[reverse_edge_type(edge_type)].edge_index = torch.from_numpy(np.stack([nbr, tgt]))
+    for edge_type, edge_index in edges.items():
+        data[reverse_edge_type(edge_type)].edge_index = torch.from_numpy(edge_index)
     return data

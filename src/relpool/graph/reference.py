@@ -30,7 +30,7 @@ class NumpyTemporalSampler:
         graph = self.graph
         seeds = np.arange(len(seed_ids))
         table = {t: _NodeTable(graph.num_nodes(t)) for t in graph.node_types}
-        frontier = {seed_type: table[seed_type].add(seeds, seed_ids)}
+        frontier = {seed_type: table[seed_type].add(seeds, seed_ids, graph.node_time[seed_type][seed_ids])}
         edges = {r: ([], []) for r in graph.edge_types}
         for k in self.fanouts:
             found = {}
@@ -38,27 +38,25 @@ class NumpyTemporalSampler:
                 src_type, _, dst_type = edge_type
                 if src_type not in frontier:
                     continue
-                local, batch, ids = frontier[src_type]
+                local, batch, ids = frontier[src_type][:3]
                 lo, hi = csr.indptr[ids], csr.indptr[ids + 1]
                 vis = _segment_upper_bound(csr.times, lo, hi, cutoffs[batch])
                 owner, slots = self._pick(lo, vis, k)
                 found.setdefault(dst_type, []).append(
-                    (edge_type, batch[owner], csr.indices[slots].astype(np.int64), local[owner])
+                    (edge_type, batch[owner], csr.indices[slots].astype(np.int64), csr.times[slots], local[owner])
                 )
             frontier = {}
             for dst_type, parts in found.items():
                 batch = np.concatenate([p[1] for p in parts])
                 ids = np.concatenate([p[2] for p in parts])
-                nbr_local, frontier[dst_type] = table[dst_type].lookup_or_add(batch, ids)
-                for (edge_type, _, _, tgt_local), nbr in zip(parts, np.split(nbr_local, np.cumsum([len(p[1]) for p in parts])[:-1])):
+                times = np.concatenate([p[3] for p in parts])
+                nbr_local, frontier[dst_type] = table[dst_type].lookup_or_add(batch, ids, times)
+                for (edge_type, *_, tgt_local), nbr in zip(parts, np.split(nbr_local, np.cumsum([len(p[1]) for p in parts])[:-1])):
                     edges[edge_type][0].append(nbr)
                     edges[edge_type][1].append(tgt_local)
         nodes = {t: table[t].result() for t in graph.node_types}
-        edge_arrays = {
-            r: (np.concatenate(nbr + [np.empty(0, np.int64)]), np.concatenate(tgt + [np.empty(0, np.int64)]))
-            for r, (nbr, tgt) in edges.items()
-        }
-        return build_batch(graph, seed_type, cutoffs, nodes, edge_arrays)
+        edge_arrays = {r: np.stack([_concat(nbr), _concat(tgt)]) for r, (nbr, tgt) in edges.items()}
+        return build_batch(seed_type, cutoffs, nodes, edge_arrays)
 
     def _pick(self, lo: np.ndarray, vis: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(row, slot) of every chosen neighbour, given each row's visible slots [lo, vis)."""
@@ -83,21 +81,23 @@ class _NodeTable:
         self.local_of_key = np.empty(0, np.int64)
         self.batch: list[np.ndarray] = []
         self.ids: list[np.ndarray] = []
+        self.times: list[np.ndarray] = []
         self.count = 0
 
-    def add(self, batch: np.ndarray, ids: np.ndarray):
-        """Append nodes known to be new; return them as a frontier (local, batch, ids)."""
+    def add(self, batch: np.ndarray, ids: np.ndarray, times: np.ndarray):
+        """Append nodes known to be new; return them as a frontier (local, batch, ids, times)."""
         local = self.count + np.arange(len(ids))
         self.count += len(ids)
         self.batch.append(batch)
         self.ids.append(ids)
+        self.times.append(times)
         keys = np.concatenate([self.keys, batch * self.num_nodes + ids])
         order = np.argsort(keys, kind="stable")
         self.keys = keys[order]
         self.local_of_key = np.concatenate([self.local_of_key, local])[order]
-        return local, batch, ids
+        return local, batch, ids, times
 
-    def lookup_or_add(self, batch: np.ndarray, ids: np.ndarray):
+    def lookup_or_add(self, batch: np.ndarray, ids: np.ndarray, times: np.ndarray):
         """Local index of every (seed, id); unseen ones are added, in order of first sight."""
         keys = batch * self.num_nodes + ids
         unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
@@ -107,13 +107,16 @@ class _NodeTable:
         local[known] = self.local_of_key[pos[known]]
         new = np.flatnonzero(~known)
         new = new[np.argsort(first[new], kind="stable")]
-        frontier = self.add(unique[new] // self.num_nodes, unique[new] % self.num_nodes)
+        frontier = self.add(unique[new] // self.num_nodes, unique[new] % self.num_nodes, times[first[new]])
         local[new] = frontier[0]
         return local[inverse], frontier
 
-    def result(self) -> tuple[np.ndarray, np.ndarray]:
-        empty = [np.empty(0, np.int64)]
-        return np.concatenate(self.ids + empty), np.concatenate(self.batch + empty)
+    def result(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return _concat(self.ids), _concat(self.batch), _concat(self.times)
+
+
+def _concat(arrays: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(arrays + [np.empty(0, np.int64)])
 
 
 def _ragged_arange(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:

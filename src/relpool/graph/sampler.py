@@ -19,6 +19,7 @@ from torch_geometric.data import HeteroData
 
 from relpool.graph.batch import build_batch, check_seeds
 from relpool.graph.hetero import TemporalGraph
+from relpool.graph.stitch import stitch_chunks
 from relpool.graph.sample_kernel import sample_chunk
 
 STRATEGIES = ("uniform", "recent")
@@ -64,9 +65,7 @@ class TemporalSampler:
         self._node_types = graph.node_types
         self._edge_types = graph.edge_types
         self._arrays = _kernel_arrays(graph)
-        total_nodes = self._arrays["node_offset"][-1]
         max_degree = max((int(np.diff(c.indptr).max(initial=0)) for c in graph.edges.values()), default=0)
-        self._marks = [np.full(total_nodes, -1, np.int32) for _ in range(self.num_threads)]
         self._taken = [np.zeros(max(1, max_degree), np.bool_) for _ in range(self.num_threads)]
         self._pool = ThreadPoolExecutor(self.num_threads) if self.num_threads > 1 else None
 
@@ -80,16 +79,18 @@ class TemporalSampler:
             num_chunks = max(1, min(self.num_threads, len(seed_ids)))
             bounds = np.linspace(0, len(seed_ids), num_chunks + 1).astype(np.int64)
 
+            seed_times = self.graph.node_time[seed_type][seed_ids]
+
             def run(w: int):
                 return sample_chunk(
-                    st, seed_ids, cutoffs, bounds[w], bounds[w + 1], call_key, self.fanouts,
-                    self.strategy == "recent", **self._arrays, mark=self._marks[w], taken=self._taken[w],
+                    st, seed_ids, seed_times, cutoffs, bounds[w], bounds[w + 1], call_key, self.fanouts,
+                    self.strategy == "recent", **self._arrays, taken=self._taken[w],
                 )  # fmt: skip
 
             workers = range(len(bounds) - 1)
             chunks = list(self._pool.map(run, workers) if self._pool and len(workers) > 1 else map(run, workers))
-        nodes, edges = _stitch(chunks, bounds, st, self._node_types, self._edge_types)
-        return build_batch(self.graph, seed_type, cutoffs, nodes, edges)
+        nodes, edges = stitch_chunks(chunks, bounds, st, self._node_types, self._edge_types)
+        return build_batch(seed_type, cutoffs, nodes, edges)
 
 
 def _splitmix(x: int) -> int:
@@ -125,50 +126,4 @@ def _kernel_arrays(graph: TemporalGraph) -> dict:
 
 def _typed_list(arrays: list[np.ndarray], dtype) -> List:
     """A numba typed list; it needs one item type, so an empty list gets a typed placeholder."""
-    typed = List([a.astype(dtype, copy=False) for a in arrays] or [np.empty(0, dtype)])
-    return typed
-
-
-def _stitch(chunks, bounds, seed_type_index, node_types, edge_types):
-    """Concatenate chunk results in seed order; all seeds come first in the seed type.
-
-    A chunk's non-seed nodes of a type follow the seeds (seed type only) and the earlier
-    chunks' nodes of that type, so their batch index is a per-(chunk, type) offset.
-    """
-    st = seed_type_index
-    seed_counts = np.diff(bounds)
-    node_counts = np.array([c[0] for c in chunks])  # [chunk, type]
-    node_start = np.concatenate([np.zeros((len(chunks), 1), np.int64), node_counts.cumsum(axis=1)], axis=1)
-    non_seed = node_counts.copy()
-    non_seed[:, st] -= seed_counts
-    offsets = non_seed.cumsum(axis=0) - non_seed
-    offsets[:, st] += bounds[-1]
-
-    def node_slices(t: int):
-        lo, hi = node_start[:, t], node_start[:, t + 1]
-        if t != st:
-            return list(enumerate(zip(lo, hi)))
-        mid = lo + seed_counts
-        return list(enumerate(zip(lo, mid))) + list(enumerate(zip(mid, hi)))
-
-    def to_batch_index(local: np.ndarray, t: int, c: int) -> np.ndarray:
-        if t != st:
-            return local + offsets[c, t]
-        return np.where(local < seed_counts[c], local + bounds[c], local - seed_counts[c] + offsets[c, t])
-
-    nodes = {
-        name: tuple(np.concatenate([chunks[c][k][a:b] for c, (a, b) in node_slices(t)]) for k in (1, 2))
-        for t, name in enumerate(node_types)
-    }
-    type_index = {name: t for t, name in enumerate(node_types)}
-    edges = {}
-    for r, edge_type in enumerate(edge_types):
-        src, _, dst = edge_type
-        nbr, tgt = [], []
-        for c, (*_, edge_counts, c_nbr, c_tgt) in enumerate(chunks):
-            lo = edge_counts[:r].sum()
-            part = slice(lo, lo + edge_counts[r])
-            nbr.append(to_batch_index(c_nbr[part], type_index[dst], c))
-            tgt.append(to_batch_index(c_tgt[part], type_index[src], c))
-        edges[edge_type] = (np.concatenate(nbr), np.concatenate(tgt))
-    return nodes, edges
+    return List([a.astype(dtype, copy=False) for a in arrays] or [np.empty(0, dtype)])
