@@ -73,6 +73,31 @@ def inspect(
         err.print(f"schema written to {write_schema}")
 
 
+@app.command()
+@user_errors
+def task(
+    db: DbArg,
+    query: Annotated[str, typer.Argument(help="A predictive query, e.g. \"PREDICT COUNT(flights.*, 0, 7, days) > 2 "
+                                              "FOR EACH planes.tailnum\".", show_default=False)],
+    schema: SchemaOpt = None,
+    step: Annotated[Optional[str], typer.Option(help="Training cutoffs every STEP, e.g. '7 days' (default: the window).")] = None,
+    val_at: Annotated[Optional[str], typer.Option(help="Validation cutoff (default: one window before test).")] = None,
+    test_at: Annotated[Optional[str], typer.Option(help="Test cutoff (default: the last with a full label window).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+):
+    """Compile a predictive query into train / val / test tables and describe them."""
+    from relpool.db import inspect_database
+    from relpool.query.task import build_task
+    from relpool.report.task_view import render_task
+
+    with err.status("Reading the database and building the training tables…"):
+        summary = build_task(inspect_database(db, schema), query, step, val_at, test_at).to_json()
+    if as_json:
+        out.print_json(json.dumps(summary, default=str))
+    else:
+        render_task(summary, out)
+
+
 @app.callback()
 def main() -> None:
     """relpool: predictive models trained directly on relational databases."""

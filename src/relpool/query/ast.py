@@ -1,0 +1,93 @@
+"""The syntax tree of a predictive query. Plain frozen dataclasses; positions kept for error carets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+UNITS = ("hours", "days", "weeks", "months", "years")
+AGGREGATIONS = ("SUM", "AVG", "MIN", "MAX", "COUNT", "COUNT_DISTINCT", "FIRST", "LAST", "LIST_DISTINCT")
+
+
+@dataclass(frozen=True)
+class ColumnRef:
+    table: str
+    column: str  # "*" for every row (COUNT(flights.*))
+    position: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.table}.{self.column}"
+
+
+@dataclass(frozen=True)
+class Literal:
+    value: object  # int, float, str, bool or None
+
+
+@dataclass(frozen=True)
+class Aggregation:
+    function: str
+    target: ColumnRef
+    row_filter: "Expr | None"
+    start: int
+    end: int
+    unit: str
+    position: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.function}({self.target}, {self.start}, {self.end}, {self.unit})"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    left: "Expr"
+    op: str  # = != < <= > >=
+    right: "Expr"
+
+
+@dataclass(frozen=True)
+class BoolOp:
+    op: str  # AND | OR
+    items: tuple["Expr", ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    item: "Expr"
+
+
+Expr = ColumnRef | Literal | Aggregation | Comparison | BoolOp | Not
+
+
+@dataclass(frozen=True)
+class Query:
+    target: Expr
+    entity: ColumnRef
+    entity_filter: Expr | None = None
+    rank_top: int | None = None
+    text: str = ""
+
+
+def aggregations_in(expr: Expr | None) -> list[Aggregation]:
+    """Every aggregation in an expression, left to right."""
+    if expr is None or isinstance(expr, (ColumnRef, Literal)):
+        return []
+    if isinstance(expr, Aggregation):
+        return [expr]
+    if isinstance(expr, Comparison):
+        return aggregations_in(expr.left) + aggregations_in(expr.right)
+    if isinstance(expr, BoolOp):
+        return [a for item in expr.items for a in aggregations_in(item)]
+    return aggregations_in(expr.item)
+
+
+def column_refs_in(expr: Expr | None) -> list[ColumnRef]:
+    """Column references outside aggregations (static columns of the entity table)."""
+    if isinstance(expr, ColumnRef):
+        return [expr]
+    if isinstance(expr, Comparison):
+        return column_refs_in(expr.left) + column_refs_in(expr.right)
+    if isinstance(expr, BoolOp):
+        return [c for item in expr.items for c in column_refs_in(item)]
+    if isinstance(expr, Not):
+        return column_refs_in(expr.item)
+    return []

@@ -1,0 +1,299 @@
+"""Bind a parsed query to a schema: check every name, find the foreign-key paths, type the target.
+
+The result, a :class:`BoundQuery`, holds SQL fragments the compiler assembles; every user mistake
+(an unknown column, a future window in WHERE, SUM over text…) is a RelpoolError with the query shown
+and a caret under the culprit.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+from relpool.db.database import quote, type_family
+from relpool.db.inspection import Inspection
+from relpool.db.times import time_expression
+from relpool.errors import RelpoolError
+from relpool.query.ast import (Aggregation, BoolOp, ColumnRef, Comparison, Expr, Literal, Not, Query,
+                               aggregations_in, column_refs_in)
+from relpool.query.parser import caret
+from relpool.query.paths import Path, find_paths
+
+TASK_TYPES = ("binary", "regression", "multiclass", "link_prediction")
+ZERO_WHEN_EMPTY = ("COUNT", "COUNT_DISTINCT", "SUM")
+NUMERIC = ("integer", "float")
+
+
+@dataclass(frozen=True)
+class BoundAggregation:
+    node: Aggregation
+    path: Path
+    value_sql: str  # the aggregate over the path's rows, alias r
+    row_filter_sql: str | None
+    family: str  # of the aggregate's value: integer, float, string, boolean, time, list
+
+
+@dataclass
+class BoundQuery:
+    query: Query
+    entity_table: str
+    entity_column: str
+    entity_time_sql: str | None  # the entity row's time (alias e); None: entities always exist
+    task_type: str
+    aggregations: list[BoundAggregation]  # target ones first
+    target_sql: str  # over alias e (entity row) and a0, a1… (aggregates)
+    filter_sql: str | None
+    static_target: str | None = None  # the entity column an autocomplete task predicts
+    item_table: str | None = None  # link prediction: the table whose keys are ranked
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def target_window(self) -> tuple[int, int, str] | None:
+        targets = aggregations_in(self.query.target)
+        if not targets:
+            return None
+        first = targets[0]
+        return first.start, first.end, first.unit
+
+    @property
+    def hidden_columns(self) -> set[tuple[str, str]]:
+        """Columns no model input may contain: the static target itself."""
+        return {(self.entity_table, self.static_target)} if self.static_target else set()
+
+
+def bind(query: Query, inspection: Inspection) -> BoundQuery:
+    return _Binder(query, inspection).bind()
+
+
+class _Binder:
+    def __init__(self, query: Query, inspection: Inspection):
+        self.query, self.db, self.schema = query, inspection.database, inspection.schema
+        self.aggregations: list[BoundAggregation] = []
+        self.notes: list[str] = []
+
+    def fail(self, message: str, position: int) -> RelpoolError:
+        return RelpoolError(f"{message}{caret(self.query.text, position)}")
+
+    # ---- names ----
+    def table(self, name: str, position: int) -> str:
+        if name not in self.schema.tables:
+            raise self.fail(f"unknown table '{name}'{_suggest(name, list(self.schema.tables))}", position)
+        return name
+
+    def column(self, ref: ColumnRef) -> str:
+        self.table(ref.table, ref.position)
+        columns = list(self.db.columns(ref.table))
+        if ref.column not in columns:
+            raise self.fail(f"unknown column '{ref.column}' in table '{ref.table}'{_suggest(ref.column, columns)}",
+                            ref.position)
+        return type_family(self.db.columns(ref.table)[ref.column])
+
+    # ---- the query ----
+    def bind(self) -> BoundQuery:
+        q = self.query
+        self.entity = self.table(q.entity.table, q.entity.position)
+        self.column(q.entity)
+        key = self.schema.tables[self.entity].primary_key
+        if not key or key != (q.entity.column,):
+            what = f"its primary key is ({', '.join(key)})" if key else "it has no primary key (declare one with --schema)"
+            raise self.fail(f"FOR EACH needs the single-column primary key of '{self.entity}'; {what}", q.entity.position)
+
+        static_target = None
+        if isinstance(q.target, ColumnRef):
+            static_target = self._static_target(q.target)
+        elif not aggregations_in(q.target):
+            raise self.fail("the target must aggregate a related table or name a column of the entity table", 8)
+        for agg in aggregations_in(q.target):
+            if agg.start < 0:
+                raise self.fail(f"the target window of {agg} must start at or after the cutoff (start >= 0): "
+                                f"predicting the past is not forecasting", agg.position)
+        target_sql, family = self.expr(q.target, "target")
+
+        filter_sql = None
+        if static_target and aggregations_in(q.entity_filter):
+            raise self.fail("with a column target, WHERE can only use columns of the entity table",
+                            aggregations_in(q.entity_filter)[0].position)
+        if q.entity_filter is not None:
+            for agg in aggregations_in(q.entity_filter):
+                if agg.end > 0:
+                    raise self.fail(f"WHERE may only look at the past, but the window of {agg} ends {agg.end} "
+                                    f"{agg.unit} after the cutoff", agg.position)
+            for ref in column_refs_in(q.entity_filter):
+                if static_target and ref.column == static_target and ref.table == self.entity:
+                    raise self.fail(f"WHERE uses the target column {ref}: that would leak the label", ref.position)
+            filter_sql, filter_family = self.expr(q.entity_filter, "filter")
+            if filter_family != "boolean":
+                raise self.fail("WHERE needs a condition (a comparison, AND, OR, NOT)", len("PREDICT "))
+
+        task_type, item_table = self._task_type(family, static_target)
+        entity_time = self.schema.tables[self.entity].time_column
+        time_sql = time_expression(entity_time, self.db.columns(self.entity)[entity_time], "e") if entity_time else None
+        return BoundQuery(q, self.entity, q.entity.column, time_sql, task_type, self.aggregations, target_sql,
+                          filter_sql, static_target, item_table, self.notes)
+
+    def _static_target(self, ref: ColumnRef) -> str:
+        self.column(ref)
+        if ref.table != self.entity:
+            raise self.fail(f"a column target must belong to the entity table '{self.entity}', not '{ref.table}'",
+                            ref.position)
+        table = self.schema.tables[self.entity]
+        if ref.column in (table.primary_key or ()) or ref.column == table.time_column:
+            raise self.fail(f"{ref} is the entity's key or time column and cannot be predicted", ref.position)
+        return ref.column
+
+    def _task_type(self, family: str, static_target: str | None) -> tuple[str, str | None]:
+        q = self.query
+        if q.rank_top is not None and family != "list":
+            raise self.fail("RANK TOP k needs a LIST_DISTINCT(...) target", 8)
+        if family == "list":
+            if q.rank_top is None:
+                raise self.fail("a LIST_DISTINCT target needs RANK TOP k (e.g. RANK TOP 10)", 8)
+            return "link_prediction", self._item_table(aggregations_in(q.target)[0])
+        if family == "boolean":
+            return "binary", None
+        if family in NUMERIC:
+            return "regression", None
+        if family == "string":
+            return "multiclass", None
+        raise self.fail(f"cannot predict a value of type {family}", 8)
+
+    def _item_table(self, agg: Aggregation) -> str:
+        for fk in self.schema.tables[agg.target.table].foreign_keys:
+            if fk.columns == (agg.target.column,):
+                return fk.references_table
+        raise self.fail(f"LIST_DISTINCT ranks the rows a foreign key points at, and {agg.target} is not a "
+                        f"foreign key", agg.target.position)
+
+    # ---- expressions: SQL text and the value's type family ----
+    def expr(self, node: Expr, where: str, path: Path | None = None) -> tuple[str, str]:
+        if isinstance(node, Literal):
+            return _literal(node.value), _literal_family(node.value)
+        if isinstance(node, ColumnRef):
+            return self._column_sql(node, where, path)
+        if isinstance(node, Aggregation):
+            if where == "row filter":
+                raise self.fail("an aggregation cannot be nested inside another aggregation's WHERE", node.position)
+            return self._aggregation(node)
+        if isinstance(node, Not):
+            inner, family = self.expr(node.item, where, path)
+            self._need_boolean(family, node.item)
+            return f"(NOT {inner})", "boolean"
+        if isinstance(node, BoolOp):
+            parts = []
+            for item in node.items:
+                sql, family = self.expr(item, where, path)
+                self._need_boolean(family, item)
+                parts.append(sql)
+            return "(" + f" {node.op} ".join(parts) + ")", "boolean"
+        return self._comparison(node, where, path)
+
+    def _comparison(self, node: Comparison, where: str, path: Path | None) -> tuple[str, str]:
+        left, lf = self.expr(node.left, where, path)
+        right, rf = self.expr(node.right, where, path)
+        if isinstance(node.right, Literal) and node.right.value is None:
+            if node.op not in ("=", "!="):
+                raise self.fail(f"NULL can only be compared with = or !=", _position(node.left))
+            return f"({left} IS {'NOT ' if node.op == '!=' else ''}NULL)", "boolean"
+        comparable = lf == rf or {lf, rf} <= set(NUMERIC) or "null" in (lf, rf)
+        if not comparable:
+            raise self.fail(f"cannot compare a {lf} value with a {rf} value", _position(node.left))
+        return f"({left} {node.op} {right})", "boolean"
+
+    def _need_boolean(self, family: str, node: Expr) -> None:
+        if family != "boolean":
+            raise self.fail(f"AND, OR and NOT need conditions, but this is a {family} value", _position(node))
+
+    def _column_sql(self, ref: ColumnRef, where: str, path: Path | None) -> tuple[str, str]:
+        if ref.column == "*":
+            raise self.fail(f"{ref} is only allowed inside COUNT(...)", ref.position)
+        family = self.column(ref)
+        if where == "row filter":
+            if ref.table != path.table:
+                raise self.fail(f"inside {path.table}'s aggregation, conditions can use {path.table}'s columns, "
+                                f"not {ref}", ref.position)
+            return f"r.{quote(ref.column)}", family
+        if ref.table != self.entity:
+            raise self.fail(f"{ref} is not a column of the entity table '{self.entity}'; aggregate it instead, "
+                            f"e.g. LAST({ref}, -30, 0, days)", ref.position)
+        return f"e.{quote(ref.column)}", family
+
+    def _aggregation(self, node: Aggregation) -> tuple[str, str]:
+        table = self.table(node.target.table, node.target.position)
+        if table == self.entity:
+            raise self.fail(f"{node.function} aggregates rows related to '{self.entity}', not its own rows",
+                            node.target.position)
+        if node.start >= node.end:
+            raise self.fail(f"the window ({node.start}, {node.end}] of {node} is empty: start must be below end",
+                            node.position)
+        paths = find_paths(self.db, self.schema, self.entity, table)
+        if not paths:
+            raise self.fail(f"'{table}' is not related to '{self.entity}' through one or two foreign keys",
+                            node.target.position)
+        path = paths[0]
+        if len(paths) > 1:
+            self.notes.append(f"{table} reaches {self.entity} in {len(paths)} ways; using {path.description} "
+                              f"(not {'; '.join(p.description for p in paths[1:])})")
+        if not path.has_time:
+            raise self.fail(f"{node} needs a time column, and neither '{table}' nor the tables linking it to "
+                            f"'{self.entity}' has one", node.position)
+        value_sql, family = self._aggregate_value(node)
+        row_filter = None
+        if node.row_filter is not None:
+            row_filter, filter_family = self.expr(node.row_filter, "row filter", path)
+            self._need_boolean(filter_family, node.row_filter)
+        index = len(self.aggregations)
+        self.aggregations.append(BoundAggregation(node, path, value_sql, row_filter, family))
+        sql = f"a{index}.value"
+        return (f"coalesce({sql}, 0)" if node.function in ZERO_WHEN_EMPTY else sql), family
+
+    def _aggregate_value(self, node: Aggregation) -> tuple[str, str]:
+        fn, ref = node.function, node.target
+        if ref.column == "*":
+            if fn != "COUNT":
+                raise self.fail(f"{fn} needs a column, not {ref} (only COUNT takes *)", ref.position)
+            return "count(*)", "integer"
+        family = self.column(ref)
+        col = f"r.{quote(ref.column)}"
+        if fn in ("SUM", "AVG") and family not in NUMERIC:
+            raise self.fail(f"{fn} needs a numeric column, and {ref} is {self.db.columns(ref.table)[ref.column]}",
+                            ref.position)
+        return {
+            "COUNT": (f"count({col})", "integer"),
+            "COUNT_DISTINCT": (f"count(DISTINCT {col})", "integer"),
+            "SUM": (f"sum({col})", family),
+            "AVG": (f"avg({col})", "float"),
+            "MIN": (f"min({col})", family),
+            "MAX": (f"max({col})", family),
+            "FIRST": (f"arg_min({col}, r.__t)", family),
+            "LAST": (f"arg_max({col}, r.__t)", family),
+            "LIST_DISTINCT": (f"list(DISTINCT {col}) FILTER (WHERE {col} IS NOT NULL)", "list"),
+        }[fn]
+
+
+def _literal(value: object) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return repr(value)
+
+
+def _literal_family(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    return "float" if isinstance(value, float) else "string"
+
+
+def _position(node: Expr) -> int:
+    return getattr(node, "position", 0) or (_position(node.left) if isinstance(node, Comparison) else 0)
+
+
+def _suggest(name: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(name, options, n=3, cutoff=0.5)
+    return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""

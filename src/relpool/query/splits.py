@@ -1,0 +1,71 @@
+"""Cutoff times for train / validation / test, as RelBench chooses them.
+
+Test is the last cutoff whose label window still lies inside the data, validation the window before
+it, and training cutoffs step back from there so no training label window overlaps validation's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from relpool.errors import RelpoolError
+from relpool.query.ast import UNITS
+
+
+def offset(n: int, unit: str) -> pd.DateOffset:
+    return pd.DateOffset(**{unit: n})
+
+
+def parse_step(text: str) -> tuple[int, str]:
+    """'7 days' or '12 hours' -> (7, 'days')."""
+    parts = text.split()
+    if len(parts) == 2 and parts[0].lstrip("+").isdigit() and parts[1].lower() in UNITS and int(parts[0]) > 0:
+        return int(parts[0]), parts[1].lower()
+    raise RelpoolError(f"--step must look like '7 days' (a positive number and one of {', '.join(UNITS)}), got {text!r}")
+
+
+def parse_time(text: str, what: str) -> pd.Timestamp:
+    try:
+        stamp = pd.Timestamp(text)
+    except (ValueError, TypeError):
+        raise RelpoolError(f"{what}: cannot read {text!r} as a date or time (e.g. 2013-10-01)") from None
+    if stamp is pd.NaT:
+        raise RelpoolError(f"{what}: cannot read {text!r} as a date or time (e.g. 2013-10-01)")
+    return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp
+
+
+@dataclass(frozen=True)
+class Cutoffs:
+    train: list[pd.Timestamp]
+    val: list[pd.Timestamp]
+    test: list[pd.Timestamp]
+
+    def as_dict(self) -> dict[str, list[pd.Timestamp]]:
+        return {"train": self.train, "val": self.val, "test": self.test}
+
+
+def forecast_cutoffs(first: pd.Timestamp, last: pd.Timestamp, window: tuple[int, int, str],
+                     step: tuple[int, str] | None = None, val_at: pd.Timestamp | None = None,
+                     test_at: pd.Timestamp | None = None) -> Cutoffs:
+    """Cutoffs for a label window (c + start, c + end] over data spanning [first, last]."""
+    start, end, unit = window
+    length = offset(end - start, unit)
+    step_offset = offset(*step) if step else length
+    latest_test = last - offset(end, unit)
+    test_at = test_at if test_at is not None else latest_test
+    if test_at > latest_test:
+        raise RelpoolError(f"the test cutoff {test_at} leaves an incomplete label window: the data ends at {last}, "
+                           f"so the last cutoff with a full window is {latest_test}")
+    val_at = val_at if val_at is not None else test_at - length
+    if val_at >= test_at:
+        raise RelpoolError(f"the validation cutoff {val_at} must come before the test cutoff {test_at}")
+    train, cutoff = [], val_at - length
+    while cutoff >= first:
+        train.append(cutoff)
+        cutoff = cutoff - step_offset
+    if not train:
+        raise RelpoolError(f"not enough history for training: the data spans {first} .. {last}, and the first training "
+                           f"cutoff would be {val_at - length}; use a shorter window, --val-at or --test-at")
+    return Cutoffs(sorted(train), [val_at], [test_at])

@@ -1,0 +1,140 @@
+"""Build a task: parse, bind, choose cutoffs, and compute the train / val / test tables in DuckDB."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from relpool.db.inspection import Inspection
+from relpool.db.times import time_expression
+from relpool.errors import RelpoolError
+from relpool.query.bind import BoundQuery, bind
+from relpool.query.compile import event_range_sql, forecast_sql, static_sql
+from relpool.query.parser import parse_query
+from relpool.query.splits import forecast_cutoffs, parse_step, parse_time
+from relpool.train.metrics import metric_names
+
+SPLITS = ("train", "val", "test")
+
+
+@dataclass
+class Task:
+    bound: BoundQuery
+    tables: dict[str, pd.DataFrame]  # split -> columns entity, cutoff, label
+    cutoffs: dict[str, list[pd.Timestamp]]
+    dropped: dict[str, int]  # rows per split without a label (NULL, or no item to rank)
+    seconds: float
+
+    @property
+    def task_type(self) -> str:
+        return self.bound.task_type
+
+    def label_stats(self, split: str) -> dict:
+        labels = self.tables[split]["label"]
+        if len(labels) == 0:
+            return {}
+        if self.task_type == "binary":
+            values = labels.astype(bool)
+            return {"positive_rate": float(values.mean()), "positives": int(values.sum())}
+        if self.task_type == "regression":
+            values = labels.astype(float)
+            return {"mean": float(values.mean()), "std": float(values.std(ddof=0)),
+                    "min": float(values.min()), "max": float(values.max())}
+        if self.task_type == "multiclass":
+            counts = labels.astype(str).value_counts()
+            return {"classes": int(len(counts)), "class_counts": {k: int(v) for k, v in counts.head(20).items()}}
+        sizes = labels.map(len)
+        return {"mean_items": float(sizes.mean()), "distinct_items": int(len({i for items in labels for i in items}))}
+
+    def to_json(self) -> dict:
+        b = self.bound
+        window = b.target_window
+        return {
+            "query": b.query.text,
+            "task_type": self.task_type,
+            "metrics": metric_names(self.task_type, b.query.rank_top),
+            "entity": {"table": b.entity_table, "column": b.entity_column,
+                       "count": int(pd.concat([t["entity"] for t in self.tables.values()]).nunique())},
+            "window": {"start": window[0], "end": window[1], "unit": window[2]} if window else None,
+            "hidden_columns": sorted(f"{t}.{c}" for t, c in b.hidden_columns),
+            "item_table": b.item_table,
+            "notes": b.notes,
+            "seconds": round(self.seconds, 3),
+            "splits": {split: {"rows": int(len(self.tables[split])),
+                               "cutoffs": [str(c) for c in self.cutoffs[split]],
+                               "label_stats": self.label_stats(split),
+                               "dropped_without_label": self.dropped[split]} for split in SPLITS},
+        }
+
+
+def build_task(inspection: Inspection, query: str, step: str | None = None, val_at: str | None = None,
+               test_at: str | None = None, seed: int = 0) -> Task:
+    inspection.raise_for_errors()
+    started = time.perf_counter()
+    bound = bind(parse_query(query), inspection)
+    splits = inspection.schema.split_times
+    val = parse_time(val_at, "--val-at") if val_at else _declared(splits, "val_timestamp")
+    test = parse_time(test_at, "--test-at") if test_at else _declared(splits, "test_timestamp")
+    if bound.static_target:
+        tables, cutoffs, dropped = _static_tables(inspection, bound, val, test, seed)
+    else:
+        tables, cutoffs, dropped = _forecast_tables(inspection, bound, step, val, test)
+    return Task(bound, tables, cutoffs, dropped, time.perf_counter() - started)
+
+
+def _declared(split_times: dict[str, str], key: str) -> pd.Timestamp | None:
+    return parse_time(split_times[key], f"declared {key}") if key in split_times else None
+
+
+def _forecast_tables(inspection, bound: BoundQuery, step, val, test):
+    con = inspection.database.con
+    first, last = con.execute(event_range_sql(bound)).fetchone()
+    if first is None:
+        raise RelpoolError(f"'{bound.aggregations[0].path.table}' has no rows with a time: nothing to forecast")
+    cutoffs = forecast_cutoffs(pd.Timestamp(first), pd.Timestamp(last), bound.target_window,
+                               parse_step(step) if step else None, val, test).as_dict()
+    every = sorted({c for split in cutoffs.values() for c in split})
+    sql = forecast_sql(bound, "(SELECT unnest(?::TIMESTAMP[]) AS cutoff)")
+    frame = con.execute(sql, [[c.to_pydatetime() for c in every]]).df()
+    tables, dropped = {}, {}
+    for split in SPLITS:
+        rows = frame[frame["cutoff"].isin(cutoffs[split])]
+        labelled = rows["label"].notna()  # also no item to rank: LIST over no rows is NULL
+        tables[split] = rows[labelled].reset_index(drop=True)
+        dropped[split] = int((~labelled).sum())
+    return tables, cutoffs, dropped
+
+
+def _static_tables(inspection, bound: BoundQuery, val, test, seed: int):
+    db = inspection.database
+    frame = db.con.execute(static_sql(bound, _latest_time_sql(inspection))).df()
+    if frame.empty:
+        raise RelpoolError(f"no row of '{bound.entity_table}' has a value in '{bound.static_target}'")
+    if bound.entity_time_sql:
+        # Entities are split by when they appear; each is seen as of its own time.
+        val = val if val is not None else frame["cutoff"].quantile(0.8)
+        test = test if test is not None else frame["cutoff"].quantile(0.9)
+        split = np.where(frame["cutoff"] <= val, "train", np.where(frame["cutoff"] <= test, "val", "test"))
+        cutoffs = {"train": [], "val": [val], "test": [test]}
+    else:
+        # No time: a seeded split by entity; every row of the database is visible.
+        draw = np.random.default_rng(seed).random(len(frame))
+        split = np.where(draw < 0.8, "train", np.where(draw < 0.9, "val", "test"))
+        cutoffs = {s: [frame["cutoff"].iloc[0]] for s in SPLITS}
+    tables = {s: frame[split == s].reset_index(drop=True) for s in SPLITS}
+    return tables, cutoffs, {s: 0 for s in SPLITS}
+
+
+def _latest_time_sql(inspection: Inspection) -> str:
+    """The newest row time anywhere in the database: the cutoff at which everything is visible."""
+    db, latest = inspection.database, None
+    for name, table in inspection.schema.tables.items():
+        if table.time_column:
+            expr = time_expression(table.time_column, db.columns(name)[table.time_column])
+            value = db.scalar(f'SELECT max({expr}) FROM "{name}"')
+            latest = value if latest is None or (value is not None and value > latest) else latest
+    return f"TIMESTAMP '{latest}'" if latest is not None else "TIMESTAMP '2200-01-01'"
+

@@ -1,0 +1,43 @@
+"""Terminal rendering of a task: type, entities, rows and label statistics per split, cutoffs."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _cutoff_text(cutoffs: list[str]) -> str:
+    if len(cutoffs) <= 2:
+        return ", ".join(cutoffs)
+    return f"{cutoffs[0]} .. {cutoffs[-1]} ({len(cutoffs)} cutoffs)"
+
+
+def _stats_text(stats: dict) -> str:
+    parts = []
+    for key, value in stats.items():
+        if isinstance(value, dict):
+            shown = ", ".join(f"{k}: {v:,}" for k, v in list(value.items())[:5])
+            parts.append(f"{key}: {shown}{', ...' if len(value) > 5 else ''}")
+        elif isinstance(value, float):
+            parts.append(f"{key} {value:.4g}")
+        else:
+            parts.append(f"{key} {value:,}")
+    return "; ".join(parts)
+
+
+def render_task(summary: dict, console: Console) -> None:
+    entity = summary["entity"]
+    console.print(f"[bold]{summary['query']}[/]")
+    console.print(f"task type [bold]{summary['task_type']}[/], metrics {', '.join(summary['metrics'])}; "
+                  f"{entity['count']:,} entities of {entity['table']}.{entity['column']}; built in {summary['seconds']:.2f} s")
+    for line in summary["notes"]:
+        console.print(f"[yellow]note:[/] {line}")
+    if summary["hidden_columns"]:
+        console.print(f"hidden from every input: {', '.join(summary['hidden_columns'])}")
+    table = Table(title="Splits", title_justify="left")
+    for header in ("split", "rows", "cutoffs", "labels", "dropped (no label)"):
+        table.add_column(header, justify="right" if header in ("rows", "dropped (no label)") else "left")
+    for name, split in summary["splits"].items():
+        table.add_row(name, f"{split['rows']:,}", _cutoff_text(split["cutoffs"]), _stats_text(split["label_stats"]),
+                      f"{split['dropped_without_label']:,}")
+    console.print(table)

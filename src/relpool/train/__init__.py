@@ -1,0 +1,1 @@
+"""Training and evaluation: metrics today; fit / evaluate / predict loops to come."""

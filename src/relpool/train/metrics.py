@@ -1,0 +1,50 @@
+"""Metrics per task type, computed with scikit-learn where it has them."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn import metrics as skm
+
+METRICS = {
+    "binary": ("auroc", "average_precision", "f1"),
+    "regression": ("mae", "rmse", "r2"),
+    "multiclass": ("accuracy", "macro_f1"),
+    "link_prediction": ("map@k", "recall@k"),
+}
+
+
+def metric_names(task_type: str, k: int | None = None) -> list[str]:
+    return [m.replace("@k", f"@{k}") if k else m for m in METRICS[task_type]]
+
+
+def binary_metrics(y_true, probability) -> dict[str, float]:
+    y_true, probability = np.asarray(y_true, dtype=bool), np.asarray(probability, dtype=float)
+    out = {"f1": float(skm.f1_score(y_true, probability >= 0.5, zero_division=0))}
+    if y_true.all() or not y_true.any():  # one class only: ranking metrics are undefined
+        return {"auroc": float("nan"), "average_precision": float("nan"), **out}
+    return {"auroc": float(skm.roc_auc_score(y_true, probability)),
+            "average_precision": float(skm.average_precision_score(y_true, probability)), **out}
+
+
+def regression_metrics(y_true, y_pred) -> dict[str, float]:
+    y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
+    return {"mae": float(skm.mean_absolute_error(y_true, y_pred)),
+            "rmse": float(np.sqrt(skm.mean_squared_error(y_true, y_pred))),
+            "r2": float(skm.r2_score(y_true, y_pred))}
+
+
+def multiclass_metrics(y_true, y_pred) -> dict[str, float]:
+    return {"accuracy": float(skm.accuracy_score(y_true, y_pred)),
+            "macro_f1": float(skm.f1_score(y_true, y_pred, average="macro", zero_division=0))}
+
+
+def ranking_metrics(true_items: list, ranked_items: list, k: int) -> dict[str, float]:
+    """MAP@k and recall@k of ranked predictions against each entity's true item set."""
+    average_precisions, recalls = [], []
+    for truth, ranked in zip(true_items, ranked_items):
+        truth, top = set(truth), list(ranked)[:k]
+        hits = np.array([item in truth for item in top], dtype=float)
+        precision_at = np.cumsum(hits) / np.arange(1, len(top) + 1) if len(top) else np.array([])
+        average_precisions.append(float((precision_at * hits).sum() / min(len(truth), k)) if truth else 0.0)
+        recalls.append(float(hits.sum() / len(truth)) if truth else 0.0)
+    return {f"map@{k}": float(np.mean(average_precisions)), f"recall@{k}": float(np.mean(recalls))}
