@@ -1,0 +1,61 @@
+"""Which rows an encoder reads, and in which order.
+
+Row order is fixed by DuckDB's ``rowid``: every table in the store is created once by
+``CREATE TABLE … AS`` and never modified, so its rowids are exactly 0..n-1 in insertion order.
+The dense id of a row is its rowid: row ``i`` of an encoded frame is the store row with
+``rowid = i``, and the graph builder maps keys to dense ids with
+``SELECT rowid, <key columns> FROM <table>``. :func:`check_dense_rowids` guards that assumption.
+
+Statistics are learned only from rows *visible* at the stats cutoff: rows whose time (per
+:func:`relpool.db.times.time_expression`) is <= the cutoff; rows with a NULL time are never
+visible; every row of a table without a time column is.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+
+from relpool.db.database import Database, quote
+from relpool.db.schema import TableSchema
+from relpool.db.times import time_expression
+from relpool.errors import RelpoolError
+
+Cutoff = str | datetime | pd.Timestamp | None
+
+
+def ordered_select(table: str, expressions: list[str], where: str | None = None) -> str:
+    """SQL selecting ``expressions`` from ``table`` in dense-id (rowid) order."""
+    condition = f" WHERE {where}" if where else ""
+    return f"SELECT {', '.join(expressions)} FROM {quote(table)}{condition} ORDER BY rowid"
+
+
+def check_dense_rowids(database: Database, table: str) -> int:
+    """The table's row count, after checking its rowids are 0..n-1 (they are dense ids)."""
+    n, low, high = database.con.execute(f"SELECT count(*), min(rowid), max(rowid) FROM {quote(table)}").fetchone()
+    if n and (low != 0 or high != n - 1):
+        raise RelpoolError(f"table '{table}' has rowids {low}..{high} for {n} rows; the store table was modified")
+    return n
+
+
+def parse_cutoff(cutoff: Cutoff) -> pd.Timestamp | None:
+    """A cutoff as a naive UTC timestamp (how the store compares times), or None for 'all rows'."""
+    if cutoff is None:
+        return None
+    try:
+        stamp = pd.Timestamp(cutoff)
+    except (ValueError, TypeError):
+        raise RelpoolError(f"stats cutoff {cutoff!r} is not a timestamp") from None
+    if pd.isna(stamp):
+        raise RelpoolError(f"stats cutoff {cutoff!r} is not a timestamp")
+    return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp
+
+
+def visible_predicate(database: Database, table: TableSchema, cutoff: Cutoff) -> str | None:
+    """SQL condition for rows visible at ``cutoff``; None when every row is."""
+    stamp = parse_cutoff(cutoff)
+    if stamp is None or table.time_column is None:
+        return None
+    dtype = database.columns(table.name)[table.time_column]
+    return f"COALESCE({time_expression(table.time_column, dtype)} <= TIMESTAMP '{stamp.isoformat(sep=' ')}', false)"
