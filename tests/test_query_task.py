@@ -174,7 +174,7 @@ def test_month_windows():
 
 # ---- Leakage: a model fed only the visible rows must be at chance on a future-only signal ----
 
-def _signal_db(past_signal: bool, users: int = 300, days: int = 120, seed: int = 0):
+def _signal_db(past_signal: bool, users: int = 800, days: int = 70, seed: int = 0):
     """Red events at random; with ``past_signal`` half the users are red-prone at every time."""
     rng = np.random.default_rng(seed)
     start = pd.Timestamp("2021-01-01")
@@ -208,7 +208,7 @@ def _auroc_from_visible_rows(inspection, shift=pd.Timedelta(0)):
 
 
 def test_future_only_signal_is_invisible():
-    assert abs(_auroc_from_visible_rows(_signal_db(past_signal=False)) - 0.5) < 0.1
+    assert abs(_auroc_from_visible_rows(_signal_db(past_signal=False)) - 0.5) < 0.06
 
 
 def test_past_signal_is_visible():
