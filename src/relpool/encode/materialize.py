@@ -8,6 +8,7 @@ with them. ``stats_cutoff`` has no default: ``None`` (every row) must be asked f
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,19 +41,24 @@ class EncodedTable:
 
 
 def materialize_database(inspection: Inspection, *, stats_cutoff: Cutoff,
-                         text_embedder: TextEmbedder | None = None) -> dict[str, EncodedTable]:
-    """Encode every table; text columns use ``text_embedder`` (default: cached MiniLM, loaded if needed)."""
+                         text_embedder: TextEmbedder | None = None,
+                         hidden_columns: Collection[tuple[str, str]] = ()) -> dict[str, EncodedTable]:
+    """Encode every table; text columns use ``text_embedder`` (default: cached MiniLM, loaded if needed).
+
+    ``hidden_columns`` are (table, column) pairs no input may contain, e.g. ``BoundQuery.hidden_columns``.
+    """
     embedder = text_embedder or MiniLMEmbedder()
-    return {name: materialize_table(inspection.database, table, stats_cutoff=stats_cutoff, text_embedder=embedder)
+    return {name: materialize_table(inspection.database, table, stats_cutoff=stats_cutoff, text_embedder=embedder,
+                                    hidden={column for t, column in hidden_columns if t == name})
             for name, table in inspection.schema.tables.items()}
 
 
 def materialize_table(database: Database, table: TableSchema, *, stats_cutoff: Cutoff,
-                      text_embedder: TextEmbedder | None = None,
-                      column_types: TableColumnTypes | None = None) -> EncodedTable:
-    """Encode one table; ``column_types`` defaults to inference at the same cutoff."""
+                      text_embedder: TextEmbedder | None = None, column_types: TableColumnTypes | None = None,
+                      hidden: Collection[str] = ()) -> EncodedTable:
+    """Encode one table; ``column_types`` defaults to inference at the same cutoff, without ``hidden``."""
     num_rows = check_dense_rowids(database, table.name)
-    types = column_types or infer_column_types(database, table, stats_cutoff)
+    types = column_types or infer_column_types(database, table, stats_cutoff, hidden)
     col_to_stype = types.col_to_stype
     visible = _visible_mask(database, table, stats_cutoff, num_rows)
     if not col_to_stype:

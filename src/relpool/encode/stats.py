@@ -6,7 +6,7 @@ after the cutoff gets a learned embedding of its own instead of sharing the miss
 slot, and cannot reveal which category it was.
 
 Numerical statistics are the exception: pytorch-frame 0.3.0 flattens a numerical column with
-``np.hstack`` over every value (2.6 s per 250,000 rows), so :func:`_numerical_stats` computes the
+``np.hstack`` over every value (2.6 s per 250,000 rows), so :func:`numerical_stats` computes the
 same three figures, by the same definitions, vectorised; a test holds them equal.
 """
 
@@ -29,7 +29,7 @@ def visible_col_stats(frame: pd.DataFrame, visible: np.ndarray,
                       col_to_stype: dict[str, torch_frame.stype]) -> dict[str, dict[StatType, Any]]:
     """pytorch-frame's col_stats over ``frame[visible]``, each vocabulary ending in :data:`UNKNOWN`."""
     seen = frame[visible]
-    stats = {col: _numerical_stats(seen[col].to_numpy(dtype=np.float64)) if stype == torch_frame.numerical
+    stats = {col: numerical_stats(seen[col].to_numpy(dtype=np.float64)) if stype == torch_frame.numerical
              else compute_col_stats(seen[col], stype) for col, stype in col_to_stype.items()}
     for col, stype in col_to_stype.items():
         if stype in _VOCABULARY:
@@ -38,7 +38,7 @@ def visible_col_stats(frame: pd.DataFrame, visible: np.ndarray,
     return stats
 
 
-def _numerical_stats(values: np.ndarray) -> dict[StatType, Any]:
+def numerical_stats(values: np.ndarray) -> dict[StatType, Any]:
     """MEAN, STD and QUANTILES over the finite values, as ``compute_col_stats`` defines them."""
     finite = values[np.isfinite(values)]
     if not len(finite):

@@ -8,6 +8,7 @@ nothing from later rows.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import torch_frame
@@ -61,13 +62,19 @@ class TableColumnTypes:
         return {name: {"type": c.semantic, "reason": c.reason} for name, c in self.columns.items()}
 
 
-def infer_column_types(database: Database, table: TableSchema, stats_cutoff: Cutoff) -> TableColumnTypes:
-    """Decide every column's semantic type from the rows visible at ``stats_cutoff``."""
+def infer_column_types(database: Database, table: TableSchema, stats_cutoff: Cutoff,
+                       hidden: Collection[str] = ()) -> TableColumnTypes:
+    """Decide every column's semantic type from the rows visible at ``stats_cutoff``.
+
+    ``hidden`` columns (a static prediction target) are never encoded, whatever the schema says.
+    """
     visible, profiles = profile_columns(database, table.name, visible_predicate(database, table, stats_cutoff))
     roles = _key_roles(table)
     columns = {}
     for name, profile in profiles.items():
-        if name in table.column_types:
+        if name in hidden:
+            columns[name] = ColumnType(name, profile.dtype, "ignore", "the prediction target: hidden from the inputs")
+        elif name in table.column_types:
             columns[name] = _override(profile, table.column_types[name], roles.get(name))
         elif name in roles:
             columns[name] = ColumnType(name, profile.dtype, "ignore", roles[name])

@@ -11,7 +11,7 @@ import hashlib
 import os
 import re
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,6 @@ MINILM_NAME = "all-MiniLM-L6-v2"
 MINILM_DIM = 384
 
 
-@runtime_checkable
 class TextEmbedder(Protocol):
     """Maps distinct, non-empty strings to float32 vectors of a fixed ``dim``."""
 
