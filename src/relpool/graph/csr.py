@@ -15,6 +15,7 @@ NO_TIME = np.iinfo(np.int64).min
 """Time of a row from a table without a time column: sorts first and is <= every cutoff."""
 
 _INT32_LIMIT = np.iinfo(np.int32).max
+_MAX_KEY = np.iinfo(np.int64).max
 
 
 @dataclass(frozen=True)
@@ -51,18 +52,24 @@ class TemporalCSR:
         num_dst: int,
         dst_time: np.ndarray,
     ) -> TemporalCSR:
-        """Build from an edge list; ties in time keep neighbours in ascending id order."""
+        """Build from an edge list; ties in time keep neighbours in ascending id order.
+
+        Destinations are first ranked by (time, id), so one sort of the integer key
+        ``src * num_dst + rank`` orders all edges: much faster than a 3-key lexsort.
+        """
         src = np.asarray(src, dtype=np.int64)
         dst = np.asarray(dst, dtype=np.int64)
         dst_time = np.asarray(dst_time, dtype=np.int64)
         _check_edges(src, dst, num_src, num_dst, dst_time)
-        edge_time = dst_time[dst]
-        order = np.lexsort((dst, edge_time, src))
+        by_time = np.argsort(dst_time, kind="stable")  # destinations in (time, id) order
+        rank = np.empty(num_dst, dtype=np.int64)
+        rank[by_time] = np.arange(num_dst)
+        keys = np.sort(src * num_dst + rank[dst], kind="stable")  # stable: fast on presorted keys
         index_dtype = np.int32 if num_dst <= _INT32_LIMIT else np.int64
-        indices = dst[order].astype(index_dtype)
+        indices = by_time[keys % max(num_dst, 1)].astype(index_dtype)
         indptr = np.zeros(num_src + 1, dtype=np.int64)
         np.cumsum(np.bincount(src, minlength=num_src), out=indptr[1:])
-        return cls(indptr=indptr, indices=indices, times=edge_time[order], num_dst=num_dst)
+        return cls(indptr=indptr, indices=indices, times=dst_time[indices], num_dst=num_dst)
 
 
 def _check_edges(src, dst, num_src, num_dst, dst_time) -> None:
@@ -70,6 +77,8 @@ def _check_edges(src, dst, num_src, num_dst, dst_time) -> None:
         raise ValueError(f"src and dst must be 1-D of equal length, got {src.shape} and {dst.shape}")
     if dst_time.shape != (num_dst,):
         raise ValueError(f"dst_time must have num_dst={num_dst} entries, got {dst_time.shape}")
+    if int(num_src) * int(num_dst) > _MAX_KEY:
+        raise ValueError(f"{num_src} x {num_dst} nodes is too large for one edge type's sort key")
     for name, ids, limit in (("src", src, num_src), ("dst", dst, num_dst)):
         if len(ids) and (ids.min() < 0 or ids.max() >= limit):
             raise ValueError(f"{name} ids must lie in [0, {limit})")

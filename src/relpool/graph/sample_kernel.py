@@ -59,38 +59,96 @@ def _choose_uniform(rng, lo, n, k, chosen, taken):
         taken[chosen[c] - lo] = False
 
 
+# Rows of the kernel's growable 2-D buffers (columns are nodes / edges / frontier rows).
+NODE_TYPE, NODE_ID, NODE_BATCH, NODE_TIME, NODE_LOCAL = range(5)
+EDGE_TYPE, EDGE_NBR, EDGE_TGT = range(3)
+ROW_NODE, ROW_EDGE_TYPE, ROW_LO, ROW_VIS = range(4)
+# Columns of the de-duplication table: the seed an entry belongs to, its global id, local index.
+SLOT_SEED, SLOT_KEY, SLOT_LOCAL = range(3)
+
+
 @njit(inline="always", cache=True)
 def _home_slot(key, shift):
     """Fibonacci hashing of a node id to a table slot."""
     return np.int64((np.uint64(key) * _GOLDEN) >> shift)
 
 
+@njit(inline="always", cache=True)
+def _find_slot(table, key, shift, seed):
+    """The slot holding ``key`` for ``seed``, or the free slot where it belongs (linear probing)."""
+    mask = len(table) - 1
+    i = _home_slot(key, shift)
+    while table[i, SLOT_SEED] == seed and table[i, SLOT_KEY] != key:
+        i = (i + 1) & mask
+    return i
+
+
+@njit(inline="always", cache=True)
+def _put_slot(table, i, seed, key, local):
+    table[i, SLOT_SEED] = seed
+    table[i, SLOT_KEY] = key
+    table[i, SLOT_LOCAL] = local
+
+
+@njit(inline="always", cache=True)
+def _put_node(nodes, at, node_type, node_id, batch, time, local):
+    nodes[NODE_TYPE, at] = node_type
+    nodes[NODE_ID, at] = node_id
+    nodes[NODE_BATCH, at] = batch
+    nodes[NODE_TIME, at] = time
+    nodes[NODE_LOCAL, at] = local
+
+
+@njit(inline="always", cache=True)
+def _put_edge(edges, at, edge_type, nbr, tgt):
+    edges[EDGE_TYPE, at] = edge_type
+    edges[EDGE_NBR, at] = nbr
+    edges[EDGE_TGT, at] = tgt
+
+
 @njit(cache=True)
-def _rehash(table_seed, table_key, table_local, shift, seed):
+def _rehash(table, shift, seed):
     """A table twice as large holding the entries of ``seed``; older seeds' entries are dead."""
-    cap = 2 * len(table_key)
     shift = shift - np.uint64(1)
-    new_seed = np.full(cap, -1, np.int64)
-    new_key = np.empty(cap, np.int64)
-    new_local = np.empty(cap, np.int64)
-    for i in range(len(table_key)):
-        if table_seed[i] == seed:
-            j = _home_slot(table_key[i], shift)
-            while new_seed[j] == seed:
-                j = (j + 1) & (cap - 1)
-            new_seed[j] = seed
-            new_key[j] = table_key[i]
-            new_local[j] = table_local[i]
-    return new_seed, new_key, new_local, shift
+    bigger = np.full((2 * len(table), 3), -1, np.int64)
+    for i in range(len(table)):
+        if table[i, SLOT_SEED] == seed:
+            j = _find_slot(bigger, table[i, SLOT_KEY], shift, seed)
+            _put_slot(bigger, j, seed, table[i, SLOT_KEY], table[i, SLOT_LOCAL])
+    return bigger, shift
 
 
 @njit(cache=True)
-def _grow(a, need):
-    if need <= len(a):
-        return a
-    b = np.empty(max(need, 2 * len(a)), a.dtype)
-    b[: len(a)] = a
-    return b
+def _grow(buffer, need):
+    """``buffer`` with at least ``need`` columns, doubling so appends stay amortised O(1)."""
+    if need <= buffer.shape[1]:
+        return buffer
+    bigger = np.empty((buffer.shape[0], max(need, 2 * buffer.shape[1])), buffer.dtype)
+    bigger[:, : buffer.shape[1]] = buffer
+    return bigger
+
+
+@njit(inline="always", cache=True)
+def _visible_rows(nodes, hop_lo, hop_hi, rows, cutoff, out_ptr, out_ets, indptrs, times):
+    """Every (frontier node, edge type) row with its visible slots [lo, vis), in one tight loop.
+
+    Kept apart from the sampling so the cache misses of many rows' searches overlap.
+    """
+    nr = 0
+    for p in range(hop_lo, hop_hi):
+        v = nodes[NODE_ID, p]
+        t = nodes[NODE_TYPE, p]
+        for j in range(out_ptr[t], out_ptr[t + 1]):
+            if nr == rows.shape[1]:
+                rows = _grow(rows, nr + 1)
+            r = out_ets[j]
+            indptr = indptrs[r]
+            rows[ROW_NODE, nr] = p
+            rows[ROW_EDGE_TYPE, nr] = r
+            rows[ROW_LO, nr] = indptr[v]
+            rows[ROW_VIS, nr] = _visible_end(times[r], indptr[v], indptr[v + 1], cutoff)
+            nr += 1
+    return rows, nr
 
 
 @njit(nogil=True, cache=True)
@@ -105,30 +163,16 @@ def sample_chunk(
     node_batch, node_time, edges_per_type, edge_nbr, edge_tgt)`` where an edge goes from the
     sampled neighbour (``edge_nbr``) to the node it was sampled for (``edge_tgt``).
     """
-    num_types = len(node_offset) - 1
-    num_seeds = stop - start
-    n_local = np.zeros(num_types, np.int64)
-    n_local[seed_type] = num_seeds
+    n_local = np.zeros(len(node_offset) - 1, np.int64)
+    n_local[seed_type] = stop - start
     chosen = np.empty(max(1, fanouts.max()), np.int64)
     rng = np.zeros(1, np.uint64)
-    table_seed = np.full(4096, -1, np.int64)
-    table_key = np.empty(4096, np.int64)
-    table_local = np.empty(4096, np.int64)
+    table = np.full((4096, 3), -1, np.int64)
     shift = np.uint64(64 - 12)
-
-    cap = max(64, num_seeds * 64)
-    node_type = np.empty(cap, np.int64)
-    node_id = np.empty(cap, np.int64)
-    node_batch = np.empty(cap, np.int64)
-    node_time = np.empty(cap, np.int64)
-    node_local = np.empty(cap, np.int64)
-    edge_et = np.empty(cap, np.int64)
-    edge_nbr = np.empty(cap, np.int64)
-    edge_tgt = np.empty(cap, np.int64)
-    row_node = np.empty(cap, np.int64)
-    row_et = np.empty(cap, np.int64)
-    row_lo = np.empty(cap, np.int64)
-    row_vis = np.empty(cap, np.int64)
+    cap = max(64, (stop - start) * 64)
+    nodes = np.empty((5, cap), np.int64)
+    edges = np.empty((3, cap), np.int64)
+    rows = np.empty((4, cap), np.int64)
     nn = 0
     ne = 0
 
@@ -136,112 +180,63 @@ def sample_chunk(
         cutoff = cutoffs[s]
         rng[0] = mix64(call_key ^ mix64(np.uint64(s) + _GOLDEN))
         seed_first = nn
-        node_type[nn] = seed_type
-        node_id[nn] = seed_ids[s]
-        node_batch[nn] = s
-        node_time[nn] = seed_times[s]
-        node_local[nn] = s - start
+        nodes = _grow(nodes, nn + 1)
+        _put_node(nodes, nn, seed_type, seed_ids[s], s, seed_times[s], s - start)
         seed_key = node_offset[seed_type] + seed_ids[s]
-        i = _home_slot(seed_key, shift)
-        table_seed[i] = s
-        table_key[i] = seed_key
-        table_local[i] = s - start
+        _put_slot(table, _find_slot(table, seed_key, shift, s), s, seed_key, s - start)
         nn += 1
         hop_lo, hop_hi = seed_first, nn
         for k in fanouts:
-            # Pass 1: every frontier row's visible range, in a tight loop whose misses overlap.
-            nr = 0
-            for p in range(hop_lo, hop_hi):
-                t = node_type[p]
-                v = node_id[p]
-                for j in range(out_ptr[t], out_ptr[t + 1]):
-                    if nr == len(row_node):
-                        row_node = _grow(row_node, nr + 1)
-                        row_et = _grow(row_et, nr + 1)
-                        row_lo = _grow(row_lo, nr + 1)
-                        row_vis = _grow(row_vis, nr + 1)
-                    r = out_ets[j]
-                    indptr = indptrs[r]
-                    row_node[nr] = p
-                    row_et[nr] = r
-                    row_lo[nr] = indptr[v]
-                    row_vis[nr] = _visible_end(times[r], indptr[v], indptr[v + 1], cutoff)
-                    nr += 1
-            # Pass 2: choose among the visible neighbours and add them to the seed's subgraph.
+            rows, nr = _visible_rows(nodes, hop_lo, hop_hi, rows, cutoff, out_ptr, out_ets, indptrs, times)
             for row in range(nr):
-                p, r, lo, vis = row_node[row], row_et[row], row_lo[row], row_vis[row]
-                n = vis - lo
-                m = min(n, k)
+                p, r, lo, vis = rows[ROW_NODE, row], rows[ROW_EDGE_TYPE, row], rows[ROW_LO, row], rows[ROW_VIS, row]
+                m = min(vis - lo, k)
                 if m == 0:
                     continue
-                if recent or n <= k:
+                if recent or vis - lo <= k:
                     for c in range(m):
                         chosen[c] = vis - m + c
                 else:
-                    _choose_uniform(rng, lo, n, k, chosen, taken)
-                if 2 * (nn - seed_first + m) > len(table_key):
-                    table_seed, table_key, table_local, shift = _rehash(table_seed, table_key, table_local, shift, s)
-                if nn + m > len(node_type):
-                    node_type = _grow(node_type, nn + m)
-                    node_id = _grow(node_id, nn + m)
-                    node_batch = _grow(node_batch, nn + m)
-                    node_time = _grow(node_time, nn + m)
-                    node_local = _grow(node_local, nn + m)
-                if ne + m > len(edge_et):
-                    edge_et = _grow(edge_et, ne + m)
-                    edge_nbr = _grow(edge_nbr, ne + m)
-                    edge_tgt = _grow(edge_tgt, ne + m)
-                ind = indices[r]
-                tim = times[r]
-                dst = et_dst[r]
-                base = node_offset[dst]
-                mask = len(table_key) - 1
+                    _choose_uniform(rng, lo, vis - lo, k, chosen, taken)
+                if 2 * (nn - seed_first + m) > len(table):
+                    table, shift = _rehash(table, shift, s)
+                nodes = _grow(nodes, nn + m)
+                edges = _grow(edges, ne + m)
+                ind, tim, dst = indices[r], times[r], et_dst[r]
                 for c in range(m):
                     u = np.int64(ind[chosen[c]])
-                    i = _home_slot(base + u, shift)
-                    while table_seed[i] == s and table_key[i] != base + u:
-                        i = (i + 1) & mask
-                    if table_seed[i] == s:
-                        q = table_local[i]
-                    else:
-                        q = n_local[dst]
+                    key = node_offset[dst] + u
+                    i = _find_slot(table, key, shift, s)
+                    if table[i, SLOT_SEED] != s:
+                        _put_slot(table, i, s, key, n_local[dst])
+                        _put_node(nodes, nn, dst, u, s, tim[chosen[c]], n_local[dst])
                         n_local[dst] += 1
-                        table_seed[i] = s
-                        table_key[i] = base + u
-                        table_local[i] = q
-                        node_type[nn] = dst
-                        node_id[nn] = u
-                        node_batch[nn] = s
-                        node_time[nn] = tim[chosen[c]]
-                        node_local[nn] = q
                         nn += 1
-                    edge_et[ne] = r
-                    edge_nbr[ne] = q
-                    edge_tgt[ne] = node_local[p]
+                    _put_edge(edges, ne, r, table[i, SLOT_LOCAL], nodes[NODE_LOCAL, p])
                     ne += 1
             hop_lo, hop_hi = hop_hi, nn
+    return _group(nodes[:, :nn], edges[:, :ne], n_local, len(et_dst))
 
-    type_start = np.zeros(num_types + 1, np.int64)
+
+@njit(inline="always", cache=True)
+def _group(nodes, edges, n_local, num_edge_types):
+    """Counting sort: nodes by type (in local index order), edges by edge type (stable)."""
+    type_start = np.zeros(len(n_local) + 1, np.int64)
     type_start[1:] = np.cumsum(n_local)
-    ids_out = np.empty(type_start[-1], np.int64)
-    batch_out = np.empty(type_start[-1], np.int64)
-    time_out = np.empty(type_start[-1], np.int64)
-    for p in range(nn):
-        pos = type_start[node_type[p]] + node_local[p]
-        ids_out[pos] = node_id[p]
-        batch_out[pos] = node_batch[p]
-        time_out[pos] = node_time[p]
-
-    e_count = np.zeros(len(et_dst), np.int64)
-    for i in range(ne):
-        e_count[edge_et[i]] += 1
-    e_next = np.zeros(len(et_dst), np.int64)
-    e_next[1:] = np.cumsum(e_count)[:-1]
-    nbr_out = np.empty(ne, np.int64)
-    tgt_out = np.empty(ne, np.int64)
-    for i in range(ne):
-        pos = e_next[edge_et[i]]
-        e_next[edge_et[i]] += 1
-        nbr_out[pos] = edge_nbr[i]
-        tgt_out[pos] = edge_tgt[i]
-    return n_local, ids_out, batch_out, time_out, e_count, nbr_out, tgt_out
+    node_out = np.empty((3, type_start[-1]), np.int64)
+    for p in range(nodes.shape[1]):
+        pos = type_start[nodes[NODE_TYPE, p]] + nodes[NODE_LOCAL, p]
+        node_out[0, pos] = nodes[NODE_ID, p]
+        node_out[1, pos] = nodes[NODE_BATCH, p]
+        node_out[2, pos] = nodes[NODE_TIME, p]
+    e_count = np.zeros(num_edge_types, np.int64)
+    for i in range(edges.shape[1]):
+        e_count[edges[EDGE_TYPE, i]] += 1
+    e_next = np.cumsum(e_count) - e_count
+    edge_out = np.empty((2, edges.shape[1]), np.int64)
+    for i in range(edges.shape[1]):
+        pos = e_next[edges[EDGE_TYPE, i]]
+        e_next[edges[EDGE_TYPE, i]] += 1
+        edge_out[0, pos] = edges[EDGE_NBR, i]
+        edge_out[1, pos] = edges[EDGE_TGT, i]
+    return n_local, node_out[0], node_out[1], node_out[2], e_count, edge_out[0], edge_out[1]
