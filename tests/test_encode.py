@@ -142,7 +142,7 @@ def test_an_impossible_override_is_a_clear_error(tmp_path):
     schema = tmp_path / "schema.yaml"
     schema.write_text("tables:\n  users:\n    column_types: {vip: multicategorical}\n")
     inspection = inspect_database(frames(), schema_file=schema)
-    with pytest.raises(RelpoolError, match="'vip' is BOOLEAN, which cannot be read as multicategorical"):
+    with pytest.raises(RelpoolError, match="column_types of 'users': column 'vip' is BOOLEAN, which cannot be read as multicategorical"):
         infer_column_types(inspection.database, inspection.schema.tables["users"], CUTOFF)
 
 
@@ -195,7 +195,8 @@ def test_multicategorical_items_and_unknowns():
     items, _ = users.col_stats["tags"][StatType.MULTI_COUNT]
     assert set(items) == set("abcd") | {UNKNOWN}
     tf = users.tensor_frame
-    first_row = tf.feat_dict[torch_frame.multicategorical][0, tf.col_names_dict[torch_frame.multicategorical].index("tags")]
+    tags = tf.col_names_dict[torch_frame.multicategorical].index("tags")
+    first_row = tf.feat_dict[torch_frame.multicategorical][0, tags]
     assert sorted(items[i] for i in first_row.tolist()) == sorted(data["users"]["tags"][0].split("|"))
     missing_row = tf.feat_dict[torch_frame.multicategorical][2]
     assert missing_row.values.tolist() == [-1, -1]  # a NULL list is pytorch-frame's missing marker

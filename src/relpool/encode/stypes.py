@@ -19,6 +19,7 @@ from relpool.db.schema import TableSchema
 from relpool.encode.columns import STYPES, column_sql
 from relpool.encode.profile import LIST_FRACTION, ColumnProfile, profile_columns
 from relpool.encode.rows import Cutoff, visible_predicate
+from relpool.errors import RelpoolError
 
 FEW_VALUES = 10  # an integer with at most this many distinct values is a code, not a quantity
 MAX_CATEGORIES = 1000  # more distinct values than this: text or identifier, not a category
@@ -75,7 +76,7 @@ def infer_column_types(database: Database, table: TableSchema, stats_cutoff: Cut
         if name in hidden:
             columns[name] = ColumnType(name, profile.dtype, "ignore", "the prediction target: hidden from the inputs")
         elif name in table.column_types:
-            columns[name] = _override(profile, table.column_types[name], roles.get(name))
+            columns[name] = _override(table.name, profile, table.column_types[name], roles.get(name))
         elif name in roles:
             columns[name] = ColumnType(name, profile.dtype, "ignore", roles[name])
         else:
@@ -88,7 +89,8 @@ def _key_roles(table: TableSchema) -> dict[str, str]:
     for fk in table.foreign_keys:
         for column in fk.columns:
             parents.setdefault(column, []).append(fk.references_table)
-    roles = {column: f"foreign key to {', '.join(tables)}: an edge, not a feature" for column, tables in parents.items()}
+    roles = {column: f"foreign key to {', '.join(tables)}: an edge, not a feature"
+             for column, tables in parents.items()}
     for column in table.primary_key or ():
         roles[column] = "primary key: identifies the row, not a feature"
     if table.time_column:
@@ -96,14 +98,17 @@ def _key_roles(table: TableSchema) -> dict[str, str]:
     return roles
 
 
-def _override(profile: ColumnProfile, semantic: str, role: str | None) -> ColumnType:
+def _override(table: str, profile: ColumnProfile, semantic: str, role: str | None) -> ColumnType:
     reason = "given in column_types of the schema"
     if role and semantic != "ignore":
         reason += f" (overrides: {role})"
     separator = profile.separator if semantic == "multicategorical" else None
     column = ColumnType(profile.name, profile.dtype, semantic, reason, separator)
     if semantic != "ignore":
-        column.sql()  # raises if this type cannot be read that way
+        try:
+            column.sql()  # raises if this type cannot be read that way
+        except RelpoolError as exc:
+            raise RelpoolError(f"column_types of '{table}': {exc}") from None
     return column
 
 
