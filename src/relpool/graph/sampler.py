@@ -19,11 +19,10 @@ from torch_geometric.data import HeteroData
 
 from relpool.graph.batch import build_batch, check_seeds
 from relpool.graph.hetero import TemporalGraph
+from relpool.graph.sample_kernel import mix64, sample_chunk
 from relpool.graph.stitch import stitch_chunks
-from relpool.graph.sample_kernel import sample_chunk
 
 STRATEGIES = ("uniform", "recent")
-_MASK64 = (1 << 64) - 1
 
 
 def check_sampler_args(fanouts, strategy: str) -> np.ndarray:
@@ -44,7 +43,8 @@ class TemporalSampler:
     recent ones. Within one seed a node appears once; across seeds nodes are never shared.
 
     Results depend only on ``seed`` and on how many ``sample`` calls came before, never on
-    ``num_threads``. One call at a time per sampler (calls are serialised by a lock).
+    ``num_threads``. One call at a time per sampler (calls are serialised by a lock). The
+    graph is read at construction: edge types added later are not seen.
     """
 
     def __init__(
@@ -74,11 +74,10 @@ class TemporalSampler:
         seed_ids, cutoffs = check_seeds(self.graph, seed_type, seed_ids, cutoffs)
         st = self._node_types.index(seed_type)
         with self._lock:
-            call_key = np.uint64(_splitmix(self.seed * 0x9E3779B97F4A7C15 + self._calls))
+            call_key = np.uint64(mix64(np.uint64(self.seed % 2**64) ^ mix64(np.uint64(self._calls))))
             self._calls += 1
             num_chunks = max(1, min(self.num_threads, len(seed_ids)))
             bounds = np.linspace(0, len(seed_ids), num_chunks + 1).astype(np.int64)
-
             seed_times = self.graph.node_time[seed_type][seed_ids]
 
             def run(w: int):
@@ -91,13 +90,6 @@ class TemporalSampler:
             chunks = list(self._pool.map(run, workers) if self._pool and len(workers) > 1 else map(run, workers))
         nodes, edges = stitch_chunks(chunks, bounds, st, self._node_types, self._edge_types)
         return build_batch(seed_type, cutoffs, nodes, edges)
-
-
-def _splitmix(x: int) -> int:
-    z = x & _MASK64
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
-    return z ^ (z >> 31)
 
 
 def _kernel_arrays(graph: TemporalGraph) -> dict:
