@@ -187,6 +187,23 @@ def test_unseen_categories_map_to_the_unknown_index(leaky):
     assert amount.max() == 1e9  # statistics come from visible rows, yet every row is encoded
 
 
+def test_statistics_from_training_re_encode_a_new_database(leaky):
+    inspection, trained = leaky
+    data = planted()
+    data["events"].loc[0, "kind"] = "brand_new"
+    fresh = inspect_database(data)
+    again = materialize_table(fresh.database, fresh.schema.tables["events"], stats_cutoff=None,
+                              column_types=trained.column_types, col_stats=trained.col_stats)
+    kinds, _ = trained.col_stats["kind"][StatType.COUNT]
+    column = again.tensor_frame.col_names_dict[torch_frame.categorical].index("kind")
+    new_kinds = again.tensor_frame.feat_dict[torch_frame.categorical][:, column]
+    old_kinds = trained.tensor_frame.feat_dict[torch_frame.categorical][:, column]
+    assert new_kinds[0] == len(kinds) - 1 and torch.equal(new_kinds[1:], old_kinds[1:])
+    with pytest.raises(ValueError, match="need the column_types"):
+        materialize_table(fresh.database, fresh.schema.tables["events"], stats_cutoff=None,
+                          col_stats=trained.col_stats)
+
+
 def test_multicategorical_items_and_unknowns():
     data = frames()
     inspection = inspect_database(data)

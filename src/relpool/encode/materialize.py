@@ -55,8 +55,15 @@ def materialize_database(inspection: Inspection, *, stats_cutoff: Cutoff,
 
 def materialize_table(database: Database, table: TableSchema, *, stats_cutoff: Cutoff,
                       text_embedder: TextEmbedder | None = None, column_types: TableColumnTypes | None = None,
-                      hidden: Collection[str] = ()) -> EncodedTable:
-    """Encode one table; ``column_types`` defaults to inference at the same cutoff, without ``hidden``."""
+                      hidden: Collection[str] = (),
+                      col_stats: dict[str, dict[StatType, Any]] | None = None) -> EncodedTable:
+    """Encode one table; ``column_types`` defaults to inference at the same cutoff, without ``hidden``.
+
+    ``column_types`` and ``col_stats`` kept from training re-encode a database exactly as the model
+    saw it (e.g. to predict): values unseen then read as the unknown category.
+    """
+    if col_stats is not None and column_types is None:
+        raise ValueError("col_stats from training need the column_types they were computed for")
     num_rows = check_dense_rowids(database, table.name)
     types = column_types or infer_column_types(database, table, stats_cutoff, hidden)
     col_to_stype = types.col_to_stype
@@ -66,7 +73,8 @@ def materialize_table(database: Database, table: TableSchema, *, stats_cutoff: C
 
     expressions = [f"{column.sql()} AS {quote(name)}" for name, column in types.encoded.items()]
     frame = database.con.execute(ordered_select(table.name, expressions)).df()
-    col_stats = visible_col_stats(frame, visible, col_to_stype)
+    if col_stats is None:
+        col_stats = visible_col_stats(frame, visible, col_to_stype)
     frame = map_unseen(frame, col_stats, col_to_stype)
     text_config = None
     if torch_frame.text_embedded in col_to_stype.values():
