@@ -51,7 +51,8 @@ class NumpyTemporalSampler:
                 ids = np.concatenate([p[2] for p in parts])
                 times = np.concatenate([p[3] for p in parts])
                 nbr_local, frontier[dst_type] = table[dst_type].lookup_or_add(batch, ids, times)
-                for (edge_type, *_, tgt_local), nbr in zip(parts, np.split(nbr_local, np.cumsum([len(p[1]) for p in parts])[:-1])):
+                part_ends = np.cumsum([len(p[1]) for p in parts])[:-1]
+                for (edge_type, *_, tgt_local), nbr in zip(parts, np.split(nbr_local, part_ends)):
                     edges[edge_type][0].append(nbr)
                     edges[edge_type][1].append(tgt_local)
         nodes = {t: table[t].result() for t in graph.node_types}
