@@ -45,9 +45,10 @@ def _datetime_evidence(db: Database, profile: TableProfile, col: ColumnProfile) 
     if col.family != "string" or col.non_null == 0:
         return None
     sampled, parsed = db.con.execute(
+        # Sample from the non-NULL values: a sample clause applies before WHERE in its own SELECT.
         f"SELECT count(*), count({time_expression(col.name, col.dtype)}) FROM (SELECT {quote(col.name)} "
-        f"FROM {quote(profile.name)} WHERE {quote(col.name)} IS NOT NULL "
-        f"USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (0))").fetchone()
+        f"FROM {quote(profile.name)} WHERE {quote(col.name)} IS NOT NULL) "
+        f"USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (0)").fetchone()
     if sampled and parsed / sampled >= MIN_PARSED:
         return f"text parsed as timestamps ({parsed / sampled:.0%} of a {sampled:,}-value sample), {_filled(profile, col)}"
     return None
