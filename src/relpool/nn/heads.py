@@ -1,0 +1,45 @@
+"""Task heads on the seed embeddings."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+
+def mlp(channels: int, out: int, dropout: float = 0.1) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(channels, channels), nn.ReLU(), nn.Dropout(dropout), nn.Linear(channels, out))
+
+
+class LinkHead(nn.Module):
+    """Scores entity -> item pairs by a dot product of an entity projection and an item embedding.
+
+    Items (the rows a LIST_DISTINCT foreign key points at) get a free embedding plus their encoded
+    columns, so a new item with known attributes is not a blank.
+    """
+
+    def __init__(self, channels: int, num_items: int):
+        super().__init__()
+        self.entity = mlp(channels, channels)
+        self.item_embedding = nn.Embedding(num_items, channels)
+        nn.init.normal_(self.item_embedding.weight, std=0.1)
+        self.item_features = nn.Linear(channels, channels)
+
+    def item_vectors(self, item_features: Tensor) -> Tensor:
+        return self.item_embedding.weight + self.item_features(item_features)
+
+    def forward(self, seeds: Tensor, items: Tensor) -> Tensor:
+        """[batch, num_items] scores."""
+        return self.entity(seeds) @ items.T
+
+
+def sampled_link_loss(scores: Tensor, positives: list[Tensor], negatives: int, generator: torch.Generator) -> Tensor:
+    """Binary cross-entropy on every true item against ``negatives`` random items per entity."""
+    rows, cols, targets = [], [], []
+    num_items = scores.size(1)
+    for row, items in enumerate(positives):
+        sampled = torch.randint(num_items, (negatives,), generator=generator)
+        rows += [row] * (len(items) + negatives)
+        cols += items.tolist() + sampled.tolist()
+        targets += [1.0] * len(items) + [0.0] * negatives
+    picked = scores[torch.tensor(rows), torch.tensor(cols)]
+    return nn.functional.binary_cross_entropy_with_logits(picked, torch.tensor(targets))

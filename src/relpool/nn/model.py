@@ -1,0 +1,74 @@
+"""The relational GNN: row encoders + age, L pooled message-passing layers, a task head."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import Tensor, nn
+from torch_frame import TensorFrame
+from torch_geometric.data import HeteroData
+
+from relpool.graph.hetero import EdgeType
+from relpool.nn.encoder import AgeEncoder, TableEncoder
+from relpool.nn.gnn import RelationalLayer
+from relpool.nn.heads import LinkHead, mlp
+
+
+@dataclass
+class ModelSpec:
+    """Everything needed to rebuild the network's shape (stored in config.json)."""
+
+    task_type: str
+    entity_table: str
+    node_types: list[str]
+    edge_types: list[list[str]]
+    out_dim: int  # 1 for binary/regression, classes for multiclass, unused for link prediction
+    channels: int = 64
+    layers: int = 2
+    pool: str = "adaptive"
+    pool_options: dict = field(default_factory=dict)
+    dropout: float = 0.1
+    item_table: str | None = None
+    num_items: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class RelationalModel(nn.Module):
+    def __init__(self, spec: ModelSpec, col_stats: dict[str, dict], col_names: dict[str, dict]):
+        super().__init__()
+        self.spec = spec
+        c = spec.channels
+        self.tables = nn.ModuleDict({t: TableEncoder(c, col_stats[t], col_names[t], dropout=spec.dropout)
+                                     for t in spec.node_types})
+        self.age = AgeEncoder(c)
+        edge_types: list[EdgeType] = [tuple(e) for e in spec.edge_types]
+        self.layers = nn.ModuleList([RelationalLayer(spec.node_types, edge_types, c, spec.pool, spec.pool_options)
+                                     for _ in range(spec.layers)])
+        if spec.task_type == "link_prediction":
+            self.head = LinkHead(c, spec.num_items)
+        else:
+            self.head = mlp(c, spec.out_dim, spec.dropout)
+
+    def seed_embeddings(self, frames: dict[str, TensorFrame], batch: HeteroData) -> Tensor:
+        x = {}
+        for node_type in batch.node_types:
+            store = batch[node_type]
+            if store.num_nodes:
+                x[node_type] = (self.tables[node_type](frames[node_type], store.num_nodes)
+                                + self.age(store.age, store.has_time))
+        edge_index = {e: batch[e].edge_index for e in batch.edge_types}
+        for layer in self.layers:
+            x = layer(x, edge_index)
+        return x[self.spec.entity_table][: batch[self.spec.entity_table].batch_size]
+
+    def forward(self, frames: dict[str, TensorFrame], batch: HeteroData, item_frame: TensorFrame | None = None) -> Tensor:
+        """Binary/regression: [B] logits or values; multiclass: [B, C] logits; link: [B, num_items] scores."""
+        seeds = self.seed_embeddings(frames, batch)
+        if self.spec.task_type == "link_prediction":
+            items = self.tables[self.spec.item_table](item_frame, self.spec.num_items)
+            return self.head(seeds, self.head.item_vectors(items))
+        out = self.head(seeds)
+        return out.squeeze(-1) if self.spec.out_dim == 1 else out

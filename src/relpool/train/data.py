@@ -1,0 +1,109 @@
+"""Everything a training run needs, prepared once: task, graph, encoded tables, seeds and targets.
+
+Seeds are dense node ids (store rowids) of the entity table; cutoffs are int64 UTC seconds, the
+sampler's unit. Targets are tensors: 0/1 for binary, standardised values for regression, class
+indices for multiclass, and item dense-id lists for link prediction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from relpool.db.database import quote
+from relpool.db.inspection import Inspection
+from relpool.encode.materialize import EncodedTable
+from relpool.errors import RelpoolError
+from relpool.query.task import SPLITS, Task
+
+
+@dataclass
+class Targets:
+    """How labels become training targets; stored in config.json so predictions map back."""
+
+    task_type: str
+    classes: list[str] | None = None  # multiclass: index -> label
+    mean: float = 0.0  # regression: targets are standardised with the training labels
+    std: float = 1.0
+    item_keys: list | None = None  # link prediction: item dense id -> key, at training time
+
+    def to_dict(self) -> dict:
+        return {"task_type": self.task_type, "classes": self.classes, "mean": self.mean, "std": self.std,
+                "item_keys": self.item_keys}
+
+
+@dataclass
+class SplitData:
+    frame: pd.DataFrame  # entity, cutoff, label as the task built them
+    seeds: np.ndarray  # int64 dense ids of the entity table
+    cutoffs: np.ndarray  # int64 seconds
+    target: torch.Tensor | list[torch.Tensor]
+
+    def __len__(self) -> int:
+        return len(self.seeds)
+
+
+def key_to_dense_id(inspection: Inspection, table: str, keys: pd.Series) -> np.ndarray:
+    """Dense ids (rowids) of the rows of ``table`` whose single-column primary key is in ``keys``; -1 if none."""
+    key = inspection.schema.tables[table].primary_key[0]
+    con = inspection.database.con
+    con.register("__keys", pd.DataFrame({"k": keys.to_numpy(), "i": np.arange(len(keys))}))
+    try:
+        ids = con.execute(f"SELECT coalesce(t.rowid, -1) FROM __keys x LEFT JOIN {quote(table)} t "
+                          f"ON t.{quote(key)} = x.k ORDER BY x.i").fetchnumpy()
+    finally:
+        con.unregister("__keys")
+    return np.asarray(next(iter(ids.values())), dtype=np.int64)
+
+
+def cutoff_seconds(cutoffs: pd.Series) -> np.ndarray:
+    return cutoffs.to_numpy().astype("datetime64[s]").astype(np.int64)
+
+
+def fit_targets(task: Task, inspection: Inspection) -> Targets:
+    train = task.tables["train"]["label"]
+    kind = task.task_type
+    if kind == "regression":
+        values = train.astype(float)
+        return Targets(kind, mean=float(values.mean()), std=float(values.std(ddof=0)) or 1.0)
+    if kind == "multiclass":
+        return Targets(kind, classes=sorted(train.astype(str).unique().tolist()))
+    if kind == "link_prediction":
+        item_table = task.bound.item_table
+        key = inspection.schema.tables[item_table].primary_key[0]
+        keys = inspection.database.con.execute(
+            f"SELECT {quote(key)} FROM {quote(item_table)} ORDER BY rowid").fetchnumpy()[key]
+        return Targets(kind, item_keys=[k.item() if hasattr(k, "item") else k for k in keys])
+    return Targets(kind)
+
+
+def split_data(inspection: Inspection, task: Task, targets: Targets, split: str) -> SplitData:
+    frame = task.tables[split]
+    seeds = key_to_dense_id(inspection, task.bound.entity_table, frame["entity"])
+    if (seeds < 0).any():
+        raise RelpoolError(f"{int((seeds < 0).sum())} {split} entities are missing from '{task.bound.entity_table}'")
+    return SplitData(frame, seeds, cutoff_seconds(frame["cutoff"]), encode_labels(frame["label"], targets))
+
+
+def encode_labels(labels: pd.Series, targets: Targets) -> torch.Tensor | list[torch.Tensor]:
+    if targets.task_type == "binary":
+        return torch.tensor(labels.astype(bool).to_numpy(), dtype=torch.float)
+    if targets.task_type == "regression":
+        return torch.tensor((labels.astype(float).to_numpy() - targets.mean) / targets.std, dtype=torch.float)
+    if targets.task_type == "multiclass":
+        index = {c: i for i, c in enumerate(targets.classes)}
+        return torch.tensor([index.get(str(v), -1) for v in labels], dtype=torch.long)  # -1: unseen class
+    index = {k: i for i, k in enumerate(targets.item_keys)}
+    return [torch.tensor([index[k] for k in items if k in index], dtype=torch.long) for items in labels]
+
+
+def prepare_splits(inspection: Inspection, task: Task, targets: Targets) -> dict[str, SplitData]:
+    return {split: split_data(inspection, task, targets, split) for split in SPLITS}
+
+
+def gather_frames(tables: dict[str, EncodedTable], batch) -> dict:
+    """Each node type's encoded rows for the nodes of a sampled batch."""
+    return {t: tables[t].tensor_frame[batch[t].n_id] for t in batch.node_types if batch[t].num_nodes}

@@ -1,0 +1,163 @@
+"""``relpool fit``: database + query -> trained model directory with metrics.
+
+DIR/model.safetensors   best weights (safetensors: no pickle)
+DIR/config.json         everything needed to rebuild: schema, query, options, encoder statistics,
+                        targets, model shape, versions, and the weights' SHA-256
+DIR/metrics.json        {"task_type", "metric", "val", "test", "n_train", "seconds", …}
+DIR/checkpoint/         the last epoch (model, optimizer, loop state), for --resume
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from relpool.db import inspect_database
+from relpool.encode import materialize_database
+from relpool.errors import RelpoolError
+from relpool.graph.build import build_graph
+from relpool.nn.model import ModelSpec, RelationalModel
+from relpool.query.task import build_task
+from relpool.train.checkpoint import (load_json, load_tensors, optimizer_tensors, restore_optimizer, save_json,
+                                      save_tensors)
+from relpool.train.data import fit_targets, prepare_splits
+from relpool.train.evaluate import is_better, main_metric, score, to_predictions
+from relpool.train.loop import Loop, LoopOptions
+from relpool.train.model_dir import write_model_dir
+
+EVAL_SEED = 12345
+
+
+@dataclass
+class FitOptions:
+    pool: str = "adaptive"
+    layers: int = 2
+    channels: int = 64
+    epochs: int = 10
+    patience: int = 3
+    loop: LoopOptions = field(default_factory=LoopOptions)
+    step: str | None = None
+    val_at: str | None = None
+    test_at: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def fit(db, query: str, out: str | Path, options: FitOptions | None = None, schema: str | Path | None = None,
+        resume: bool = False, console: Console | None = None, text_embedder=None) -> dict:
+    """Train on ``db`` for ``query``; write the model directory ``out``; return the metrics."""
+    options = options or FitOptions()
+    console = console or Console(stderr=True)
+    out = Path(out)
+    started = time.perf_counter()
+    torch.set_num_threads(options.loop.threads)
+    out.mkdir(parents=True, exist_ok=True)
+    checkpoint_dir = out / "checkpoint"
+
+    with console.status("Reading the database, building the task, graph and column encoders…"):
+        inspection = inspect_database(db, schema)
+        inspection.raise_for_errors()
+        task = build_task(inspection, query, options.step, options.val_at, options.test_at)
+        graph = build_graph(inspection).graph
+        stats_cutoff = task.cutoffs["val"][0]
+        tables = materialize_database(inspection, stats_cutoff=stats_cutoff, text_embedder=text_embedder,
+                                      hidden_columns=task.bound.hidden_columns)
+        targets = fit_targets(task, inspection)
+        splits = prepare_splits(inspection, task, targets)
+    k = task.bound.query.rank_top
+    metric = main_metric(task.task_type, k)
+    spec = ModelSpec(
+        task_type=task.task_type, entity_table=task.bound.entity_table, node_types=graph.node_types,
+        edge_types=[list(e) for e in graph.edge_types],
+        out_dim=len(targets.classes) if targets.classes else 1, channels=options.channels, layers=options.layers,
+        pool=options.pool, item_table=task.bound.item_table, num_items=len(targets.item_keys or []))
+    torch.manual_seed(options.loop.seed)
+    model = RelationalModel(spec, {t: e.col_stats for t, e in tables.items()},
+                            {t: e.tensor_frame.col_names_dict for t, e in tables.items()})
+    loop = Loop(model, graph, tables, targets, options.loop)
+
+    state = {"epoch": 0, "best": None, "best_epoch": 0, "bad_epochs": 0, "history": []}
+    run_id = json.loads(json.dumps({"query": query, "options": options.to_dict()}))  # as it reads back
+    if resume and (checkpoint_dir / "state.json").exists():
+        state = _restore(checkpoint_dir, loop, run_id)
+        console.print(f"resuming after epoch {state['epoch']}")
+    best_weights = load_tensors(checkpoint_dir / f"best-{state['best_epoch']}.safetensors") if state["best_epoch"] else None
+
+    def evaluate(split: str) -> dict[str, float]:
+        data = splits[split]
+        outputs = loop.predict_outputs(data.seeds, data.cutoffs, EVAL_SEED)
+        return score(to_predictions(outputs, targets, k), data.frame["label"], targets, k)
+
+    steps = len(loop.steps(splits["train"], 0))
+    with _progress(console) as progress:
+        epochs = progress.add_task("epochs", total=options.epochs, completed=state["epoch"], info="")
+        batches = progress.add_task("batches", total=steps, info="")
+        for epoch in range(state["epoch"] + 1, options.epochs + 1):
+            if state["bad_epochs"] >= options.patience:
+                break
+            progress.reset(batches, total=steps)
+            loss = loop.train_epoch(splits["train"], epoch, on_step=lambda value: progress.update(
+                batches, advance=1, info=f"loss {value:.4f}"))
+            val = evaluate("val")
+            state["history"].append({"epoch": epoch, "loss": loss, "val": val})
+            if is_better(metric, val[metric], state["best"]):
+                state.update(best=val[metric], best_epoch=epoch, bad_epochs=0)
+                best_weights = {k: v.clone() for k, v in model.state_dict().items()}
+            else:
+                state["bad_epochs"] += 1
+            state["epoch"] = epoch
+            _checkpoint(checkpoint_dir, loop, state, run_id, best_weights)
+            progress.update(epochs, advance=1, info=f"val {metric} {val[metric]:.4f} (best {state['best']:.4f})")
+
+    if best_weights is None:
+        raise RelpoolError("training produced no usable model: the validation metric was never defined "
+                           "(does the validation split have both classes?)")
+    model.load_state_dict(best_weights)
+    metrics = {
+        "task_type": task.task_type, "metric": metric, "val": evaluate("val"), "test": evaluate("test"),
+        "n_train": len(splits["train"]), "n_val": len(splits["val"]), "n_test": len(splits["test"]),
+        "best_epoch": state["best_epoch"], "epochs_run": state["epoch"], "history": state["history"],
+        "pool": options.pool, "seconds": time.perf_counter() - started,
+    }
+    write_model_dir(out, model, inspection, task, tables, targets, options, stats_cutoff, metrics)
+    return metrics
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
+                    TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False)
+
+
+def _checkpoint(folder: Path, loop: Loop, state: dict, run_id: dict, best_weights: dict) -> None:
+    """Tensor files are named by epoch and state.json, written last, names the ones to use: a kill
+    at any moment leaves a consistent checkpoint (the previous one, or this one)."""
+    folder.mkdir(exist_ok=True)
+    epoch, best = state["epoch"], state["best_epoch"]
+    tensors, groups = optimizer_tensors(loop.optimizer)
+    save_tensors(folder / f"model-{epoch}.safetensors", loop.model.state_dict())
+    save_tensors(folder / f"optimizer-{epoch}.safetensors", tensors)
+    if best_weights is not None and not (folder / f"best-{best}.safetensors").exists():
+        save_tensors(folder / f"best-{best}.safetensors", best_weights)
+    save_json(folder / "state.json", {**state, "optimizer": groups, "run": run_id})
+    keep = {f"model-{epoch}.safetensors", f"optimizer-{epoch}.safetensors", f"best-{best}.safetensors", "state.json"}
+    for old in folder.iterdir():
+        if old.name not in keep:
+            old.unlink()
+
+
+def _restore(folder: Path, loop: Loop, run_id: dict) -> dict:
+    saved = load_json(folder / "state.json")
+    if saved.get("run") != run_id:
+        raise RelpoolError(f"{folder} holds a checkpoint of a different run (query or options differ); "
+                           f"use another --out, or drop --resume to start over")
+    epoch = saved["epoch"]
+    loop.model.load_state_dict(load_tensors(folder / f"model-{epoch}.safetensors"))
+    restore_optimizer(loop.optimizer, load_tensors(folder / f"optimizer-{epoch}.safetensors"), saved["optimizer"])
+    return {k: saved[k] for k in ("epoch", "best", "best_epoch", "bad_epochs", "history")}

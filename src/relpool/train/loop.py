@@ -1,0 +1,99 @@
+"""The training loop: mini-batches of sampled subgraphs, AdamW, early stopping on validation.
+
+Determinism: every random choice of epoch ``e`` (example order, sampled neighbours, dropout,
+negatives) is seeded from (``seed``, ``e``), so a run resumed after epoch ``e`` from its checkpoint
+continues exactly as the uninterrupted run would have.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from relpool.encode.materialize import EncodedTable
+from relpool.graph import TemporalSampler
+from relpool.graph.hetero import TemporalGraph
+from relpool.nn.heads import sampled_link_loss
+from relpool.nn.model import RelationalModel
+from relpool.train.data import SplitData, Targets, gather_frames
+
+
+@dataclass
+class LoopOptions:
+    fanout: tuple[int, ...] = (32, 16)
+    strategy: str = "uniform"
+    batch_size: int = 512
+    max_steps_per_epoch: int = 60
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    negatives: int = 20
+    seed: int = 0
+    threads: int = 2
+
+
+def epoch_seed(seed: int, epoch: int, stream: int) -> int:
+    return int(np.random.SeedSequence([seed, epoch, stream]).generate_state(1)[0])
+
+
+class Loop:
+    def __init__(self, model: RelationalModel, graph: TemporalGraph, tables: dict[str, EncodedTable],
+                 targets: Targets, options: LoopOptions):
+        self.model, self.graph, self.tables, self.targets, self.options = model, graph, tables, targets, options
+        self.entity = model.spec.entity_table
+        self.item_table = model.spec.item_table
+        self.optimizer = torch.optim.AdamW(model.parameters(), lr=options.lr, weight_decay=options.weight_decay)
+
+    def sampler(self, seed: int) -> TemporalSampler:
+        return TemporalSampler(self.graph, list(self.options.fanout), self.options.strategy, seed=seed,
+                               num_threads=self.options.threads)
+
+    def outputs(self, sampler: TemporalSampler, seeds: np.ndarray, cutoffs: np.ndarray) -> torch.Tensor:
+        batch = sampler.sample(self.entity, seeds, cutoffs)
+        item_frame = self.tables[self.item_table].tensor_frame if self.item_table else None
+        return self.model(gather_frames(self.tables, batch), batch, item_frame)
+
+    def steps(self, train: SplitData, epoch: int) -> list[np.ndarray]:
+        order = np.random.default_rng(epoch_seed(self.options.seed, epoch, 0)).permutation(len(train))
+        size = self.options.batch_size
+        return [order[i: i + size] for i in range(0, len(order), size)][: self.options.max_steps_per_epoch]
+
+    def train_epoch(self, train: SplitData, epoch: int, on_step=None) -> float:
+        self.model.train()
+        torch.manual_seed(epoch_seed(self.options.seed, epoch, 1))
+        sampler = self.sampler(epoch_seed(self.options.seed, epoch, 2))
+        generator = torch.Generator().manual_seed(epoch_seed(self.options.seed, epoch, 3))
+        losses = []
+        for index in self.steps(train, epoch):
+            out = self.outputs(sampler, train.seeds[index], train.cutoffs[index])
+            loss = self.loss(out, train, index, generator)
+            self.optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+            self.optimizer.step()
+            losses.append(loss.item())
+            if on_step:
+                on_step(loss.item())
+        return float(np.mean(losses))
+
+    def loss(self, out: torch.Tensor, train: SplitData, index: np.ndarray, generator: torch.Generator) -> torch.Tensor:
+        kind = self.targets.task_type
+        if kind == "link_prediction":
+            return sampled_link_loss(out, [train.target[i] for i in index], self.options.negatives, generator)
+        target = train.target[torch.from_numpy(index)]
+        if kind == "binary":
+            return nn.functional.binary_cross_entropy_with_logits(out, target)
+        if kind == "regression":
+            return nn.functional.l1_loss(out, target)
+        return nn.functional.cross_entropy(out, target, ignore_index=-1)
+
+    @torch.no_grad()
+    def predict_outputs(self, seeds: np.ndarray, cutoffs: np.ndarray, seed: int) -> torch.Tensor:
+        """Raw model outputs for every example, in order (a fixed sampler seed: same input, same output)."""
+        self.model.eval()
+        sampler = self.sampler(seed)
+        size = self.options.batch_size * 2
+        parts = [self.outputs(sampler, seeds[i: i + size], cutoffs[i: i + size]) for i in range(0, len(seeds), size)]
+        return torch.cat(parts) if parts else torch.empty(0)

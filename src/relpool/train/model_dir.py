@@ -1,0 +1,74 @@
+"""The model directory: writing it after training, and reading it back with every check.
+
+A directory is refused with one clear message when a file is missing or unreadable, when the
+weights do not match the SHA-256 recorded in config.json (truncated or tampered), or when it was
+written by an incompatible relpool format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from importlib import metadata
+from pathlib import Path
+
+from relpool.train.checkpoint import load_json, save_json, save_tensors, sha256
+from relpool.train.stats_json import col_stats_to_json
+
+FORMAT_VERSION = 1
+VERSIONED = ("relpool", "torch", "torch-geometric", "pytorch-frame", "duckdb", "numpy")
+
+
+def versions() -> dict[str, str | None]:
+    out = {}
+    for name in VERSIONED:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def write_model_dir(out: Path, model, inspection, task, tables, targets, options, stats_cutoff, metrics) -> None:
+    weights = out / "model.safetensors"
+    save_tensors(weights, model.state_dict())
+    config = {
+        "format": FORMAT_VERSION,
+        "versions": versions(),
+        "query": task.bound.query.text,
+        "source": inspection.database.source,
+        "schema": inspection.schema.to_dict(),
+        "options": options.to_dict(),
+        "model": model.spec.to_dict(),
+        "targets": targets.to_dict(),
+        "stats_cutoff": str(stats_cutoff),
+        "hidden_columns": sorted([t, c] for t, c in task.bound.hidden_columns),
+        "encoders": {name: {"column_types": {c: asdict(t) for c, t in table.column_types.columns.items()},
+                            "col_stats": col_stats_to_json(table.col_stats)}
+                     for name, table in tables.items()},
+        "weights_sha256": sha256(weights),
+    }
+    save_json(out / "config.json", config)
+    save_json(out / "metrics.json", metrics)
+
+
+def read_config(folder: Path) -> dict:
+    from relpool.errors import RelpoolError
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise RelpoolError(f"model directory not found: {folder}")
+    config = load_json(folder / "config.json")
+    if not isinstance(config, dict) or config.get("format") != FORMAT_VERSION:
+        raise RelpoolError(f"{folder}/config.json is not a relpool model (format {config.get('format')!r}, "
+                           f"expected {FORMAT_VERSION})" if isinstance(config, dict) else
+                           f"{folder}/config.json is not a relpool model")
+    missing = [k for k in ("query", "schema", "model", "targets", "encoders", "weights_sha256", "options")
+               if k not in config]
+    if missing:
+        raise RelpoolError(f"{folder}/config.json lacks {', '.join(missing)}; the model directory is damaged")
+    weights = folder / "model.safetensors"
+    if not weights.is_file():
+        raise RelpoolError(f"{weights} is missing")
+    if sha256(weights) != config["weights_sha256"]:
+        raise RelpoolError(f"{weights} does not match the checksum in config.json: it was truncated or modified")
+    return config
