@@ -18,7 +18,7 @@ from relpool.errors import RelpoolError
 app = typer.Typer(
     help="relpool: predictive models trained directly on relational databases.",
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, rich_markup_mode="rich")
-out = Console()
+stdout = Console()
 err = Console(stderr=True)
 
 DB_HELP = ("The database: a SQLite or DuckDB file, a folder of Parquet/CSV files, a RelBench dataset folder, "
@@ -59,9 +59,9 @@ def inspect(
     with err.status("Reading and inspecting the database…"):
         inspection = inspect_database(db, schema)
     if as_json:
-        out.print_json(json.dumps(inspection.to_json(), default=str))
+        stdout.print_json(json.dumps(inspection.to_json(), default=str))
     else:
-        render_inspection(inspection, out, evidence=evidence)
+        render_inspection(inspection, stdout, evidence=evidence)
     inspection.raise_for_errors()
     if diagram:
         from relpool.report.diagram import draw_schema
@@ -93,9 +93,141 @@ def task(
     with err.status("Reading the database and building the training tables…"):
         summary = build_task(inspect_database(db, schema), query, step, val_at, test_at).to_json()
     if as_json:
-        out.print_json(json.dumps(summary, default=str))
+        stdout.print_json(json.dumps(summary, default=str))
     else:
-        render_task(summary, out)
+        render_task(summary, stdout)
+
+
+def _fanout(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or min(values) < 1:
+        raise RelpoolError(f"--fanout must be positive integers separated by commas (e.g. 16,8), got {text!r}")
+    return values
+
+
+@app.command()
+@user_errors
+def fit(
+    db: DbArg,
+    query: Annotated[str, typer.Argument(help="The predictive query to learn.", show_default=False)],
+    out: Annotated[Path, typer.Option(help="Model directory to write.", show_default=False)],
+    pool: Annotated[str, typer.Option(help="Pooling operator: adaptive, mean, sum, max, gated, mixed, softmax, "
+                                           "powermean, pma, multi, min, std.")] = "adaptive",
+    layers: Annotated[int, typer.Option(min=1, help="Message-passing layers.")] = 2,
+    channels: Annotated[int, typer.Option(min=4, help="Embedding width.")] = 32,
+    fanout: Annotated[str, typer.Option(help="Neighbours sampled per hop and edge type.")] = "16,8",
+    strategy: Annotated[str, typer.Option(help="Neighbour sampling: uniform or recent.")] = "uniform",
+    epochs: Annotated[int, typer.Option(min=1)] = 8,
+    patience: Annotated[int, typer.Option(min=1, help="Stop after this many epochs without improvement.")] = 3,
+    batch_size: Annotated[int, typer.Option(min=1)] = 512,
+    max_steps: Annotated[int, typer.Option(min=1, help="Mini-batches per epoch at most.")] = 25,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same model.")] = 0,
+    schema: SchemaOpt = None,
+    step: Annotated[Optional[str], typer.Option(help="Training cutoffs every STEP, e.g. '7 days'.")] = None,
+    val_at: Annotated[Optional[str], typer.Option(help="Validation cutoff.")] = None,
+    test_at: Annotated[Optional[str], typer.Option(help="Test cutoff.")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint in --out.")] = False,
+):
+    """Train a relational GNN for a predictive query; write model.safetensors, config.json, metrics.json."""
+    from relpool.api import fit as fit_model
+    from relpool.files import check_output_path
+    from relpool.nn.pool import available_pools
+    from relpool.report.fit_view import render_metrics
+
+    if pool not in available_pools():
+        raise RelpoolError(f"unknown pool {pool!r}; choose one of {', '.join(available_pools())}")
+    if strategy not in ("uniform", "recent"):
+        raise RelpoolError(f"--strategy must be uniform or recent, got {strategy!r}")
+    check_output_path(out, [db] + ([schema] if schema else []))
+    model = fit_model(db, query, out, pool=pool, layers=layers, channels=channels, fanout=_fanout(fanout),
+                      strategy=strategy, epochs=epochs, patience=patience, batch_size=batch_size, max_steps=max_steps,
+                      seed=seed, schema=schema, step=step, val_at=val_at, test_at=test_at, resume=resume, console=err)
+    render_metrics(model.metrics, out, stdout)
+
+
+@app.command()
+@user_errors
+def evaluate(
+    model_dir: Annotated[Path, typer.Argument(help="A model directory written by relpool fit.", show_default=False)],
+    db: DbArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+):
+    """Validation and test metrics of a trained model on a database."""
+    from relpool.api import Model
+
+    with err.status("Loading the model and evaluating…"):
+        metrics = Model.load(model_dir).evaluate(db)
+    if as_json:
+        stdout.print_json(json.dumps(metrics))
+    else:
+        for split, values in metrics.items():
+            stdout.print(f"{split}: " + ", ".join(f"{k} {v:.4f}" for k, v in values.items()))
+
+
+@app.command()
+@user_errors
+def predict(
+    model_dir: Annotated[Path, typer.Argument(help="A model directory written by relpool fit.", show_default=False)],
+    db: DbArg,
+    out: Annotated[Path, typer.Option(help="Where to write the predictions (.parquet or .csv).", show_default=False)],
+    at: Annotated[Optional[str], typer.Option(help="Predict as of this time (default: the newest in the database).")] = None,
+):
+    """Predict for every entity existing at a time; one row per entity. Never writes into the database."""
+    from relpool.api import Model
+    from relpool.files import check_output_path, write_atomically
+
+    if out.suffix not in (".parquet", ".csv"):
+        raise RelpoolError(f"--out must end in .parquet or .csv, got {out.name}")
+    target = check_output_path(out, [db, model_dir])
+    with err.status("Loading the model and predicting…"):
+        predictions = Model.load(model_dir).predict(db, at=at)
+    writer = (lambda p: predictions.to_parquet(p, index=False)) if out.suffix == ".parquet" else \
+        (lambda p: predictions.to_csv(p, index=False))
+    write_atomically(target, writer)
+    err.print(f"{len(predictions):,} predictions written to {out}")
+
+@app.command()
+@user_errors
+def baseline(
+    db: DbArg,
+    query: Annotated[str, typer.Argument(help="A predictive query, e.g. \"PREDICT COUNT(flights.*, 0, 7, days) > 2 "
+                                              "FOR EACH planes.tailnum\".", show_default=False)],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for metrics.json and features.json (created if "
+                                                         "missing; its parent must exist).", show_default=False)],
+    kind: Annotated[str, typer.Option(help="entity: LightGBM on the entity table's own columns; autofeat: also "
+                                           "aggregates along every foreign-key path (up to 2 hops).")] = "autofeat",
+    schema: SchemaOpt = None,
+    step: Annotated[Optional[str], typer.Option(help="Training cutoffs every STEP, e.g. '7 days' (default: the window).")] = None,
+    val_at: Annotated[Optional[str], typer.Option(help="Validation cutoff (default: one window before test).")] = None,
+    test_at: Annotated[Optional[str], typer.Option(help="Test cutoff (default: the last with a full label window).")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (LightGBM, and the entity split of autocomplete tasks).")] = 0,
+):
+    """Train a baseline (entity-only or auto-feature LightGBM) and write its validation and test metrics."""
+    from relpool.baselines import KINDS, run_baseline, write_outputs
+    from relpool.db import inspect_database
+    from relpool.files import check_output_path
+    from relpool.query.task import build_task
+
+    if kind not in KINDS:
+        raise RelpoolError(f"--kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    folder = check_output_path(out_dir, [db] + ([schema] if schema else []))
+    if folder.exists() and not folder.is_dir():
+        raise RelpoolError(f"--out {out_dir} is a file; give a folder")
+    with err.status("Reading the database and building the training tables…"):
+        inspection = inspect_database(db, schema)
+        built = build_task(inspection, query, step, val_at, test_at, seed)
+    result = run_baseline(inspection, built, kind, seed, console=err)
+    folder.mkdir(exist_ok=True)
+    written = write_outputs(result, folder)
+    metrics, name = result.metrics, result.metrics["metric"]
+    scores = ", ".join(f"{split} {metrics[split][name]:.4f}" if metrics[split][name] is not None else f"{split} n/a"
+                       for split in ("val", "test"))
+    typer.echo(f"{kind} baseline, {metrics['task_type']}: {name} {scores} "
+               f"({metrics['n_train']:,} training examples, {metrics['seconds']:.1f} s)")
+    err.print(f"written: {', '.join(str(p) for p in written)}")
 
 
 @app.callback()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from relpool.db.database import Database, quote
 from relpool.db.resolve import resolve_schema
-from relpool.db.schema import Schema, load_schema_yaml
+from relpool.db.schema import Schema, load_schema_yaml, parse_overrides
 from relpool.db.sources import read_database
 from relpool.db.times import can_hold_times, time_expression
 from relpool.db.validate import Validation, validate
@@ -64,9 +64,15 @@ class Inspection:
         return out
 
 
-def inspect_database(db: str | Path | Mapping, schema_file: str | Path | None = None) -> Inspection:
-    """Read ``db`` (read-only), resolve its schema (``schema_file`` overrides inference) and validate it."""
-    user, user_splits = load_schema_yaml(schema_file) if schema_file else ({}, {})
+def inspect_database(db: str | Path | Mapping, schema_file: str | Path | Mapping | None = None) -> Inspection:
+    """Read ``db`` (read-only), resolve its schema and validate it.
+
+    ``schema_file`` overrides inference: a YAML path, or a schema dict such as a model's config.json holds.
+    """
+    if isinstance(schema_file, Mapping):
+        user, user_splits = parse_overrides(dict(schema_file), "the model's schema")
+    else:
+        user, user_splits = load_schema_yaml(schema_file) if schema_file else ({}, {})
     database = read_database(db)
     schema = resolve_schema(database, user, user_splits)
     validation = validate(database, schema)

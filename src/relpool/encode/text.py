@@ -50,6 +50,7 @@ class HashingEmbedder:
         if dim < 1:
             raise RelpoolError(f"a hashing text embedder needs dim >= 1, got {dim}")
         self.dim = dim
+        self.seed = seed
         self._key = seed.to_bytes(8, "little", signed=True)
 
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -118,3 +119,18 @@ def embed_distinct(embedder: TextEmbedder, texts: list[str]) -> torch.Tensor:
 def text_embedder_config(embedder: TextEmbedder) -> TextEmbedderConfig:
     """pytorch-frame's configuration for a text_embedded column, embedding whole columns at once."""
     return TextEmbedderConfig(text_embedder=lambda texts: embed_distinct(embedder, texts), batch_size=None)
+
+
+def embedder_to_json(embedder: TextEmbedder) -> dict:
+    """What a model directory records, so prediction embeds text the way training did."""
+    if isinstance(embedder, HashingEmbedder):
+        return {"kind": "hashing", "dim": embedder.dim, "seed": embedder.seed}
+    return {"kind": "minilm", "dim": embedder.dim}
+
+
+def embedder_from_json(data: dict) -> TextEmbedder:
+    if data.get("kind") == "hashing":
+        return HashingEmbedder(dim=int(data["dim"]), seed=int(data["seed"]))
+    if data.get("kind") == "minilm":
+        return MiniLMEmbedder()
+    raise RelpoolError(f"unknown text embedder {data!r} in the model's config.json")

@@ -53,3 +53,13 @@ def static_sql(bound: BoundQuery, all_visible_at: str) -> str:
     return (f"SELECT e.{quote(bound.entity_column)} AS entity, {cutoff} AS cutoff, "
             f"e.{quote(bound.static_target)} AS label FROM {quote(bound.entity_table)} e "
             f"WHERE {' AND '.join(where)} ORDER BY cutoff, entity")
+
+
+def entities_sql(bound: BoundQuery, cutoff_literal: str) -> str:
+    """Autocomplete prediction: every entity existing at the cutoff that passes WHERE, labelled or not."""
+    where = [f"{bound.entity_time_sql} <= {cutoff_literal}"] if bound.entity_time_sql else []
+    if bound.filter_sql:
+        where.append(bound.filter_sql)
+    condition = f"WHERE {' AND '.join(where)}" if where else ""
+    return (f"SELECT e.{quote(bound.entity_column)} AS entity, {cutoff_literal} AS cutoff "
+            f"FROM {quote(bound.entity_table)} e {condition} ORDER BY entity")

@@ -110,7 +110,7 @@ def _forecast_tables(inspection, bound: BoundQuery, step, val, test):
 
 def _static_tables(inspection, bound: BoundQuery, val, test, seed: int):
     db = inspection.database
-    frame = db.con.execute(static_sql(bound, _latest_time_sql(inspection))).df()
+    frame = db.con.execute(static_sql(bound, latest_time_sql(inspection))).df()
     if frame.empty:
         raise RelpoolError(f"no row of '{bound.entity_table}' has a value in '{bound.static_target}'")
     if bound.entity_time_sql:
@@ -128,7 +128,7 @@ def _static_tables(inspection, bound: BoundQuery, val, test, seed: int):
     return tables, cutoffs, {s: 0 for s in SPLITS}
 
 
-def _latest_time_sql(inspection: Inspection) -> str:
+def latest_time_sql(inspection: Inspection) -> str:
     """The newest row time anywhere in the database: the cutoff at which everything is visible."""
     db, latest = inspection.database, None
     for name, table in inspection.schema.tables.items():

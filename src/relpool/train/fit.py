@@ -19,7 +19,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from relpool.db import inspect_database
-from relpool.encode import materialize_database
+from relpool.encode import MiniLMEmbedder, materialize_database
+from relpool.encode.text import embedder_to_json
 from relpool.errors import RelpoolError
 from relpool.graph.build import build_graph
 from relpool.nn.model import ModelSpec, RelationalModel
@@ -67,7 +68,8 @@ def fit(db, query: str, out: str | Path, options: FitOptions | None = None, sche
         task = build_task(inspection, query, options.step, options.val_at, options.test_at)
         graph = build_graph(inspection).graph
         stats_cutoff = task.cutoffs["val"][0]
-        tables = materialize_database(inspection, stats_cutoff=stats_cutoff, text_embedder=text_embedder,
+        embedder = text_embedder or MiniLMEmbedder()
+        tables = materialize_database(inspection, stats_cutoff=stats_cutoff, text_embedder=embedder,
                                       hidden_columns=task.bound.hidden_columns)
         targets = fit_targets(task, inspection)
         splits = prepare_splits(inspection, task, targets)
@@ -126,7 +128,8 @@ def fit(db, query: str, out: str | Path, options: FitOptions | None = None, sche
         "best_epoch": state["best_epoch"], "epochs_run": state["epoch"], "history": state["history"],
         "pool": options.pool, "seconds": time.perf_counter() - started,
     }
-    write_model_dir(out, model, inspection, task, tables, targets, options, stats_cutoff, metrics)
+    write_model_dir(out, model, inspection, task, tables, targets, options, stats_cutoff, metrics,
+                    embedder_to_json(embedder))
     return metrics
 
 

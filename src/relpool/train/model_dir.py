@@ -28,19 +28,23 @@ def versions() -> dict[str, str | None]:
     return out
 
 
-def write_model_dir(out: Path, model, inspection, task, tables, targets, options, stats_cutoff, metrics) -> None:
+def write_model_dir(out: Path, model, inspection, task, tables, targets, options, stats_cutoff, metrics,
+                    text_embedder: dict) -> None:
     weights = out / "model.safetensors"
     save_tensors(weights, model.state_dict())
     config = {
         "format": FORMAT_VERSION,
         "versions": versions(),
         "query": task.bound.query.text,
+        "entity_column": task.bound.entity_column,
+        "rank_top": task.bound.query.rank_top,
         "source": inspection.database.source,
         "schema": inspection.schema.to_dict(),
         "options": options.to_dict(),
         "model": model.spec.to_dict(),
         "targets": targets.to_dict(),
         "stats_cutoff": str(stats_cutoff),
+        "text_embedder": text_embedder,
         "hidden_columns": sorted([t, c] for t, c in task.bound.hidden_columns),
         "encoders": {name: {"column_types": {c: asdict(t) for c, t in table.column_types.columns.items()},
                             "col_stats": col_stats_to_json(table.col_stats)}
@@ -62,7 +66,8 @@ def read_config(folder: Path) -> dict:
         raise RelpoolError(f"{folder}/config.json is not a relpool model (format {config.get('format')!r}, "
                            f"expected {FORMAT_VERSION})" if isinstance(config, dict) else
                            f"{folder}/config.json is not a relpool model")
-    missing = [k for k in ("query", "schema", "model", "targets", "encoders", "weights_sha256", "options")
+    missing = [k for k in ("query", "entity_column", "schema", "model", "targets", "encoders", "weights_sha256", "options",
+                           "text_embedder")
                if k not in config]
     if missing:
         raise RelpoolError(f"{folder}/config.json lacks {', '.join(missing)}; the model directory is damaged")

@@ -1,0 +1,138 @@
+"""A trained model directory, loaded for prediction and evaluation on a database.
+
+Loading re-reads the database with the model's own schema, re-encodes every table with the
+statistics and column types learned at training (never recomputed), rebuilds the network from
+config.json and loads the weights, refusing anything that does not fit with one clear message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from relpool.db import inspect_database
+from relpool.db.inspection import Inspection
+from relpool.encode.materialize import EncodedTable, materialize_table
+from relpool.encode.stypes import ColumnType, TableColumnTypes
+from relpool.encode.text import embedder_from_json
+from relpool.errors import RelpoolError
+from relpool.graph.build import build_graph
+from relpool.nn.model import ModelSpec, RelationalModel
+from relpool.query.bind import bind
+from relpool.query.compile import entities_sql, forecast_sql
+from relpool.query.parser import parse_query
+from relpool.query.splits import parse_time
+from relpool.query.task import Task, build_task, latest_time_sql
+from relpool.train.checkpoint import load_tensors
+from relpool.train.data import Targets, cutoff_seconds, key_to_dense_id, prepare_splits
+from relpool.train.evaluate import score, to_predictions
+from relpool.train.fit import EVAL_SEED
+from relpool.train.loop import Loop, LoopOptions
+from relpool.train.model_dir import read_config
+from relpool.train.stats_json import col_stats_from_json
+
+
+@dataclass
+class Prepared:
+    """The database read with the model's schema, and a loop holding the loaded network."""
+
+    inspection: Inspection
+    loop: Loop
+
+
+class Model:
+    """``Model.load(DIR).predict(db, at=...)`` and ``.evaluate(db)``."""
+
+    def __init__(self, folder: Path, config: dict):
+        self.folder, self.config = folder, config
+        self.spec = ModelSpec(**config["model"])
+        self.targets = Targets(**config["targets"])
+        self.k = config.get("rank_top")
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "Model":
+        folder = Path(folder)
+        return cls(folder, read_config(folder))
+
+    @property
+    def metrics(self) -> dict:
+        import json
+
+        return json.loads((self.folder / "metrics.json").read_text())
+
+    def _prepare(self, db) -> Prepared:
+        torch.set_num_threads(self.config["options"]["loop"]["threads"])
+        inspection = inspect_database(db, self.config["schema"])
+        inspection.raise_for_errors()
+        graph = build_graph(inspection).graph
+        if graph.node_types != self.spec.node_types or [list(e) for e in graph.edge_types] != self.spec.edge_types:
+            raise RelpoolError("the database's tables or foreign keys differ from the ones the model was trained on")
+        tables = self._encode(inspection)
+        model = RelationalModel(self.spec, {t: e.col_stats for t, e in tables.items()},
+                                {t: e.tensor_frame.col_names_dict for t, e in tables.items()})
+        try:
+            model.load_state_dict(load_tensors(self.folder / "model.safetensors"))
+        except RuntimeError as exc:
+            raise RelpoolError(f"the weights in {self.folder} do not fit the model described by its config.json: "
+                               f"{str(exc).splitlines()[0]}") from None
+        options = self.config["options"]["loop"]
+        loop = Loop(model, graph, tables, self.targets, LoopOptions(**{**options, "fanout": tuple(options["fanout"])}))
+        return Prepared(inspection, loop)
+
+    def _encode(self, inspection: Inspection) -> dict[str, EncodedTable]:
+        embedder = embedder_from_json(self.config["text_embedder"])
+        tables = {}
+        for name, table in inspection.schema.tables.items():
+            stored = self.config["encoders"].get(name)
+            if stored is None:
+                raise RelpoolError(f"the model has no encoder for table '{name}'")
+            columns = {c: ColumnType(**t) for c, t in stored["column_types"].items()}
+            missing = [c for c, t in columns.items() if t.semantic != "ignore" and c not in inspection.database.columns(name)]
+            if missing:
+                raise RelpoolError(f"table '{name}' lacks column(s) {', '.join(missing)} the model was trained with")
+            tables[name] = materialize_table(
+                inspection.database, table, stats_cutoff=None, text_embedder=embedder,
+                column_types=TableColumnTypes(name, columns, 0), col_stats=col_stats_from_json(stored["col_stats"]))
+        return tables
+
+    def predict(self, db, at: str | None = None) -> pd.DataFrame:
+        """One row per entity that exists at ``at`` (default: the newest time in the database)."""
+        prepared = self._prepare(db)
+        entities = self._entities_at(prepared.inspection, at)
+        seeds = key_to_dense_id(prepared.inspection, self.spec.entity_table, entities["entity"])
+        outputs = prepared.loop.predict_outputs(seeds, cutoff_seconds(entities["cutoff"]), EVAL_SEED)
+        predictions = to_predictions(outputs, self.targets, self.k)
+        key = self.config["entity_column"]
+        return pd.concat([entities.rename(columns={"entity": key}).reset_index(drop=True), predictions], axis=1)
+
+    def evaluate(self, db) -> dict[str, dict[str, float]]:
+        """Validation and test metrics, the task rebuilt on ``db`` with the training run's split options."""
+        prepared = self._prepare(db)
+        task = self._task(prepared.inspection)
+        splits = prepare_splits(prepared.inspection, task, self.targets)
+        out = {}
+        for split in ("val", "test"):
+            data = splits[split]
+            outputs = prepared.loop.predict_outputs(data.seeds, data.cutoffs, EVAL_SEED)
+            out[split] = score(to_predictions(outputs, self.targets, self.k), data.frame["label"], self.targets, self.k)
+        return out
+
+    def _task(self, inspection: Inspection) -> Task:
+        o = self.config["options"]
+        return build_task(inspection, self.config["query"], o["step"], o["val_at"], o["test_at"])
+
+    def _entities_at(self, inspection: Inspection, at: str | None) -> pd.DataFrame:
+        bound = bind(parse_query(self.config["query"]), inspection)
+        latest = inspection.database.scalar(f"SELECT {latest_time_sql(inspection)}")
+        cutoff = parse_time(at, "--at") if at else pd.Timestamp(latest)
+        con = inspection.database.con
+        if bound.static_target:
+            frame = con.execute(entities_sql(bound, f"TIMESTAMP '{cutoff}'")).df()
+        else:
+            frame = con.execute(forecast_sql(bound, "(SELECT ?::TIMESTAMP AS cutoff)"), [cutoff.to_pydatetime()]).df()
+        if frame.empty:
+            raise RelpoolError(f"no {bound.entity_table} exists at {cutoff} (or none passes the query's WHERE)")
+        return frame[["entity", "cutoff"]]
