@@ -1,0 +1,42 @@
+"""Which columns of a table a baseline may use, and as what.
+
+Keys identify rows rather than describe them (a plane's tail number says nothing a model can
+generalise), so primary keys, time columns and, for aggregates, the foreign key back to the entity
+are never features. Other foreign keys are categories. The user's ``column_types`` overrides win.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from relpool.db.database import Database, type_family
+from relpool.db.schema import Schema
+
+NUMERIC_FAMILIES = ("integer", "float", "boolean")
+
+
+@dataclass(frozen=True)
+class Roles:
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+
+
+def column_roles(db: Database, schema: Schema, table: str, exclude: set[str] = frozenset(),
+                 keep_foreign_keys: bool = True) -> Roles:
+    """Numeric and categorical columns of ``table``; keys, the time column and ``exclude`` left out."""
+    spec = schema.tables[table]
+    foreign = {c for fk in spec.foreign_keys for c in fk.columns}
+    excluded = set(spec.primary_key or ()) | {spec.time_column} | set(exclude)
+    if not keep_foreign_keys:
+        excluded |= foreign
+    numeric, categorical = [], []
+    for column, dtype in db.columns(table).items():
+        kind = spec.column_types.get(column)
+        if column in excluded or kind in ("ignore", "timestamp", "multicategorical"):
+            continue
+        family = type_family(dtype)
+        if kind == "numerical" or (kind is None and column not in foreign and family in NUMERIC_FAMILIES):
+            numeric.append(column)
+        elif kind in ("categorical", "text") or column in foreign or family == "string":
+            categorical.append(column)
+    return Roles(tuple(numeric), tuple(categorical))

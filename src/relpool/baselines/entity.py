@@ -1,0 +1,48 @@
+"""The entity's own columns (the RelBench LightGBM baseline) and, for autofeat, its parents' columns.
+
+The autocomplete target is a hidden column and never appears. The entity's time column becomes its
+age at the cutoff. A parent row (a flight's airline) is used only if it is visible at the cutoff.
+"""
+
+from __future__ import annotations
+
+from relpool.baselines.columns import column_roles
+from relpool.baselines.table import EXAMPLES, Feature, FeatureTable, fetch
+from relpool.db.database import quote
+from relpool.db.inspection import Inspection
+from relpool.db.times import time_expression
+from relpool.query.bind import BoundQuery
+
+
+def entity_features(inspection: Inspection, bound: BoundQuery, with_parents: bool) -> FeatureTable:
+    """Columns of the entity row (and its parents' rows) for every registered example."""
+    db, schema = inspection.database, inspection.schema
+    entity = bound.entity_table
+    hidden = {column for table, column in bound.hidden_columns if table == entity}
+    features = _row_features(column_roles(db, schema, entity, hidden, keep_foreign_keys=False), "e", entity, "")
+    if bound.entity_time_sql:
+        features.append(Feature(f"DAYS_SINCE({entity}.{schema.tables[entity].time_column})",
+                                f"(epoch(x.cutoff) - epoch({bound.entity_time_sql})) / 86400"))
+    joins = [f"LEFT JOIN {quote(entity)} e ON e.{quote(bound.entity_column)} = x.entity"]
+    for i, fk in enumerate(schema.tables[entity].foreign_keys if with_parents else []):
+        parent = fk.references_table
+        key = fk.references_columns or schema.tables[parent].primary_key
+        if parent == entity or len(fk.columns) != 1 or not key:
+            continue
+        alias, time_column = f"p{i}", schema.tables[parent].time_column
+        visible = (f" AND {time_expression(time_column, db.columns(parent)[time_column], alias)} <= x.cutoff"
+                   if time_column else "")
+        joins.append(f"LEFT JOIN {quote(parent)} {alias} ON {alias}.{quote(key[0])} = e.{quote(fk.columns[0])}{visible}")
+        roles = column_roles(db, schema, parent, keep_foreign_keys=False)
+        features += _row_features(roles, alias, parent, f" | {entity}.{fk.columns[0]}")
+    if not features:
+        return FeatureTable.concat([])
+    columns = ", ".join(f"{f.sql} AS {quote(f'f{i}')}" for i, f in enumerate(features))
+    sql = f"SELECT {columns} FROM {EXAMPLES} x {' '.join(joins)} ORDER BY x.__row"
+    return fetch(inspection.database.con, features, sql)
+
+
+def _row_features(roles, alias: str, table: str, suffix: str) -> list[Feature]:
+    return ([Feature(f"{table}.{c}{suffix}", f"TRY_CAST({alias}.{quote(c)} AS DOUBLE)") for c in roles.numeric]
+            + [Feature(f"{table}.{c}{suffix}", f"CAST({alias}.{quote(c)} AS VARCHAR)", categorical=True)
+               for c in roles.categorical])

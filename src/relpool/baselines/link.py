@@ -1,0 +1,50 @@
+"""Link prediction without a model: what a data scientist tries first.
+
+Items are ranked by how often the entity used them in its visible history (most recent use breaking
+ties), then by global popularity: how many rows named the item in the last window before the cutoff
+(as long as the target window). ``personal=False`` ranks by popularity alone, which is all the entity
+table's own columns can support. Both obey the time rule: only rows with time <= cutoff count.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from relpool.baselines.table import EXAMPLES
+from relpool.db.database import quote
+from relpool.query.bind import BoundQuery
+from relpool.query.compile import INTERVAL
+
+
+def rank_items(con: duckdb.DuckDBPyConnection, bound: BoundQuery, k: int, personal: bool) -> list[list]:
+    """The top ``k`` items for every registered example, in the examples' order."""
+    target = bound.aggregations[0]
+    item = f"r.{quote(target.node.target.column)}"
+    row_filter = f" AND ({target.row_filter_sql})" if target.row_filter_sql else ""
+    start, end, unit = bound.target_window
+    length = f"{INTERVAL[unit]}({end - start})"
+    sql = f"""
+        WITH x AS (SELECT DISTINCT entity, cutoff FROM {EXAMPLES}),
+        r AS (SELECT __entity, __t, {item} AS item FROM ({target.path.sql}) r WHERE {item} IS NOT NULL{row_filter}),
+        own AS (
+            SELECT x.entity, x.cutoff, r.item, count(*) AS n, max(r.__t) AS last FROM x JOIN r
+            ON r.__entity = x.entity AND r.__t <= x.cutoff AND {'TRUE' if personal else 'FALSE'} GROUP BY ALL),
+        popular AS (
+            SELECT c.cutoff, r.item, count(*) AS n FROM (SELECT DISTINCT cutoff FROM x) c JOIN r
+            ON r.__t <= c.cutoff AND r.__t > c.cutoff - {length} GROUP BY ALL),
+        top AS (SELECT cutoff, item FROM popular QUALIFY row_number() OVER (PARTITION BY cutoff ORDER BY n DESC, item) <= {k}),
+        candidates AS (
+            SELECT entity, cutoff, item FROM own
+            UNION
+            SELECT x.entity, x.cutoff, t.item FROM x JOIN top t ON t.cutoff = x.cutoff),
+        ranked AS (
+            SELECT c.entity, c.cutoff,
+                   list(c.item ORDER BY coalesce(o.n, 0) DESC, o.last DESC NULLS LAST, coalesce(p.n, 0) DESC, c.item)
+                   AS items
+            FROM candidates c
+            LEFT JOIN own o ON o.entity = c.entity AND o.cutoff = c.cutoff AND o.item = c.item
+            LEFT JOIN popular p ON p.cutoff = c.cutoff AND p.item = c.item
+            GROUP BY c.entity, c.cutoff)
+        SELECT ranked.items[1:{k}] FROM {EXAMPLES} e
+        LEFT JOIN ranked ON ranked.entity = e.entity AND ranked.cutoff = e.cutoff ORDER BY e.__row"""
+    return [list(items) if items is not None else [] for (items,) in con.execute(sql).fetchall()]

@@ -1,0 +1,65 @@
+"""What autofeat aggregates: one group per foreign-key path (up to two hops) into the entity.
+
+A table reached through several foreign keys (flights.origin and flights.dest both pointing at
+airports) gives one group per key, because departures and arrivals mean different things.
+Categorical columns are counted by their most frequent values, chosen from the rows visible at the
+stats cutoff (the last training cutoff) so not even the choice of categories looks at later data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from relpool.baselines.columns import column_roles
+from relpool.db.database import quote
+from relpool.db.inspection import Inspection
+from relpool.query.paths import find_paths
+
+TOP_CATEGORIES = 5
+MAX_CATEGORIES = 200  # above this a column is an identifier or free text: only its distinct count is used
+
+
+@dataclass(frozen=True)
+class Group:
+    label: str  # names the path in feature names, e.g. "flights.tailnum" or "flights.tailnum, flights.dest"
+    table: str
+    sql: str  # relation with __entity, __t and the table's columns (relpool.query.paths)
+    has_time: bool
+    own_rows: bool  # False through a link table: its rows are the link's, already counted in the link's group
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+    top: dict[str, tuple[str, ...]]  # categorical column -> its most frequent values; absent: too many
+
+
+def plan_groups(inspection: Inspection, entity: str, stats_cutoff: pd.Timestamp) -> list[Group]:
+    """Every path from a related table to ``entity``, with its columns' roles and top categories."""
+    db, schema = inspection.database, inspection.schema
+    groups = []
+    for table in schema.tables:
+        if table == entity:
+            continue
+        for path in find_paths(db, schema, entity, table):
+            # The key back to the entity is the group's identity, not a feature of its rows.
+            to_entity = {c for fk in schema.tables[table].foreign_keys
+                         if fk.references_table == entity for c in fk.columns}
+            roles = column_roles(db, schema, table, exclude=to_entity)
+            label = ", ".join(part.split(" -> ")[0] for part in path.description.split(", "))
+            top = {c: values for c in roles.categorical
+                   if (values := _top_values(inspection, path.sql, path.has_time, c, stats_cutoff)) is not None}
+            own_rows = label.split(".")[0] == table
+            groups.append(Group(label, table, path.sql, path.has_time, own_rows, roles.numeric, roles.categorical, top))
+    return groups
+
+
+def _top_values(inspection: Inspection, sql: str, has_time: bool, column: str,
+                stats_cutoff: pd.Timestamp) -> tuple[str, ...] | None:
+    visible = "r.__t <= ?" if has_time else "?::TIMESTAMP IS NOT NULL"
+    rows = inspection.database.con.execute(
+        f"SELECT CAST(r.{quote(column)} AS VARCHAR) AS v, count(*) AS n FROM ({sql}) r "
+        f"WHERE {visible} AND r.{quote(column)} IS NOT NULL GROUP BY v ORDER BY n DESC, v LIMIT {MAX_CATEGORIES + 1}",
+        [stats_cutoff.to_pydatetime()]).fetchall()
+    if len(rows) > MAX_CATEGORIES:
+        return None
+    return tuple(v for v, _ in rows[:TOP_CATEGORIES])

@@ -1,0 +1,107 @@
+"""Run a baseline on a task and write what a report compares against: metrics and feature importances.
+
+``entity`` is LightGBM on the entity table's own columns (RelBench's baseline); ``autofeat`` adds
+its parents' columns and every aggregate of :mod:`relpool.baselines.features`. Link prediction uses
+no model (see :mod:`relpool.baselines.link`). ``metrics.json`` has the layout ``relpool fit`` writes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from rich.console import Console
+from rich.progress import track
+
+from relpool.baselines.entity import entity_features
+from relpool.baselines.features import aggregate_features
+from relpool.baselines.lightgbm_model import fit_predict
+from relpool.baselines.link import rank_items
+from relpool.baselines.plan import plan_groups
+from relpool.baselines.table import FeatureTable, registered
+from relpool.db.inspection import Inspection
+from relpool.errors import RelpoolError
+from relpool.files import write_atomically
+from relpool.query.task import Task
+from relpool.train import metrics as m
+
+KINDS = ("entity", "autofeat")
+EVALUATED = ("val", "test")
+
+
+@dataclass
+class BaselineResult:
+    metrics: dict  # the content of metrics.json
+    importances: list[dict]  # name, gain, split per feature, largest gain first; empty without a model
+
+
+def run_baseline(inspection: Inspection, task: Task, kind: str, seed: int = 0,
+                 console: Console | None = None) -> BaselineResult:
+    """Fit on train, stop early on val, and score val and test."""
+    if kind not in KINDS:
+        raise RelpoolError(f"unknown baseline kind {kind!r}; choose one of {', '.join(KINDS)}")
+    for split in ("train", *EVALUATED):
+        if task.tables[split].empty:
+            raise RelpoolError(f"the {split} split has no examples; choose other cutoffs with --val-at / --test-at")
+    console = console or Console(quiet=True)
+    started = time.perf_counter()
+    examples = pd.concat([task.tables[s].assign(split=s) for s in ("train", *EVALUATED)], ignore_index=True)
+    split = examples["split"].to_numpy()
+    bound, con = task.bound, inspection.database.con
+    with registered(con, examples):
+        if task.task_type == "link_prediction":
+            with console.status("Ranking items by past use and popularity…"):
+                predictions = rank_items(con, bound, bound.query.rank_top, personal=kind == "autofeat")
+            predictions = {s: [p for p, keep in zip(predictions, split == s) if keep] for s in EVALUATED}
+            importances, extra = [], {"ranking": "own past frequency, then popularity" if kind == "autofeat"
+                                      else "popularity"}
+        else:
+            features = _features(inspection, task, kind, console)
+            with console.status(f"Training LightGBM on {features.frame.shape[1]} features, "
+                                f"{int((split == 'train').sum()):,} examples…"):
+                fitted = fit_predict(task.task_type, features, split, examples["label"], seed)
+            predictions, importances = fitted.predictions, fitted.importances
+            extra = {"features": features.frame.shape[1], "best_iteration": fitted.best_iteration}
+    scores = {s: _score(task, s, predictions[s]) for s in EVALUATED}
+    metric = m.metric_names(task.task_type, bound.query.rank_top)[0]
+    return BaselineResult({"task_type": task.task_type, "metric": metric, "val": scores["val"],
+                           "test": scores["test"], "n_train": int(len(task.tables["train"])),
+                           "seconds": round(time.perf_counter() - started, 3), "baseline": kind, **extra},
+                          importances)
+
+
+def _features(inspection: Inspection, task: Task, kind: str, console: Console) -> FeatureTable:
+    with console.status("Reading the entity's own columns…"):
+        own = entity_features(inspection, task.bound, with_parents=kind == "autofeat")
+    if kind == "entity":
+        return own
+    groups = plan_groups(inspection, task.bound.entity_table, task.tables["train"]["cutoff"].max())
+    aggregates = aggregate_features(inspection.database.con, groups,
+                                    track=lambda items, what: track(items, what, console=console, transient=True))
+    return FeatureTable.concat([own, aggregates])
+
+
+def _score(task: Task, split: str, predicted) -> dict[str, float | None]:
+    labels = task.tables[split]["label"]
+    if task.task_type == "binary":
+        scores = m.binary_metrics(labels.astype(bool), predicted)
+    elif task.task_type == "regression":
+        scores = m.regression_metrics(labels.astype(float), predicted)
+    elif task.task_type == "multiclass":
+        scores = m.multiclass_metrics(labels.astype(str), predicted)
+    else:
+        scores = m.ranking_metrics(labels, predicted, task.bound.query.rank_top)
+    return {k: (None if math.isnan(v) else v) for k, v in scores.items()}  # JSON has no NaN
+
+
+def write_outputs(result: BaselineResult, folder: Path) -> list[Path]:
+    """``metrics.json`` and ``features.json`` (importances), each written atomically."""
+    files = {folder / "metrics.json": result.metrics,
+             folder / "features.json": {"importance": "gain", "features": result.importances}}
+    for path, content in files.items():
+        write_atomically(path, lambda p, c=content: p.write_text(json.dumps(c, indent=2) + "\n"))
+    return list(files)

@@ -1,0 +1,78 @@
+"""Feature tables: one row per example, computed by one SQL statement over the registered examples.
+
+Every statement selects from ``__baseline_examples`` (columns ``__row``, ``entity``, ``cutoff``) and
+orders by ``__row``, so its result lines up with the examples without a pandas merge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from relpool.db.database import quote
+
+EXAMPLES = "__baseline_examples"
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str  # what a report shows, e.g. "MEAN(flights.arr_delay | flights.tailnum, last 7d)"
+    sql: str  # an aggregate, or a row expression, depending on the statement
+    zero_when_empty: bool = False  # counts and sums over no rows are 0, not missing
+    categorical: bool = False  # a category value (text) rather than a number
+
+
+@dataclass(frozen=True)
+class FeatureTable:
+    frame: pd.DataFrame  # columns named by Feature.name, one row per example
+    categorical: tuple[str, ...]
+
+    @staticmethod
+    def concat(tables: list["FeatureTable"]) -> "FeatureTable":
+        frames = [t.frame for t in tables]
+        frame = pd.concat(frames, axis=1) if frames else pd.DataFrame()
+        return FeatureTable(frame, tuple(c for t in tables for c in t.categorical))
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, examples: pd.DataFrame) -> Iterator[None]:
+    """Make ``examples`` (entity, cutoff) visible to SQL as :data:`EXAMPLES`, cutoffs as TIMESTAMP.
+
+    Meanwhile DuckDB runs on one thread: several threads add floating-point numbers in an order that
+    varies from run to run, and features must agree bit for bit for the baseline to be deterministic.
+    """
+    frame = examples[["entity", "cutoff"]].reset_index(drop=True).reset_index(names="__row")
+    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
+    con.execute("SET threads = 1")
+    con.register("__baseline_frame", frame)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {EXAMPLES} AS "
+                "SELECT __row, entity, CAST(cutoff AS TIMESTAMP) AS cutoff FROM __baseline_frame")
+    try:
+        yield
+    finally:
+        con.execute(f"DROP VIEW IF EXISTS {EXAMPLES}")
+        con.unregister("__baseline_frame")
+        con.execute(f"SET threads = {int(threads)}")
+
+
+def fetch(con: duckdb.DuckDBPyConnection, features: list[Feature], sql: str) -> FeatureTable:
+    """Run ``sql`` (selecting f0, f1, … in the examples' order) and name the columns after ``features``."""
+    frame = con.execute(sql).df()
+    frame.columns = [f.name for f in features]
+    for f in features:
+        if not f.categorical:
+            frame[f.name] = frame[f.name].astype("float64")
+    return FeatureTable(frame, tuple(f.name for f in features if f.categorical))
+
+
+def column_list(features: list[Feature], source: str) -> str:
+    """``source.f0 AS f0, …``, with counts and sums over no rows turned into 0."""
+    parts = []
+    for i, f in enumerate(features):
+        ref = f"{source}.{quote(f'f{i}')}"
+        parts.append(f"{f'coalesce({ref}, 0)' if f.zero_when_empty else ref} AS {quote(f'f{i}')}")
+    return ", ".join(parts)
