@@ -113,11 +113,13 @@ def plot(result: dict, path: Path) -> None:
 
     ks = result["ks"]
     snr = [k / result["sizes"]["set_size"] for k in ks]
-    fig, ax = plt.subplots(figsize=(7, 5))
-    for op, losses in result["signal_loss"].items():
+    fig, ax = plt.subplots(figsize=(7.5, 5.5))
+    colors = plt.get_cmap("tab20").colors
+    for i, (op, losses) in enumerate(result["signal_loss"].items()):
         bold = op in ("adaptive",) + BASELINES
         ax.plot(snr, [losses[str(k)] for k in ks], marker="o" if bold else ".",
-                lw=2.2 if bold else 0.9, alpha=1.0 if bold else 0.6, label=op)
+                color=colors[(2 * i) % 20 + (i >= 10)], lw=2.2 if bold else 0.9,
+                alpha=1.0 if bold else 0.7, label=op)
     for ref, style in (("mean_of_all", ":"), ("x0", "--")):
         ax.plot(snr, [result["reference"][str(k)][ref] for k in ks], "k" + style, lw=1,
                 label=f"predict {ref}")
@@ -145,7 +147,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=ROOT / "bench/results/pool_snr.json")
     ap.add_argument("--plot", type=Path, default=ROOT / "docs/pool_snr.png")
+    ap.add_argument("--replot", action="store_true", help="only redraw the plot from --out")
     args = ap.parse_args()
+    if args.replot:
+        plot(json.loads(args.out.read_text()), args.plot)
+        return
 
     torch.set_num_threads(1)
     np.random.seed(args.seed)
