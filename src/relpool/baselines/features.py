@@ -38,11 +38,16 @@ class Running:
 
 
 def aggregate_features(con: duckdb.DuckDBPyConnection, groups: list[Group], windows: tuple[int, ...] = WINDOW_DAYS,
-                       track: Callable[[Iterable, str], Iterable] = lambda items, _: items) -> FeatureTable:
-    """Aggregates of every group for the registered examples (see :func:`relpool.baselines.table.registered`)."""
+                       track: Callable[[Iterable, str], Iterable] = lambda items, _: items,
+                       functions: set[str] | None = None) -> FeatureTable:
+    """Aggregates of every group for the registered examples (see :func:`relpool.baselines.table.registered`).
+
+    ``functions`` keeps only the history aggregates of those names (e.g. {"COUNT", "MEAN"}); all by default.
+    """
     tables = []
     for group in track(groups, "Aggregating related rows"):
-        history, recent = history_features(group), window_features(group, windows)
+        history = [f for f in history_features(group) if functions is None or f.name.split("(")[0] in functions]
+        recent = window_features(group, windows)
         tables.append(fetch(con, [*history, *recent], group_sql(group, history, recent, max(windows, default=0))))
     return FeatureTable.concat(tables)
 
