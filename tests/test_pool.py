@@ -183,7 +183,8 @@ def test_multi_concatenates_its_members():
         build_pool("multi", D, pools=("multi",))
 
 
-def _load_snr_data():
+@pytest.fixture(scope="module")
+def snr_data():
     path = Path(__file__).resolve().parents[1] / "bench" / "pool_snr_data.py"
     spec = importlib.util.spec_from_file_location("pool_snr_data", path)
     module = importlib.util.module_from_spec(spec)
@@ -191,22 +192,24 @@ def _load_snr_data():
     return module
 
 
+@pytest.fixture(scope="module")
+def snr_sample(snr_data):
+    return snr_data.sample_sets(3000, np.random.default_rng(0))
+
+
 # (mean-of-all, x0) reference losses reported by Brothers (ICML 2025).
 PAPER = {1: (0.0934, 0.0583), 4: (0.0554, 0.0397), 32: (0.0195, 0.0596)}
 
 
 @pytest.mark.parametrize("k", sorted(PAPER))
-def test_knn_centroid_generator_reproduces_the_paper_reference_losses(k):
-    data = _load_snr_data()
-    x = data.sample_sets(3000, np.random.default_rng(0))
-    assert x.shape == (3000, 128, 16) and x.dtype == np.float32
-    ref = data.reference_losses(x, data.knn_centroid(x, k))
+def test_knn_centroid_generator_reproduces_the_paper_reference_losses(k, snr_data, snr_sample):
+    assert snr_sample.shape == (3000, 128, 16) and snr_sample.dtype == np.float32
+    ref = snr_data.reference_losses(snr_sample, snr_data.knn_centroid(snr_sample, k))
     assert ref["mean_of_all"] == pytest.approx(PAPER[k][0], rel=0.04)
     assert ref["x0"] == pytest.approx(PAPER[k][1], rel=0.04)
 
 
-def test_knn_centroid_excludes_x0_and_averages_neighbours():
-    data = _load_snr_data()
+def test_knn_centroid_excludes_x0_and_averages_neighbours(snr_data):
     x = np.array([[[0.0, 0.0], [5.0, 5.0], [1.0, 0.0], [0.0, 2.0]]])
-    np.testing.assert_allclose(data.knn_centroid(x, 1), [[1.0, 0.0]])
-    np.testing.assert_allclose(data.knn_centroid(x, 2), [[0.5, 1.0]])
+    np.testing.assert_allclose(snr_data.knn_centroid(x, 1), [[1.0, 0.0]])
+    np.testing.assert_allclose(snr_data.knn_centroid(x, 2), [[0.5, 1.0]])
