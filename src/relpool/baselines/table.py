@@ -13,8 +13,6 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from relpool.db.database import quote
-
 EXAMPLES = "__baseline_examples"
 
 
@@ -68,11 +66,3 @@ def fetch(con: duckdb.DuckDBPyConnection, features: list[Feature], sql: str) -> 
             frame[f.name] = frame[f.name].astype("float64")
     return FeatureTable(frame, tuple(f.name for f in features if f.categorical))
 
-
-def column_list(features: list[Feature], source: str) -> str:
-    """``source.f0 AS f0, …``, with counts and sums over no rows turned into 0."""
-    parts = []
-    for i, f in enumerate(features):
-        ref = f"{source}.{quote(f'f{i}')}"
-        parts.append(f"{f'coalesce({ref}, 0)' if f.zero_when_empty else ref} AS {quote(f'f{i}')}")
-    return ", ".join(parts)
