@@ -130,9 +130,12 @@ def fit(
     val_at: Annotated[Optional[str], typer.Option(help="Validation cutoff.")] = None,
     test_at: Annotated[Optional[str], typer.Option(help="Test cutoff.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint in --out.")] = False,
+    text_embedder: Annotated[str, typer.Option(help="Text columns: minilm (the packaged all-MiniLM-L6-v2) or "
+                                                    "hashing (fast, no model).")] = "minilm",
 ):
     """Train a relational GNN for a predictive query; write model.safetensors, config.json, metrics.json."""
     from relpool.api import fit as fit_model
+    from relpool.encode import HashingEmbedder
     from relpool.files import check_output_path
     from relpool.nn.pool import available_pools
     from relpool.report.fit_view import render_metrics
@@ -142,9 +145,13 @@ def fit(
     if strategy not in ("uniform", "recent"):
         raise RelpoolError(f"--strategy must be uniform or recent, got {strategy!r}")
     check_output_path(out, [db] + ([schema] if schema else []))
+    if text_embedder not in ("minilm", "hashing"):
+        raise RelpoolError(f"--text-embedder must be minilm or hashing, got {text_embedder!r}")
+    embedder = HashingEmbedder() if text_embedder == "hashing" else None
     model = fit_model(db, query, out, pool=pool, layers=layers, channels=channels, fanout=_fanout(fanout),
                       strategy=strategy, epochs=epochs, patience=patience, batch_size=batch_size, max_steps=max_steps,
-                      seed=seed, schema=schema, step=step, val_at=val_at, test_at=test_at, resume=resume, console=err)
+                      seed=seed, schema=schema, step=step, val_at=val_at, test_at=test_at, resume=resume, console=err,
+                      text_embedder=embedder)
     render_metrics(model.metrics, out, stdout)
 
 

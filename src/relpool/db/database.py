@@ -8,6 +8,8 @@ written to. Keys and constraints the source declares travel with it as ``declare
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import duckdb
@@ -60,11 +62,22 @@ class Database:
     def add_arrow(self, name: str, table: pa.Table | pa.RecordBatchReader) -> None:
         """Copy an Arrow table into the store under ``name``."""
         self._check_new_name(name)
-        self.con.register("_incoming", table)
+        with self.with_relation("_incoming", table) as cursor:
+            cursor.execute(f"CREATE TABLE {quote(name)} AS SELECT * FROM _incoming")
+
+    @contextmanager
+    def with_relation(self, name: str, data) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor that sees ``data`` (a DataFrame or Arrow table) as relation ``name``.
+
+        A cursor of its own: DuckDB refuses to register on a connection whose last result was not
+        read to the end (any ``fetchone``), and the name never leaks into other queries.
+        """
+        cursor = self.con.cursor()
         try:
-            self.con.execute(f"CREATE TABLE {quote(name)} AS SELECT * FROM _incoming")
+            cursor.register(name, data)
+            yield cursor
         finally:
-            self.con.unregister("_incoming")
+            cursor.close()
 
     def add_sql(self, name: str, select_sql: str, what: str) -> None:
         """Create table ``name`` from a DuckDB SELECT (e.g. over read_parquet); ``what`` names the file."""

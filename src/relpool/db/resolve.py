@@ -111,7 +111,7 @@ def check_override_names(db: Database, table: str, override: TableOverride) -> N
         for col in fk.columns:
             _check_column(db, table, col, f"{where}: foreign key of '{table}'")
         if fk.references_table not in db.tables:
-            raise RelpoolError(f"{where}: foreign key {table}.{', '.join(fk.columns)} references table "
+            raise RelpoolError(f"{where}: foreign key {fk.describe(table).split(' -> ')[0]} references table "
                                f"'{fk.references_table}', which is not in the database"
                                f"{_suggest(fk.references_table, db.tables)}")
         for col in fk.references_columns:

@@ -24,12 +24,9 @@ def visible_rows(inspection: Inspection, entity_table: str, table: str, examples
         raise RelpoolError(f"'{table}' is not related to '{entity_table}' through one or two foreign keys")
     path = paths[0]
     visible = "r.__t <= x.cutoff" if path.has_time else "TRUE"  # a NULL time is never <= anything
-    con = inspection.database.con
-    con.register("__examples", examples[["entity", "cutoff"]].reset_index(names="example"))
-    try:
-        return con.execute(
+    frame = examples[["entity", "cutoff"]].reset_index(names="example")
+    with inspection.database.with_relation("__examples", frame) as cursor:
+        return cursor.execute(
             f"SELECT x.example, r.* FROM __examples x JOIN ({path.sql}) r ON r.__entity = x.entity "
             f"WHERE {visible} "
             f"ORDER BY x.example, r.__t").df().drop(columns="__entity")
-    finally:
-        con.unregister("__examples")

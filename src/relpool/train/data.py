@@ -49,13 +49,10 @@ class SplitData:
 def key_to_dense_id(inspection: Inspection, table: str, keys: pd.Series) -> np.ndarray:
     """Dense ids (rowids) of the rows of ``table`` whose single-column primary key is in ``keys``; -1 if none."""
     key = inspection.schema.tables[table].primary_key[0]
-    con = inspection.database.con
-    con.register("__keys", pd.DataFrame({"k": keys.to_numpy(), "i": np.arange(len(keys))}))
-    try:
-        ids = con.execute(f"SELECT coalesce(t.rowid, -1) FROM __keys x LEFT JOIN {quote(table)} t "
-                          f"ON t.{quote(key)} = x.k ORDER BY x.i").fetchnumpy()
-    finally:
-        con.unregister("__keys")
+    frame = pd.DataFrame({"k": keys.to_numpy(), "i": np.arange(len(keys))})
+    with inspection.database.with_relation("__keys", frame) as cursor:
+        ids = cursor.execute(f"SELECT coalesce(t.rowid, -1) FROM __keys x LEFT JOIN {quote(table)} t "
+                             f"ON t.{quote(key)} = x.k ORDER BY x.i").fetchnumpy()
     return np.asarray(next(iter(ids.values())), dtype=np.int64)
 
 

@@ -1,0 +1,186 @@
+"""The relational GNN end to end on small databases: files, reloads, determinism, resume, leakage."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import relpool
+from conftest import shop_frames, write_sqlite
+from relpool.encode import HashingEmbedder
+from relpool.train.checkpoint import load_tensors
+
+QUERY = "PREDICT COUNT(transactions.*, 0, 3, days) > 0 FOR EACH customers.customer_id"
+TINY = dict(channels=16, fanout=(8, 4), epochs=2, max_steps=3, batch_size=64, step="1 days")
+
+
+@pytest.fixture(scope="module")
+def shop_db(tmp_path_factory):
+    return str(write_sqlite(shop_frames(), tmp_path_factory.mktemp("db") / "shop.sqlite"))
+
+
+@pytest.fixture(scope="module")
+def trained(shop_db, tmp_path_factory):
+    out = tmp_path_factory.mktemp("model") / "m"
+    return relpool.fit(shop_db, QUERY, out, text_embedder=HashingEmbedder(8), **TINY), out
+
+
+def test_model_directory_holds_weights_config_and_metrics(trained):
+    model, out = trained
+    assert {p.name for p in out.iterdir()} >= {"model.safetensors", "config.json", "metrics.json", "checkpoint"}
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics) >= {"task_type", "metric", "val", "test", "n_train", "seconds"}
+    assert metrics["task_type"] == "binary" and metrics["metric"] == "auroc"
+    assert set(metrics["test"]) == {"auroc", "average_precision", "f1"}
+    config = json.loads((out / "config.json").read_text())
+    assert config["query"] == QUERY and config["schema"]["tables"]["daily"]["primary_key"] == ["store", "day"]
+    assert "col_stats" in config["encoders"]["transactions"]
+    assert b"pickle" not in (out / "model.safetensors").read_bytes()[:2048]
+
+
+def test_reloaded_model_reproduces_the_training_metrics(trained, shop_db):
+    model, out = trained
+    again = relpool.Model.load(out).evaluate(shop_db)
+    for split in ("val", "test"):
+        assert again[split] == pytest.approx(model.metrics[split])
+
+
+def test_predict_gives_one_row_per_existing_entity(trained, shop_db):
+    model, _ = trained
+    at = "2020-01-10"
+    predictions = model.predict(shop_db, at=at)
+    signed_up = (pd.to_datetime(shop_frames()["customers"]["signup"]) <= pd.Timestamp(at)).sum()
+    assert len(predictions) == signed_up == predictions["customer_id"].nunique()
+    assert ((predictions["probability"] >= 0) & (predictions["probability"] <= 1)).all()
+
+
+def test_same_seed_same_model(shop_db, tmp_path):
+    a = relpool.fit(shop_db, QUERY, tmp_path / "a", text_embedder=HashingEmbedder(8), **TINY)
+    b = relpool.fit(shop_db, QUERY, tmp_path / "b", text_embedder=HashingEmbedder(8), **TINY)
+    wa, wb = load_tensors(tmp_path / "a" / "model.safetensors"), load_tensors(tmp_path / "b" / "model.safetensors")
+    assert all(np.array_equal(wa[k].numpy(), wb[k].numpy()) for k in wa)
+    assert a.metrics["test"] == b.metrics["test"]
+
+
+@pytest.mark.parametrize("pool", ["mean", "sum", "gated", "pma"])
+def test_every_pool_trains_by_name(pool, shop_db, tmp_path):
+    model = relpool.fit(shop_db, QUERY, tmp_path / pool, pool=pool, text_embedder=HashingEmbedder(8),
+                        **{**TINY, "epochs": 1})
+    assert model.config["model"]["pool"] == pool and np.isfinite(model.metrics["val"]["auroc"])
+
+
+def test_regression_multiclass_and_link_prediction_heads(shop_db, tmp_path):
+    queries = {
+        "regression": "PREDICT SUM(transactions.amount, 0, 3, days) FOR EACH customers.customer_id",
+        "multiclass": "PREDICT products.category FOR EACH products.product_id",
+        "link_prediction": "PREDICT LIST_DISTINCT(transactions.product_id, 0, 5, days) RANK TOP 5 "
+                           "FOR EACH customers.customer_id",
+    }
+    for kind, query in queries.items():
+        model = relpool.fit(shop_db, query, tmp_path / kind, text_embedder=HashingEmbedder(8), **{**TINY, "epochs": 1})
+        assert model.metrics["task_type"] == kind
+        assert all(np.isfinite(v) for v in model.metrics["test"].values())
+        predictions = model.predict(shop_db)
+        column = {"regression": "prediction", "multiclass": "prediction", "link_prediction": "top_k"}[kind]
+        assert column in predictions and len(predictions) > 0
+    assert all(len(items) == 5 for items in predictions["top_k"])
+
+
+def _fit_cli(db, out, *extra):
+    return [sys.executable, "-m", "relpool.cli", "fit", db, QUERY, "--out", str(out), "--channels", "16",
+            "--fanout", "8,4", "--max-steps", "3", "--batch-size", "64", "--step", "1 days", "--epochs", "5",
+            "--patience", "5", "--text-embedder", "hashing", *extra]
+
+
+def test_a_killed_run_resumes_to_the_same_model(shop_db, tmp_path):
+    whole = subprocess.run(_fit_cli(shop_db, tmp_path / "whole"), capture_output=True, text=True)
+    assert whole.returncode == 0, whole.stderr
+    killed = subprocess.Popen(_fit_cli(shop_db, tmp_path / "killed"), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    state = tmp_path / "killed" / "checkpoint" / "state.json"
+    deadline = time.time() + 240
+    while time.time() < deadline and not (state.exists() and json.loads(state.read_text())["epoch"] >= 2):
+        time.sleep(0.05)
+    killed.kill()
+    killed.wait()
+    assert json.loads(state.read_text())["epoch"] < 5  # really interrupted
+    resumed = subprocess.run(_fit_cli(shop_db, tmp_path / "killed", "--resume"), capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming after epoch" in resumed.stderr
+    a = load_tensors(tmp_path / "whole" / "model.safetensors")
+    b = load_tensors(tmp_path / "killed" / "model.safetensors")
+    assert all(np.array_equal(a[k].numpy(), b[k].numpy()) for k in a)
+    metrics = [json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("whole", "killed")]
+    assert metrics[0]["test"] == metrics[1]["test"] and metrics[0]["history"] == metrics[1]["history"]
+
+
+def _copy_model(trained, tmp_path) -> Path:
+    import shutil
+
+    _, out = trained
+    target = tmp_path / "copy"
+    shutil.copytree(out, target)
+    return target
+
+
+def test_truncated_weights_are_refused(trained, shop_db, tmp_path, run_cli):
+    folder = _copy_model(trained, tmp_path)
+    data = (folder / "model.safetensors").read_bytes()
+    (folder / "model.safetensors").write_bytes(data[: len(data) // 2])
+    code, _, stderr = run_cli("evaluate", folder, shop_db)
+    assert code == 2 and "does not match the checksum in config.json: it was truncated or modified" in stderr
+
+
+def test_tampered_config_is_refused(trained, shop_db, tmp_path, run_cli):
+    folder = _copy_model(trained, tmp_path)
+    (folder / "config.json").write_text("{not json")
+    code, _, stderr = run_cli("predict", folder, shop_db, "--out", tmp_path / "p.parquet")
+    assert code == 2 and "config.json is not valid JSON" in stderr
+    assert not (tmp_path / "p.parquet").exists()
+
+
+def test_model_for_another_database_is_refused(trained, tmp_path, run_cli):
+    other = write_sqlite({k: v for k, v in shop_frames().items() if k != "daily"}, tmp_path / "other.sqlite")
+    code, _, stderr = run_cli("predict", _copy_model(trained, tmp_path), other, "--out", tmp_path / "p.csv")
+    assert code == 2 and "transactions(store, day) references table 'daily', which is not in the database" in \
+        " ".join(stderr.split())
+
+
+def test_predict_cli_writes_parquet_and_leaves_the_database_alone(trained, shop_db, tmp_path, run_cli):
+    _, out = trained
+    before = Path(shop_db).read_bytes()
+    code, _, stderr = run_cli("predict", out, shop_db, "--out", tmp_path / "p.parquet", "--at", "2020-02-01")
+    assert code == 0, stderr
+    frame = pd.read_parquet(tmp_path / "p.parquet")
+    assert list(frame.columns) == ["customer_id", "cutoff", "probability"]
+    assert Path(shop_db).read_bytes() == before
+
+
+# ---- Leakage through the whole model: a future-only signal stays at chance ----
+
+def _signal_frames(past_signal: bool, users: int = 300, days: int = 60, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2021-01-01")
+    prone = rng.random(users) < 0.5 if past_signal else np.zeros(users, dtype=bool)
+    user, day = np.meshgrid(np.arange(users), np.arange(days), indexing="ij")
+    active = rng.random(user.shape) < 0.6
+    red = rng.random(user.shape) < np.where(prone[:, None], 0.4, 0.02 if past_signal else 0.06)
+    events = pd.DataFrame({"user_id": user[active], "at": start + pd.to_timedelta(day[active], unit="D"),
+                           "red": red[active].astype(int)}).reset_index(names="event_id")
+    return {"users": pd.DataFrame({"user_id": np.arange(users)}), "events": events}
+
+
+@pytest.mark.parametrize("past_signal, low, high", [(False, 0.38, 0.62), (True, 0.8, 1.0)])
+def test_the_model_sees_the_past_signal_but_not_the_future_one(past_signal, low, high, tmp_path):
+    query = "PREDICT SUM(events.red, 0, 7, days) > 0 FOR EACH users.user_id"
+    model = relpool.fit(_signal_frames(past_signal), query, tmp_path / "m", channels=16, fanout=(16,), layers=1,
+                        epochs=6, max_steps=10, batch_size=256, step="3 days", lr=1e-2, text_embedder=HashingEmbedder(8))
+    auroc = model.metrics["test"]["auroc"]
+    assert low <= auroc <= high, auroc
