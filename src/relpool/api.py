@@ -10,8 +10,8 @@ from relpool.train.predict import Model
 
 
 def fit(db, query: str, out: str | Path, *, pool: str = "adaptive", layers: int = 2, channels: int = 32,
-        fanout: tuple[int, ...] = (16, 8), strategy: str = "uniform", epochs: int = 8, patience: int = 3,
-        batch_size: int = 512, max_steps: int = 25, lr: float = 3e-3, seed: int = 0, schema=None,
+        fanout: tuple[int, ...] = (16, 8), strategy: str = "uniform", epochs: int = 10, patience: int = 3,
+        batch_size: int = 512, max_steps: int = 40, lr: float = 3e-3, seed: int = 0, schema=None,
         step: str | None = None, val_at: str | None = None, test_at: str | None = None, resume: bool = False,
         text_embedder=None, console=None) -> Model:
     """Train a relational GNN for ``query`` on ``db``; write the model directory ``out``; return the model."""
