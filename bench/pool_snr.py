@@ -64,13 +64,13 @@ class SetRegressor(torch.nn.Module):
             h = torch.cat([self.cls.expand(b, 1, -1), h], dim=1)
             return self.head(self.encoder(h)[:, 0])
         h = self.encoder(h)
-        index = torch.arange(b).repeat_interleave(n)
+        index = torch.arange(b, device=x.device).repeat_interleave(n)
         return self.head(self.pool(h.reshape(b * n, -1), index, b, query=h[:, 0]))
 
 
 def train_and_test(op: str, k: int, data: dict, args, progress, task) -> float:
     torch.manual_seed(args.seed)
-    model = SetRegressor(op, data["x_train"].shape[-1], args.width, args.layers, args.heads)
+    model = SetRegressor(op, data["x_train"].shape[-1], args.width, args.layers, args.heads).to(args.device)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
     x, y = data["x_train"], data["y_train"][k]
     steps = args.epochs * math.ceil(len(x) / args.batch)
@@ -78,7 +78,7 @@ def train_and_test(op: str, k: int, data: dict, args, progress, task) -> float:
     gen = torch.Generator().manual_seed(args.seed)
     model.train()
     for _ in range(args.epochs):
-        for batch in torch.randperm(len(x), generator=gen).split(args.batch):
+        for batch in torch.randperm(len(x), generator=gen).to(x.device).split(args.batch):
             loss = torch.nn.functional.mse_loss(model(x[batch]), y[batch])
             opt.zero_grad()
             loss.backward()
@@ -96,12 +96,12 @@ def make_data(args) -> dict:
     rng = np.random.default_rng(args.seed)
     x_train = sample_sets(args.train, rng, args.set_size, args.dim)
     x_test = sample_sets(args.test, rng, args.set_size, args.dim)
-    data = {"x_train": torch.from_numpy(x_train), "x_test": torch.from_numpy(x_test),
+    data = {"x_train": torch.from_numpy(x_train).to(args.device), "x_test": torch.from_numpy(x_test).to(args.device),
             "y_train": {}, "y_test": {}, "reference": {}}
     for k in args.ks:
         y_test = knn_centroid(x_test, k)
-        data["y_train"][k] = torch.from_numpy(knn_centroid(x_train, k)).float()
-        data["y_test"][k] = torch.from_numpy(y_test).float()
+        data["y_train"][k] = torch.from_numpy(knn_centroid(x_train, k)).float().to(args.device)
+        data["y_test"][k] = torch.from_numpy(y_test).float().to(args.device)
         data["reference"][k] = reference_losses(x_test, y_test)
     return data
 
@@ -148,6 +148,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "bench/results/pool_snr.json")
     ap.add_argument("--plot", type=Path, default=ROOT / "docs/pool_snr.png")
     ap.add_argument("--replot", action="store_true", help="only redraw the plot from --out")
+    ap.add_argument("--device", default="cpu", help="cpu (the recorded run) or cuda, for larger models")
     args = ap.parse_args()
     if args.replot:
         plot(json.loads(args.out.read_text()), args.plot)
@@ -180,7 +181,8 @@ def main() -> None:
         "task": "kNN-centroid (Brothers, ICML 2025): target = mean of the k nearest "
                 "neighbours of x0, excluding x0; SNR = k / N",
         "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                    "python": platform.python_version(), "torch_threads": 1},
+                    "python": platform.python_version(), "torch_threads": 1, "device": args.device,
+                    "accelerator": torch.cuda.get_device_name() if args.device.startswith("cuda") else None},
         "versions": {"torch": torch.__version__, "torch_geometric": torch_geometric.__version__,
                      "numpy": np.__version__},
         "sizes": {"train_samples": args.train, "test_samples": args.test, "epochs": args.epochs,
