@@ -1,0 +1,130 @@
+"""Vectorised draws of the synthetic shop, one chunk of customers at a time (numpy -> Arrow, no per-row objects).
+
+How the signal is planted: each customer has a latent state per week, z[i, k] ~ Bernoulli(sigmoid(b * loyalty)).
+Exactly round(S x M) of the customer's M transactions in week k buy a product of the marker category, and
+their amount lies above the amount distribution's median iff z[i, k] = 1. The other transactions buy other
+products with amounts from the same (log-uniform) distribution, so no column of a transaction alone tells
+signal from noise: only the product it points to and its recency do. The label at the end of week k is
+z[i, k], flipped with probability ``label_noise``, realised as one 'checkout' session in week k + 1.
+Marker transactions of earlier weeks carry earlier, independent states: stale, hence noise too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from relpool.synth.spec import PERIOD_SECONDS, START, SynthSpec
+from relpool.synth.tables import SCHEMAS
+
+MARKER = "electronics"
+CATEGORIES = np.array(["grocery", "home", "garden", "toys", "books", "sports", "beauty", "fashion", "pets"])
+MARKER_SHARE = 0.1
+REGIONS = np.array(["north", "south", "east", "west", "central"])
+CHANNELS = np.array(["web", "app", "store"])
+DEVICES = np.array(["mobile", "desktop", "tablet"])
+ADJECTIVES = np.array(["classic", "compact", "deluxe", "eco", "smart", "sturdy", "vintage", "bright", "soft", "mini"])
+NOUNS = np.array(["lamp", "kettle", "backpack", "bottle", "chair", "speaker", "blanket", "watch", "basket", "mug"])
+AMOUNT_LOW, AMOUNT_HIGH = 2.0, 500.0  # log-uniform; the median is sqrt(low * high)
+AMOUNT_MEDIAN = float(np.sqrt(AMOUNT_LOW * AMOUNT_HIGH))
+
+
+@dataclass
+class Chunk:
+    tables: dict[str, pa.Table]
+    labels: pa.Table  # customer_id, cutoff, label, oracle, distractor: the intended task, one row per cutoff
+    signal_rows: int
+
+
+def rng_for(spec: SynthSpec, *stream: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence([spec.seed, *stream]))
+
+
+def products(spec: SynthSpec) -> pa.Table:
+    rng = rng_for(spec, 0)
+    n = spec.products
+    category = rng.choice(CATEGORIES, n).astype(object)
+    category[rng.permutation(n)[: max(1, int(n * MARKER_SHARE))]] = MARKER
+    name = np.char.add(np.char.add(rng.choice(ADJECTIVES, n), " "), rng.choice(NOUNS, n))
+    return pa.table({"product_id": np.arange(1, n + 1), "category": category,
+                     "price": np.round(np.exp(rng.normal(3.0, 0.8, n)), 2), "name": name}, schema=SCHEMAS["products"])
+
+
+def times_in_weeks(rng: np.random.Generator, weeks: np.ndarray) -> np.ndarray:
+    """Uniform times in (start of week, end of week], weeks 1-based."""
+    offsets = (weeks - 1) * PERIOD_SECONDS + rng.integers(1, PERIOD_SECONDS + 1, weeks.shape)
+    return START + offsets.astype("timedelta64[s]")
+
+
+def amounts(rng: np.random.Generator, quantile: np.ndarray) -> np.ndarray:
+    return np.round(AMOUNT_LOW * (AMOUNT_HIGH / AMOUNT_LOW) ** quantile, 2)
+
+
+def chunk(spec: SynthSpec, index: int, lo: int, hi: int, catalog: pa.Table, session_offset: int) -> Chunk:
+    """Customers lo..hi-1 (0-based) with all their transactions and sessions; deterministic in (seed, index)."""
+    rng = rng_for(spec, 1, index)
+    n, p = hi - lo, spec.periods
+    ids = np.arange(lo + 1, hi + 1, dtype=np.int64)
+    loyalty = rng.normal(0.0, 1.0, n)
+    z = rng.random((n, p)) < 1 / (1 + np.exp(-spec.distractor_strength * loyalty))[:, None]
+    y = z[:, : p - 1] ^ (rng.random((n, p - 1)) < spec.label_noise)
+    customers = pa.table({
+        "customer_id": ids, "signup_time": START - rng.integers(1, 365 * 86400, n).astype("timedelta64[s]"),
+        "region": rng.choice(REGIONS, n), "age": rng.integers(18, 81, n), "loyalty_score": np.round(loyalty, 3),
+    }, schema=SCHEMAS["customers"])
+    return Chunk({"customers": customers, "transactions": transactions(spec, rng, ids, z, catalog),
+                  "sessions": sessions(spec, rng, ids, y, session_offset)},
+                 labels(spec, ids, y, z, loyalty), n * p * spec.signal_rows)
+
+
+def transactions(spec: SynthSpec, rng: np.random.Generator, ids: np.ndarray, z: np.ndarray,
+                 catalog: pa.Table) -> pa.Table:
+    n, p, m, k = len(ids), spec.periods, spec.rows_per_entity, spec.signal_rows
+    shape = (n, p, m)
+    signal = np.zeros(shape, dtype=bool)
+    signal[:, :, :k] = True
+    category = catalog["category"].to_numpy(zero_copy_only=False)
+    product_ids = catalog["product_id"].to_numpy()
+    marker, other = product_ids[category == MARKER], product_ids[category != MARKER]
+    product = np.where(signal, rng.choice(marker, shape), rng.choice(other, shape))
+    quantile = rng.random(shape)
+    quantile = np.where(signal, 0.5 * (quantile + z[:, :, None]), quantile)
+    weeks = np.broadcast_to(np.arange(1, p + 1)[None, :, None], shape)
+    first_id = (ids[0] - 1) * p * m + 1
+    return pa.table({
+        "transaction_id": np.arange(first_id, first_id + n * p * m, dtype=np.int64),
+        "customer_id": np.repeat(ids, p * m), "product_id": product.ravel(),
+        "purchased_at": times_in_weeks(rng, weeks).ravel(), "amount": amounts(rng, quantile).ravel(),
+        "quantity": rng.integers(1, 6, n * p * m), "channel": rng.choice(CHANNELS, n * p * m),
+    }, schema=SCHEMAS["transactions"])
+
+
+def sessions(spec: SynthSpec, rng: np.random.Generator, ids: np.ndarray, y: np.ndarray, offset: int) -> pa.Table:
+    """Browse/search sessions every week (noise), plus one checkout in week k + 1 for each positive label of week k."""
+    n, p, s = len(ids), spec.periods, spec.sessions_per_period
+    noise_customer = np.repeat(ids, p * s)
+    noise_week = np.tile(np.repeat(np.arange(1, p + 1), s), n)
+    who, week = np.nonzero(y)
+    customer = np.concatenate([noise_customer, ids[who]])
+    weeks = np.concatenate([noise_week, week + 2])  # y's column j is the label at the end of week j + 1
+    kind = np.concatenate([rng.choice(np.array(["browse", "search"]), len(noise_customer)),
+                           np.full(len(who), "checkout")])
+    started = times_in_weeks(rng, weeks)
+    if ids[0] == 1:  # one event exactly at the end of the last week: relpool's default test cutoff is then week p - 1
+        started[p * s - 1] = START + np.timedelta64(p * PERIOD_SECONDS, "s")
+    order = np.lexsort((started, customer))
+    rows = len(customer)
+    return pa.table({
+        "session_id": np.arange(offset + 1, offset + rows + 1, dtype=np.int64), "customer_id": customer[order],
+        "started_at": started[order], "kind": kind[order], "duration_s": np.round(rng.exponential(240.0, rows), 1),
+        "device": rng.choice(DEVICES, rows),
+    }, schema=SCHEMAS["sessions"])
+
+
+def labels(spec: SynthSpec, ids: np.ndarray, y: np.ndarray, z: np.ndarray, loyalty: np.ndarray) -> pa.Table:
+    n, weeks = len(ids), spec.periods - 1
+    cutoffs = START + (np.arange(1, weeks + 1) * PERIOD_SECONDS).astype("timedelta64[s]")
+    return pa.table({"customer_id": np.repeat(ids, weeks), "cutoff": np.tile(cutoffs, n), "label": y.ravel(),
+                     "oracle": z[:, :weeks].ravel().astype(np.float64), "distractor": np.repeat(loyalty, weeks)})
