@@ -132,12 +132,16 @@ def fit(
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint in --out.")] = False,
     text_embedder: Annotated[str, typer.Option(help="Text columns: minilm (the packaged all-MiniLM-L6-v2) or "
                                                     "hashing (fast, no model).")] = "minilm",
+    no_baselines: Annotated[bool, typer.Option("--no-baselines", help="Skip the entity and autofeat baselines "
+                                                                      "the report compares against.")] = False,
 ):
-    """Train a relational GNN for a predictive query; write model.safetensors, config.json, metrics.json."""
+    """Train a relational GNN for a predictive query; write the model, its metrics, the baselines' metrics
+    (OUT/baselines/) and OUT/report.html."""
     from relpool.api import fit as fit_model
     from relpool.encode import HashingEmbedder
     from relpool.files import check_output_path
     from relpool.nn.pool import available_pools
+    from relpool.report.build import write_report
     from relpool.report.fit_view import render_metrics
 
     if pool not in available_pools():
@@ -153,6 +157,8 @@ def fit(
                       seed=seed, schema=schema, step=step, val_at=val_at, test_at=test_at, resume=resume, console=err,
                       text_embedder=embedder)
     render_metrics(model.metrics, out, stdout)
+    report = write_report(out, db, baselines=not no_baselines, console=err)
+    stdout.print(f"report written to {report}")
 
 
 @app.command()

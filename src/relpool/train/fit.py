@@ -4,6 +4,8 @@ DIR/model.safetensors   best weights (safetensors: no pickle)
 DIR/config.json         everything needed to rebuild: schema, query, options, encoder statistics,
                         targets, model shape, versions, and the weights' SHA-256
 DIR/metrics.json        {"task_type", "metric", "val", "test", "n_train", "seconds", …}
+DIR/predictions_val.parquet, predictions_test.parquet
+                        entity, cutoff, label and the best model's prediction per example (for the report)
 DIR/checkpoint/         the last epoch (model, optimizer, loop state), for --resume
 """
 
@@ -14,6 +16,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import pandas as pd
 import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -22,6 +25,7 @@ from relpool.db import inspect_database
 from relpool.encode import MiniLMEmbedder, materialize_database
 from relpool.encode.text import embedder_to_json
 from relpool.errors import RelpoolError
+from relpool.files import write_atomically
 from relpool.graph.build import build_graph
 from relpool.nn.model import ModelSpec, RelationalModel
 from relpool.query.task import build_task
@@ -92,10 +96,14 @@ def fit(db, query: str, out: str | Path, options: FitOptions | None = None, sche
         console.print(f"resuming after epoch {state['epoch']}")
     best_weights = load_tensors(checkpoint_dir / f"best-{state['best_epoch']}.safetensors") if state["best_epoch"] else None
 
-    def evaluate(split: str) -> dict[str, float]:
+    def predict(split: str) -> pd.DataFrame:
+        """The split's examples (entity, cutoff, label) beside the model's predictions."""
         data = splits[split]
         outputs = loop.predict_outputs(data.seeds, data.cutoffs, EVAL_SEED)
-        return score(to_predictions(outputs, targets, k), data.frame["label"], targets, k)
+        return pd.concat([data.frame.reset_index(drop=True), to_predictions(outputs, targets, k)], axis=1)
+
+    def evaluate(predicted: pd.DataFrame) -> dict[str, float]:
+        return score(predicted, predicted["label"], targets, k)
 
     steps = len(loop.steps(splits["train"], 0))
     with _progress(console) as progress:
@@ -107,7 +115,7 @@ def fit(db, query: str, out: str | Path, options: FitOptions | None = None, sche
             progress.reset(batches, total=steps)
             loss = loop.train_epoch(splits["train"], epoch, on_step=lambda value: progress.update(
                 batches, advance=1, info=f"loss {value:.4f}"))
-            val = evaluate("val")
+            val = evaluate(predict("val"))
             state["history"].append({"epoch": epoch, "loss": loss, "val": val})
             if is_better(metric, val[metric], state["best"]):
                 state.update(best=val[metric], best_epoch=epoch, bad_epochs=0)
@@ -122,14 +130,17 @@ def fit(db, query: str, out: str | Path, options: FitOptions | None = None, sche
         raise RelpoolError("training produced no usable model: the validation metric was never defined "
                            "(does the validation split have both classes?)")
     model.load_state_dict(best_weights)
+    final = {split: predict(split) for split in ("val", "test")}
     metrics = {
-        "task_type": task.task_type, "metric": metric, "val": evaluate("val"), "test": evaluate("test"),
+        "task_type": task.task_type, "metric": metric, "val": evaluate(final["val"]), "test": evaluate(final["test"]),
         "n_train": len(splits["train"]), "n_val": len(splits["val"]), "n_test": len(splits["test"]),
         "best_epoch": state["best_epoch"], "epochs_run": state["epoch"], "history": state["history"],
         "pool": options.pool, "seconds": time.perf_counter() - started,
     }
     write_model_dir(out, model, inspection, task, tables, targets, options, stats_cutoff, metrics,
                     embedder_to_json(embedder))
+    for split, predicted in final.items():
+        write_atomically(out / f"predictions_{split}.parquet", lambda p, f=predicted: f.to_parquet(p, index=False))
     return metrics
 
 

@@ -1,0 +1,82 @@
+"""The report's sections as HTML: the task, GNN vs baselines, learning curves, test-set plots, the schema."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from relpool.db.inspection import Inspection
+from relpool.report import plots
+from relpool.report.diagram import draw_schema
+from relpool.report.html import code, image, paragraph, section, table
+from relpool.report.task_view import _cutoff_text, _stats_text
+from relpool.train.evaluate import is_better
+
+
+def task_section(summary: dict) -> str:
+    entity, window = summary["entity"], summary["window"]
+    facts = [f"Task type {summary['task_type']}, main metric {summary['metrics'][0]}; "
+             f"{entity['count']:,} entities of {entity['table']}.{entity['column']}."]
+    if window:
+        facts.append(f"Label window ({window['start']}, {window['end']}] {window['unit']} after each cutoff.")
+    if summary["hidden_columns"]:
+        facts.append(f"Hidden from every input: {', '.join(summary['hidden_columns'])}.")
+    rows = [[name, split["rows"], _cutoff_text(split["cutoffs"]), _stats_text(split["label_stats"]),
+             split["dropped_without_label"]] for name, split in summary["splits"].items()]
+    return section("Task", code(summary["query"]), *(paragraph(f) for f in facts + summary["notes"]),
+                   table(["split", "examples", "cutoffs", "label statistics", "dropped (no label)"], rows))
+
+
+def metrics_section(gnn: dict, baselines: dict[str, dict]) -> str:
+    """One row per model; the best on the main test metric is shown in bold."""
+    main, names = gnn["metric"], list(gnn["test"])
+    models = {f"GNN ({gnn['pool']} pooling)": gnn, **{f"{kind} baseline": m for kind, m in baselines.items()}}
+    best, best_row = None, None
+    for i, m in enumerate(models.values()):
+        value = m["test"][main]
+        if value is not None and is_better(main, value, best):
+            best, best_row = value, i
+    rows = [[label, m["n_train"], m["val"][main], *(m["test"][n] for n in names), f"{m['seconds']:.1f} s"]
+            for label, m in models.items()]
+    headers = ["model", "training examples", f"val {main}", *(f"test {n}" for n in names), "seconds"]
+    note = ("entity: LightGBM on the entity table's own columns; autofeat: LightGBM on aggregates along every "
+            "foreign-key path. All models see the same splits and the same time rule; bold: the best test "
+            f"{main}.") if baselines else \
+        "Baselines were not run (--no-baselines)."
+    return section("Metrics", table(headers, rows, main_row=best_row), paragraph(note, note=True))
+
+
+def learning_section(gnn: dict, baselines: dict[str, dict]) -> str:
+    main = gnn["metric"]
+    png = plots.learning_curves(gnn["history"], main, gnn["best_epoch"],
+                                {kind: m["val"][main] for kind, m in baselines.items()})
+    return section("Learning curves", image(png, "training loss and validation metric per epoch"),
+                   paragraph(f"The weights of epoch {gnn['best_epoch']} (best validation {main}) are kept.", note=True))
+
+
+def evaluation_section(task_type: str, predictions: pd.DataFrame, k: int | None) -> str:
+    """The test split's plots for the task type, from the GNN's saved test predictions."""
+    labels = predictions["label"]
+    if task_type == "binary":
+        png = plots.binary_curves(labels, predictions["probability"])
+        if png is None:
+            return section("Test set", paragraph("The test split holds one class only: ROC and precision-recall "
+                                                 "curves are undefined."))
+        return section("Test set", image(png, "ROC and precision-recall curves"))
+    if task_type == "regression":
+        return section("Test set", image(plots.regression_plots(labels, predictions["prediction"]),
+                                         "predicted vs actual, and residuals"))
+    if task_type == "multiclass":
+        return section("Test set", image(plots.confusion(labels, predictions["prediction"]), "confusion matrix"))
+    return section("Test set", image(plots.ranking_curves(labels, predictions["top_k"], k),
+                                     "MAP, recall and hit rate by list length"))
+
+
+def schema_section(inspection: Inspection, title: str) -> str:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "schema.png"
+        draw_schema(inspection.schema, inspection.rows, path, title)
+        png = path.read_bytes()
+    return section("Schema", image(png, "entity-relationship diagram"))
