@@ -92,8 +92,8 @@ def _truth(spec: SynthSpec, rows: dict[str, int], labels: pa.Table, signal_rows:
             "planted_in": "transactions",
             "recognised_by": f"the product's category is '{draw.MARKER}' and purchased_at is in (cutoff - 7 days, "
                              f"cutoff]; older marker rows carry earlier, independent weekly states",
-            "carrier": f"amount > {draw.AMOUNT_MEDIAN:.2f} (the median) iff the latent state is 1; noise rows draw "
-                       f"amounts from the same log-uniform({draw.AMOUNT_LOW:g}, {draw.AMOUNT_HIGH:g})",
+            "carrier": f"amount > {draw.AMOUNT_MEDIAN:g} (the median) iff the latent state is 1; noise rows draw "
+                       f"amounts from the same normal({draw.AMOUNT_MEDIAN:g}, {draw.AMOUNT_SCALE:g})",
             "rows_per_customer_week": spec.signal_rows, "fraction": spec.signal_rows / spec.rows_per_entity,
             "rows": signal_rows,
         },

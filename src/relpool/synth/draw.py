@@ -3,7 +3,7 @@
 How the signal is planted: each customer has a latent state per week, z[i, k] ~ Bernoulli(sigmoid(b * loyalty)).
 Exactly round(S x M) of the customer's M transactions in week k buy a product of the marker category, and
 their amount lies above the amount distribution's median iff z[i, k] = 1. The other transactions buy other
-products with amounts from the same (log-uniform) distribution, so no column of a transaction alone tells
+products with amounts from the same (normal) distribution, so no column of a transaction alone tells
 signal from noise: only the product it points to and its recency do. The label at the end of week k is
 z[i, k], flipped with probability ``label_noise``, realised as one 'checkout' session in week k + 1.
 Marker transactions of earlier weeks carry earlier, independent states: stale, hence noise too.
@@ -27,8 +27,7 @@ CHANNELS = np.array(["web", "app", "store"])
 DEVICES = np.array(["mobile", "desktop", "tablet"])
 ADJECTIVES = np.array(["classic", "compact", "deluxe", "eco", "smart", "sturdy", "vintage", "bright", "soft", "mini"])
 NOUNS = np.array(["lamp", "kettle", "backpack", "bottle", "chair", "speaker", "blanket", "watch", "basket", "mug"])
-AMOUNT_LOW, AMOUNT_HIGH = 2.0, 500.0  # log-uniform; the median is sqrt(low * high)
-AMOUNT_MEDIAN = float(np.sqrt(AMOUNT_LOW * AMOUNT_HIGH))
+AMOUNT_MEDIAN, AMOUNT_SCALE = 50.0, 15.0  # normal, so a standardised amount is linear in the signal
 
 
 @dataclass
@@ -58,8 +57,11 @@ def times_in_weeks(rng: np.random.Generator, weeks: np.ndarray) -> np.ndarray:
     return START + offsets.astype("timedelta64[s]")
 
 
-def amounts(rng: np.random.Generator, quantile: np.ndarray) -> np.ndarray:
-    return np.round(AMOUNT_LOW * (AMOUNT_HIGH / AMOUNT_LOW) ** quantile, 2)
+def amounts(rng: np.random.Generator, signal: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Normal amounts; a signal row's lies above the median iff its week's state is 1 (the same marginal)."""
+    x = rng.standard_normal(signal.shape)
+    x = np.where(signal, np.where(z, 1.0, -1.0) * np.abs(x), x)
+    return np.round(AMOUNT_MEDIAN + AMOUNT_SCALE * x, 2)
 
 
 def chunk(spec: SynthSpec, index: int, lo: int, hi: int, catalog: pa.Table, session_offset: int) -> Chunk:
@@ -89,14 +91,12 @@ def transactions(spec: SynthSpec, rng: np.random.Generator, ids: np.ndarray, z: 
     product_ids = catalog["product_id"].to_numpy()
     marker, other = product_ids[category == MARKER], product_ids[category != MARKER]
     product = np.where(signal, rng.choice(marker, shape), rng.choice(other, shape))
-    quantile = rng.random(shape)
-    quantile = np.where(signal, 0.5 * (quantile + z[:, :, None]), quantile)
     weeks = np.broadcast_to(np.arange(1, p + 1)[None, :, None], shape)
     first_id = (ids[0] - 1) * p * m + 1
     return pa.table({
         "transaction_id": np.arange(first_id, first_id + n * p * m, dtype=np.int64),
         "customer_id": np.repeat(ids, p * m), "product_id": product.ravel(),
-        "purchased_at": times_in_weeks(rng, weeks).ravel(), "amount": amounts(rng, quantile).ravel(),
+        "purchased_at": times_in_weeks(rng, weeks).ravel(), "amount": amounts(rng, signal, z[:, :, None]).ravel(),
         "quantity": rng.integers(1, 6, n * p * m), "channel": rng.choice(CHANNELS, n * p * m),
     }, schema=SCHEMAS["transactions"])
 

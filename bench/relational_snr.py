@@ -1,0 +1,144 @@
+"""Relational noise robustness: AUROC vs the signal fraction S of a synthetic shop, per pooling operator.
+
+For each S a database is drawn with the same seed (so the same customers, latent states and labels;
+only the fraction of transactions that carries the signal changes), then the relpool GNN is fitted
+with each pooling operator, and both baselines run, all on the query truth.json gives. The oracle
+is the generator's Bayes-optimal score on the same test examples. The figure of merit is the share
+of AUROC above 0.5 kept from the largest S to the smallest. Writes bench/results/relational_snr.json
+and docs/relational_snr.png.
+
+    python bench/relational_snr.py                        # the sizes recorded in the JSON
+    python bench/relational_snr.py --entities 300 --snrs 0.5,0.05 --pools mean,adaptive --epochs 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+import relpool  # noqa: E402
+from relpool.baselines import run_baseline  # noqa: E402
+from relpool.db import inspect_database  # noqa: E402
+from relpool.encode import HashingEmbedder  # noqa: E402
+from relpool.query.task import build_task  # noqa: E402
+from relpool.synth import SynthSpec, generate  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import machine, peak_rss_mib, versions, write_result  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SNRS = "0.5,0.2,0.1,0.05,0.02"
+POOLS = "mean,sum,max,gated,adaptive"
+BASELINES = ("entity", "autofeat")
+GOAL = {"adaptive": (">=", 0.75), "mean": ("<=", 0.40), "sum": ("<=", 0.40)}
+
+
+def gnn(folder: Path, truth: dict, pool: str, args) -> dict:
+    metrics = relpool.fit(folder / truth["database"], truth["query"], folder / f"model-{pool}", pool=pool,
+                          epochs=args.epochs, patience=args.epochs, max_steps=args.max_steps, channels=args.channels,
+                          fanout=tuple(int(f) for f in args.fanout.split(",")), strategy="recent",
+                          batch_size=args.batch_size, lr=args.lr, seed=args.seed, text_embedder=HashingEmbedder()).metrics
+    return {"val": metrics["val"]["auroc"], "test": metrics["test"]["auroc"], "seconds": round(metrics["seconds"], 1),
+            "best_epoch": metrics["best_epoch"], "val_history": [round(h["val"]["auroc"], 4) for h in metrics["history"]]}
+
+
+def baseline(folder: Path, truth: dict, kind: str, seed: int) -> dict:
+    started = time.perf_counter()
+    inspection = inspect_database(folder / truth["database"])
+    metrics = run_baseline(inspection, build_task(inspection, truth["query"]), kind, seed).metrics
+    return {"val": metrics["val"]["auroc"], "test": metrics["test"]["auroc"],
+            "seconds": round(time.perf_counter() - started, 1)}
+
+
+def retained(runs: dict, model: str, snrs: list[float]) -> float | None:
+    """(AUROC at the smallest S - 0.5) / (AUROC at the largest S - 0.5), on test."""
+    high, low = (runs.get(str(s), {}).get(model, {}).get("test") for s in (max(snrs), min(snrs)))
+    return None if high is None or low is None or high <= 0.5 else round((low - 0.5) / (high - 0.5), 3)
+
+
+def summarise(result: dict, snrs: list[float], models: list[str]) -> None:
+    result["retained"] = {m: retained(result["runs"], m, snrs) for m in models}
+    result["goal"] = {m: {"rule": f"retained {op} {v}", "met": None if result["retained"][m] is None else
+                          (result["retained"][m] >= v if op == ">=" else result["retained"][m] <= v)}
+                      for m, (op, v) in GOAL.items() if m in models}
+
+
+def plot(result: dict, snrs: list[float], models: list[str], path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for model in models:
+        points = [(s, result["runs"][str(s)][model]["test"]) for s in snrs if model in result["runs"].get(str(s), {})]
+        if points:
+            ax.plot(*zip(*points), marker="o", label=model, linestyle="--" if model in BASELINES else "-")
+    oracle = [(s, result["runs"][str(s)]["oracle"]["test"]) for s in snrs if str(s) in result["runs"]]
+    ax.plot(*zip(*oracle), color="black", linestyle=":", marker="x", label="oracle (Bayes)")
+    ax.axhline(0.5, color="grey", linewidth=0.8)
+    ax.set(xscale="log", xlabel="signal fraction S (log)", ylabel="test AUROC",
+           title=f"Synthetic shop, {result['options']['entities']:,} customers: AUROC vs signal fraction")
+    ax.legend(fontsize=8, ncols=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--snrs", default=SNRS)
+    parser.add_argument("--pools", default=POOLS)
+    parser.add_argument("--entities", type=int, default=1000)
+    parser.add_argument("--rows-per-entity", type=int, default=50)
+    parser.add_argument("--periods", type=int, default=6)
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--max-steps", type=int, default=20)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--lr", type=float, default=1e-2)
+    parser.add_argument("--channels", type=int, default=32)
+    parser.add_argument("--fanout", default="56,1", help="recent sampling: the last week (M rows) and a few stale rows")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    snrs, pools = [float(s) for s in args.snrs.split(",")], args.pools.split(",")
+    models = [*pools, *BASELINES]
+    console = Console()
+    result = {"machine": machine(), "versions": versions("torch", "torch-geometric", "lightgbm"),
+              "options": {**vars(args), "strategy": "recent", "text_embedder": "hashing"}, "runs": {}}
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="relpool-snr-") as tmp:
+        for snr in snrs:
+            folder = Path(tmp) / f"s{snr}"
+            truth = generate(SynthSpec(entities=args.entities, rows_per_entity=args.rows_per_entity, snr=snr,
+                                       seed=args.seed, periods=args.periods, format="parquet"), folder)
+            oracle = truth["oracle"]
+            runs = result["runs"][str(snr)] = {
+                "oracle": {"val": oracle["val_auroc"], "test": oracle["test_auroc"]},
+                "distractor_only": {"test": oracle["test_distractor_auroc"]},
+                "signal_fraction": truth["signal"]["fraction"], "rows_total": truth["rows_total"]}
+            result["query"] = truth["query"]
+            for model in models:
+                runs[model] = baseline(folder, truth, model, args.seed) if model in BASELINES else \
+                    gnn(folder, truth, model, args)
+                console.print(f"S={snr:<5} {model:<9} test AUROC {runs[model]['test']:.4f} "
+                              f"(oracle {oracle['test_auroc']:.4f}) in {runs[model]['seconds']:.0f} s")
+                summarise(result, snrs, models)
+                result["seconds"], result["peak_rss_mib"] = round(time.perf_counter() - started), peak_rss_mib()
+                write_result("relational_snr", result)
+    plot(result, snrs, models, ROOT / "docs" / "relational_snr.png")
+    table = Table(title="test AUROC by signal fraction S")
+    for header in ("model", *map(str, snrs), "retained"):
+        table.add_column(header, justify="left" if header == "model" else "right")
+    for model in ["oracle", *models]:
+        cells = [result["runs"][str(s)][model]["test"] for s in snrs]
+        table.add_row(model, *(f"{c:.4f}" for c in cells), str(result["retained"].get(model, "")))
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()
