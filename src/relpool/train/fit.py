@@ -90,7 +90,8 @@ def fit(db, query: str, out: str | Path, options: FitOptions | None = None, sche
     loop = Loop(model, graph, tables, targets, options.loop)
 
     state = {"epoch": 0, "best": None, "best_epoch": 0, "bad_epochs": 0, "history": []}
-    run_id = json.loads(json.dumps({"query": query, "options": options.to_dict()}))  # as it reads back
+    run_id = json.loads(json.dumps({"query": query, "options": options.to_dict(),  # as it reads back
+                                    "text_embedder": embedder_to_json(embedder)}))
     if resume and (checkpoint_dir / "state.json").exists():
         state = _restore(checkpoint_dir, loop, run_id)
         console.print(f"resuming after epoch {state['epoch']}")
