@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -40,7 +41,7 @@ def run(query: str, pool: str, out: Path) -> dict:
         raise RuntimeError(f"fit failed ({pool}): {done.stderr[-2000:]}")
     metrics = json.loads((out / "metrics.json").read_text())
     peak_kib = int(done.stderr.strip().splitlines()[-1])
-    return {"val": metrics["val"], "test": metrics["test"], "metric": metrics["metric"], "n_train": metrics["n_train"],
+    return {"load_average_after": os.getloadavg()[0], "val": metrics["val"], "test": metrics["test"], "metric": metrics["metric"], "n_train": metrics["n_train"],
             "best_epoch": metrics["best_epoch"], "epochs_run": metrics["epochs_run"],
             "fit_seconds": metrics["seconds"], "wall_seconds": wall, "peak_rss_mib": peak_kib / 1024}
 
