@@ -1,0 +1,134 @@
+"""Scale check: generate synthetic shops of 1M, 10M and 50M rows; time and measure every stage relpool runs.
+
+Each size runs in a fresh interpreter (its peak memory its own), capped at MEMORY_CAP_GIB of address
+space so that running out of memory fails this run, not a neighbour's. A stage's ``peak_rss_mib`` is
+the process's high-water mark up to the end of that stage; ``rss_mib`` what it holds after it. One
+training epoch is relpool fit's default epoch (40 mini-batches of 512 examples, fanout 16,8, uniform),
+so its cost tracks sampling and gathering from the bigger graph (the smallest size has fewer examples
+than that: see ``train_steps``); ``warmup`` is the first sampled batch, where numba compiles the
+sampler; prediction scores up to PREDICT_AT_MOST customers at the test cutoff. Writes bench/results/scale.json.
+
+    python bench/scale.py                   # 1M, 10M, 50M rows
+    python bench/scale.py --rows 200000     # one small size
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import machine, peak_rss_mib, versions, write_result  # noqa: E402
+
+SIZES = (1_000_000, 10_000_000, 50_000_000)
+ROWS_PER_CUSTOMER = 8 * (50 + 3) + 3.5  # 8 weeks of 50 transactions, 3 sessions and ~half a checkout
+MEMORY_CAP_GIB = 18
+LIMIT_SECONDS = 1200
+PREDICT_AT_MOST = 20_000  # customers scored at the test cutoff; the per-example cost is what grows or not
+
+
+def rss_mib() -> float:
+    return int(Path("/proc/self/statm").read_text().split()[1]) * resource.getpagesize() / 2**20
+
+
+def one(rows: int, folder: Path) -> None:
+    """All stages for one size; prints a JSON line after each so a crash still tells how far it got."""
+    import torch
+
+    from relpool.db import inspect_database
+    from relpool.encode import HashingEmbedder, materialize_database
+    from relpool.graph.build import build_graph
+    from relpool.nn.model import ModelSpec, RelationalModel
+    from relpool.query.task import build_task
+    from relpool.synth import SynthSpec, generate
+    from relpool.train.data import fit_targets, prepare_splits
+    from relpool.train.loop import Loop, LoopOptions
+
+    torch.set_num_threads(2)
+    state, report = {}, {"rows_requested": rows, "stages": {}}
+
+    def stage(name, work):
+        started = time.perf_counter()
+        state[name] = work()
+        report["stages"][name] = {"seconds": round(time.perf_counter() - started, 2),
+                                  "peak_rss_mib": round(peak_rss_mib()), "rss_mib": round(rss_mib())}
+        print(json.dumps(report), flush=True)
+
+    spec = SynthSpec(entities=max(1, round(rows / ROWS_PER_CUSTOMER)), rows_per_entity=50, snr=0.1, format="parquet")
+    stage("generate", lambda: generate(spec, folder / "db"))
+    report["rows"], report["customers"] = state["generate"]["rows_total"], spec.entities
+    stage("ingest", lambda: inspect_database(folder / "db" / "shop"))
+    inspection = state["ingest"]
+    stage("task", lambda: build_task(inspection, state["generate"]["query"]))
+    task = state["task"]
+    stage("graph", lambda: build_graph(inspection).graph)
+    stage("encode", lambda: materialize_database(inspection, stats_cutoff=task.cutoffs["val"][0],
+                                                 text_embedder=HashingEmbedder(),
+                                                 hidden_columns=task.bound.hidden_columns))
+    tables, graph = state["encode"], state["graph"]
+    targets = fit_targets(task, inspection)
+    splits = prepare_splits(inspection, task, targets)
+    spec_ = ModelSpec(task_type=task.task_type, entity_table=task.bound.entity_table, node_types=graph.node_types,
+                      edge_types=[list(e) for e in graph.edge_types], out_dim=1, channels=32, layers=2, pool="adaptive")
+    model = RelationalModel(spec_, {t: e.col_stats for t, e in tables.items()},
+                            {t: e.tensor_frame.col_names_dict for t, e in tables.items()})
+    loop = Loop(model, graph, tables, targets, LoopOptions(fanout=(16, 8), batch_size=512, max_steps_per_epoch=40))
+    test = splits["test"]
+    stage("warmup", lambda: loop.predict_outputs(test.seeds[:8], test.cutoffs[:8], 0))  # numba compiles the sampler
+    report["train_examples"], report["train_steps"] = len(splits["train"]), len(loop.steps(splits["train"], 1))
+    stage("train_epoch", lambda: loop.train_epoch(splits["train"], 1))
+    n = min(len(test), PREDICT_AT_MOST)
+    report["predicted_examples"] = n
+    stage("predict", lambda: loop.predict_outputs(test.seeds[:n], test.cutoffs[:n], 0))
+
+
+def run_size(rows: int) -> dict:
+    """One size in a child process under a memory cap; whatever it reported, plus how it ended."""
+    cap = MEMORY_CAP_GIB * 2**30
+    with tempfile.TemporaryDirectory(prefix="relpool-scale-") as tmp:
+        started = time.perf_counter()
+        try:
+            done = subprocess.run(
+                ["/usr/bin/time", "-f", "%M", sys.executable, __file__, "--one", str(rows), "--folder", tmp],
+                capture_output=True, text=True, timeout=LIMIT_SECONDS,
+                preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (cap, cap)))
+            out, err, code = done.stdout, done.stderr, done.returncode
+        except subprocess.TimeoutExpired as exc:
+            out, err, code = (exc.stdout or b"").decode(), (exc.stderr or b"").decode(), f"timeout after {LIMIT_SECONDS} s"
+        wall = time.perf_counter() - started
+    lines = [line for line in out.splitlines() if line.startswith("{")]
+    result = json.loads(lines[-1]) if lines else {"rows_requested": rows, "stages": {}}
+    result.update(wall_seconds=round(wall, 1), exit=code, completed=code == 0)
+    if code == 0:
+        result["process_peak_rss_mib"] = round(int(err.strip().splitlines()[-1]) / 1024)
+    else:
+        result["error_tail"] = err[-1500:]
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", default=",".join(map(str, SIZES)))
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        return one(args.one, args.folder)
+    result = {"machine": machine(), "versions": versions("torch", "duckdb", "pyarrow"),
+              "memory_cap_gib": MEMORY_CAP_GIB, "limit_seconds": LIMIT_SECONDS, "sizes": []}
+    for rows in (int(r) for r in args.rows.split(",")):
+        entry = run_size(rows)
+        result["sizes"].append(entry)
+        stages = ", ".join(f"{k} {v['seconds']:.1f} s / {v['peak_rss_mib']} MiB" for k, v in entry["stages"].items())
+        print(f"{rows:,} rows: {'ok' if entry['completed'] else entry['exit']}; {stages}", flush=True)
+        write_result("scale", result)
+
+
+if __name__ == "__main__":
+    main()
