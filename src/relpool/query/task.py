@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from relpool.db.database import quote
 from relpool.db.inspection import Inspection
 from relpool.db.times import time_expression
 from relpool.errors import RelpoolError
@@ -134,7 +135,7 @@ def latest_time_sql(inspection: Inspection) -> str:
     for name, table in inspection.schema.tables.items():
         if table.time_column:
             expr = time_expression(table.time_column, db.columns(name)[table.time_column])
-            value = db.scalar(f'SELECT max({expr}) FROM "{name}"')
+            value = db.scalar(f"SELECT max({expr}) FROM {quote(name)}")
             latest = value if latest is None or (value is not None and value > latest) else latest
     return f"TIMESTAMP '{latest}'" if latest is not None else "TIMESTAMP '2200-01-01'"
 
