@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -24,12 +25,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import machine, peak_rss_mib, versions, write_result  # noqa: E402
+from common import RESULTS, machine, peak_rss_mib, versions, write_result  # noqa: E402
 
 SIZES = (1_000_000, 10_000_000, 50_000_000)
 ROWS_PER_CUSTOMER = 8 * (50 + 3) + 3.5  # 8 weeks of 50 transactions, 3 sessions and ~half a checkout
 MEMORY_CAP_GIB = 18
 LIMIT_SECONDS = 1200
+PREVIOUS = RESULTS / "scale.json"
 PREDICT_AT_MOST = 20_000  # customers scored at the test cutoff; the per-example cost is what grows or not
 
 
@@ -120,11 +122,15 @@ def main() -> None:
     args = parser.parse_args()
     if args.one:
         return one(args.one, args.folder)
+    sizes = [int(r) for r in args.rows.split(",")]
+    earlier = json.loads(PREVIOUS.read_text())["sizes"] if PREVIOUS.exists() else []
     result = {"machine": machine(), "versions": versions("torch", "duckdb", "pyarrow"),
-              "memory_cap_gib": MEMORY_CAP_GIB, "limit_seconds": LIMIT_SECONDS, "sizes": []}
-    for rows in (int(r) for r in args.rows.split(",")):
-        entry = run_size(rows)
-        result["sizes"].append(entry)
+              "memory_cap_gib": MEMORY_CAP_GIB, "limit_seconds": LIMIT_SECONDS,
+              "sizes": [e for e in earlier if e["rows_requested"] not in sizes]}  # sizes may be run separately
+    for rows in sizes:
+        load = os.getloadavg()[0]
+        entry = {"load_average_at_start": round(load, 2), **run_size(rows)}
+        result["sizes"] = sorted([*result["sizes"], entry], key=lambda e: e["rows_requested"])
         stages = ", ".join(f"{k} {v['seconds']:.1f} s / {v['peak_rss_mib']} MiB" for k, v in entry["stages"].items())
         print(f"{rows:,} rows: {'ok' if entry['completed'] else entry['exit']}; {stages}", flush=True)
         write_result("scale", result)
