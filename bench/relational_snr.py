@@ -14,6 +14,7 @@ and docs/relational_snr.png.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -34,7 +35,7 @@ from relpool.query.task import build_task  # noqa: E402
 from relpool.synth import SynthSpec, generate  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import machine, peak_rss_mib, versions, write_result  # noqa: E402
+from common import RESULTS, machine, peak_rss_mib, versions, write_result  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SNRS = "0.5,0.2,0.1,0.05,0.02"
@@ -58,6 +59,16 @@ def baseline(folder: Path, truth: dict, kind: str, seed: int) -> dict:
     metrics = run_baseline(inspection, build_task(inspection, truth["query"]), kind, seed).metrics
     return {"val": metrics["val"]["auroc"], "test": metrics["test"]["auroc"],
             "seconds": round(time.perf_counter() - started, 1)}
+
+
+def earlier_runs(options: dict) -> dict:
+    """Runs of other S values from an earlier invocation with the same options, so S values can run separately."""
+    path = RESULTS / "relational_snr.json"
+    if not path.exists():
+        return {}
+    earlier = json.loads(path.read_text())
+    same = {k: v for k, v in earlier["options"].items() if k != "snrs"} == {k: v for k, v in options.items() if k != "snrs"}
+    return {s: r for s, r in earlier["runs"].items() if float(s) not in map(float, options["snrs"].split(","))} if same else {}
 
 
 def retained(runs: dict, model: str, snrs: list[float]) -> float | None:
@@ -108,8 +119,10 @@ def main() -> None:
     snrs, pools = [float(s) for s in args.snrs.split(",")], args.pools.split(",")
     models = [*pools, *BASELINES]
     console = Console()
-    result = {"machine": machine(), "versions": versions("torch", "torch-geometric", "lightgbm"),
-              "options": {**vars(args), "strategy": "recent", "text_embedder": "hashing"}, "runs": {}}
+    options = {**vars(args), "strategy": "recent", "text_embedder": "hashing"}
+    result = {"machine": machine(), "versions": versions("torch", "torch-geometric", "lightgbm"), "options": options,
+              "runs": earlier_runs(options)}
+    snrs_all = sorted({*snrs, *map(float, result["runs"])}, reverse=True)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="relpool-snr-") as tmp:
         for snr in snrs:
@@ -127,15 +140,15 @@ def main() -> None:
                     gnn(folder, truth, model, args)
                 console.print(f"S={snr:<5} {model:<9} test AUROC {runs[model]['test']:.4f} "
                               f"(oracle {oracle['test_auroc']:.4f}) in {runs[model]['seconds']:.0f} s")
-                summarise(result, snrs, models)
+                summarise(result, snrs_all, models)
                 result["seconds"], result["peak_rss_mib"] = round(time.perf_counter() - started), peak_rss_mib()
                 write_result("relational_snr", result)
-    plot(result, snrs, models, ROOT / "docs" / "relational_snr.png")
+    plot(result, snrs_all, models, ROOT / "docs" / "relational_snr.png")
     table = Table(title="test AUROC by signal fraction S")
-    for header in ("model", *map(str, snrs), "retained"):
+    for header in ("model", *map(str, snrs_all), "retained"):
         table.add_column(header, justify="left" if header == "model" else "right")
     for model in ["oracle", *models]:
-        cells = [result["runs"][str(s)][model]["test"] for s in snrs]
+        cells = [result["runs"][str(s)][model]["test"] for s in snrs_all]
         table.add_row(model, *(f"{c:.4f}" for c in cells), str(result["retained"].get(model, "")))
     console.print(table)
 
