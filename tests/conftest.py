@@ -95,6 +95,12 @@ def shop() -> dict[str, pd.DataFrame]:
     return shop_frames()
 
 
+@pytest.fixture(scope="module")
+def shop_db(tmp_path_factory) -> str:
+    """The shop database as a SQLite file, once per test module."""
+    return str(write_sqlite(shop_frames(), tmp_path_factory.mktemp("db") / "shop.sqlite"))
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

@@ -22,11 +22,6 @@ TINY = dict(channels=16, fanout=(8, 4), epochs=2, max_steps=3, batch_size=64, st
 
 
 @pytest.fixture(scope="module")
-def shop_db(tmp_path_factory):
-    return str(write_sqlite(shop_frames(), tmp_path_factory.mktemp("db") / "shop.sqlite"))
-
-
-@pytest.fixture(scope="module")
 def trained(shop_db, tmp_path_factory):
     out = tmp_path_factory.mktemp("model") / "m"
     return relpool.fit(shop_db, QUERY, out, text_embedder=HashingEmbedder(8), **TINY), out

@@ -13,7 +13,6 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from conftest import shop_frames, write_sqlite
 from relpool.cli import app
 from relpool.report.sections import evaluation_section
 
@@ -23,11 +22,6 @@ TINY = ["--channels", "16", "--fanout", "8,4", "--max-steps", "3", "--batch-size
 IMAGE = re.compile(r'<img alt="([^"]+)" src="data:image/png;base64,([A-Za-z0-9+/=]+)">')
 CHROMIUM = shutil.which("chromium")
 PLOT_BLUE = (0x3B, 0x6D, 0xB3)  # the GNN's colour in every plot, and the schema boxes' edges
-
-
-@pytest.fixture(scope="module")
-def shop_db(tmp_path_factory):
-    return str(write_sqlite(shop_frames(), tmp_path_factory.mktemp("db") / "shop.sqlite"))
 
 
 @pytest.fixture(scope="module")

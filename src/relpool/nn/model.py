@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-import torch
 from torch import Tensor, nn
 from torch_frame import TensorFrame
 from torch_geometric.data import HeteroData

@@ -192,7 +192,7 @@ class _Binder:
         right, rf = self.expr(node.right, where, path)
         if isinstance(node.right, Literal) and node.right.value is None:
             if node.op not in ("=", "!="):
-                raise self.fail(f"NULL can only be compared with = or !=", _position(node.left))
+                raise self.fail("NULL can only be compared with = or !=", _position(node.left))
             return f"({left} IS {'NOT ' if node.op == '!=' else ''}NULL)", "boolean"
         comparable = lf == rf or {lf, rf} <= set(NUMERIC) or "null" in (lf, rf)
         if not comparable:
