@@ -93,7 +93,10 @@ def plot(result: dict, snrs: list[float], models: list[str], path: Path) -> None
     oracle = [(s, result["runs"][str(s)]["oracle"]["test"]) for s in snrs if str(s) in result["runs"]]
     ax.plot(*zip(*oracle), color="black", linestyle=":", marker="x", label="oracle (Bayes)")
     ax.axhline(0.5, color="grey", linewidth=0.8)
-    ax.set(xscale="log", xlabel="signal fraction S (log)", ylabel="test AUROC",
+    ax.set_xscale("log")
+    ax.set_xticks(snrs, [f"{s:g}" for s in snrs], minor=False)
+    ax.set_xticks([], minor=True)
+    ax.set(xlabel="signal fraction S (log scale)", ylabel="test AUROC",
            title=f"Synthetic shop, {result['options']['entities']:,} customers: AUROC vs signal fraction")
     ax.legend(fontsize=8, ncols=2)
     fig.tight_layout()
