@@ -20,8 +20,9 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest -q
 
+# The quicker benchmarks (~30 min); pool_snr.py, relational_snr.py and scale.py take 30-60 min each.
 bench: setup
-	$(BIN)/python bench/ingest.py
+	for b in ingest task sampler encode autofeat_vs_featuretools gnn_nycflights13; do $(BIN)/python bench/$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache
