@@ -11,7 +11,7 @@ from relpool.db.inspection import Inspection
 from relpool.report import plots
 from relpool.report.diagram import draw_schema
 from relpool.report.html import code, image, paragraph, section, table
-from relpool.report.task_view import _cutoff_text, _stats_text
+from relpool.report.task_view import cutoff_text, stats_text
 from relpool.train.evaluate import is_better
 
 
@@ -23,7 +23,7 @@ def task_section(summary: dict) -> str:
         facts.append(f"Label window ({window['start']}, {window['end']}] {window['unit']} after each cutoff.")
     if summary["hidden_columns"]:
         facts.append(f"Hidden from every input: {', '.join(summary['hidden_columns'])}.")
-    rows = [[name, split["rows"], _cutoff_text(split["cutoffs"]), _stats_text(split["label_stats"]),
+    rows = [[name, split["rows"], cutoff_text(split["cutoffs"]), stats_text(split["label_stats"]),
              split["dropped_without_label"]] for name, split in summary["splits"].items()]
     return section("Task", code(summary["query"]), *(paragraph(f) for f in facts + summary["notes"]),
                    table(["split", "examples", "cutoffs", "label statistics", "dropped (no label)"], rows))

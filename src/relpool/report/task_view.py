@@ -6,13 +6,13 @@ from rich.console import Console
 from rich.table import Table
 
 
-def _cutoff_text(cutoffs: list[str]) -> str:
+def cutoff_text(cutoffs: list[str]) -> str:
     if len(cutoffs) <= 2:
         return ", ".join(cutoffs)
     return f"{cutoffs[0]} .. {cutoffs[-1]} ({len(cutoffs)} cutoffs)"
 
 
-def _stats_text(stats: dict) -> str:
+def stats_text(stats: dict) -> str:
     parts = []
     for key, value in stats.items():
         if isinstance(value, dict):
@@ -38,6 +38,6 @@ def render_task(summary: dict, console: Console) -> None:
     for header in ("split", "rows", "cutoffs", "labels", "dropped (no label)"):
         table.add_column(header, justify="right" if header in ("rows", "dropped (no label)") else "left")
     for name, split in summary["splits"].items():
-        table.add_row(name, f"{split['rows']:,}", _cutoff_text(split["cutoffs"]), _stats_text(split["label_stats"]),
+        table.add_row(name, f"{split['rows']:,}", cutoff_text(split["cutoffs"]), stats_text(split["label_stats"]),
                       f"{split['dropped_without_label']:,}")
     console.print(table)

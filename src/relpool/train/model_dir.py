@@ -11,6 +11,7 @@ from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 
+from relpool.errors import RelpoolError
 from relpool.train.checkpoint import load_json, save_json, save_tensors, sha256
 from relpool.train.stats_json import col_stats_to_json
 
@@ -56,8 +57,6 @@ def write_model_dir(out: Path, model, inspection, task, tables, targets, options
 
 
 def read_config(folder: Path) -> dict:
-    from relpool.errors import RelpoolError
-
     folder = Path(folder)
     if not folder.is_dir():
         raise RelpoolError(f"model directory not found: {folder}")

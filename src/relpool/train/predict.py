@@ -26,7 +26,7 @@ from relpool.query.compile import entities_sql, forecast_sql
 from relpool.query.parser import parse_query
 from relpool.query.splits import parse_time
 from relpool.query.task import Task, build_task, latest_time_sql
-from relpool.train.checkpoint import load_tensors
+from relpool.train.checkpoint import load_json, load_tensors
 from relpool.train.data import Targets, cutoff_seconds, key_to_dense_id, prepare_splits
 from relpool.train.evaluate import score, to_predictions
 from relpool.train.fit import EVAL_SEED
@@ -59,9 +59,7 @@ class Model:
 
     @property
     def metrics(self) -> dict:
-        import json
-
-        return json.loads((self.folder / "metrics.json").read_text())
+        return load_json(self.folder / "metrics.json")
 
     def _prepare(self, db) -> Prepared:
         torch.set_num_threads(self.config["options"]["loop"]["threads"])
