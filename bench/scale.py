@@ -1,12 +1,13 @@
 """Scale check: generate synthetic shops of 1M, 10M and 50M rows; time and measure every stage relpool runs.
 
-Each size runs in a fresh interpreter (its peak memory its own), capped at MEMORY_CAP_GIB of address
-space so that running out of memory fails this run, not a neighbour's. A stage's ``peak_rss_mib`` is
-the process's high-water mark up to the end of that stage; ``rss_mib`` what it holds after it. One
-training epoch is STEPS mini-batches of 512 examples (fanout 16,8, uniform; relpool fit's default
-epoch is 40 such steps, too slow to repeat here on a shared 2-core machine), so its cost tracks
-sampling and gathering from the bigger graph; ``warmup`` is the first sampled batch, where numba compiles the
-sampler; prediction scores up to PREDICT_AT_MOST customers at the test cutoff. Writes bench/results/scale.json.
+Each size runs in a fresh interpreter (its peak memory its own), watched: past MEMORY_CAP_GIB of
+resident memory it is stopped, so that running out of memory fails this run, not the machine.
+A stage's ``peak_rss_mib`` is the process's high-water mark up to the end of that stage;
+``rss_mib`` what it holds after it. One training epoch is what relpool fit runs per epoch by
+default: STEPS mini-batches of 512 examples (fanout 16,8, uniform), so its cost tracks sampling
+and gathering from the bigger graph; ``warmup`` is the first sampled batch, where numba compiles
+the sampler; prediction scores up to PREDICT_AT_MOST customers at the test cutoff.
+Writes bench/results/scale.json.
 
     python bench/scale.py                   # 1M, 10M, 50M rows
     python bench/scale.py --rows 200000     # one small size
@@ -29,10 +30,11 @@ from common import RESULTS, machine, peak_rss_mib, versions, write_result  # noq
 
 SIZES = (1_000_000, 10_000_000, 50_000_000)
 ROWS_PER_CUSTOMER = 8 * (50 + 3) + 3.5  # 8 weeks of 50 transactions, 3 sessions and ~half a checkout
-MEMORY_CAP_GIB = 18
+MEMORY_CAP_GIB = 21  # resident memory a size may use on this 24 GiB machine before it is stopped
+POLL_SECONDS = 0.2
 LIMIT_SECONDS = 1200
 PREVIOUS = RESULTS / "scale.json"
-STEPS = 10
+STEPS = 40  # relpool fit's default epoch (max_steps 40)
 PREDICT_AT_MOST = 5_000  # customers scored at the test cutoff; the per-example cost is what grows or not
 
 
@@ -91,27 +93,43 @@ def one(rows: int, folder: Path) -> None:
     stage("predict", lambda: loop.predict_outputs(test.seeds[:n], test.cutoffs[:n], 0))
 
 
+def resident_mib(pid: int) -> float:
+    """The process's resident memory now (0 once it has exited)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return next((int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmRSS:")), 0.0)
+
+
 def run_size(rows: int) -> dict:
-    """One size in a child process under a memory cap; whatever it reported, plus how it ended."""
-    cap = MEMORY_CAP_GIB * 2**30
-    with tempfile.TemporaryDirectory(prefix="relpool-scale-") as tmp:
+    """One size in a child process, killed if its resident memory passes MEMORY_CAP_GIB; its report and ending."""
+    with tempfile.TemporaryDirectory(prefix="relpool-scale-") as tmp, \
+            open(Path(tmp) / "out", "w+") as out, open(Path(tmp) / "err", "w+") as err:
         started = time.perf_counter()
-        try:
-            done = subprocess.run(
-                ["/usr/bin/time", "-f", "%M", sys.executable, __file__, "--one", str(rows), "--folder", tmp],
-                capture_output=True, text=True, timeout=LIMIT_SECONDS,
-                preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (cap, cap)))
-            out, err, code = done.stdout, done.stderr, done.returncode
-        except subprocess.TimeoutExpired as exc:
-            out, err, code = (exc.stdout or b"").decode(), (exc.stderr or b"").decode(), f"timeout after {LIMIT_SECONDS} s"
+        child = subprocess.Popen([sys.executable, __file__, "--one", str(rows), "--folder", tmp], stdout=out, stderr=err)
+        ending, watched_peak = None, 0.0
+        while True:
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                break
+            watched_peak = max(watched_peak, resident_mib(child.pid))
+            if watched_peak > MEMORY_CAP_GIB * 1024 or time.perf_counter() - started > LIMIT_SECONDS:
+                ending = (f"killed at {watched_peak / 1024:.1f} GiB resident" if watched_peak > MEMORY_CAP_GIB * 1024
+                          else f"killed after {LIMIT_SECONDS} s")
+                child.kill()
+            time.sleep(POLL_SECONDS)
+        child.returncode = os.waitstatus_to_exitcode(status)  # reaped here; tell Popen so it does not wait again
         wall = time.perf_counter() - started
-    lines = [line for line in out.splitlines() if line.startswith("{")]
+        out.seek(0), err.seek(0)
+        lines = [line for line in out.read().splitlines() if line.startswith("{")]
+        error = err.read()
     result = json.loads(lines[-1]) if lines else {"rows_requested": rows, "stages": {}}
-    result.update(wall_seconds=round(wall, 1), exit=code, completed=code == 0)
-    if code == 0:
-        result["process_peak_rss_mib"] = round(int(err.strip().splitlines()[-1]) / 1024)
-    else:
-        result["error_tail"] = err[-1500:]
+    code = child.returncode
+    result.update(wall_seconds=round(wall, 1), exit=ending or code, completed=code == 0,
+                  process_peak_rss_mib=round(usage.ru_maxrss / 1024))
+    if code != 0:
+        result["error_tail"] = error[-1500:]
     return result
 
 

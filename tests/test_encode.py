@@ -18,7 +18,8 @@ from relpool.encode import (
     materialize_database,
     materialize_table,
 )
-from relpool.encode.stats import numerical_stats
+from relpool.encode import materialize
+from relpool.encode.stats import category_counts, numerical_stats
 from relpool.encode.text import MINILM_DIM, embed_distinct
 from relpool.errors import RelpoolError
 
@@ -284,6 +285,36 @@ def test_cache_shards_of_the_wrong_shape_are_reported(tmp_path):
 def test_numerical_statistics_match_pytorch_frame():
     values = pd.Series([1.0, np.nan, 3.5, -2.0, np.inf, 10.0, 4.0])
     assert numerical_stats(values.to_numpy()) == compute_col_stats(values, torch_frame.numerical)
+
+
+def test_category_counts_match_pytorch_frame(inspection):
+    kinds = inspection.database.con.execute("SELECT kind FROM events").df()["kind"]
+    rows = "(SELECT kind AS v FROM events)"
+    assert dict(zip(*category_counts(inspection.database, rows))) == \
+        dict(zip(*compute_col_stats(kinds, torch_frame.categorical)[StatType.COUNT]))
+
+
+def _frame_tensors(tf: torch_frame.TensorFrame) -> dict:
+    """Every feature tensor of a frame as plain tensors (multi-valued ones by values and offsets)."""
+    out = {}
+    for stype, feat in tf.feat_dict.items():
+        parts = (feat.values, feat.offset) if hasattr(feat, "offset") else (feat,)
+        out[stype] = [p.clone() for p in parts]
+    return out
+
+
+@pytest.mark.parametrize("table", ["users", "events"])
+def test_encoding_in_chunks_equals_encoding_at_once(inspection, monkeypatch, table):
+    schema = inspection.schema.tables[table]
+    whole = materialize_table(inspection.database, schema, stats_cutoff=CUTOFF, text_embedder=HashingEmbedder())
+    monkeypatch.setattr(materialize, "CHUNK_ROWS", 7)  # 40 users: 6 chunks, the last one short
+    chunked = materialize_table(inspection.database, schema, stats_cutoff=CUTOFF, text_embedder=HashingEmbedder())
+    assert chunked.tensor_frame.num_rows == whole.tensor_frame.num_rows
+    a, b = _frame_tensors(whole.tensor_frame), _frame_tensors(chunked.tensor_frame)
+    assert a.keys() == b.keys() and len(a) >= 3
+    for stype in a:
+        for x, y in zip(a[stype], b[stype], strict=True):
+            assert torch.equal(torch.nan_to_num(x, nan=-7.0), torch.nan_to_num(y, nan=-7.0)), stype
 
 
 def test_a_bad_cutoff_is_a_clear_error(inspection):

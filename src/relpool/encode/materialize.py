@@ -4,6 +4,10 @@ Row ``i`` of a table's frame is the store row with ``rowid = i`` (see :mod:`relp
 Statistics come from the rows visible at ``stats_cutoff`` (the first validation cutoff, so no
 training or validation example is normalised with later data); the values of all rows are encoded
 with them. ``stats_cutoff`` has no default: ``None`` (every row) must be asked for.
+
+Rows are read and encoded CHUNK_ROWS at a time (rowid ranges, which DuckDB filters without a
+scan) and the chunks' frames concatenated, so memory beyond the encoded tensors stays one chunk's
+pandas frame however long the table is.
 """
 
 from __future__ import annotations
@@ -12,7 +16,6 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import torch_frame
 from torch_frame import TensorFrame
 from torch_frame.data import Dataset
@@ -25,6 +28,8 @@ from relpool.encode.rows import Cutoff, check_dense_rowids, ordered_select, visi
 from relpool.encode.stats import map_unseen, visible_col_stats
 from relpool.encode.stypes import TableColumnTypes, infer_column_types
 from relpool.encode.text import MiniLMEmbedder, TextEmbedder, text_embedder_config
+
+CHUNK_ROWS = 1_000_000
 
 
 @dataclass
@@ -67,29 +72,35 @@ def materialize_table(database: Database, table: TableSchema, *, stats_cutoff: C
     num_rows = check_dense_rowids(database, table.name)
     types = column_types or infer_column_types(database, table, stats_cutoff, hidden)
     col_to_stype = types.col_to_stype
-    visible = _visible_mask(database, table, stats_cutoff, num_rows)
+    visible = visible_predicate(database, table, stats_cutoff)
+    stats_rows = database.con.execute(
+        f"SELECT count(*) FROM {quote(table.name)}{f' WHERE {visible}' if visible else ''}").fetchone()[0]
     if not col_to_stype:
-        return EncodedTable(table.name, TensorFrame({}, {}, num_rows=num_rows), {}, types, int(visible.sum()))
+        return EncodedTable(table.name, TensorFrame({}, {}, num_rows=num_rows), {}, types, stats_rows)
 
-    expressions = [f"{column.sql()} AS {quote(name)}" for name, column in types.encoded.items()]
-    frame = database.con.execute(ordered_select(table.name, expressions)).df()
+    column_sql = {name: column.sql() for name, column in types.encoded.items()}
     if col_stats is None:
-        col_stats = visible_col_stats(frame, visible, col_to_stype)
-    frame = map_unseen(frame, col_stats, col_to_stype)
+        col_stats = visible_col_stats(database, table.name, column_sql, col_to_stype, visible)
     text_config = None
     if torch_frame.text_embedded in col_to_stype.values():
-        for col, stype in col_to_stype.items():
-            if stype == torch_frame.text_embedded:
-                frame[col] = frame[col].fillna("")  # missing text embeds as zeros, like empty text
         text_config = text_embedder_config(text_embedder or MiniLMEmbedder())
+    chunks = [_encode_rows(database, table.name, column_sql, col_to_stype, col_stats, text_config,
+                           range(lo, min(lo + CHUNK_ROWS, num_rows)))
+              for lo in range(0, max(num_rows, 1), CHUNK_ROWS)]
+    tensor_frame = chunks[0] if len(chunks) == 1 else torch_frame.cat(chunks)
+    return EncodedTable(table.name, tensor_frame, col_stats, types, stats_rows)
+
+
+def _encode_rows(database: Database, table: str, column_sql: dict[str, str],
+                 col_to_stype: dict[str, torch_frame.stype], col_stats: dict[str, dict[StatType, Any]],
+                 text_config: dict | None, rows: range) -> TensorFrame:
+    """The TensorFrame of the rows with rowid in ``rows``, encoded with the given statistics."""
+    expressions = [f"{sql} AS {quote(name)}" for name, sql in column_sql.items()]
+    frame = database.con.execute(ordered_select(table, expressions, f"rowid >= {rows.start} AND rowid < {rows.stop}")).df()
+    frame = map_unseen(frame, col_stats, col_to_stype)
+    for col, stype in col_to_stype.items():
+        if stype == torch_frame.text_embedded:
+            frame[col] = frame[col].fillna("")  # missing text embeds as zeros, like empty text
     dataset = Dataset(frame, col_to_stype, col_to_text_embedder_cfg=text_config)
     dataset.materialize(col_stats=col_stats)
-    return EncodedTable(table.name, dataset.tensor_frame, dataset.col_stats, types, int(visible.sum()))
-
-
-def _visible_mask(database: Database, table: TableSchema, stats_cutoff: Cutoff, num_rows: int) -> np.ndarray:
-    predicate = visible_predicate(database, table, stats_cutoff)
-    if predicate is None:
-        return np.ones(num_rows, dtype=bool)
-    sql = ordered_select(table.name, [f"{predicate} AS visible"])
-    return database.con.execute(sql).fetchnumpy()["visible"].astype(bool)
+    return dataset.tensor_frame
