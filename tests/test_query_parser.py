@@ -37,6 +37,15 @@ def test_rank_top_and_static_targets():
     assert parse_query("PREDICT planes.manufacturer FOR EACH planes.tailnum").target == ColumnRef("planes", "manufacturer", 8)
 
 
+def test_via_names_the_foreign_key_to_follow():
+    text = "PREDICT AVG(flights.dep_delay VIA flights.dest WHERE flights.distance > 500, 0, 30, days) FOR EACH airports.faa"
+    agg = parse_query(text).target
+    assert agg.via == ColumnRef("flights", "dest", text.index("flights.dest"))
+    assert agg.row_filter == Comparison(ColumnRef("flights", "distance", text.index("flights.distance")), ">",
+                                        Literal(500))
+    assert str(agg) == "AVG(flights.dep_delay VIA flights.dest, 0, 30, days)"
+
+
 SYNTAX_ERRORS = [
     ("", "the query is empty"),
     ("PREDICT COUNT(transactions.*, 0, 7, days) FOR customers.customer_id",
@@ -46,10 +55,12 @@ SYNTAX_ERRORS = [
     ("PREDICT COUNT(transactions.*, 0, 7, fortnights) FOR EACH customers.customer_id",
      "expected a time unit (hours, days, weeks, months, years), found 'fortnights'"),
     ("PREDICT COUNT(transactions.* 0, 7, days) FOR EACH customers.customer_id",
-     "syntax error at position 30: expected one of ',', WHERE, found '0'"),
+     "syntax error at position 30: expected one of ',', VIA, WHERE, found '0'"),
     ("PREDICT COUNT(transactions.*, 0, 7, days FOR EACH customers.customer_id",
      "expected ')', found 'FOR'"),
     ("PREDICT COUNT(transactions.*, 0, 7, days) FOR EACH customers", "expected '.', found the end of the query"),
+    ("PREDICT COUNT(transactions.* VIA customer_id, 0, 7, days) FOR EACH customers.customer_id",
+     "syntax error at position 45: expected '.', found ','"),
     ("PREDICT $ FOR EACH customers.customer_id", "syntax error at position 9: expected one of"),
     ("PREDICT COUNT(transactions.*, 0, 7, days) > FOR EACH customers.customer_id", "found 'FOR'"),
     ("PREDICT COUNT(transactions.*, 0, 7, days) RANK TOP 0 FOR EACH customers.customer_id",
@@ -137,7 +148,7 @@ def test_semantic_errors_are_clear(query, message, at, shop_inspection):
 
 VOCABULARY = ["PREDICT", "FOR", "EACH", "WHERE", "RANK", "TOP", "AND", "OR", "NOT", "COUNT(", "SUM(", "AVG(",
               "LIST_DISTINCT(", "LAST(", "transactions.*", "transactions.amount", "customers.customer_id",
-              "customers.name", "products.price", "transactions.product_id", ",", ")", "(", "0", "7", "-30",
+              "customers.name", "products.price", "transactions.product_id", "VIA", ",", ")", "(", "0", "7", "-30",
               "days", "months", ">", "=", "!=", "'x'", "NULL", "TRUE", "3.5", "10"]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,6 +12,7 @@ from sklearn.metrics import roc_auc_score
 
 from conftest import shop_frames
 from relpool.db import inspect_database
+from relpool.errors import RelpoolError
 from relpool.query.inputs import visible_rows
 from relpool.query.task import build_task
 
@@ -218,3 +221,42 @@ def test_past_signal_is_visible():
 def test_the_leakage_check_catches_a_boundary_that_is_off():
     # The same future-only database, but inputs cut a week late: the label becomes computable.
     assert _auroc_from_visible_rows(_signal_db(past_signal=False), shift=7 * DAY) > 0.9
+
+
+@pytest.fixture(scope="module")
+def two_way_db():
+    """flights reach airports twice (origin and dest): departures and arrivals in (C, C + 7d] differ per airport."""
+    airports = pd.DataFrame({"faa": ["AAA", "BBB", "CCC"]})
+    legs = [("CCC", "AAA", -60), ("AAA", "BBB", 1), ("AAA", "BBB", 2), ("AAA", "CCC", 3), ("BBB", "AAA", 4),
+            ("CCC", "BBB", 20)]
+    flights = pd.DataFrame({"flight_id": range(len(legs)), "origin": [o for o, _, _ in legs],
+                            "dest": [d for _, d, _ in legs], "at": [C + days * DAY for _, _, days in legs]})
+    keys = [{"columns": c, "references_table": "airports"} for c in ("origin", "dest")]
+    schema = {"airports": {"primary_key": "faa"}, "flights": {"primary_key": "flight_id", "foreign_keys": keys}}
+    return inspect_database({"airports": airports, "flights": flights}, {"tables": schema})
+
+
+def test_via_chooses_which_foreign_key_reaches_the_entity(two_way_db):
+    departures = _test_labels(two_way_db, "PREDICT COUNT(flights.* VIA flights.origin, 0, 7, days) FOR EACH airports.faa")
+    arrivals = _test_labels(two_way_db, "PREDICT COUNT(flights.* VIA flights.dest, 0, 7, days) FOR EACH airports.faa")
+    assert departures == {"AAA": 3, "BBB": 1, "CCC": 0}
+    assert arrivals == {"AAA": 1, "BBB": 2, "CCC": 1}
+
+
+def test_without_via_the_first_path_is_used_and_the_note_names_via(two_way_db):
+    task = build_task(two_way_db, "PREDICT COUNT(flights.*, 0, 7, days) FOR EACH airports.faa", test_at=str(C))
+    assert dict(zip(task.tables["test"]["entity"], task.tables["test"]["label"])) == {"AAA": 3, "BBB": 1, "CCC": 0}
+    [note] = task.bound.notes
+    assert "flights reaches airports in 2 ways" in note and "VIA flights.dest" in note
+
+
+@pytest.mark.parametrize(("via", "message"), [
+    ("flights.at", "flights.at is not a foreign key on a path from 'flights' to 'airports'; the paths are: "
+                   "flights.origin -> airports.faa (VIA flights.origin); flights.dest -> airports.faa (VIA flights.dest)"),
+    ("flights.gate", "unknown column 'gate' in table 'flights'"),
+])
+def test_via_naming_no_path_is_a_clear_error(two_way_db, via, message):
+    query = f"PREDICT COUNT(flights.* VIA {via}, 0, 7, days) FOR EACH airports.faa"
+    with pytest.raises(RelpoolError, match=re.escape(message)) as error:
+        build_task(two_way_db, query, test_at=str(C))
+    assert error.value.args[0].endswith(" " * query.index(via) + "^")

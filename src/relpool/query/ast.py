@@ -32,9 +32,11 @@ class Aggregation:
     end: int
     unit: str
     position: int = 0
+    via: ColumnRef | None = None  # the foreign key to follow when the table reaches the entity in several ways
 
     def __str__(self) -> str:
-        return f"{self.function}({self.target}, {self.start}, {self.end}, {self.unit})"
+        via = f" VIA {self.via}" if self.via else ""
+        return f"{self.function}({self.target}{via}, {self.start}, {self.end}, {self.unit})"
 
 
 @dataclass(frozen=True)

@@ -229,10 +229,7 @@ class _Binder:
         if not paths:
             raise self.fail(f"'{table}' is not related to '{self.entity}' through one or two foreign keys",
                             node.target.position)
-        path = paths[0]
-        if len(paths) > 1:
-            self.notes.append(f"{table} reaches {self.entity} in {len(paths)} ways; using {path.description} "
-                              f"(not {'; '.join(p.description for p in paths[1:])})")
+        path = self._choose_path(node, paths)
         if not path.has_time:
             raise self.fail(f"{node} needs a time column, and neither '{table}' nor the tables linking it to "
                             f"'{self.entity}' has one", node.position)
@@ -245,6 +242,23 @@ class _Binder:
         self.aggregations.append(BoundAggregation(node, path, value_sql, row_filter, family))
         sql = f"a{index}.value"
         return (f"coalesce({sql}, 0)" if node.function in ZERO_WHEN_EMPTY else sql), family
+
+    def _choose_path(self, node: Aggregation, paths: list[Path]) -> Path:
+        """The path VIA names, else the first (with a note when there were others to choose from)."""
+        table = node.target.table
+        if node.via is not None:
+            self.column(node.via)
+            chosen = [p for p in paths if str(node.via) in p.keys]
+            if not chosen:
+                ways = "; ".join(f"{p.description} (VIA {p.keys[0]})" for p in paths)
+                raise self.fail(f"{node.via} is not a foreign key on a path from '{table}' to '{self.entity}'; "
+                                f"the paths are: {ways}", node.via.position)
+            paths = chosen
+        if len(paths) > 1:
+            self.notes.append(f"{table} reaches {self.entity} in {len(paths)} ways; using {paths[0].description} "
+                              f"(not {'; '.join(p.description for p in paths[1:])}); "
+                              f"name another with VIA, e.g. {table}.* VIA {_distinct_key(paths[1], paths[0])}")
+        return paths[0]
 
     def _aggregate_value(self, node: Aggregation) -> tuple[str, str]:
         fn, ref = node.function, node.target
@@ -297,3 +311,8 @@ def _position(node: Expr) -> int:
 def _suggest(name: str, options: list[str]) -> str:
     close = difflib.get_close_matches(name, options, n=3, cutoff=0.5)
     return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+
+
+def _distinct_key(path: Path, other: Path) -> str:
+    """A foreign-key column of ``path`` that ``other`` does not follow (what VIA should name to pick it)."""
+    return next((key for key in path.keys if key not in other.keys), path.keys[0])

@@ -17,7 +17,7 @@ from relpool.query.ast import Aggregation, BoolOp, ColumnRef, Comparison, Litera
 
 # How an expected terminal is named in an error message.
 _READABLE = {
-    "PREDICT": "PREDICT", "FOR": "FOR", "EACH": "EACH", "WHERE": "WHERE", "RANK": "RANK", "TOP": "TOP",
+    "PREDICT": "PREDICT", "FOR": "FOR", "EACH": "EACH", "WHERE": "WHERE", "VIA": "VIA", "RANK": "RANK", "TOP": "TOP",
     "AND": "AND", "OR": "OR", "NOT": "NOT", "TRUE": "TRUE", "FALSE": "FALSE", "NULL": "NULL",
     "AGG_FUNC": "an aggregation (COUNT, SUM, AVG, MIN, MAX, COUNT_DISTINCT, FIRST, LAST, LIST_DISTINCT)",
     "UNIT": "a time unit (hours, days, weeks, months, years)", "COMP_OP": "a comparison (=, !=, <, <=, >, >=)",
@@ -109,12 +109,17 @@ class _ToAst(Transformer):
         return Comparison(left, "!=" if op == "<>" else str(op), right)
 
     def aggregation(self, function, target, *rest):
-        row_filter = None
+        via = row_filter = None
+        if isinstance(rest[0], ColumnRef):  # only `via` gives a bare column before WHERE
+            via, rest = rest[0], rest[1:]
         if isinstance(rest[0], Token) and rest[0].type == "WHERE":
             row_filter, rest = rest[1], rest[2:]
         start, end, unit = rest
         return Aggregation(str(function).upper(), target, row_filter, start, end, str(unit).lower(),
-                           function.start_pos)
+                           function.start_pos, via)
+
+    def via(self, _via, column):
+        return column
 
     def agg_target(self, table, column):
         return ColumnRef(str(table), str(column), table.start_pos)

@@ -19,6 +19,7 @@ class Path:
     description: str  # e.g. "flights.tailnum -> planes.tailnum"
     sql: str  # SELECT __entity, __t, <table's columns>
     has_time: bool
+    keys: tuple[str, ...]  # the foreign-key columns followed, as table.column: what VIA may name
 
 
 def find_paths(db: Database, schema: Schema, entity: str, table: str) -> list[Path]:
@@ -57,7 +58,7 @@ def _direct(db: Database, schema: Schema, table: str, fk: ForeignKey) -> Path:
     t = _time(db, schema, table, "r")
     sql = (f"SELECT r.{quote(fk.columns[0])} AS __entity, {t or 'NULL::TIMESTAMP'} AS __t, {_columns(db, table, 'r')} "
            f"FROM {quote(table)} r WHERE r.{quote(fk.columns[0])} IS NOT NULL")
-    return Path(table, fk.describe(table), sql, t is not None)
+    return Path(table, fk.describe(table), sql, t is not None, (f"{table}.{fk.columns[0]}",))
 
 
 def _two_hops_down(db, schema, table, down: ForeignKey, middle: str, to_entity: ForeignKey) -> Path:
@@ -66,7 +67,8 @@ def _two_hops_down(db, schema, table, down: ForeignKey, middle: str, to_entity: 
            f"{_columns(db, table, 'r')} FROM {quote(table)} r JOIN {quote(middle)} m "
            f"ON r.{quote(down.columns[0])} = m.{quote(down.references_columns[0])} "
            f"WHERE m.{quote(to_entity.columns[0])} IS NOT NULL")
-    return Path(table, f"{down.describe(table)}, {to_entity.describe(middle)}", sql, t is not None)
+    return Path(table, f"{down.describe(table)}, {to_entity.describe(middle)}", sql, t is not None,
+                (f"{table}.{down.columns[0]}", f"{middle}.{to_entity.columns[0]}"))
 
 
 def _through_link(db, schema, table, middle: str, to_entity: ForeignKey, link: ForeignKey) -> Path:
@@ -76,4 +78,5 @@ def _through_link(db, schema, table, middle: str, to_entity: ForeignKey, link: F
            f"{_columns(db, table, 'r')} FROM {quote(middle)} m JOIN {quote(table)} r "
            f"ON m.{quote(link.columns[0])} = r.{quote(link.references_columns[0])} "
            f"WHERE m.{quote(to_entity.columns[0])} IS NOT NULL")
-    return Path(table, f"{to_entity.describe(middle)}, {link.describe(middle)}", sql, t is not None)
+    return Path(table, f"{to_entity.describe(middle)}, {link.describe(middle)}", sql, t is not None,
+                (f"{middle}.{to_entity.columns[0]}", f"{middle}.{link.columns[0]}"))
