@@ -14,6 +14,7 @@ from relpool.baselines.table import EXAMPLES
 from relpool.db.database import quote
 from relpool.query.bind import BoundQuery
 from relpool.query.compile import INTERVAL
+from relpool.query.history import past_uses_sql
 
 
 def rank_items(con: duckdb.DuckDBPyConnection, bound: BoundQuery, k: int, personal: bool) -> list[list]:
@@ -26,9 +27,7 @@ def rank_items(con: duckdb.DuckDBPyConnection, bound: BoundQuery, k: int, person
     sql = f"""
         WITH x AS (SELECT DISTINCT entity, cutoff FROM {EXAMPLES}),
         r AS (SELECT __entity, __t, {item} AS item FROM ({target.path.sql}) r WHERE {item} IS NOT NULL{row_filter}),
-        own AS (
-            SELECT x.entity, x.cutoff, r.item, count(*) AS n, max(r.__t) AS last FROM x JOIN r
-            ON r.__entity = x.entity AND r.__t <= x.cutoff AND {'TRUE' if personal else 'FALSE'} GROUP BY ALL),
+        own AS (SELECT * FROM ({past_uses_sql(bound, 'x')}) WHERE {'TRUE' if personal else 'FALSE'}),
         popular AS (
             SELECT c.cutoff, r.item, count(*) AS n FROM (SELECT DISTINCT cutoff FROM x) c JOIN r
             ON r.__t <= c.cutoff AND r.__t > c.cutoff - {length} GROUP BY ALL),

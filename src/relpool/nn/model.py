@@ -30,6 +30,7 @@ class ModelSpec:
     dropout: float = 0.1
     item_table: str | None = None
     num_items: int = 0
+    history_features: int = 0  # link prediction: features per past use of an item (0: the head ignores history)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -47,7 +48,7 @@ class RelationalModel(nn.Module):
         self.layers = nn.ModuleList([RelationalLayer(spec.node_types, edge_types, c, spec.pool, spec.pool_options)
                                      for _ in range(spec.layers)])
         if spec.task_type == "link_prediction":
-            self.head = LinkHead(c, spec.num_items)
+            self.head = LinkHead(c, spec.num_items, spec.history_features)
         else:
             self.head = mlp(c, spec.out_dim, spec.dropout)
 
@@ -63,11 +64,12 @@ class RelationalModel(nn.Module):
             x = layer(x, edge_index)
         return x[self.spec.entity_table][: batch[self.spec.entity_table].batch_size]
 
-    def forward(self, frames: dict[str, TensorFrame], batch: HeteroData, item_frame: TensorFrame | None = None) -> Tensor:
+    def forward(self, frames: dict[str, TensorFrame], batch: HeteroData, item_frame: TensorFrame | None = None,
+                history: tuple[Tensor, Tensor, Tensor] | None = None) -> Tensor:
         """Binary/regression: [B] logits or values; multiclass: [B, C] logits; link: [B, num_items] scores."""
         seeds = self.seed_embeddings(frames, batch)
         if self.spec.task_type == "link_prediction":
             items = self.tables[self.spec.item_table](item_frame, self.spec.num_items)
-            return self.head(seeds, self.head.item_vectors(items))
+            return self.head(seeds, self.head.item_vectors(items), history)
         out = self.head(seeds)
         return out.squeeze(-1) if self.spec.out_dim == 1 else out

@@ -18,6 +18,7 @@ from relpool.db.inspection import Inspection
 from relpool.encode.materialize import EncodedTable
 from relpool.errors import RelpoolError
 from relpool.query.task import SPLITS, Task
+from relpool.train.history import ItemHistory, item_history
 
 
 @dataclass
@@ -41,6 +42,7 @@ class SplitData:
     seeds: np.ndarray  # int64 dense ids of the entity table
     cutoffs: np.ndarray  # int64 seconds
     target: torch.Tensor | list[torch.Tensor]
+    history: ItemHistory | None = None  # link prediction: each example's past uses of items
 
     def __len__(self) -> int:
         return len(self.seeds)
@@ -82,7 +84,8 @@ def split_data(inspection: Inspection, task: Task, targets: Targets, split: str)
     seeds = key_to_dense_id(inspection, task.bound.entity_table, frame["entity"])
     if (seeds < 0).any():
         raise RelpoolError(f"{int((seeds < 0).sum())} {split} entities are missing from '{task.bound.entity_table}'")
-    return SplitData(frame, seeds, cutoff_seconds(frame["cutoff"]), encode_labels(frame["label"], targets))
+    history = item_history(inspection, task.bound, frame, targets.item_keys) if targets.item_keys is not None else None
+    return SplitData(frame, seeds, cutoff_seconds(frame["cutoff"]), encode_labels(frame["label"], targets), history)
 
 
 def encode_labels(labels: pd.Series, targets: Targets) -> torch.Tensor | list[torch.Tensor]:

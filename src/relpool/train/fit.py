@@ -33,6 +33,7 @@ from relpool.train.checkpoint import (load_json, load_tensors, optimizer_tensors
                                       save_tensors)
 from relpool.train.data import fit_targets, prepare_splits
 from relpool.train.evaluate import is_better, main_metric, score, to_predictions
+from relpool.train.history import FEATURES as HISTORY_FEATURES
 from relpool.train.loop import Loop, LoopOptions
 from relpool.train.model_dir import write_model_dir
 
@@ -83,7 +84,8 @@ def fit(db, query: str, out: str | Path, options: FitOptions | None = None, sche
         task_type=task.task_type, entity_table=task.bound.entity_table, node_types=graph.node_types,
         edge_types=[list(e) for e in graph.edge_types],
         out_dim=len(targets.classes) if targets.classes else 1, channels=options.channels, layers=options.layers,
-        pool=options.pool, item_table=task.bound.item_table, num_items=len(targets.item_keys or []))
+        pool=options.pool, item_table=task.bound.item_table, num_items=len(targets.item_keys or []),
+        history_features=len(HISTORY_FEATURES) if task.task_type == "link_prediction" else 0)
     torch.manual_seed(options.loop.seed)
     model = RelationalModel(spec, {t: e.col_stats for t, e in tables.items()},
                             {t: e.tensor_frame.col_names_dict for t, e in tables.items()})
@@ -100,7 +102,7 @@ def fit(db, query: str, out: str | Path, options: FitOptions | None = None, sche
     def predict(split: str) -> pd.DataFrame:
         """The split's examples (entity, cutoff, label) beside the model's predictions."""
         data = splits[split]
-        outputs = loop.predict_outputs(data.seeds, data.cutoffs, EVAL_SEED)
+        outputs = loop.predict_outputs(data.seeds, data.cutoffs, EVAL_SEED, data.history)
         return pd.concat([data.frame.reset_index(drop=True), to_predictions(outputs, targets, k)], axis=1)
 
     def evaluate(predicted: pd.DataFrame) -> dict[str, float]:

@@ -19,6 +19,7 @@ from relpool.graph.hetero import TemporalGraph
 from relpool.nn.heads import sampled_link_loss
 from relpool.nn.model import RelationalModel
 from relpool.train.data import SplitData, Targets, gather_frames
+from relpool.train.history import ItemHistory
 
 
 @dataclass
@@ -50,10 +51,13 @@ class Loop:
         return TemporalSampler(self.graph, list(self.options.fanout), self.options.strategy, seed=seed,
                                num_threads=self.options.threads)
 
-    def outputs(self, sampler: TemporalSampler, seeds: np.ndarray, cutoffs: np.ndarray) -> torch.Tensor:
+    def outputs(self, sampler: TemporalSampler, seeds: np.ndarray, cutoffs: np.ndarray,
+                history: ItemHistory | None = None, rows: np.ndarray | None = None) -> torch.Tensor:
+        """The model's outputs for one batch; ``rows`` index ``history`` (link prediction) for its examples."""
         batch = sampler.sample(self.entity, seeds, cutoffs)
         item_frame = self.tables[self.item_table].tensor_frame if self.item_table else None
-        return self.model(gather_frames(self.tables, batch), batch, item_frame)
+        uses = history.rows(rows) if history is not None else None
+        return self.model(gather_frames(self.tables, batch), batch, item_frame, uses)
 
     def steps(self, train: SplitData, epoch: int) -> list[np.ndarray]:
         order = np.random.default_rng(epoch_seed(self.options.seed, epoch, 0)).permutation(len(train))
@@ -67,7 +71,7 @@ class Loop:
         generator = torch.Generator().manual_seed(epoch_seed(self.options.seed, epoch, 3))
         losses = []
         for index in self.steps(train, epoch):
-            out = self.outputs(sampler, train.seeds[index], train.cutoffs[index])
+            out = self.outputs(sampler, train.seeds[index], train.cutoffs[index], train.history, index)
             loss = self.loss(out, train, index, generator)
             self.optimizer.zero_grad()
             loss.backward()
@@ -90,10 +94,12 @@ class Loop:
         return nn.functional.cross_entropy(out, target, ignore_index=-1)
 
     @torch.no_grad()
-    def predict_outputs(self, seeds: np.ndarray, cutoffs: np.ndarray, seed: int) -> torch.Tensor:
+    def predict_outputs(self, seeds: np.ndarray, cutoffs: np.ndarray, seed: int,
+                        history: ItemHistory | None = None) -> torch.Tensor:
         """Raw model outputs for every example, in order (a fixed sampler seed: same input, same output)."""
         self.model.eval()
         sampler = self.sampler(seed)
         size = self.options.batch_size * 2
-        parts = [self.outputs(sampler, seeds[i: i + size], cutoffs[i: i + size]) for i in range(0, len(seeds), size)]
+        parts = [self.outputs(sampler, seeds[i: i + size], cutoffs[i: i + size], history,
+                              np.arange(i, min(i + size, len(seeds)))) for i in range(0, len(seeds), size)]
         return torch.cat(parts) if parts else torch.empty(0)

@@ -21,7 +21,7 @@ from relpool.encode.text import embedder_from_json
 from relpool.errors import RelpoolError
 from relpool.graph.build import build_graph
 from relpool.nn.model import ModelSpec, RelationalModel
-from relpool.query.bind import bind
+from relpool.query.bind import BoundQuery, bind
 from relpool.query.compile import entities_sql, forecast_sql
 from relpool.query.parser import parse_query
 from relpool.query.splits import parse_time
@@ -30,6 +30,7 @@ from relpool.train.checkpoint import load_json, load_tensors
 from relpool.train.data import Targets, cutoff_seconds, key_to_dense_id, prepare_splits
 from relpool.train.evaluate import score, to_predictions
 from relpool.train.fit import EVAL_SEED
+from relpool.train.history import item_history
 from relpool.train.loop import Loop, LoopOptions
 from relpool.train.model_dir import read_config
 from relpool.train.stats_json import col_stats_from_json
@@ -99,9 +100,12 @@ class Model:
     def predict(self, db, at: str | None = None) -> pd.DataFrame:
         """One row per entity that exists at ``at`` (default: the newest time in the database)."""
         prepared = self._prepare(db)
-        entities = self._entities_at(prepared.inspection, at)
+        bound = bind(parse_query(self.config["query"]), prepared.inspection)
+        entities = self._entities_at(prepared.inspection, bound, at)
         seeds = key_to_dense_id(prepared.inspection, self.spec.entity_table, entities["entity"])
-        outputs = prepared.loop.predict_outputs(seeds, cutoff_seconds(entities["cutoff"]), EVAL_SEED)
+        history = (item_history(prepared.inspection, bound, entities, self.targets.item_keys)
+                   if self.targets.item_keys is not None else None)
+        outputs = prepared.loop.predict_outputs(seeds, cutoff_seconds(entities["cutoff"]), EVAL_SEED, history)
         predictions = to_predictions(outputs, self.targets, self.k)
         key = self.config["entity_column"]
         return pd.concat([entities.rename(columns={"entity": key}).reset_index(drop=True), predictions], axis=1)
@@ -114,7 +118,7 @@ class Model:
         out = {}
         for split in ("val", "test"):
             data = splits[split]
-            outputs = prepared.loop.predict_outputs(data.seeds, data.cutoffs, EVAL_SEED)
+            outputs = prepared.loop.predict_outputs(data.seeds, data.cutoffs, EVAL_SEED, data.history)
             out[split] = score(to_predictions(outputs, self.targets, self.k), data.frame["label"], self.targets, self.k)
         return out
 
@@ -122,8 +126,7 @@ class Model:
         o = self.config["options"]
         return build_task(inspection, self.config["query"], o["step"], o["val_at"], o["test_at"])
 
-    def _entities_at(self, inspection: Inspection, at: str | None) -> pd.DataFrame:
-        bound = bind(parse_query(self.config["query"]), inspection)
+    def _entities_at(self, inspection: Inspection, bound: BoundQuery, at: str | None) -> pd.DataFrame:
         latest = inspection.database.scalar(f"SELECT {latest_time_sql(inspection)}")
         cutoff = parse_time(at, "--at") if at else pd.Timestamp(latest)
         con = inspection.database.con
