@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
+from sklearn.metrics import roc_auc_score
 from typer.testing import CliRunner
 
 from relpool.cli import app
@@ -42,6 +43,9 @@ def test_fit_writes_predictions_baselines_and_the_report(fitted):
         metrics = json.loads((out / "baselines" / kind / "metrics.json").read_text())
         assert metrics["baseline"] == kind and metrics["task_type"] == "binary"
         assert (out / "baselines" / kind / "features.json").is_file()
+        predicted = pd.read_parquet(out / "baselines" / kind / "predictions_test.parquet")
+        assert predicted[["entity", "cutoff", "label"]].equals(test[["entity", "cutoff", "label"]])
+        assert roc_auc_score(predicted["label"], predicted["probability"]) == pytest.approx(metrics["test"]["auroc"])
 
 
 def test_report_stands_alone_with_every_section(fitted):
@@ -72,23 +76,26 @@ def _examples(n: int = 40, seed: int = 0) -> pd.DataFrame:
 @pytest.mark.parametrize("task_type, columns, alt", [
     ("binary", lambda f, r: {"probability": r.random(len(f))}, "ROC and precision-recall curves"),
     ("regression", lambda f, r: {"label": r.normal(size=len(f)), "prediction": r.normal(size=len(f))},
-     "predicted vs actual, and residuals"),
+     "predicted vs actual, residuals, and the share of examples within each error"),
     ("multiclass", lambda f, r: {"label": r.choice(list("abc"), len(f)), "prediction": r.choice(list("abd"), len(f))},
-     "confusion matrix"),
+     "confusion matrix of the GNN"),
     ("link_prediction", lambda f, r: {"label": [list(r.choice(9, 2)) for _ in range(len(f))],
                                       "top_k": [list(r.permutation(9)[:3]) for _ in range(len(f))]},
      "MAP, recall and hit rate by list length"),
 ])
 def test_each_task_type_gets_its_test_set_plot(task_type, columns, alt):
     frame = _examples()
-    frame = frame.assign(**columns(frame, np.random.default_rng(1)))
-    images = IMAGE.findall(evaluation_section(task_type, frame, k=3))
-    assert [a for a, _ in images] == [alt] and len(images[0][1]) > 1000
+    gnn = frame.assign(**columns(frame, np.random.default_rng(1)))
+    baseline = gnn.assign(**{k: v for k, v in columns(frame, np.random.default_rng(2)).items() if k != "label"})
+    alone = IMAGE.findall(evaluation_section(task_type, {"GNN": gnn}, k=3))
+    both = IMAGE.findall(evaluation_section(task_type, {"GNN": gnn, "entity baseline": baseline}, k=3))
+    assert [a for a, _ in alone] == [a for a, _ in both] == [alt] and len(alone[0][1]) > 1000
+    assert (alone[0][1] == both[0][1]) == (task_type == "multiclass")  # every other plot draws the baseline too
 
 
 def test_one_class_test_split_says_why_there_are_no_curves():
     frame = _examples().assign(label=False, probability=0.3)
-    html = evaluation_section("binary", frame, k=None)
+    html = evaluation_section("binary", {"GNN": frame}, k=None)
     assert "one class only" in html and "<img" not in html
 
 

@@ -37,6 +37,7 @@ EVALUATED = ("val", "test")
 class BaselineResult:
     metrics: dict  # the content of metrics.json
     importances: list[dict]  # name, gain, split per feature, largest gain first; empty without a model
+    test_predictions: pd.DataFrame  # entity, cutoff, label and the prediction columns a GNN's predictions have
 
 
 def run_baseline(inspection: Inspection, task: Task, kind: str, seed: int = 0,
@@ -71,7 +72,7 @@ def run_baseline(inspection: Inspection, task: Task, kind: str, seed: int = 0,
     return BaselineResult({"task_type": task.task_type, "metric": metric, "val": scores["val"],
                            "test": scores["test"], "n_train": int(len(task.tables["train"])),
                            "seconds": round(time.perf_counter() - started, 3), "baseline": kind, **extra},
-                          importances)
+                          importances, _prediction_frame(task, predictions["test"]))
 
 
 def _features(inspection: Inspection, task: Task, kind: str, console: Console) -> FeatureTable:
@@ -83,6 +84,13 @@ def _features(inspection: Inspection, task: Task, kind: str, console: Console) -
     aggregates = aggregate_features(inspection.database.con, groups,
                                     track=lambda items, what: track(items, what, console=console, transient=True))
     return FeatureTable.concat([own, aggregates])
+
+
+def _prediction_frame(task: Task, predicted) -> pd.DataFrame:
+    """The test examples beside the predictions, in the columns of a GNN's predictions_test.parquet."""
+    column = {"binary": "probability", "link_prediction": "top_k"}.get(task.task_type, "prediction")
+    values = [list(items) for items in predicted] if task.task_type == "link_prediction" else predicted
+    return task.tables["test"][["entity", "cutoff", "label"]].reset_index(drop=True).assign(**{column: values})
 
 
 def _score(task: Task, split: str, predicted) -> dict[str, float | None]:
@@ -99,9 +107,11 @@ def _score(task: Task, split: str, predicted) -> dict[str, float | None]:
 
 
 def write_outputs(result: BaselineResult, folder: Path) -> list[Path]:
-    """``metrics.json`` and ``features.json`` (importances), each written atomically."""
+    """``metrics.json``, ``features.json`` (importances) and ``predictions_test.parquet``, each written atomically."""
     files = {folder / "metrics.json": result.metrics,
              folder / "features.json": {"importance": "gain", "features": result.importances}}
     for path, content in files.items():
         write_atomically(path, lambda p, c=content: p.write_text(json.dumps(c, indent=2) + "\n"))
-    return list(files)
+    predictions = folder / "predictions_test.parquet"
+    write_atomically(predictions, lambda p: result.test_predictions.to_parquet(p, index=False))
+    return [*files, predictions]

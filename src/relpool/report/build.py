@@ -30,12 +30,14 @@ def write_report(model_dir: str | Path, db, baselines: bool = True, console: Con
         inspection = inspect_database(db, config["schema"])
         task = build_task(inspection, config["query"], options["step"], options["val_at"], options["test_at"])
     compared = run_baselines(inspection, task, model_dir, options["loop"]["seed"], console) if baselines else {}
+    metrics = {kind: result.metrics for kind, result in compared.items()}
     with console.status("Drawing the report…"):
-        predictions = pd.read_parquet(model_dir / "predictions_test.parquet")
+        predictions = {"GNN": pd.read_parquet(model_dir / "predictions_test.parquet"),
+                       **{f"{kind} baseline": result.test_predictions for kind, result in compared.items()}}
         html = page(f"relpool report: {task.bound.entity_table}.{task.bound.entity_column}", [
             task_section(task.to_json()),
-            metrics_section(gnn, compared),
-            learning_section(gnn, compared),
+            metrics_section(gnn, metrics),
+            learning_section(gnn, metrics),
             evaluation_section(task.task_type, predictions, config["rank_top"]),
             schema_section(inspection, f"schema of {inspection.database.source}"),
         ])

@@ -1,6 +1,7 @@
 """The baselines a trained model is compared with, run on exactly the model's task and written beside it.
 
-DIR/baselines/<kind>/metrics.json and features.json, the layout ``relpool baseline`` writes.
+DIR/baselines/<kind>/metrics.json, features.json and predictions_test.parquet, the layout
+``relpool baseline`` writes.
 """
 
 from __future__ import annotations
@@ -9,13 +10,14 @@ from pathlib import Path
 
 from rich.console import Console
 
-from relpool.baselines import KINDS, run_baseline, write_outputs
+from relpool.baselines import KINDS, BaselineResult, run_baseline, write_outputs
 from relpool.db.inspection import Inspection
 from relpool.query.task import Task
 
 
-def run_baselines(inspection: Inspection, task: Task, model_dir: Path, seed: int, console: Console) -> dict[str, dict]:
-    """Every baseline kind in turn; returns kind -> metrics."""
+def run_baselines(inspection: Inspection, task: Task, model_dir: Path, seed: int,
+                  console: Console) -> dict[str, BaselineResult]:
+    """Every baseline kind in turn; returns kind -> result."""
     results = {}
     for kind in KINDS:
         console.print(f"baseline [bold]{kind}[/]…")
@@ -27,5 +29,5 @@ def run_baselines(inspection: Inspection, task: Task, model_dir: Path, seed: int
         score = metrics["test"][metrics["metric"]]
         console.print(f"  {kind}: test {metrics['metric']} " + ("n/a" if score is None else f"{score:.4f}") +
                       f" ({metrics['seconds']:.1f} s) -> {folder}")
-        results[kind] = metrics
+        results[kind] = result
     return results

@@ -44,38 +44,59 @@ def learning_curves(history: list[dict], metric: str, best_epoch: int, baselines
     return png(fig)
 
 
-def binary_curves(labels: pd.Series, probability: pd.Series) -> bytes | None:
-    """ROC and precision-recall curves; None when the split holds one class only (both are undefined)."""
-    y = labels.astype(bool).to_numpy()
+def _styles(names) -> list[dict]:
+    """The GNN (first) solid blue; each baseline its own colour and dash."""
+    colours = ("#c0504d", "#9bbb59", "#8064a2")
+    return [{"color": "#3b6db3", "linestyle": "-"} if i == 0 else
+            {"color": colours[(i - 1) % len(colours)], "linestyle": BASELINE_STYLES[(i - 1) % len(BASELINE_STYLES)]}
+            for i, _ in enumerate(names)]
+
+
+def binary_curves(predictions: dict[str, pd.DataFrame]) -> bytes | None:
+    """ROC and precision-recall curves of every model (label, probability); None when the test split
+    holds one class only (both are undefined)."""
+    first = next(iter(predictions.values()))
+    y = first["label"].astype(bool).to_numpy()
     if y.all() or not y.any():
         return None
     fig, (roc_ax, pr_ax) = plt.subplots(1, 2, figsize=(10, 4))
-    fpr, tpr, _ = skm.roc_curve(y, probability)
-    roc_ax.plot(fpr, tpr, color="#3b6db3", label=f"GNN (AUROC {skm.roc_auc_score(y, probability):.3f})")
-    roc_ax.plot([0, 1], [0, 1], linestyle="--", color="#999999", label="chance")
+    for (name, frame), style in zip(predictions.items(), _styles(predictions)):
+        labels, probability = frame["label"].astype(bool).to_numpy(), frame["probability"].to_numpy()
+        fpr, tpr, _ = skm.roc_curve(labels, probability)
+        roc_ax.plot(fpr, tpr, **style, label=f"{name} (AUROC {skm.roc_auc_score(labels, probability):.3f})")
+        precision, recall, _ = skm.precision_recall_curve(labels, probability)
+        pr_ax.plot(recall, precision, **style, label=f"{name} (AP {skm.average_precision_score(labels, probability):.3f})")
+    roc_ax.plot([0, 1], [0, 1], linestyle=":", color="#999999", label="chance")
     roc_ax.set(title="ROC curve (test)", xlabel="false positive rate", ylabel="true positive rate")
-    precision, recall, _ = skm.precision_recall_curve(y, probability)
-    pr_ax.plot(recall, precision, color="#3b6db3",
-               label=f"GNN (AP {skm.average_precision_score(y, probability):.3f})")
-    pr_ax.axhline(y.mean(), linestyle="--", color="#999999", label=f"positive rate {y.mean():.3f}")
+    pr_ax.axhline(y.mean(), linestyle=":", color="#999999", label=f"positive rate {y.mean():.3f}")
     pr_ax.set(title="precision-recall curve (test)", xlabel="recall", ylabel="precision", ylim=(0, 1.02))
     for ax in (roc_ax, pr_ax):
         ax.legend(fontsize=8)
     return png(fig)
 
 
-def regression_plots(labels: pd.Series, predicted: pd.Series) -> bytes:
-    """Predicted against actual (the diagonal is perfect), and residuals against predicted."""
-    actual, predicted = labels.astype(float).to_numpy(), predicted.astype(float).to_numpy()
-    fig, (fit_ax, res_ax) = plt.subplots(1, 2, figsize=(10, 4))
+def regression_plots(predictions: dict[str, pd.DataFrame]) -> bytes:
+    """The GNN's (first) predicted against actual (the diagonal is perfect) and residuals; then, for
+    every model, the share of examples predicted within each absolute error."""
+    gnn = next(iter(predictions.values()))
+    actual, predicted = gnn["label"].astype(float).to_numpy(), gnn["prediction"].astype(float).to_numpy()
+    fig, (fit_ax, res_ax, error_ax) = plt.subplots(1, 3, figsize=(15, 4))
     fit_ax.scatter(actual, predicted, s=8, alpha=0.4, color="#3b6db3")
     low, high = min(actual.min(), predicted.min()), max(actual.max(), predicted.max())
     fit_ax.plot([low, high], [low, high], linestyle="--", color="#999999", label="perfect")
-    fit_ax.set(title="predicted vs actual (test)", xlabel="actual", ylabel="predicted")
+    fit_ax.set(title="GNN: predicted vs actual (test)", xlabel="actual", ylabel="predicted")
     fit_ax.legend(fontsize=8)
     res_ax.scatter(predicted, actual - predicted, s=8, alpha=0.4, color="#3b6db3")
     res_ax.axhline(0, linestyle="--", color="#999999")
-    res_ax.set(title="residuals (test)", xlabel="predicted", ylabel="actual - predicted")
+    res_ax.set(title="GNN: residuals (test)", xlabel="predicted", ylabel="actual - predicted")
+    for (name, frame), style in zip(predictions.items(), _styles(predictions)):
+        errors = np.sort(np.abs(frame["label"].astype(float).to_numpy() - frame["prediction"].astype(float).to_numpy()))
+        error_ax.plot(errors, np.arange(1, len(errors) + 1) / len(errors), **style,
+                      label=f"{name} (MAE {errors.mean():.3g})")
+    error_ax.set(title="share of examples within an absolute error (test)", xlabel="absolute error",
+                 ylabel="share of examples", ylim=(0, 1.02))
+    error_ax.set_xlim(0, np.quantile(np.abs(actual - predicted), 0.98) * 1.5 or 1)
+    error_ax.legend(fontsize=8)
     return png(fig)
 
 
@@ -99,17 +120,24 @@ def confusion(labels: pd.Series, predicted: pd.Series) -> bytes:
     return png(fig)
 
 
-def ranking_curves(labels: pd.Series, top_k: pd.Series, k: int) -> bytes:
-    """MAP@j and recall@j for every j up to k, and the share of entities with at least one hit in their top j."""
+def ranking_curves(predictions: dict[str, pd.DataFrame], k: int) -> bytes:
+    """The GNN's (first) MAP@j, recall@j and hit rate@j (any true item in the top j) for every j up
+    to k; then every model's MAP@j."""
     cutoffs = list(range(1, k + 1))
-    truth, ranked = list(labels), list(top_k)
+    gnn = next(iter(predictions.values()))
+    truth, ranked = list(gnn["label"]), list(gnn["top_k"])
     scores = [ranking_metrics(truth, ranked, j) for j in cutoffs]
     hits = [np.mean([bool(set(t) & set(list(r)[:j])) for t, r in zip(truth, ranked)]) for j in cutoffs]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(cutoffs, [s[f"map@{j}"] for s, j in zip(scores, cutoffs)], marker="o", label="MAP@j")
-    ax.plot(cutoffs, [s[f"recall@{j}"] for s, j in zip(scores, cutoffs)], marker="s", label="recall@j")
-    ax.plot(cutoffs, hits, marker="^", label="hit rate@j (any true item in the top j)")
-    ax.set(title="ranking quality by list length (test)", xlabel="j (items recommended)", ylim=(0, 1.02))
-    ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.legend(fontsize=8)
+    fig, (gnn_ax, all_ax) = plt.subplots(1, 2, figsize=(11, 4))
+    gnn_ax.plot(cutoffs, [s[f"map@{j}"] for s, j in zip(scores, cutoffs)], marker="o", label="MAP@j")
+    gnn_ax.plot(cutoffs, [s[f"recall@{j}"] for s, j in zip(scores, cutoffs)], marker="s", label="recall@j")
+    gnn_ax.plot(cutoffs, hits, marker="^", label="hit rate@j (any true item in the top j)")
+    gnn_ax.set(title="GNN: ranking quality by list length (test)", xlabel="j (items recommended)", ylim=(0, 1.02))
+    for (name, frame), style in zip(predictions.items(), _styles(predictions)):
+        pairs = list(frame["label"]), list(frame["top_k"])
+        all_ax.plot(cutoffs, [ranking_metrics(*pairs, j)[f"map@{j}"] for j in cutoffs], marker="o", **style, label=name)
+    all_ax.set(title="MAP@j of every model (test)", xlabel="j (items recommended)", ylim=(0, 1.02))
+    for ax in (gnn_ax, all_ax):
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.legend(fontsize=8)
     return png(fig)

@@ -56,22 +56,22 @@ def learning_section(gnn: dict, baselines: dict[str, dict]) -> str:
                    paragraph(f"The weights of epoch {gnn['best_epoch']} (best validation {main}) are kept.", note=True))
 
 
-def evaluation_section(task_type: str, predictions: pd.DataFrame, k: int | None) -> str:
-    """The test split's plots for the task type, from the GNN's saved test predictions."""
-    labels = predictions["label"]
+def evaluation_section(task_type: str, predictions: dict[str, pd.DataFrame], k: int | None) -> str:
+    """The test split's plots for the task type: the GNN's ("GNN", first) and the baselines' predictions."""
     if task_type == "binary":
-        png = plots.binary_curves(labels, predictions["probability"])
+        png = plots.binary_curves(predictions)
         if png is None:
             return section("Test set", paragraph("The test split holds one class only: ROC and precision-recall "
                                                  "curves are undefined."))
         return section("Test set", image(png, "ROC and precision-recall curves"))
     if task_type == "regression":
-        return section("Test set", image(plots.regression_plots(labels, predictions["prediction"]),
-                                         "predicted vs actual, and residuals"))
+        return section("Test set", image(plots.regression_plots(predictions),
+                                         "predicted vs actual, residuals, and the share of examples within each error"))
     if task_type == "multiclass":
-        return section("Test set", image(plots.confusion(labels, predictions["prediction"]), "confusion matrix"))
-    return section("Test set", image(plots.ranking_curves(labels, predictions["top_k"], k),
-                                     "MAP, recall and hit rate by list length"))
+        gnn = predictions["GNN"]
+        return section("Test set", image(plots.confusion(gnn["label"], gnn["prediction"]),
+                                         "confusion matrix of the GNN"))
+    return section("Test set", image(plots.ranking_curves(predictions, k), "MAP, recall and hit rate by list length"))
 
 
 def schema_section(inspection: Inspection, title: str) -> str:
