@@ -11,31 +11,20 @@ from __future__ import annotations
 import duckdb
 
 from relpool.baselines.table import EXAMPLES
-from relpool.db.database import quote
 from relpool.query.bind import BoundQuery
-from relpool.query.compile import INTERVAL
-from relpool.query.history import past_uses_sql
+from relpool.query.history import past_uses_sql, popular_items_sql
 
 
 def rank_items(con: duckdb.DuckDBPyConnection, bound: BoundQuery, k: int, personal: bool) -> list[list]:
     """The top ``k`` items for every registered example, in the examples' order."""
-    target = bound.aggregations[0]
-    item = f"r.{quote(target.node.target.column)}"
-    row_filter = f" AND ({target.row_filter_sql})" if target.row_filter_sql else ""
-    start, end, unit = bound.target_window
-    length = f"{INTERVAL[unit]}({end - start})"
     sql = f"""
         WITH x AS (SELECT DISTINCT entity, cutoff FROM {EXAMPLES}),
-        r AS (SELECT __entity, __t, {item} AS item FROM ({target.path.sql}) r WHERE {item} IS NOT NULL{row_filter}),
         own AS (SELECT * FROM ({past_uses_sql(bound, 'x')}) WHERE {'TRUE' if personal else 'FALSE'}),
-        popular AS (
-            SELECT c.cutoff, r.item, count(*) AS n FROM (SELECT DISTINCT cutoff FROM x) c JOIN r
-            ON r.__t <= c.cutoff AND r.__t > c.cutoff - {length} GROUP BY ALL),
-        top AS (SELECT cutoff, item FROM popular QUALIFY row_number() OVER (PARTITION BY cutoff ORDER BY n DESC, item) <= {k}),
+        popular AS ({popular_items_sql(bound, 'x')}),
         candidates AS (
             SELECT entity, cutoff, item FROM own
             UNION
-            SELECT x.entity, x.cutoff, t.item FROM x JOIN top t ON t.cutoff = x.cutoff),
+            SELECT x.entity, x.cutoff, p.item FROM x JOIN popular p ON p.cutoff = x.cutoff AND p.rank <= {k}),
         ranked AS (
             SELECT c.entity, c.cutoff,
                    list(c.item ORDER BY coalesce(o.n, 0) DESC, o.last DESC NULLS LAST, coalesce(p.n, 0) DESC, c.item)
