@@ -4,11 +4,15 @@ For each S a database is drawn with the same seed (so the same customers, latent
 only the fraction of transactions that carries the signal changes), then the relpool GNN is fitted
 with each pooling operator, and both baselines run, all on the query truth.json gives. The oracle
 is the generator's Bayes-optimal score on the same test examples. The figure of merit is the share
-of AUROC above 0.5 kept from the largest S to the smallest. Writes bench/results/relational_snr.json
-and docs/relational_snr.png.
+of AUROC above 0.5 kept from the largest S to the smallest; beside it, how fast each GNN learns: the
+first epoch whose validation AUROC comes within LEARNED_WITHIN of the oracle's. Writes
+bench/results/relational_snr.json and docs/relational_snr.png; another --seed (a repeat, to see how
+much one seed decides) writes bench/results/relational_snr_seed<N>.json instead, and no plot.
 
     python bench/relational_snr.py                        # the sizes recorded in the JSON
     python bench/relational_snr.py --entities 300 --snrs 0.5,0.05 --pools mean,adaptive --epochs 1
+    python bench/relational_snr.py --report-only          # summary, plot and table from the JSON
+    python bench/relational_snr.py --snrs 0.02 --seed 1   # a repeat of the hardest case
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ SNRS = "0.5,0.2,0.1,0.05,0.02"
 POOLS = "mean,sum,max,gated,adaptive"
 BASELINES = ("entity", "autofeat")
 GOAL = {"adaptive": (">=", 0.75), "mean": ("<=", 0.40), "sum": ("<=", 0.40)}
+LEARNED_WITHIN = 0.02  # validation AUROC this close to the oracle's counts as learned
 
 
 def gnn(folder: Path, truth: dict, pool: str, args) -> dict:
@@ -61,9 +66,13 @@ def baseline(folder: Path, truth: dict, kind: str, seed: int) -> dict:
             "seconds": round(time.perf_counter() - started, 1)}
 
 
+def result_name(seed: int) -> str:
+    return "relational_snr" if seed == 0 else f"relational_snr_seed{seed}"
+
+
 def earlier_runs(options: dict) -> dict:
     """Runs of other S values from an earlier invocation with the same options, so S values can run separately."""
-    path = RESULTS / "relational_snr.json"
+    path = RESULTS / f"{result_name(options['seed'])}.json"
     if not path.exists():
         return {}
     earlier = json.loads(path.read_text())
@@ -77,51 +86,94 @@ def retained(runs: dict, model: str, snrs: list[float]) -> float | None:
     return None if high is None or low is None or high <= 0.5 else round((low - 0.5) / (high - 0.5), 3)
 
 
+def epochs_to_learn(runs: dict, model: str, snr: float) -> int | None:
+    """The first epoch whose validation AUROC is within LEARNED_WITHIN of the oracle's; None if none is."""
+    run = runs.get(str(snr), {})
+    history, oracle = run.get(model, {}).get("val_history"), run.get("oracle", {}).get("val")
+    if history is None or oracle is None:
+        return None
+    return next((epoch for epoch, val in enumerate(history, 1) if val >= oracle - LEARNED_WITHIN), None)
+
+
 def summarise(result: dict, snrs: list[float], models: list[str]) -> None:
     result["retained"] = {m: retained(result["runs"], m, snrs) for m in models}
+    result["epochs_to_learn"] = {m: {str(s): epochs_to_learn(result["runs"], m, s) for s in snrs}
+                                 for m in models if m not in BASELINES}
     result["goal"] = {m: {"rule": f"retained {op} {v}", "met": None if result["retained"][m] is None else
                           (result["retained"][m] >= v if op == ">=" else result["retained"][m] <= v)}
                       for m, (op, v) in GOAL.items() if m in models}
 
 
 def plot(result: dict, snrs: list[float], models: list[str], path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for model in models:
+    fig, (auroc_ax, speed_ax) = plt.subplots(1, 2, figsize=(12, 4.5))
+    for i, model in enumerate(models):
         points = [(s, result["runs"][str(s)][model]["test"]) for s in snrs if model in result["runs"].get(str(s), {})]
         if points:
-            ax.plot(*zip(*points), marker="o", label=model, linestyle="--" if model in BASELINES else "-")
+            auroc_ax.plot(*zip(*points), marker="o", label=model, linestyle="--" if model in BASELINES else "-")
+        learned = [(s, e) for s, e in result.get("epochs_to_learn", {}).get(model, {}).items() if e is not None]
+        if learned:
+            offset = 0.08 * (i - len(models) / 2)  # equal epochs side by side, not hidden behind each other
+            speed_ax.plot([float(s) for s, _ in learned], [e + offset for _, e in learned], marker="os^vD"[i % 5],
+                          label=model)
     oracle = [(s, result["runs"][str(s)]["oracle"]["test"]) for s in snrs if str(s) in result["runs"]]
-    ax.plot(*zip(*oracle), color="black", linestyle=":", marker="x", label="oracle (Bayes)")
-    ax.axhline(0.5, color="grey", linewidth=0.8)
-    ax.set_xscale("log")
-    ax.set_xticks(snrs, [f"{s:g}" for s in snrs], minor=False)
-    ax.set_xticks([], minor=True)
-    ax.set(xlabel="signal fraction S (log scale)", ylabel="test AUROC",
-           title=f"Synthetic shop, {result['options']['entities']:,} customers: AUROC vs signal fraction")
-    ax.legend(fontsize=8, ncols=2)
+    auroc_ax.plot(*zip(*oracle), color="black", linestyle=":", marker="x", label="oracle (Bayes)")
+    auroc_ax.axhline(0.5, color="grey", linewidth=0.8)
+    auroc_ax.set(ylabel="test AUROC", title=f"{result['options']['entities']:,} customers: test AUROC vs S")
+    epochs = result["options"]["epochs"]
+    speed_ax.set(ylabel="epoch", ylim=(0, epochs + 1),
+                 title=f"epochs to learn: validation AUROC within {LEARNED_WITHIN} of the oracle's")
+    for ax in (auroc_ax, speed_ax):
+        ax.set_xscale("log")
+        ax.set_xticks(snrs, [f"{s:g}" for s in snrs], minor=False)
+        ax.set_xticks([], minor=True)
+        ax.set_xlabel("signal fraction S (log scale)")
+        ax.legend(fontsize=8, ncols=2)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def report(result: dict, snrs: list[float], models: list[str], console: Console) -> None:
+    """Summary figures into the JSON, the plot into docs/, and a table on the terminal."""
+    summarise(result, snrs, models)
+    write_result(result_name(result["options"]["seed"]), result)
+    if result["options"]["seed"] == 0:
+        plot(result, snrs, models, ROOT / "docs" / "relational_snr.png")
+    table = Table(title="test AUROC by signal fraction S (epochs to learn)")
+    for header in ("model", *map(str, snrs), "retained"):
+        table.add_column(header, justify="left" if header == "model" else "right")
+    for model in ["oracle", *models]:
+        learned = result["epochs_to_learn"].get(model, {})
+        runs = [result["runs"][str(s)].get(model) for s in snrs]
+        cells = ["-" if run is None else f"{run['test']:.4f}" + (f" ({learned.get(str(s)) or '-'})" if learned else "")
+                 for s, run in zip(snrs, runs)]
+        table.add_row(model, *cells, str(result["retained"].get(model, "")))
+    console.print(table)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--snrs", default=SNRS)
     parser.add_argument("--pools", default=POOLS)
-    parser.add_argument("--entities", type=int, default=800)
+    parser.add_argument("--entities", type=int, default=10_000)
     parser.add_argument("--rows-per-entity", type=int, default=50)
     parser.add_argument("--periods", type=int, default=6)
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--max-steps", type=int, default=20)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--lr", type=float, default=1e-2)
-    parser.add_argument("--channels", type=int, default=16)
+    parser.add_argument("--epochs", type=int, default=10, help="relpool fit's default budget from here on")
+    parser.add_argument("--max-steps", type=int, default=40)
+    parser.add_argument("--batch-size", type=int, default=512)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--channels", type=int, default=32)
     parser.add_argument("--fanout", default="56,1", help="recent sampling: the last week (M rows) and a few stale rows")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--report-only", action="store_true", help="summarise and plot the recorded runs")
     args = parser.parse_args()
+    console = Console()
+    if args.report_only:
+        result = json.loads((RESULTS / f"{result_name(args.seed)}.json").read_text())
+        pools = result["options"]["pools"].split(",")
+        return report(result, sorted(map(float, result["runs"]), reverse=True), [*pools, *BASELINES], console)
     snrs, pools = [float(s) for s in args.snrs.split(",")], args.pools.split(",")
     models = [*pools, *BASELINES]
-    console = Console()
     options = {**vars(args), "strategy": "recent", "text_embedder": "hashing"}
     result = {"machine": machine(), "versions": versions("torch", "torch-geometric", "lightgbm"), "options": options,
               "runs": earlier_runs(options)}
@@ -145,15 +197,8 @@ def main() -> None:
                               f"(oracle {oracle['test_auroc']:.4f}) in {runs[model]['seconds']:.0f} s")
                 summarise(result, snrs_all, models)
                 result["seconds"], result["peak_rss_mib"] = round(time.perf_counter() - started), peak_rss_mib()
-                write_result("relational_snr", result)
-    plot(result, snrs_all, models, ROOT / "docs" / "relational_snr.png")
-    table = Table(title="test AUROC by signal fraction S")
-    for header in ("model", *map(str, snrs_all), "retained"):
-        table.add_column(header, justify="left" if header == "model" else "right")
-    for model in ["oracle", *models]:
-        cells = [result["runs"][str(s)][model]["test"] for s in snrs_all]
-        table.add_row(model, *(f"{c:.4f}" for c in cells), str(result["retained"].get(model, "")))
-    console.print(table)
+                write_result(result_name(args.seed), result)
+    report(result, snrs_all, models, console)
 
 
 if __name__ == "__main__":
