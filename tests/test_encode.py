@@ -294,6 +294,12 @@ def test_category_counts_match_pytorch_frame(inspection):
         dict(zip(*compute_col_stats(kinds, torch_frame.categorical)[StatType.COUNT]))
 
 
+def test_a_table_name_with_braces_encodes():
+    inspection = inspect_database({"sales{2020}": pd.DataFrame({"id": range(6), "kind": list("aabbcc")})})
+    encoded = materialize_table(inspection.database, inspection.schema.tables["sales{2020}"], stats_cutoff=None)
+    assert encoded.col_stats["kind"][StatType.COUNT] == (["a", "b", "c", UNKNOWN], [2, 2, 2, 0])
+
+
 def _frame_tensors(tf: torch_frame.TensorFrame) -> dict:
     """Every feature tensor of a frame as plain tensors (multi-valued ones by values and offsets)."""
     out = {}

@@ -15,7 +15,8 @@ import pytest
 import relpool
 from conftest import shop_frames, write_sqlite
 from relpool.encode import HashingEmbedder
-from relpool.train.checkpoint import load_tensors
+from relpool.errors import RelpoolError
+from relpool.train.checkpoint import load_tensors, save_tensors
 
 QUERY = "PREDICT COUNT(transactions.*, 0, 3, days) > 0 FOR EACH customers.customer_id"
 TINY = dict(channels=16, fanout=(8, 4), epochs=2, max_steps=3, batch_size=64, step="1 days")
@@ -111,6 +112,16 @@ def test_a_killed_run_resumes_to_the_same_model(shop_db, tmp_path):
     assert all(np.array_equal(a[k].numpy(), b[k].numpy()) for k in a)
     metrics = [json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("whole", "killed")]
     assert metrics[0]["test"] == metrics[1]["test"] and metrics[0]["history"] == metrics[1]["history"]
+
+
+def test_a_checkpoint_that_does_not_fit_the_network_is_refused(shop_db, tmp_path):
+    relpool.fit(shop_db, QUERY, tmp_path / "m", text_embedder=HashingEmbedder(), **RESUMABLE)
+    checkpoint = tmp_path / "m" / "checkpoint"
+    weights = checkpoint / f"model-{json.loads((checkpoint / 'state.json').read_text())['epoch']}.safetensors"
+    tensors = load_tensors(weights)
+    save_tensors(weights, dict(list(tensors.items())[1:]))  # as if written by a network without that layer
+    with pytest.raises(RelpoolError, match="does not fit this version's network .*drop --resume"):
+        relpool.fit(shop_db, QUERY, tmp_path / "m", text_embedder=HashingEmbedder(), resume=True, **RESUMABLE)
 
 
 def _copy_model(trained, tmp_path) -> Path:

@@ -227,13 +227,17 @@ def test_the_leakage_check_catches_a_boundary_that_is_off():
 def two_way_db():
     """flights reach airports twice (origin and dest): departures and arrivals in (C, C + 7d] differ per airport."""
     airports = pd.DataFrame({"faa": ["AAA", "BBB", "CCC"]})
+    planes = pd.DataFrame({"tailnum": ["N1", "N2"]})
     legs = [("CCC", "AAA", -60), ("AAA", "BBB", 1), ("AAA", "BBB", 2), ("AAA", "CCC", 3), ("BBB", "AAA", 4),
             ("CCC", "BBB", 20)]
     flights = pd.DataFrame({"flight_id": range(len(legs)), "origin": [o for o, _, _ in legs],
-                            "dest": [d for _, d, _ in legs], "at": [C + days * DAY for _, _, days in legs]})
+                            "dest": [d for _, d, _ in legs], "at": [C + days * DAY for _, _, days in legs],
+                            "tailnum": ["N1", "N2"] * (len(legs) // 2)})
     keys = [{"columns": c, "references_table": "airports"} for c in ("origin", "dest")]
-    schema = {"airports": {"primary_key": "faa"}, "flights": {"primary_key": "flight_id", "foreign_keys": keys}}
-    return inspect_database({"airports": airports, "flights": flights}, {"tables": schema})
+    keys.append({"columns": "tailnum", "references_table": "planes"})
+    schema = {"airports": {"primary_key": "faa"}, "planes": {"primary_key": "tailnum"},
+              "flights": {"primary_key": "flight_id", "foreign_keys": keys}}
+    return inspect_database({"airports": airports, "planes": planes, "flights": flights}, {"tables": schema})
 
 
 def test_via_chooses_which_foreign_key_reaches_the_entity(two_way_db):
@@ -248,6 +252,18 @@ def test_without_via_the_first_path_is_used_and_the_note_names_via(two_way_db):
     assert dict(zip(task.tables["test"]["entity"], task.tables["test"]["label"])) == {"AAA": 3, "BBB": 1, "CCC": 0}
     [note] = task.bound.notes
     assert "flights reaches airports in 2 ways" in note and "VIA flights.dest" in note
+
+
+def test_via_through_a_link_table_and_the_hints_that_pick_each_path(two_way_db):
+    query = "PREDICT COUNT_DISTINCT(airports.faa VIA flights.{}, 0, 7, days) FOR EACH planes.tailnum"
+    destinations = _test_labels(two_way_db, query.format("dest"))
+    origins = _test_labels(two_way_db, query.format("origin"))
+    assert destinations == {"N1": 2, "N2": 2} and origins == {"N1": 2, "N2": 1}  # N2: AAA->BBB, AAA->CCC
+    with pytest.raises(RelpoolError, match=re.escape("(VIA flights.origin); flights.tailnum -> planes.tailnum, "
+                                                     "flights.dest -> airports.faa (VIA flights.dest)")):
+        build_task(two_way_db, query.format("at"), test_at=str(C))
+    task = build_task(two_way_db, "PREDICT AVG(flights.flight_id, 0, 7, days) FOR EACH airports.faa", test_at=str(C))
+    assert "e.g. AVG(flights.flight_id VIA flights.dest" in task.bound.notes[0]
 
 
 @pytest.mark.parametrize(("via", "message"), [

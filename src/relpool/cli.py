@@ -211,8 +211,9 @@ def predict(
 def baseline(
     db: DbArg,
     query: QueryArg,
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for metrics.json and features.json (created if "
-                                                         "missing; its parent must exist).", show_default=False)],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for metrics.json, features.json and "
+                                                         "predictions_test.parquet (created if missing; its parent "
+                                                         "must exist).", show_default=False)],
     kind: Annotated[str, typer.Option(help="entity: LightGBM on the entity table's own columns; autofeat: also "
                                            "aggregates along every foreign-key path (up to 2 hops).")] = "autofeat",
     schema: SchemaOpt = None,

@@ -1,4 +1,5 @@
-"""Run a baseline on a task and write what a report compares against: metrics and feature importances.
+"""Run a baseline on a task and write what a report compares against: metrics, feature importances and
+test predictions.
 
 ``entity`` is LightGBM on the entity table's own columns (RelBench's baseline); ``autofeat`` adds
 its parents' columns and every aggregate of :mod:`relpool.baselines.features`. Link prediction uses

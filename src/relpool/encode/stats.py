@@ -36,11 +36,13 @@ def visible_col_stats(database: Database, table: str, column_sql: dict[str, str]
 
     ``column_sql`` reads each column as its semantic type; ``visible`` is an SQL condition (None: every row).
     """
-    source = f"(SELECT {{}} AS v FROM {quote(table)}{f' WHERE {visible}' if visible else ''})"
+    where = f" WHERE {visible}" if visible else ""
     stats = {}
     for col, stype in col_to_stype.items():
-        rows = source.format(column_sql[col])
-        if stype == torch_frame.categorical:
+        rows = f"(SELECT {column_sql[col]} AS v FROM {quote(table)}{where})"
+        if not StatType.stats_for_stype(stype):
+            stats[col] = {}  # text embeddings have no statistics: nothing to read
+        elif stype == torch_frame.categorical:
             stats[col] = {StatType.COUNT: category_counts(database, rows)}
         elif stype == torch_frame.numerical:
             stats[col] = numerical_stats(_column(database, rows).to_numpy(dtype=np.float64))  # NULL -> NaN

@@ -250,14 +250,15 @@ class _Binder:
             self.column(node.via)
             chosen = [p for p in paths if str(node.via) in p.keys]
             if not chosen:
-                ways = "; ".join(f"{p.description} (VIA {p.keys[0]})" for p in paths)
+                ways = "; ".join(f"{p.description} (VIA {_distinct_key(p, paths)})" for p in paths)
                 raise self.fail(f"{node.via} is not a foreign key on a path from '{table}' to '{self.entity}'; "
                                 f"the paths are: {ways}", node.via.position)
             paths = chosen
         if len(paths) > 1:
             self.notes.append(f"{table} reaches {self.entity} in {len(paths)} ways; using {paths[0].description} "
                               f"(not {'; '.join(p.description for p in paths[1:])}); "
-                              f"name another with VIA, e.g. {table}.* VIA {_distinct_key(paths[1], paths[0])}")
+                              f"name another with VIA, e.g. "
+                              f"{node.function}({node.target} VIA {_distinct_key(paths[1], paths)}, …)")
         return paths[0]
 
     def _aggregate_value(self, node: Aggregation) -> tuple[str, str]:
@@ -313,6 +314,7 @@ def _suggest(name: str, options: list[str]) -> str:
     return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
 
 
-def _distinct_key(path: Path, other: Path) -> str:
-    """A foreign-key column of ``path`` that ``other`` does not follow (what VIA should name to pick it)."""
-    return next((key for key in path.keys if key not in other.keys), path.keys[0])
+def _distinct_key(path: Path, paths: list[Path]) -> str:
+    """A foreign-key column of ``path`` that no other of ``paths`` follows (what VIA names to pick it)."""
+    others = {key for other in paths if other is not path for key in other.keys}
+    return next((key for key in path.keys if key not in others), path.keys[-1])

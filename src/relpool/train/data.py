@@ -79,13 +79,14 @@ def fit_targets(task: Task, inspection: Inspection) -> Targets:
     return Targets(kind)
 
 
-def split_data(inspection: Inspection, task: Task, targets: Targets, split: str) -> SplitData:
+def split_data(inspection: Inspection, task: Task, targets: Targets, split: str, history: bool = True) -> SplitData:
+    """The split's seeds, cutoffs and targets; with ``history``, link prediction's past uses too."""
     frame = task.tables[split]
     seeds = key_to_dense_id(inspection, task.bound.entity_table, frame["entity"])
     if (seeds < 0).any():
         raise RelpoolError(f"{int((seeds < 0).sum())} {split} entities are missing from '{task.bound.entity_table}'")
-    history = item_history(inspection, task.bound, frame, targets.item_keys) if targets.item_keys is not None else None
-    return SplitData(frame, seeds, cutoff_seconds(frame["cutoff"]), encode_labels(frame["label"], targets), history)
+    uses = item_history(inspection, task.bound, frame, targets.item_keys) if history and targets.item_keys else None
+    return SplitData(frame, seeds, cutoff_seconds(frame["cutoff"]), encode_labels(frame["label"], targets), uses)
 
 
 def encode_labels(labels: pd.Series, targets: Targets) -> torch.Tensor | list[torch.Tensor]:
@@ -100,8 +101,9 @@ def encode_labels(labels: pd.Series, targets: Targets) -> torch.Tensor | list[to
     return [torch.tensor([index[k] for k in items if k in index], dtype=torch.long) for items in labels]
 
 
-def prepare_splits(inspection: Inspection, task: Task, targets: Targets) -> dict[str, SplitData]:
-    return {split: split_data(inspection, task, targets, split) for split in SPLITS}
+def prepare_splits(inspection: Inspection, task: Task, targets: Targets, splits: tuple[str, ...] = SPLITS,
+                   history: bool = True) -> dict[str, SplitData]:
+    return {split: split_data(inspection, task, targets, split, history) for split in splits}
 
 
 def gather_frames(tables: dict[str, EncodedTable], batch) -> dict:

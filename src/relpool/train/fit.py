@@ -175,6 +175,10 @@ def _restore(folder: Path, loop: Loop, run_id: dict) -> dict:
         raise RelpoolError(f"{folder} holds a checkpoint of a different run (query or options differ); "
                            f"use another --out, or drop --resume to start over")
     epoch = saved["epoch"]
-    loop.model.load_state_dict(load_tensors(folder / f"model-{epoch}.safetensors"))
+    try:
+        loop.model.load_state_dict(load_tensors(folder / f"model-{epoch}.safetensors"))
+    except RuntimeError:
+        raise RelpoolError(f"the checkpoint in {folder} does not fit this version's network (written by an older "
+                           f"relpool?); drop --resume to start over") from None
     restore_optimizer(loop.optimizer, load_tensors(folder / f"optimizer-{epoch}.safetensors"), saved["optimizer"])
     return {k: saved[k] for k in ("epoch", "best", "best_epoch", "bad_epochs", "history")}

@@ -104,7 +104,7 @@ class Model:
         entities = self._entities_at(prepared.inspection, bound, at)
         seeds = key_to_dense_id(prepared.inspection, self.spec.entity_table, entities["entity"])
         history = (item_history(prepared.inspection, bound, entities, self.targets.item_keys)
-                   if self.targets.item_keys is not None else None)
+                   if self.spec.history_features else None)
         outputs = prepared.loop.predict_outputs(seeds, cutoff_seconds(entities["cutoff"]), EVAL_SEED, history)
         predictions = to_predictions(outputs, self.targets, self.k)
         key = self.config["entity_column"]
@@ -114,7 +114,7 @@ class Model:
         """Validation and test metrics, the task rebuilt on ``db`` with the training run's split options."""
         prepared = self._prepare(db)
         task = self._task(prepared.inspection)
-        splits = prepare_splits(prepared.inspection, task, self.targets)
+        splits = prepare_splits(prepared.inspection, task, self.targets, ("val", "test"), self.spec.history_features > 0)
         out = {}
         for split in ("val", "test"):
             data = splits[split]
