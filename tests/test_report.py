@@ -6,15 +6,18 @@ import json
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
+from rich.console import Console
 from sklearn.metrics import roc_auc_score
 from typer.testing import CliRunner
 
 from relpool.cli import app
+from relpool.report.fit_view import render_metrics
 from relpool.report.sections import evaluation_section
 
 QUERY = "PREDICT COUNT(transactions.*, 0, 3, days) > 0 FOR EACH customers.customer_id"
@@ -119,3 +122,12 @@ def test_report_renders_in_headless_chromium(fitted, tmp_path):
     blue = (np.abs(pixels - PLOT_BLUE).sum(axis=1) < 30).sum()
     assert (pixels.sum(axis=1) < 600).mean() > 0.02, "the page looks blank"
     assert blue > 2000, f"only {blue} pixels of the plots' blue: the images did not render"
+
+
+@pytest.mark.parametrize(("best", "run", "hinted"), [(3, 3, True), (2, 3, False), (1, 1, False)])
+def test_the_fit_summary_says_when_more_epochs_may_help(best, run, hinted):
+    metrics = {"task_type": "binary", "pool": "mean", "best_epoch": best, "epochs_run": run, "seconds": 1.0,
+               "metric": "auroc", "val": {"auroc": 0.7}, "test": {"auroc": 0.6}}
+    console = Console(record=True, width=200)
+    render_metrics(metrics, Path("m"), console)
+    assert ("was still improving at the last epoch" in console.export_text()) == hinted

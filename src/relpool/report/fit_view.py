@@ -18,4 +18,12 @@ def render_metrics(metrics: dict, folder: Path, console: Console) -> None:
     for split in ("val", "test"):
         table.add_row(split, *(f"{metrics[split][n]:.4f}" for n in names))
     console.print(table)
+    if still_improving(metrics):
+        console.print(f"note: validation {metrics['metric']} was still improving at the last epoch; "
+                      f"more --epochs (or --max-steps) may give a better model", style="yellow")
     console.print(f"model written to {folder}/ (model.safetensors, config.json, metrics.json)")
+
+
+def still_improving(metrics: dict) -> bool:
+    """The best epoch was the last of several: training stopped at its budget, not at a plateau."""
+    return metrics["epochs_run"] > 1 and metrics["best_epoch"] == metrics["epochs_run"]

@@ -10,6 +10,7 @@ import pandas as pd
 from relpool.db.inspection import Inspection
 from relpool.report import plots
 from relpool.report.diagram import draw_schema
+from relpool.report.fit_view import still_improving
 from relpool.report.html import code, image, paragraph, section, table
 from relpool.report.task_view import cutoff_text, stats_text
 from relpool.train.evaluate import is_better
@@ -52,8 +53,11 @@ def learning_section(gnn: dict, baselines: dict[str, dict]) -> str:
     main = gnn["metric"]
     png = plots.learning_curves(gnn["history"], main, gnn["best_epoch"],
                                 {kind: m["val"][main] for kind, m in baselines.items()})
+    kept = f"The weights of epoch {gnn['best_epoch']} (best validation {main}) are kept."
+    if still_improving(gnn):
+        kept += f" Validation {main} was still improving at the last epoch: more epochs may give a better model."
     return section("Learning curves", image(png, "training loss and validation metric per epoch"),
-                   paragraph(f"The weights of epoch {gnn['best_epoch']} (best validation {main}) are kept.", note=True))
+                   paragraph(kept, note=True))
 
 
 def evaluation_section(task_type: str, predictions: dict[str, pd.DataFrame], k: int | None) -> str:
