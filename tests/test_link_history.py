@@ -10,7 +10,7 @@ import torch
 import relpool
 from relpool.db import inspect_database
 from relpool.encode import HashingEmbedder
-from relpool.nn.heads import LinkHead
+from relpool.nn.heads import LinkHead, softmax_link_loss
 from relpool.query.bind import bind
 from relpool.query.parser import parse_query
 from relpool.train.history import item_history
@@ -80,3 +80,14 @@ def test_history_lets_the_gnn_rank_the_favourite_first(habits_db, tmp_path):
     # own-history baseline: 0.81). Shops have no columns: without history the GNN cannot tell them apart
     # and ranks by popularity (measured 0.18, like the popularity baseline's 0.17).
     assert model.metrics["test"]["map@3"] > 0.75, model.metrics["test"]
+
+
+def test_the_listwise_loss_lifts_true_items_above_every_other():
+    scores = torch.zeros(3, 4, requires_grad=True)
+    loss = softmax_link_loss(scores, [torch.tensor([1]), torch.tensor([0, 3]), torch.tensor([], dtype=torch.long)])
+    loss.backward()
+    true = torch.zeros(3, 4, dtype=torch.bool)
+    true[0, 1] = true[1, 0] = true[1, 3] = True
+    assert (scores.grad[true] < 0).all() and (scores.grad[:2][~true[:2]] > 0).all()  # descent raises true items
+    assert (scores.grad[2] == 0).all()  # an entity with no true item teaches nothing
+    assert softmax_link_loss(torch.zeros(1, 4), [torch.tensor([], dtype=torch.long)]).item() == 0.0

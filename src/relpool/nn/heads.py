@@ -40,14 +40,11 @@ class LinkHead(nn.Module):
         return scores
 
 
-def sampled_link_loss(scores: Tensor, positives: list[Tensor], negatives: int, generator: torch.Generator) -> Tensor:
-    """Binary cross-entropy on every true item against ``negatives`` random items per entity."""
-    rows, cols, targets = [], [], []
-    num_items = scores.size(1)
-    for row, items in enumerate(positives):
-        sampled = torch.randint(num_items, (negatives,), generator=generator)
-        rows += [row] * (len(items) + negatives)
-        cols += items.tolist() + sampled.tolist()
-        targets += [1.0] * len(items) + [0.0] * negatives
-    picked = scores[torch.tensor(rows), torch.tensor(cols)]
-    return nn.functional.binary_cross_entropy_with_logits(picked, torch.tensor(targets))
+def softmax_link_loss(scores: Tensor, positives: list[Tensor]) -> Tensor:
+    """Cross-entropy of each true item against every item (listwise): the true items must outrank all
+    others, including the ones the entity used before, which random negatives rarely are."""
+    rows = torch.cat([torch.full((len(items),), row) for row, items in enumerate(positives)])
+    cols = torch.cat(list(positives))
+    if not len(cols):
+        return scores.sum() * 0.0
+    return -torch.log_softmax(scores, dim=1)[rows, cols].mean()

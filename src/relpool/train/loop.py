@@ -1,8 +1,8 @@
 """The training loop: mini-batches of sampled subgraphs, AdamW, early stopping on validation.
 
-Determinism: every random choice of epoch ``e`` (example order, sampled neighbours, dropout,
-negatives) is seeded from (``seed``, ``e``), so a run resumed after epoch ``e`` from its checkpoint
-continues exactly as the uninterrupted run would have.
+Determinism: every random choice of epoch ``e`` (example order, sampled neighbours, dropout) is
+seeded from (``seed``, ``e``), so a run resumed after epoch ``e`` from its checkpoint continues
+exactly as the uninterrupted run would have.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from torch import nn
 from relpool.encode.materialize import EncodedTable
 from relpool.graph import TemporalSampler
 from relpool.graph.hetero import TemporalGraph
-from relpool.nn.heads import sampled_link_loss
+from relpool.nn.heads import softmax_link_loss
 from relpool.nn.model import RelationalModel
 from relpool.train.data import SplitData, Targets, gather_frames
 from relpool.train.history import ItemHistory
@@ -30,7 +30,6 @@ class LoopOptions:
     max_steps_per_epoch: int = 60
     lr: float = 3e-3
     weight_decay: float = 1e-4
-    negatives: int = 20
     seed: int = 0
     threads: int = 2
 
@@ -68,11 +67,10 @@ class Loop:
         self.model.train()
         torch.manual_seed(epoch_seed(self.options.seed, epoch, 1))
         sampler = self.sampler(epoch_seed(self.options.seed, epoch, 2))
-        generator = torch.Generator().manual_seed(epoch_seed(self.options.seed, epoch, 3))
         losses = []
         for index in self.steps(train, epoch):
             out = self.outputs(sampler, train.seeds[index], train.cutoffs[index], train.history, index)
-            loss = self.loss(out, train, index, generator)
+            loss = self.loss(out, train, index)
             self.optimizer.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
@@ -82,10 +80,10 @@ class Loop:
                 on_step(loss.item())
         return float(np.mean(losses))
 
-    def loss(self, out: torch.Tensor, train: SplitData, index: np.ndarray, generator: torch.Generator) -> torch.Tensor:
+    def loss(self, out: torch.Tensor, train: SplitData, index: np.ndarray) -> torch.Tensor:
         kind = self.targets.task_type
         if kind == "link_prediction":
-            return sampled_link_loss(out, [train.target[i] for i in index], self.options.negatives, generator)
+            return softmax_link_loss(out, [train.target[i] for i in index])
         target = train.target[torch.from_numpy(index)]
         if kind == "binary":
             return nn.functional.binary_cross_entropy_with_logits(out, target)

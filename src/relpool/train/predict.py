@@ -78,7 +78,8 @@ class Model:
             raise RelpoolError(f"the weights in {self.folder} do not fit the model described by its config.json: "
                                f"{str(exc).splitlines()[0]}") from None
         options = self.config["options"]["loop"]
-        loop = Loop(model, graph, tables, self.targets, LoopOptions(**{**options, "fanout": tuple(options["fanout"])}))
+        known = {k: v for k, v in options.items() if k in LoopOptions.__dataclass_fields__}  # older dirs: extra keys
+        loop = Loop(model, graph, tables, self.targets, LoopOptions(**{**known, "fanout": tuple(options["fanout"])}))
         return Prepared(inspection, loop)
 
     def _encode(self, inspection: Inspection) -> dict[str, EncodedTable]:
