@@ -133,6 +133,14 @@ def _copy_model(trained, tmp_path) -> Path:
     return target
 
 
+def test_a_model_dir_from_before_the_listwise_loss_still_evaluates(trained, shop_db, tmp_path):
+    copy = _copy_model(trained, tmp_path)
+    config = json.loads((copy / "config.json").read_text())
+    config["options"]["loop"]["negatives"] = 20  # an option older relpool versions wrote
+    (copy / "config.json").write_text(json.dumps(config))
+    assert relpool.Model.load(copy).evaluate(shop_db) == relpool.Model.load(trained[1]).evaluate(shop_db)
+
+
 def test_truncated_weights_are_refused(trained, shop_db, tmp_path, run_cli):
     folder = _copy_model(trained, tmp_path)
     data = (folder / "model.safetensors").read_bytes()
