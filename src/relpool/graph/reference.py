@@ -14,6 +14,7 @@ import numpy as np
 from torch_geometric.data import HeteroData
 
 from relpool.graph.batch import build_batch, check_seeds
+from relpool.graph.csr import ragged_arange
 from relpool.graph.hetero import TemporalGraph
 from relpool.graph.sampler import check_sampler_args
 
@@ -64,9 +65,9 @@ class NumpyTemporalSampler:
         visible = vis - lo
         if self.strategy == "recent":
             take = np.minimum(visible, k)
-            return np.repeat(np.arange(len(lo)), take), _ragged_arange(vis - take, take)
+            return np.repeat(np.arange(len(lo)), take), ragged_arange(vis - take, take)
         owner = np.repeat(np.arange(len(lo)), visible)
-        slots = _ragged_arange(lo, visible)
+        slots = ragged_arange(lo, visible)
         order = np.lexsort((self.rng.random(len(slots)), owner))
         rank = np.arange(len(slots)) - np.repeat(np.cumsum(visible) - visible, visible)
         keep = order[rank < k]
@@ -120,10 +121,7 @@ def _concat(arrays: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(arrays + [np.empty(0, np.int64)])
 
 
-def _ragged_arange(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Concatenation of arange(s, s + c) for every (s, c)."""
-    group_start = np.cumsum(counts) - counts
-    return np.arange(counts.sum()) - np.repeat(group_start - starts, counts)
+
 
 
 def _segment_upper_bound(times: np.ndarray, lo: np.ndarray, hi: np.ndarray, cutoff: np.ndarray) -> np.ndarray:

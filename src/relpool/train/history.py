@@ -16,6 +16,7 @@ import pandas as pd
 import torch
 
 from relpool.db.inspection import Inspection
+from relpool.graph.csr import ragged_arange
 from relpool.query.bind import BoundQuery
 from relpool.query.history import past_uses_sql
 
@@ -32,9 +33,9 @@ class ItemHistory:
 
     def rows(self, examples: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(row in ``examples``, item, features) of every use by those examples."""
-        lo, hi = self.indptr[examples], self.indptr[examples + 1]
-        counts = hi - lo
-        picked = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        lo = self.indptr[examples]
+        counts = self.indptr[examples + 1] - lo
+        picked = ragged_arange(lo, counts)
         owner = np.repeat(np.arange(len(examples)), counts)
         return (torch.from_numpy(owner), torch.from_numpy(self.items[picked]),
                 torch.from_numpy(self.features[picked]))
