@@ -168,3 +168,36 @@ def test_token_soup_never_crashes_parser_or_binder(shop_inspection, tokens):
         bind(parse_query(" ".join(tokens)), shop_inspection)
     except RelpoolError as exc:
         assert str(exc)
+
+
+def test_quoted_names_as_in_sql():
+    text = ('PREDICT AVG("user reviews"."star rating" WHERE `user reviews`.note = \'it\'\'s "fine"\', 0, 7, days) '
+            'FOR EACH "for"."each ""id"""')
+    q = parse_query(text)
+    assert q.target.target == ColumnRef("user reviews", "star rating", text.index('"user reviews"'))
+    assert q.target.row_filter.right == Literal('it\'s "fine"')
+    assert q.entity == ColumnRef("for", 'each "id"', text.index('"for"'))
+    assert str(q.target) == 'AVG("user reviews"."star rating", 0, 7, days)'
+    assert str(q.entity) == '"for"."each ""id"""'
+
+
+def test_a_double_quoted_value_is_a_name_and_the_error_says_so():
+    with pytest.raises(RelpoolError, match="double quotes make a name, as in SQL: write a text value in single quotes"):
+        parse_query('PREDICT COUNT(flights.* WHERE flights.origin = "JFK", 0, 7, days) FOR EACH planes.tailnum')
+
+
+def test_quoted_names_reach_tables_and_columns_with_spaces():
+    import pandas as pd
+
+    from relpool.query.task import build_task
+
+    days = pd.date_range("2021-01-01", periods=120, freq="D")
+    users = pd.DataFrame({"user id": range(20)})
+    reviews = pd.DataFrame({"review id": range(600), "user id": [i % 20 for i in range(600)],
+                            "review time": [days[i % 120] for i in range(600)],
+                            "star rating": [float(i % 5) for i in range(600)]})
+    inspection = inspect_database({"users": users, "user reviews": reviews})
+    task = build_task(inspection, 'PREDICT AVG("user reviews"."star rating", 0, 30, days) FOR EACH users."user id"')
+    assert task.task_type == "regression"
+    train = task.tables["train"]
+    assert len(train) > 0 and train["label"].between(0, 4).all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 UNITS = ("hours", "days", "weeks", "months", "years")
@@ -15,7 +16,19 @@ class ColumnRef:
     position: int = 0
 
     def __str__(self) -> str:
-        return f"{self.table}.{self.column}"
+        column = self.column if self.column == "*" else written_name(self.column)
+        return f"{written_name(self.table)}.{column}"
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+RESERVED = ("predict", "for", "each", "where", "via", "rank", "top", "and", "or", "not", "true", "false", "null")
+
+
+def written_name(name: str) -> str:
+    """A table or column name as a query must write it: double-quoted unless it is a plain identifier."""
+    if _PLAIN_NAME.fullmatch(name) and name.lower() not in RESERVED:
+        return name
+    return '"' + name.replace('"', '""') + '"'
 
 
 @dataclass(frozen=True)

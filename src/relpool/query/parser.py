@@ -6,6 +6,7 @@ expected there. Nothing else escapes: any string gives a Query or a RelpoolError
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,10 +22,12 @@ _READABLE = {
     "AND": "AND", "OR": "OR", "NOT": "NOT", "TRUE": "TRUE", "FALSE": "FALSE", "NULL": "NULL",
     "AGG_FUNC": "an aggregation (COUNT, SUM, AVG, MIN, MAX, COUNT_DISTINCT, FIRST, LAST, LIST_DISTINCT)",
     "UNIT": "a time unit (hours, days, weeks, months, years)", "COMP_OP": "a comparison (=, !=, <, <=, >, >=)",
-    "NAME": "a name", "INT": "an integer", "SIGNED_NUMBER": "a number", "STRING": "a quoted string",
+    "NAME": "a name", "QUOTED_NAME": "a quoted name", "INT": "an integer", "SIGNED_NUMBER": "a number", "STRING": "a quoted string",
     "SIGN": "a sign", "STAR": "'*'", "DOT": "'.'", "COMMA": "','", "LPAR": "'('", "RPAR": "')'",
     "$END": "the end of the query",
 }
+
+_ENDS_WITH_QUOTED_NAME = re.compile(r'"(?:[^"]|"")+"\s*$')
 
 
 @lru_cache(maxsize=1)
@@ -72,7 +75,10 @@ def _syntax_message(text: str, exc: UnexpectedInput) -> str:
         found, expected = "the end of the query", getattr(exc, "expected", set())
     names = sorted({_READABLE.get(name, name.lower()) for name in expected})
     wanted = names[0] if len(names) == 1 else "one of " + ", ".join(names)
-    return f"syntax error at position {position + 1}: expected {wanted}, found {found}{caret(text, position)}"
+    hint = ""
+    if "DOT" in expected and _ENDS_WITH_QUOTED_NAME.search(text[:position]):
+        hint = "; double quotes make a name, as in SQL: write a text value in single quotes"
+    return f"syntax error at position {position + 1}: expected {wanted}, found {found}{hint}{caret(text, position)}"
 
 
 @v_args(inline=True)
@@ -121,6 +127,13 @@ class _ToAst(Transformer):
     def via(self, _via, column):
         return column
 
+    def name(self, token):
+        """The name itself: quotes removed, doubled quotes undone."""
+        text = str(token)
+        if token.type == "QUOTED_NAME":
+            text = text[1:-1].replace('""', '"') if text[0] == '"' else text[1:-1]
+        return Token.new_borrow_pos("NAME", text, token)
+
     def agg_target(self, table, column):
         return ColumnRef(str(table), str(column), table.start_pos)
 
@@ -135,7 +148,7 @@ class _ToAst(Transformer):
         return Literal(float(text) if any(c in text for c in ".eE") else int(text))
 
     def string(self, token):
-        return Literal(str(token)[1:-1])
+        return Literal(str(token)[1:-1].replace("''", "'"))
 
     def true(self, _):
         return Literal(True)
