@@ -1,7 +1,7 @@
 """SQLite files, opened read-only (``mode=ro``); data through ADBC straight into Arrow.
 
-SQLite lets one column hold both text and numbers; ADBC types a column from its first rows and
-fails on a later mismatch, so such columns are read as TEXT (found with one scan per table).
+SQLite lets one column hold any mix of NULL, integer, real, text and blob values; each column is
+read as the one type that holds them all (rules in :mod:`.sqlite_types`), so no mix can fail a read.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import adbc_driver_sqlite.dbapi as adbc_sqlite
 
 from relpool.db.database import Database, quote
 from relpool.db.sources.declared import declared_fk, declared_table
+from relpool.db.sources.sqlite_types import drop_sentinel, replace_invalid_utf8, uniform_select
 from relpool.errors import RelpoolError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -27,13 +28,13 @@ def read_sqlite(path: Path) -> Database:
         with closing(sqlite3.connect(uri, uri=True)) as meta:
             tables = [r[0] for r in meta.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-            selects = {t: _select_with_uniform_types(meta, t) for t in tables}
+            selects = {t: uniform_select(meta, t)[0] for t in tables}
             db.declared = {t: _declared(meta, t, path.name) for t in tables}
         with adbc_sqlite.connect(uri) as con, con.cursor() as cur:
             for table in tables:
                 cur.execute(selects[table])
-                db.add_arrow(table, cur.fetch_arrow_table())
-    except (sqlite3.DatabaseError, OSError) as exc:
+                db.add_arrow(table, replace_invalid_utf8(drop_sentinel(cur.fetch_arrow_table())))
+    except (sqlite3.DatabaseError, adbc_sqlite.Error, OSError) as exc:
         raise RelpoolError(f"cannot read SQLite file {path}: {exc}") from None
     if not tables:
         raise RelpoolError(f"SQLite file {path} has no tables")
@@ -42,16 +43,6 @@ def read_sqlite(path: Path) -> Database:
 
 def _columns(meta: sqlite3.Connection, table: str) -> list[tuple]:
     return meta.execute(f"PRAGMA table_info({quote(table)})").fetchall()
-
-
-def _select_with_uniform_types(meta: sqlite3.Connection, table: str) -> str:
-    names = [c[1] for c in _columns(meta, table)]
-    probes = ", ".join(
-        f"max(typeof({quote(n)}) IN ('text', 'blob')) AND max(typeof({quote(n)}) IN ('integer', 'real'))" for n in names
-    )
-    mixed = meta.execute(f"SELECT {probes} FROM {quote(table)}").fetchone() if names else ()
-    parts = [f"CAST({quote(n)} AS TEXT) AS {quote(n)}" if m else quote(n) for n, m in zip(names, mixed)]
-    return f"SELECT {', '.join(parts) or '*'} FROM {quote(table)}"
 
 
 def _declared(meta: sqlite3.Connection, table: str, source: str):
