@@ -147,3 +147,70 @@ def test_sqlite_any_sequence_of_storage_classes_reads_with_values_kept(columns):
             assert types[name] == want_type, (name, values)
             got = _values(db, "t", name)
             assert all(_same(g, w) for g, w in zip(got, want, strict=True)), (name, got, want)
+
+
+# --- CSV: dialects, encodings, ragged rows ---------------------------------------------------------
+
+_ROWS = [("1", "ann", "1.5"), ("2", "Zoë, \"the\" boss", "-2.25"), ("3", "multi\nline", "30")]
+_EXPECTED = [(1, "ann", 1.5), (2, 'Zoë, "the" boss', -2.25), (3, "multi\nline", 30.0)]
+
+
+def _csv_text(delimiter: str = ",", decimal: str = ".") -> str:
+    def field(v: str) -> str:
+        v = v.replace(".", decimal) if v[-1].isdigit() else v
+        return '"' + v.replace('"', '""') + '"' if any(c in v for c in (delimiter, '"', "\n")) else v
+    lines = [delimiter.join(("id", "name", "amount"))] + [delimiter.join(map(field, row)) for row in _ROWS]
+    return "\n".join(lines) + "\n"
+
+
+def _table(db, name: str = "people") -> tuple[dict, list]:
+    return db.columns(name), db.con.execute(f'SELECT * FROM "{name}" ORDER BY id').fetchall()
+
+
+@pytest.mark.parametrize(("label", "content"), [
+    pytest.param("comma", _csv_text().encode(), id="comma"),
+    pytest.param("bom", b"\xef\xbb\xbf" + _csv_text().encode(), id="bom"),
+    pytest.param("semicolon", _csv_text(";").encode(), id="semicolon"),
+    pytest.param("semicolon, decimal comma", _csv_text(";", ",").encode(), id="semicolon, decimal comma"),
+    pytest.param("tab", _csv_text("\t").encode(), id="tab"),
+    pytest.param("crlf", _csv_text().replace("\n", "\r\n").replace("multi\r\nline", "multi\nline").encode(), id="crlf"),
+    pytest.param("latin-1", _csv_text().encode("latin-1"), id="latin-1"),
+    pytest.param("cp1252", _csv_text().replace("the", "\u201cthe\u201d").encode("cp1252"), id="cp1252"),
+    pytest.param("utf-16", _csv_text().encode("utf-16"), id="utf-16"),
+])
+def test_csv_dialects_and_encodings_read_like_the_plain_comma_file(label, content, tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_bytes(content)
+    columns, rows = _table(read_database(path))
+    assert columns == {"id": "BIGINT", "name": "VARCHAR", "amount": "DOUBLE"}, label
+    expected = _EXPECTED if label != "cp1252" else [
+        r if r[0] != 2 else (2, 'Zoë, "\u201cthe\u201d" boss', -2.25) for r in _EXPECTED]
+    assert rows == expected, label
+    assert path.read_bytes() == content and [p.name for p in tmp_path.iterdir()] == ["people.csv"]
+
+
+@pytest.mark.parametrize(("bad_line", "expected"), [("20,short", "Found: 2"), ("20,long,1,extra", "Found: 4")])
+def test_csv_with_ragged_rows_is_one_error_naming_file_and_line_not_one_text_column(bad_line, expected, tmp_path, run_cli):
+    lines = ["id,name,amount"] + [f"{i},n{i},{i}.5" for i in range(2000)]
+    lines.insert(1500, bad_line)  # line 1501 of the file
+    path = tmp_path / "ragged.csv"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(RelpoolError, match=rf"ragged\.csv: 1 of 2001 rows .*line 1501: .*{expected}"):
+        read_database(tmp_path)
+    code, _, stderr = run_cli("inspect", str(path))
+    assert code == 2 and stderr.startswith("error: ") and "line 1501" in stderr and "Traceback" not in stderr
+
+
+def test_csv_one_real_column_whose_name_holds_a_comma_is_kept(tmp_path):
+    path = tmp_path / "names.csv"
+    path.write_text('"last, first"\n"smith, john"\n"doe, jane"\n')
+    db = read_database(path)
+    assert db.columns("names") == {"last, first": "VARCHAR"}
+    assert db.row_count("names") == 2
+
+
+def test_csv_quoted_thousands_in_a_comma_file_stay_text(tmp_path):
+    path = tmp_path / "sales.csv"
+    path.write_text('id,total\n1,"1,500"\n2,"2,250"\n')
+    db = read_database(path)
+    assert db.con.execute("SELECT total FROM sales ORDER BY id").fetchall() == [("1,500",), ("2,250",)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from relpool.db.database import Database
+from relpool.db.sources.csv_file import add_csv
 from relpool.errors import RelpoolError
 
 TABLE_SUFFIXES = (".parquet", ".pq", ".csv", ".csv.gz", ".tsv")
@@ -27,13 +28,11 @@ def read_single_file(path: Path) -> Database:
 
 
 def add_file(db: Database, name: str, path: Path) -> None:
-    literal = "'" + str(path).replace("'", "''") + "'"
     if path.name.lower().endswith((".parquet", ".pq")):
-        scan = f"read_parquet({literal})"
+        literal = "'" + str(path).replace("'", "''") + "'"
+        db.add_sql(name, f"SELECT * FROM read_parquet({literal})", what=str(path))
     else:
-        # The whole file is sampled for types so a late odd value cannot break the load half-way.
-        scan = f"read_csv({literal}, auto_detect = true, sample_size = -1)"
-    db.add_sql(name, f"SELECT * FROM {scan}", what=str(path))
+        add_csv(db, name, path)
 
 
 def table_name(path: Path) -> str:
