@@ -4,7 +4,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from relpool.db.database import Database, quote
+from relpool.db.database import Database, quote, type_family
+
+INTEGRAL_FLOAT = "integral float (pandas writes integers with NULLs as floats)"
+"""Evidence wording for a float column inference treats as integers."""
+
+EXACT_INTEGER_LIMIT = 2 ** 53  # doubles hold every integer up to here exactly, so 1.0 = 1 is safe
+
+
+def non_integral_count_sql(column: str) -> str:
+    """SQL counting a float column's non-null values that are not whole numbers a double holds exactly."""
+    v = f"CAST({quote(column)} AS DOUBLE)"
+    return (f"count(*) FILTER (WHERE {v} IS NOT NULL AND NOT (isfinite({v}) AND {v} = trunc({v}) "
+            f"AND abs({v}) <= {EXACT_INTEGER_LIMIT}))")
+
+
+def key_family(family: str, integral: bool) -> str:
+    """The family keys and joins compare in: an integral float column joins integers (DuckDB compares
+    DOUBLE = BIGINT numerically), so ids 1.0, 2.0 written by pandas are integer keys."""
+    return "integer" if family == "float" and integral else family
+
+
+def column_key_family(db: Database, table: str, column: str) -> str:
+    """:func:`key_family` of one store column, measured (one scan for float columns)."""
+    family = type_family(db.columns(table)[column])
+    if family != "float":
+        return family
+    filled, odd = db.con.execute(
+        f"SELECT count({quote(column)}), {non_integral_count_sql(column)} FROM {quote(table)}").fetchone()
+    return key_family(family, filled > 0 and odd == 0)
 
 
 @dataclass(frozen=True)
@@ -77,3 +105,53 @@ def foreign_key_match(db: Database, child: str, columns: tuple[str, ...], parent
     if example is not None and not isinstance(example, tuple):
         example = tuple(example.values()) if isinstance(example, dict) else (example,)
     return MatchStats(rows, nulls, matched, example)
+
+
+# ---- Time spread: the bulk of a column's times, and the few far outside it ----
+
+SPREAD_QUANTILE = 0.01  # the bulk lies between the 1st and 99th percentile ...
+SPREAD_MIN_FROM_END = 2  # ... and at least 2 values in from each end on small tables
+SPREAD_FACTOR = 10  # out of range: further than 10 bulk widths outside the bulk
+SPREAD_MIN_SECONDS = 86_400  # a bulk narrower than a day counts as a day wide
+SPREAD_MIN_ROWS = 100  # with fewer times, the bulk cannot be told from a sparse tail: none are out of range
+
+
+@dataclass(frozen=True)
+class TimeSpread:
+    """Times of one relation: which lie in range, and the few far outside the bulk (e.g. 9999-12-31).
+
+    A time is out of range when it lies more than ``SPREAD_FACTOR`` times the width of the bulk
+    (1st..99th percentile, at least a day) before or after it: a handful of rows dated 9999 or 1066
+    among ten years of data, or 1900-01-01 placeholders. Everything else, however sparse, is kept,
+    and so is every time of a relation with fewer than ``SPREAD_MIN_ROWS`` of them.
+    """
+
+    rows: int  # rows with a time
+    first: object  # earliest and latest time in range (TIMESTAMP values), None without times
+    last: object
+    outside: int  # rows with a time out of range
+    examples: tuple  # the earliest and/or latest out-of-range time
+
+    @property
+    def span_text(self) -> str:
+        return f"{self.first} .. {self.last}"
+
+
+def time_spread(db: Database, relation_sql: str, time_sql: str) -> TimeSpread:
+    """:class:`TimeSpread` of ``time_sql`` (a TIMESTAMP expression) over ``relation_sql`` (a FROM item)."""
+    timed = f"(SELECT {time_sql} AS t FROM {relation_sql}) WHERE t IS NOT NULL"
+    rows = db.con.execute(f"SELECT count(*) FROM {timed}").fetchone()[0]
+    if rows < SPREAD_MIN_ROWS:
+        first, last = db.con.execute(f"SELECT min(t), max(t) FROM {timed}").fetchone()
+        return TimeSpread(rows, first, last, 0, ())
+    q = max(SPREAD_QUANTILE, SPREAD_MIN_FROM_END / rows)
+    lo, hi = db.con.execute(
+        f"SELECT quantile_disc(epoch(t), {q}), quantile_disc(epoch(t), {1 - q}) FROM {timed}").fetchone()
+    width = max(hi - lo, SPREAD_MIN_SECONDS)
+    low, high = lo - SPREAD_FACTOR * width, hi + SPREAD_FACTOR * width
+    outside = f"epoch(t) < {low!r} OR epoch(t) > {high!r}"
+    first, last, count, early, late = db.con.execute(
+        f"SELECT min(t) FILTER (WHERE NOT ({outside})), max(t) FILTER (WHERE NOT ({outside})), "
+        f"count(*) FILTER (WHERE {outside}), min(t) FILTER (WHERE epoch(t) < {low!r}), "
+        f"max(t) FILTER (WHERE epoch(t) > {high!r}) FROM {timed}").fetchone()
+    return TimeSpread(rows, first, last, count, tuple(v for v in (early, late) if v is not None))

@@ -52,7 +52,7 @@ def resolve_schema(db: Database, user: dict[str, TableOverride] | None = None,
         if schema.primary_key is None and "primary_key" not in fixed[t]:
             fk_columns = [fk.columns[0] for fk in schema.foreign_keys]
             schema.primary_key, schema.evidence["primary_key"] = infer_composite_key(
-                db, profiles[t], fk_columns, schema.time_column)
+                db, profiles[t], fk_columns, schema.time_column, profiles)
     keys = _keys(tables)
     for t in inferred_fks:
         tables[t].foreign_keys += infer_composite_foreign_keys(db, profiles[t], keys, profiles)

@@ -17,12 +17,14 @@ def time_expression(column: str, duckdb_type: str, table_alias: str | None = Non
         return f"CAST({col} AS TIMESTAMP)"  # TIMESTAMPTZ -> UTC wall clock: the session zone is UTC
     if family == "string":
         return f"TRY_CAST(TRY_CAST({col} AS TIMESTAMPTZ) AS TIMESTAMP)"
-    if family == "integer":
-        # An integer year: the row is known only once its year is over, so it never leaks into
-        # cutoffs inside that year.
-        return f"CASE WHEN {col} BETWEEN 1 AND 9998 THEN make_timestamp(CAST({col} AS BIGINT), 12, 31, 23, 59, 59) END"
+    if family in ("integer", "float"):
+        # A year: the row is known only once its year is over, so it never leaks into cutoffs inside
+        # that year. A float year (pandas writes integers with NULLs as floats) must be whole.
+        whole = f" AND {col} = trunc({col})" if family == "float" else ""
+        return (f"CASE WHEN {col} BETWEEN 1 AND 9998{whole} "
+                f"THEN make_timestamp(CAST({col} AS BIGINT), 12, 31, 23, 59, 59) END")
     raise ValueError(f"a {duckdb_type} column cannot hold times")
 
 
 def can_hold_times(duckdb_type: str) -> bool:
-    return type_family(duckdb_type) in ("time", "string", "integer")
+    return type_family(duckdb_type) in ("time", "string", "integer", "float")

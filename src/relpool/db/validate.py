@@ -2,7 +2,9 @@
 
 Errors make the database unusable (a key that is not unique, a foreign key between incompatible
 types, a time column with no parsable value); warnings are reported and worked around (dangling
-foreign keys are dropped as edges, rows without a time are never visible).
+foreign keys are dropped as edges, rows without a time are never visible, times far outside the
+rest are left out of the range cutoffs are chosen in), and so is what inference could not do
+(a table's intended key has duplicates, so its children are not linked).
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from dataclasses import dataclass
 import networkx as nx
 
 from relpool.db.database import Database, quote, type_family
-from relpool.db.measure import MatchStats, foreign_key_match, key_stats
+from relpool.db.infer.naming import is_primary_key_name, names_for_key_of
+from relpool.db.measure import MatchStats, column_key_family, foreign_key_match, key_stats, time_spread
 from relpool.db.schema import Schema
 from relpool.db.times import can_hold_times, time_expression
 
@@ -43,6 +46,8 @@ def validate(db: Database, schema: Schema) -> Validation:
             problems.append(Problem("warning", name, f"table '{name}' is empty"))
         if table.primary_key:
             problems += _check_primary_key(db, name, table.primary_key)
+        else:
+            problems += _unlinked_key(db, schema, name)
         if table.time_column:
             problems += _check_time_column(db, name, table.time_column, rows)
         for i, fk in enumerate(table.foreign_keys):
@@ -82,6 +87,9 @@ def _check_time_column(db: Database, table: str, column: str, rows: int) -> list
     dtype = db.columns(table)[column]
     if not can_hold_times(dtype):
         return [Problem("error", table, f"time column {table}.{column} has type {dtype}, which cannot hold times")]
+    if type_family(dtype) == "float" and column_key_family(db, table, column) != "integer":
+        return [Problem("error", table, (f"time column {table}.{column} has type {dtype}, which cannot hold times "
+                                         f"unless every value is a whole year"))]
     expr = time_expression(column, dtype)
     filled, unparsable, example = db.con.execute(
         f"SELECT count({quote(column)}), count(*) FILTER (WHERE {quote(column)} IS NOT NULL AND {expr} IS NULL), "
@@ -98,17 +106,89 @@ def _check_time_column(db: Database, table: str, column: str, rows: int) -> list
     if rows - filled:
         out.append(Problem("warning", table, (
             f"time column {table}.{column} is NULL in {rows - filled:,} of {rows:,} rows; those rows are never visible")))
+    if filled > unparsable:
+        out += _out_of_range(db, table, column, expr)
+    if type_family(dtype) == "string":
+        out += _naive_among_offsets(db, table, column, expr)
     return out
+
+
+def _out_of_range(db: Database, table: str, column: str, expr: str) -> list[Problem]:
+    spread = time_spread(db, quote(table), expr)
+    if not spread.outside:
+        return []
+    shown = ", ".join(str(v) for v in spread.examples)
+    return [Problem("warning", table, (
+        f"time column {table}.{column}: {spread.outside:,} of {spread.rows:,} times lie far outside the rest "
+        f"(e.g. {shown}); cutoffs are chosen within {spread.span_text} only"))]
+
+
+# A clock time followed by Z, UTC/GMT or a numeric offset: '2020-01-01T10:00:00+02:00', '... 10:00Z'.
+OFFSET_PATTERN = r"\d:\d\d(:\d\d(\.\d*)?)?\s*([zZ]|UTC|GMT|[+-]\d\d(:?\d\d)?)$"
+
+
+def _naive_among_offsets(db: Database, table: str, column: str, expr: str) -> list[Problem]:
+    """Text times where some carry a UTC offset and some do not: the naive ones are read as UTC."""
+    has_offset = f"regexp_matches(trim({quote(column)}), '{OFFSET_PATTERN}')"
+    with_offset, naive, example = db.con.execute(
+        f"SELECT count(*) FILTER (WHERE {has_offset}), count(*) FILTER (WHERE NOT {has_offset}), "
+        f"min({quote(column)}) FILTER (WHERE NOT {has_offset}) FROM {quote(table)} WHERE {expr} IS NOT NULL"
+    ).fetchone()
+    if not (with_offset and naive):
+        return []
+    return [Problem("warning", table, (
+        f"time column {table}.{column}: {naive:,} of {naive + with_offset:,} times have no UTC offset while the "
+        f"others do (e.g. {example!r}); those are read as UTC"))]
 
 
 def _check_types(db: Database, table: str, fk) -> Problem | None:
     child, parent = db.columns(table), db.columns(fk.references_table)
     for a, b in zip(fk.columns, fk.references_columns):
-        if type_family(child[a]) != type_family(parent[b]):
+        # Integral floats join integers: pandas writes integers with NULLs as floats.
+        if column_key_family(db, table, a) != column_key_family(db, fk.references_table, b):
             return Problem("error", table, (
                 f"foreign key {fk.describe(table)}: type mismatch, {table}.{a} is {child[a]} "
                 f"but {fk.references_table}.{b} is {parent[b]}"))
     return None
+
+
+NEAR_UNIQUE = 0.8  # share of a column's values that are distinct for it to look like a key with duplicates
+
+
+def _unlinked_key(db: Database, schema: Schema, table: str) -> list[Problem]:
+    """A column named like the table's key that other tables refer to by name, but with duplicates or NULLs.
+
+    Inference then finds no primary key, and every child's foreign key to it is silently missing.
+    """
+    if schema.tables[table].evidence.get("primary_key", "").startswith("given"):
+        return []  # the user or the source decided there is none
+    columns = db.columns(table)
+    out = []
+    for column, dtype in columns.items():
+        if not is_primary_key_name(table, column) or type_family(dtype) not in ("integer", "string", "float"):
+            continue
+        names = names_for_key_of(table, column)
+        children = [f"{child}.{c}" for child, s in schema.tables.items() if child != table
+                    for c in db.columns(child) if c.lower() in names
+                    and not any(fk.references_table == table and c in fk.columns for fk in s.foreign_keys)]
+        if not children:
+            continue
+        stats = key_stats(db, table, (column,))
+        filled = stats.rows - stats.null_rows
+        distinct = filled - stats.duplicate_rows
+        if not filled or distinct < NEAR_UNIQUE * filled or not (stats.duplicate_rows or stats.null_rows):
+            continue
+        flaws = []
+        if stats.duplicate_rows:
+            flaws.append(f"{stats.duplicate_rows:,} duplicate rows (e.g. {show_value(stats.example_duplicate)})")
+        if stats.null_rows:
+            flaws.append(f"NULL in {stats.null_rows:,} rows")
+        shown = ", ".join(children[:5]) + (", ..." if len(children) > 5 else "")
+        out.append(Problem("warning", table, (
+            f"{table}.{column} looks like the key of '{table}' but has {' and '.join(flaws)}, so '{table}' has no "
+            f"primary key and foreign keys from {shown} could not be linked; remove the duplicates, or give "
+            f"primary_key and foreign_keys in a schema file (relpool inspect --write-schema writes one to edit)")))
+    return out
 
 
 def _dangling(table: str, fk, stats: MatchStats) -> list[Problem]:

@@ -2,16 +2,26 @@
 
 Test is the last cutoff whose label window still lies inside the data, validation the window before
 it, and training cutoffs step back from there so no training label window overlaps validation's.
+"The data" is the range of its times with the few far outside the bulk left out
+(:class:`relpool.db.measure.TimeSpread`): three rows dated 9999 must not put the test cutoff in 9999,
+nor one dated 1066 start 97,000 weekly training cutoffs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from relpool.db.database import quote
+from relpool.db.measure import time_spread
+from relpool.db.times import can_hold_times, time_expression
 from relpool.errors import RelpoolError
 from relpool.query.ast import UNITS
+
+if TYPE_CHECKING:
+    from relpool.db.inspection import Inspection
 
 
 def offset(n: int, unit: str) -> pd.DateOffset:
@@ -69,3 +79,38 @@ def forecast_cutoffs(first: pd.Timestamp, last: pd.Timestamp, window: tuple[int,
         raise RelpoolError(f"not enough history for training: the data spans {first} .. {last}, and the first training "
                            f"cutoff would be {val_at - length}; use a shorter window, --val-at or --test-at")
     return Cutoffs(sorted(train), [val_at], [test_at])
+
+
+def data_time_range(inspection: "Inspection") -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """Earliest and latest in-range time over every table's time column (far-out times left out)."""
+    db, firsts, lasts = inspection.database, [], []
+    for name, table in inspection.schema.tables.items():
+        dtype = db.columns(name).get(table.time_column or "")
+        if not dtype or not can_hold_times(dtype):
+            continue
+        spread = time_spread(db, quote(name), time_expression(table.time_column, dtype))
+        if spread.first is not None:
+            firsts.append(pd.Timestamp(spread.first))
+            lasts.append(pd.Timestamp(spread.last))
+    return (min(firsts), max(lasts)) if firsts else None
+
+
+def check_cutoff_in_range(inspection: "Inspection", at: str | pd.Timestamp) -> str | None:
+    """A warning when a prediction time lies far outside the database's times, else None.
+
+    Far outside: before its earliest time (nothing is visible yet), or later than its latest time by
+    more than the whole span of its times (every input is older than anything seen in training).
+    """
+    at = parse_time(at, "--at") if isinstance(at, str) else parse_time(str(pd.Timestamp(at)), "--at")
+    span = data_time_range(inspection)
+    if span is None:
+        return None
+    first, last = span
+    width = max(last - first, pd.Timedelta(days=1))
+    if at < first:
+        return (f"--at {at} is before every time in the database ({first} .. {last}): no row is visible then, "
+                f"so the predictions see no history")
+    if at > last + width:
+        return (f"--at {at} is {(at - last).days:,} days after the newest time in the database ({first} .. {last}), "
+                f"more than the data's whole span: every input row is that much older than in training")
+    return None

@@ -10,10 +10,11 @@ import pandas as pd
 
 from relpool.db.database import quote
 from relpool.db.inspection import Inspection
+from relpool.db.measure import TimeSpread, time_spread
 from relpool.db.times import time_expression
 from relpool.errors import RelpoolError
 from relpool.query.bind import BoundQuery, bind
-from relpool.query.compile import event_range_sql, forecast_sql, static_sql
+from relpool.query.compile import forecast_sql, static_sql
 from relpool.query.parser import parse_query
 from relpool.query.splits import forecast_cutoffs, parse_step, parse_time
 from relpool.train.metrics import metric_names
@@ -28,6 +29,9 @@ class Task:
     cutoffs: dict[str, list[pd.Timestamp]]
     dropped: dict[str, int]  # rows per split without a label (NULL, or no item to rank)
     seconds: float
+    # The target rows' times that cutoffs were chosen within (far-out times left out); None for
+    # autocomplete tasks, which split entities by their own time.
+    time_range: TimeSpread | None = None
 
     @property
     def task_type(self) -> str:
@@ -52,6 +56,7 @@ class Task:
 
     def to_json(self) -> dict:
         b = self.bound
+        every = [c for split in SPLITS for c in self.cutoffs[split]]
         window = b.target_window
         return {
             "query": b.query.text,
@@ -64,6 +69,8 @@ class Task:
             "item_table": b.item_table,
             "notes": b.notes,
             "seconds": round(self.seconds, 3),
+            "cutoff_range": [str(min(every)), str(max(every))] if every else None,
+            "time_range": _spread_json(self.time_range),
             "splits": {split: {"rows": int(len(self.tables[split])),
                                "cutoffs": [str(c) for c in self.cutoffs[split]],
                                "label_stats": self.label_stats(split),
@@ -79,11 +86,19 @@ def build_task(inspection: Inspection, query: str, step: str | None = None, val_
     splits = inspection.schema.split_times
     val = parse_time(val_at, "--val-at") if val_at else _declared(splits, "val_timestamp")
     test = parse_time(test_at, "--test-at") if test_at else _declared(splits, "test_timestamp")
+    spread = None
     if bound.static_target:
         tables, cutoffs, dropped = _static_tables(inspection, bound, val, test, seed)
     else:
-        tables, cutoffs, dropped = _forecast_tables(inspection, bound, step, val, test)
-    return Task(bound, tables, cutoffs, dropped, time.perf_counter() - started)
+        tables, cutoffs, dropped, spread = _forecast_tables(inspection, bound, step, val, test)
+    return Task(bound, tables, cutoffs, dropped, time.perf_counter() - started, spread)
+
+
+def _spread_json(spread: TimeSpread | None) -> dict | None:
+    if spread is None or spread.first is None:
+        return None
+    return {"first": str(spread.first), "last": str(spread.last), "rows": spread.rows,
+            "left_out": spread.outside, "left_out_examples": [str(v) for v in spread.examples]}
 
 
 def _declared(split_times: dict[str, str], key: str) -> pd.Timestamp | None:
@@ -92,10 +107,11 @@ def _declared(split_times: dict[str, str], key: str) -> pd.Timestamp | None:
 
 def _forecast_tables(inspection, bound: BoundQuery, step, val, test):
     con = inspection.database.con
-    first, last = con.execute(event_range_sql(bound)).fetchone()
-    if first is None:
+    # Far-out times (a few rows dated 9999) are left out of the range cutoffs are chosen in.
+    spread = time_spread(inspection.database, f"({bound.aggregations[0].path.sql})", "__t")
+    if spread.first is None:
         raise RelpoolError(f"'{bound.aggregations[0].path.table}' has no rows with a time: nothing to forecast")
-    cutoffs = forecast_cutoffs(pd.Timestamp(first), pd.Timestamp(last), bound.target_window,
+    cutoffs = forecast_cutoffs(pd.Timestamp(spread.first), pd.Timestamp(spread.last), bound.target_window,
                                parse_step(step) if step else None, val, test).as_dict()
     every = sorted({c for split in cutoffs.values() for c in split})
     sql = forecast_sql(bound, "(SELECT unnest(?::TIMESTAMP[]) AS cutoff)")
@@ -106,7 +122,7 @@ def _forecast_tables(inspection, bound: BoundQuery, step, val, test):
         labelled = rows["label"].notna()  # also no item to rank: LIST over no rows is NULL
         tables[split] = rows[labelled].reset_index(drop=True)
         dropped[split] = int((~labelled).sum())
-    return tables, cutoffs, dropped
+    return tables, cutoffs, dropped, spread
 
 
 def _static_tables(inspection, bound: BoundQuery, val, test, seed: int):

@@ -41,3 +41,20 @@ def render_task(summary: dict, console: Console) -> None:
         table.add_row(name, f"{split['rows']:,}", cutoff_text(split["cutoffs"]), stats_text(split["label_stats"]),
                       f"{split['dropped_without_label']:,}")
     console.print(table)
+    line = range_text(summary)
+    if line:
+        console.print(line)
+
+
+def range_text(summary: dict) -> str | None:
+    """Where the cutoffs lie, and the data's time range they were chosen within."""
+    cutoffs, times = summary.get("cutoff_range"), summary.get("time_range")
+    if not cutoffs:
+        return None
+    text = f"cutoffs {cutoffs[0]} .. {cutoffs[1]}"
+    if times:
+        text += f", chosen within the data's times {times['first']} .. {times['last']}"
+        if times["left_out"]:
+            text += (f" ([yellow]{times['left_out']:,} times far outside left out[/], "
+                     f"e.g. {', '.join(times['left_out_examples'])})")
+    return text

@@ -1,31 +1,42 @@
-"""Time columns: datetime types, text that parses as timestamps, and integer year columns."""
+"""Time columns: datetime types, text that parses as timestamps, and year columns.
+
+A text column that is clearly a time column stays one even when some values do not parse (a
+majority parses, or its name says time and a tenth does): dropping it would make every row of the
+table always visible, so the future would leak into every input. Its unparsable rows are never
+visible instead, and validation counts them.
+"""
 
 from __future__ import annotations
 
 from relpool.db.database import Database, quote
 from relpool.db.infer.naming import is_year_name, time_name_score
 from relpool.db.infer.profile import ColumnProfile, TableProfile
+from relpool.db.measure import INTEGRAL_FLOAT
 from relpool.db.times import time_expression
 
 SAMPLE_ROWS = 1000
-MIN_PARSED = 0.95
+MIN_PARSED = 0.95  # parses cleanly
+MIN_PARSED_MAJORITY = 0.5  # still the time column, its unparsable rows never visible
+MIN_PARSED_NAMED = 0.1  # the same when the name says time/date
+
+CLEAN, YEAR, PARTLY = 0, 1, 2  # preference: a clean datetime, a year, then a partly parsing text
 
 
 def infer_time_column(db: Database, profile: TableProfile, has_single_key: bool) -> tuple[str | None, str]:
-    """Pick one time column; datetime-typed and parsable text beat integer years.
+    """Pick one time column; datetime-typed and parsable text beat years, which beat partly parsing text.
 
-    An integer year column is taken only when the table has no single-column key: a year in an
-    entity table (planes.year, the year of manufacture) describes the entity, it does not date the row.
+    A year column is taken only when the table has no single-column key: a year in an entity table
+    (planes.year, the year of manufacture) describes the entity, it does not date the row.
     """
     ranked = []
     for col in profile.columns.values():
-        evidence = _datetime_evidence(db, profile, col)
+        tier, evidence = _datetime_evidence(db, profile, col)
         if evidence:
-            ranked.append(((0, -time_name_score(col.name), -col.non_null, col.position), col.name, evidence))
-        elif not has_single_key and col.family == "integer" and is_year_name(col.name):
+            ranked.append(((tier, -time_name_score(col.name), -col.non_null, col.position), col.name, evidence))
+        elif not has_single_key and col.key_family == "integer" and is_year_name(col.name):
             evidence = _year_evidence(db, profile, col)
             if evidence:
-                ranked.append(((1, 0, -col.non_null, col.position), col.name, evidence))
+                ranked.append(((YEAR, 0, -col.non_null, col.position), col.name, evidence))
     if not ranked:
         return None, "no datetime, timestamp-like text or year column: rows are always visible"
     _, name, evidence = min(ranked)
@@ -39,23 +50,32 @@ def _filled(profile: TableProfile, col: ColumnProfile) -> str:
     return f"{col.non_null / profile.rows:.0%} non-null" if profile.rows else "empty"
 
 
-def _datetime_evidence(db: Database, profile: TableProfile, col: ColumnProfile) -> str | None:
+def _datetime_evidence(db: Database, profile: TableProfile, col: ColumnProfile) -> tuple[int, str | None]:
     if col.family == "time":
-        return f"{col.dtype} column, {_filled(profile, col)}"
+        return CLEAN, f"{col.dtype} column, {_filled(profile, col)}"
     if col.family != "string" or col.non_null == 0:
-        return None
+        return CLEAN, None
     sampled, parsed = db.con.execute(
         # Sample from the non-NULL values: a sample clause applies before WHERE in its own SELECT.
         f"SELECT count(*), count({time_expression(col.name, col.dtype)}) FROM (SELECT {quote(col.name)} "
         f"FROM {quote(profile.name)} WHERE {quote(col.name)} IS NOT NULL) "
         f"USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (0)").fetchone()
-    if sampled and parsed / sampled >= MIN_PARSED:
-        return f"text parsed as timestamps ({parsed / sampled:.0%} of a {sampled:,}-value sample), {_filled(profile, col)}"
-    return None
+    share = parsed / sampled if sampled else 0.0
+    seen = f"{share:.0%} of a {sampled:,}-value sample"
+    if share >= MIN_PARSED:
+        return CLEAN, f"text parsed as timestamps ({seen}), {_filled(profile, col)}"
+    named = time_name_score(col.name) > 0
+    if share >= MIN_PARSED_MAJORITY or (named and share >= MIN_PARSED_NAMED):
+        why = "most values parse" if share >= MIN_PARSED_MAJORITY else "named like a time"
+        return PARTLY, (f"text partly parsed as timestamps ({seen}; {why}), {_filled(profile, col)}; "
+                        f"rows whose value does not parse are never visible")
+    return CLEAN, None
 
 
 def _year_evidence(db: Database, profile: TableProfile, col: ColumnProfile) -> str | None:
     low, high = db.con.execute(f"SELECT min({quote(col.name)}), max({quote(col.name)}) FROM {quote(profile.name)}").fetchone()
     if low is None or not (1700 <= low <= high <= 2200):
         return None
-    return f"integer year column ({low}-{high}; a row counts as known at the end of its year), table has no single-column key"
+    kind = f"{INTEGRAL_FLOAT} year column" if col.family == "float" else "integer year column"
+    return (f"{kind} ({int(low)}-{int(high)}; a row counts as known at the end of its year), "
+            f"table has no single-column key")
