@@ -4,6 +4,9 @@ For every edge type (B -> A) of a batch, each B row sends ``relu(W x_B)``; the s
 receives is pooled by the operator named in ``pool`` with the target's own embedding as the query
 (what AdaPool needs to tell signal rows from noise). Edge types are summed, then a residual and a
 layer norm per node type.
+
+A mini-batch holds only the node types its seeds reach: a table with rows for few entities is absent
+from most batches. Edge types from or to an absent type carry nothing and are skipped.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ class RelationalLayer(nn.Module):
         for edge_type, index in edge_index.items():
             source, _, target = edge_type
             key = edge_key(edge_type)
-            if key not in self.message or target not in x:
+            if key not in self.message or source not in x or target not in x:
                 continue
             messages = self.message[key](x[source]).relu().index_select(0, index[0])
             incoming[target] = incoming[target] + self.pool[key](
