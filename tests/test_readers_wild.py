@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import sqlite3
 import tempfile
@@ -214,3 +215,54 @@ def test_csv_quoted_thousands_in_a_comma_file_stay_text(tmp_path):
     path.write_text('id,total\n1,"1,500"\n2,"2,250"\n')
     db = read_database(path)
     assert db.con.execute("SELECT total FROM sales ORDER BY id").fetchall() == [("1,500",), ("2,250",)]
+
+
+# --- SQLAlchemy URLs: missing dialects and drivers, refused connections -----------------------------
+
+@pytest.mark.parametrize(("url", "module", "names"), [
+    ("mysql://u@h/db", "MySQLdb", ["mysql", "mysqlclient"]),
+    ("mysql+pymysql://u@h/db", "pymysql", ["mysql+pymysql", "PyMySQL"]),
+    ("mssql+pyodbc://u:secret@h/db?driver=ODBC+Driver+18", "pyodbc", ["mssql+pyodbc", "pip install pyodbc"]),
+    ("oracle://u@h/db", "oracledb", ["oracle", "oracledb"]),
+    ("postgresql+psycopg2://u@h/db", "psycopg2", ["postgresql+psycopg2", "psycopg2-binary"]),
+    ("postgresql+asyncpg://u@h/db", None, ["asyncio", "postgresql://"]),
+    ("snowflake://u@account/db", "snowflake.sqlalchemy", ["snowflake", "snowflake-sqlalchemy"]),
+    ("foo://x", None, ["'foo'", "install the package"]),
+])
+def test_sql_url_with_a_missing_dialect_or_driver_is_one_error_naming_the_package(url, module, names, run_cli):
+    if module and importlib.util.find_spec(module.split(".")[0]):
+        pytest.skip(f"{module} is installed here")
+    with pytest.raises(RelpoolError) as caught:
+        read_database(url)
+    message = str(caught.value)
+    assert all(n in message for n in names), message
+    assert "secret" not in message and "\n" not in message
+    code, _, stderr = run_cli("inspect", url)
+    assert code == 2 and stderr.startswith("error: ") and "Traceback" not in stderr
+
+
+def test_sql_url_to_a_closed_port_is_one_error_saying_so():
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on: bound, never listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        with pytest.raises(RelpoolError, match=rf"cannot connect to postgresql://u@127\.0\.0\.1:{port}/db: .*refused"):
+            read_database(f"postgresql://u@127.0.0.1:{port}/db")
+
+
+def test_sqlite_and_duckdb_urls_are_read_by_the_read_only_file_readers(tmp_path):
+    path = _sqlite(tmp_path / "u.sqlite", "CREATE TABLE t (id INTEGER PRIMARY KEY, v); INSERT INTO t VALUES (1, 'a'), (2, 3)")
+    db = read_database(f"sqlite:///{path}")
+    assert _values(db, "t", "v") == ["a", "3"]  # a type mix pandas' reader would choke on
+    with pytest.raises(RelpoolError, match="database not found"):
+        read_database(f"sqlite:///{tmp_path / 'missing.sqlite'}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["u.sqlite"]  # SQLAlchemy would have created it
+
+
+def test_other_dialects_frames_with_mixed_object_columns_become_text():
+    from relpool.db.sources.sql_url import arrow_from_frame
+
+    table = arrow_from_frame(pd.DataFrame({"id": [1, 2, 3], "v": ["a", 2.5, None], "w": [b"x", None, b"y"]}))
+    assert table.column("v").to_pylist() == ["a", "2.5", None]
+    assert table.column("w").to_pylist() == [b"x", None, b"y"]

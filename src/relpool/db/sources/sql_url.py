@@ -1,7 +1,9 @@
 """SQL servers by SQLAlchemy URL. Declared keys come from SQLAlchemy's inspector.
 
 PostgreSQL data is read with ADBC (binary COPY straight into Arrow) in a read-only session;
-other dialects go through pandas' SQLAlchemy reader.
+other dialects go through pandas' SQLAlchemy reader. ``sqlite:///`` and ``duckdb:///`` URLs go to
+the file readers, which open the file read-only (SQLAlchemy would create a missing file).
+A missing dialect or driver is one error naming the package to install (:mod:`.sql_drivers`).
 """
 
 from __future__ import annotations
@@ -11,8 +13,13 @@ import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
 
+from pathlib import Path
+
 from relpool.db.database import Database, quote
 from relpool.db.sources.declared import declared_fk, declared_table
+from relpool.db.sources.duckdb_file import read_duckdb_file
+from relpool.db.sources.sql_drivers import check_driver
+from relpool.db.sources.sqlite import read_sqlite
 from relpool.errors import RelpoolError
 
 # ADBC hands NUMERIC back as text; these are read as float8 instead.
@@ -24,17 +31,18 @@ def read_sql_url(url: str) -> Database:
         parsed = sa.engine.make_url(url)
     except sa.exc.ArgumentError:
         raise RelpoolError(f"not a valid SQLAlchemy URL: {url}") from None
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() in ("sqlite", "duckdb"):
+        return _read_file_url(parsed, shown)
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    shown = parsed.render_as_string(hide_password=True)
+    check_driver(parsed, shown)
     try:
         engine = sa.create_engine(parsed, execution_options={"postgresql_readonly": True})
         inspector = sa.inspect(engine)
         schema = parsed.query.get("schema") if isinstance(parsed.query.get("schema"), str) else None
         tables = inspector.get_table_names(schema=schema)
         declared = {t: _declared(inspector, t, schema, shown) for t in tables}
-    except sa.exc.NoSuchModuleError:
-        raise RelpoolError(f"no SQLAlchemy driver for {parsed.drivername} (URL {shown})") from None
     except sa.exc.SQLAlchemyError as exc:
         raise RelpoolError(f"cannot connect to {shown}: {_short(exc)}") from None
     if not tables:
@@ -44,12 +52,31 @@ def read_sql_url(url: str) -> Database:
     if parsed.get_backend_name() == "postgresql":
         _read_postgres(db, parsed, tables, schema, shown)
     else:
-        with engine.connect() as con:
-            for t in tables:
-                frame = pd.read_sql_table(t, con, schema=schema)
-                db.add_arrow(t, pa.Table.from_pandas(frame, preserve_index=False))
+        try:
+            with engine.connect() as con:
+                for t in tables:
+                    db.add_arrow(t, arrow_from_frame(pd.read_sql_table(t, con, schema=schema)))
+        except sa.exc.SQLAlchemyError as exc:
+            raise RelpoolError(f"cannot read from {shown}: {_short(exc)}") from None
     engine.dispose()
     return db
+
+
+def _read_file_url(parsed: sa.URL, shown: str) -> Database:
+    if not parsed.database or parsed.database == ":memory:":
+        raise RelpoolError(f"{shown} names no file (an in-memory database has no tables to read)")
+    path = Path(parsed.database).expanduser()
+    if not path.is_file():
+        raise RelpoolError(f"database not found: {path} (from {shown})")
+    return read_sqlite(path) if parsed.get_backend_name() == "sqlite" else read_duckdb_file(path)
+
+
+def arrow_from_frame(frame: pd.DataFrame) -> pa.Table:
+    """Arrow from a driver's DataFrame; an object column mixing Python types becomes text."""
+    for column in frame.columns[frame.dtypes == object]:
+        if pd.api.types.infer_dtype(frame[column], skipna=True).startswith("mixed"):
+            frame[column] = frame[column].map(lambda v: v if v is None or v is pd.NA else str(v), na_action="ignore")
+    return pa.Table.from_pandas(frame, preserve_index=False)
 
 
 def _read_postgres(db: Database, parsed: sa.URL, tables: list[str], schema: str | None, shown: str) -> None:
