@@ -14,7 +14,7 @@ from relpool.db.measure import INTEGRAL_FLOAT
 from relpool.graph.build import NEVER_VISIBLE, build_graph
 from relpool.query.inputs import visible_rows
 from relpool.query.splits import check_cutoff_in_range
-from relpool.query.task import build_task
+from relpool.query.task import build_task, latest_time_sql
 from relpool.report.task_view import render_task
 
 DAY = pd.Timedelta(days=1)
@@ -248,6 +248,8 @@ def test_prediction_time_far_from_the_data_is_flagged(far_out_db):
     assert later and "after the newest time" in later
     earlier = check_cutoff_in_range(far_out_db, pd.Timestamp("2005-01-01"))
     assert earlier and "before every time" in earlier
+    # The default prediction time (the newest time) is the newest in range, not 9999-12-31.
+    assert far_out_db.database.scalar(f"SELECT {latest_time_sql(far_out_db)}").year == 2019
 
 
 def test_small_tables_have_no_far_out_times():

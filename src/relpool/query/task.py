@@ -8,15 +8,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from relpool.db.database import quote
 from relpool.db.inspection import Inspection
 from relpool.db.measure import TimeSpread, time_spread
-from relpool.db.times import time_expression
 from relpool.errors import RelpoolError
 from relpool.query.bind import BoundQuery, bind
 from relpool.query.compile import forecast_sql, static_sql
 from relpool.query.parser import parse_query
-from relpool.query.splits import forecast_cutoffs, parse_step, parse_time
+from relpool.query.splits import data_time_range, forecast_cutoffs, parse_step, parse_time
 from relpool.train.metrics import metric_names
 
 SPLITS = ("train", "val", "test")
@@ -146,12 +144,10 @@ def _static_tables(inspection, bound: BoundQuery, val, test, seed: int):
 
 
 def latest_time_sql(inspection: Inspection) -> str:
-    """The newest row time anywhere in the database: the cutoff at which everything is visible."""
-    db, latest = inspection.database, None
-    for name, table in inspection.schema.tables.items():
-        if table.time_column:
-            expr = time_expression(table.time_column, db.columns(name)[table.time_column])
-            value = db.scalar(f"SELECT max({expr}) FROM {quote(name)}")
-            latest = value if latest is None or (value is not None and value > latest) else latest
-    return f"TIMESTAMP '{latest}'" if latest is not None else "TIMESTAMP '2200-01-01'"
+    """The newest row time anywhere in the database: the cutoff at which everything is visible.
 
+    Times far outside the rest (a row dated 9999) are left out, so neither this nor a default
+    prediction time lands there.
+    """
+    span = data_time_range(inspection)
+    return f"TIMESTAMP '{span[1]}'" if span is not None else "TIMESTAMP '2200-01-01'"

@@ -60,11 +60,19 @@ def infer_composite_key(db: Database, profile: TableProfile, foreign_key_columns
     others = [p for name, p in (profiles or {}).items() if name != profile.name]
     candidates = []
     for order, pair in enumerate(combinations(pool, 2)):
+        a, b = (profile.columns[c] for c in pair)
+        if a.approx_distinct * b.approx_distinct < 0.9 * rows:
+            continue  # too few value combinations to be unique: no scan needed
         carriers = [p.name for p in others if _carries(p, profile, pair)]
         relational = [c in related for c in pair]
         if all(relational) or (carriers and any(relational[i] or _key_like(pair[i]) for i in (0, 1))):
-            candidates.append(((-len(carriers), time_column not in pair, order), pair, carriers))
-    for _, pair, carriers in sorted(candidates)[:MAX_PAIRS]:
+            candidates.append(((-len(carriers), time_column not in pair, order), pair, carriers, all(relational)))
+    extra_scans = 0
+    for _, pair, carriers, relational_pair in sorted(candidates):
+        if not relational_pair:
+            extra_scans += 1
+            if extra_scans > MAX_CARRIED_PAIRS:
+                continue
         if is_unique_key(db, profile.name, pair):
             roles = [_role(c, foreign_key_columns, time_column) for c in pair]
             evidence = (f"({', '.join(pair)}) unique and non-null in all {rows:,} rows; "
@@ -76,7 +84,7 @@ def infer_composite_key(db: Database, profile: TableProfile, foreign_key_columns
     return None, "no column or pair of foreign-key/time columns is unique and non-null"
 
 
-MAX_PAIRS = 64  # uniqueness checks per table, each one scan
+MAX_CARRIED_PAIRS = 16  # uniqueness checks of pairs only other tables vouch for, each one scan
 
 
 def _carries(other: TableProfile, table: TableProfile, pair: tuple[str, str]) -> bool:
