@@ -8,22 +8,19 @@ A missing dialect or driver is one error naming the package to install (:mod:`.s
 
 from __future__ import annotations
 
-import adbc_driver_postgresql.dbapi as adbc_pg
+from pathlib import Path
+
 import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
 
-from pathlib import Path
-
-from relpool.db.database import Database, quote
+from relpool.db.database import Database
 from relpool.db.sources.declared import declared_fk, declared_table
 from relpool.db.sources.duckdb_file import read_duckdb_file
+from relpool.db.sources.postgres import PARTITIONS_SQL, read_postgres
 from relpool.db.sources.sql_drivers import check_driver
 from relpool.db.sources.sqlite import read_sqlite
 from relpool.errors import RelpoolError
-
-# ADBC hands NUMERIC back as text; these are read as float8 instead.
-_PG_CAST_TO_FLOAT = ("numeric", "decimal", "money")
 
 
 def read_sql_url(url: str) -> Database:
@@ -37,11 +34,17 @@ def read_sql_url(url: str) -> Database:
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     check_driver(parsed, shown)
+    # ?schema=NAME is ours (which schema to read), not a driver option.
+    schema = parsed.query.get("schema") if isinstance(parsed.query.get("schema"), str) else None
+    parsed = parsed.difference_update_query(["schema"])
     try:
         engine = sa.create_engine(parsed, execution_options={"postgresql_readonly": True})
         inspector = sa.inspect(engine)
-        schema = parsed.query.get("schema") if isinstance(parsed.query.get("schema"), str) else None
         tables = inspector.get_table_names(schema=schema)
+        if parsed.get_backend_name() == "postgresql":
+            with engine.connect() as con:
+                partitions = set(con.execute(sa.text(PARTITIONS_SQL), {"namespace": schema or "public"}).scalars())
+            tables = [t for t in tables if t not in partitions]
         declared = {t: _declared(inspector, t, schema, shown) for t in tables}
     except sa.exc.SQLAlchemyError as exc:
         raise RelpoolError(f"cannot connect to {shown}: {_short(exc)}") from None
@@ -50,7 +53,8 @@ def read_sql_url(url: str) -> Database:
     db = Database.empty(shown)
     db.declared = declared
     if parsed.get_backend_name() == "postgresql":
-        _read_postgres(db, parsed, tables, schema, shown)
+        libpq_uri = parsed.set(drivername="postgresql", query={}).render_as_string(hide_password=False)
+        read_postgres(db, libpq_uri, tables, schema or "public", shown)
     else:
         try:
             with engine.connect() as con:
@@ -77,25 +81,6 @@ def arrow_from_frame(frame: pd.DataFrame) -> pa.Table:
         if pd.api.types.infer_dtype(frame[column], skipna=True).startswith("mixed"):
             frame[column] = frame[column].map(lambda v: v if v is None or v is pd.NA else str(v), na_action="ignore")
     return pa.Table.from_pandas(frame, preserve_index=False)
-
-
-def _read_postgres(db: Database, parsed: sa.URL, tables: list[str], schema: str | None, shown: str) -> None:
-    libpq_uri = parsed.set(drivername="postgresql", query={}).render_as_string(hide_password=False)
-    namespace = schema or "public"
-    try:
-        with adbc_pg.connect(libpq_uri) as con, con.cursor() as cur:
-            cur.execute("SET default_transaction_read_only = on")
-            for t in tables:
-                cur.execute(
-                    "SELECT column_name, data_type FROM information_schema.columns "
-                    f"WHERE table_schema = '{namespace}' AND table_name = '{t}' ORDER BY ordinal_position")
-                columns = cur.fetchall()
-                select = ", ".join(
-                    f"{quote(c)}::float8 AS {quote(c)}" if dtype in _PG_CAST_TO_FLOAT else quote(c) for c, dtype in columns)
-                cur.execute(f"SELECT {select} FROM {quote(namespace)}.{quote(t)}")
-                db.add_arrow(t, cur.fetch_arrow_table())
-    except adbc_pg.Error as exc:
-        raise RelpoolError(f"cannot read from {shown}: {_short(exc)}") from None
 
 
 def _declared(inspector, table: str, schema: str | None, source: str):
