@@ -37,11 +37,6 @@ def forecast_sql(bound: BoundQuery, cutoffs_relation: str) -> str:
             f"FROM base e {' '.join(joins)} {where} ORDER BY cutoff, entity")
 
 
-def event_range_sql(bound: BoundQuery) -> str:
-    """First and last event time among the target's rows: the span cutoffs are chosen in."""
-    return f"SELECT min(__t), max(__t) FROM ({bound.aggregations[0].path.sql})"
-
-
 def static_sql(bound: BoundQuery, all_visible_at: str) -> str:
     """Autocomplete: one row per entity; its cutoff is its own time, or ``all_visible_at`` without one."""
     cutoff = bound.entity_time_sql or all_visible_at
