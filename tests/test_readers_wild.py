@@ -8,6 +8,7 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -36,8 +37,8 @@ def _values(db, table: str, column: str, order: str = "id") -> list:
 def test_sqlite_columns_starting_with_more_nulls_than_a_batch_read(tmp_path):
     n = 3000  # ADBC types a column from its first 1024 rows
     rows = [(i, None, None, None, None) for i in range(n)] + [(n, "late text", 7, 2.5, b"\x00\xff")]
-    path = _sqlite(tmp_path / "late.sqlite", "CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT, i INTEGER, r REAL, b BLOB)",
-                   {"t": rows})
+    script = "CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT, i INTEGER, r REAL, b BLOB)"
+    path = _sqlite(tmp_path / "late.sqlite", script, {"t": rows})
     db = read_database(path)
     assert db.columns("t") == {"id": "BIGINT", "s": "VARCHAR", "i": "BIGINT", "r": "DOUBLE", "b": "BLOB"}
     assert db.con.execute("SELECT s, i, r, b FROM t WHERE id = ?", [n]).fetchone() == ("late text", 7, 2.5, b"\x00\xff")
@@ -126,7 +127,7 @@ def _same(got, want) -> bool:
     return got == want
 
 
-@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+@settings(max_examples=30, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.lists(_COLUMN, min_size=1, max_size=3))
 def test_sqlite_any_sequence_of_storage_classes_reads_with_values_kept(columns):
@@ -191,7 +192,8 @@ def test_csv_dialects_and_encodings_read_like_the_plain_comma_file(label, conten
 
 
 @pytest.mark.parametrize(("bad_line", "expected"), [("20,short", "Found: 2"), ("20,long,1,extra", "Found: 4")])
-def test_csv_with_ragged_rows_is_one_error_naming_file_and_line_not_one_text_column(bad_line, expected, tmp_path, run_cli):
+def test_csv_with_ragged_rows_is_one_error_naming_file_and_line_not_one_text_column(bad_line, expected, tmp_path,
+                                                                                   run_cli):
     lines = ["id,name,amount"] + [f"{i},n{i},{i}.5" for i in range(2000)]
     lines.insert(1500, bad_line)  # line 1501 of the file
     path = tmp_path / "ragged.csv"
@@ -252,12 +254,17 @@ def test_sql_url_to_a_closed_port_is_one_error_saying_so():
 
 
 def test_sqlite_and_duckdb_urls_are_read_by_the_read_only_file_readers(tmp_path):
-    path = _sqlite(tmp_path / "u.sqlite", "CREATE TABLE t (id INTEGER PRIMARY KEY, v); INSERT INTO t VALUES (1, 'a'), (2, 3)")
+    script = "CREATE TABLE t (id INTEGER PRIMARY KEY, v); INSERT INTO t VALUES (1, 'a'), (2, 3)"
+    path = _sqlite(tmp_path / "u.sqlite", script)
     db = read_database(f"sqlite:///{path}")
     assert _values(db, "t", "v") == ["a", "3"]  # a type mix pandas' reader would choke on
+    con = duckdb.connect(str(tmp_path / "d.duckdb"))
+    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1), (2)")
+    con.close()
+    assert read_database(f"duckdb:///{tmp_path / 'd.duckdb'}").row_count("t") == 2
     with pytest.raises(RelpoolError, match="database not found"):
         read_database(f"sqlite:///{tmp_path / 'missing.sqlite'}")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["u.sqlite"]  # SQLAlchemy would have created it
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.duckdb", "u.sqlite"]  # SQLAlchemy would create it
 
 
 def test_other_dialects_frames_with_mixed_object_columns_become_text():

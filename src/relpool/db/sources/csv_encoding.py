@@ -41,12 +41,12 @@ def guess_encoding(path: Path) -> str:
 
 
 @contextmanager
-def utf8_copy(path: Path) -> Iterator[tuple[Path, str]]:
-    """A temporary UTF-8 copy of ``path`` and the encoding it was decoded from."""
+def utf8_copy(path: Path) -> Iterator[Path]:
+    """A temporary UTF-8 copy of ``path``, deleted on exit."""
     encoding = guess_encoding(path)
     with tempfile.TemporaryDirectory(prefix="relpool-csv-") as folder:
         copy = Path(folder) / (path.name[:-3] if path.name.lower().endswith(".gz") else path.name)
         with _open(path) as raw, copy.open("w", encoding="utf-8", newline="") as out:
             text = codecs.getreader(encoding)(raw, errors="replace")
             shutil.copyfileobj(text, out, _CHUNK)
-        yield copy, encoding
+        yield copy

@@ -26,7 +26,7 @@ def add_csv(db: Database, name: str, path: Path) -> None:
     except RelpoolError:
         if is_utf8(path):
             raise
-        with utf8_copy(path) as (copy, _):
+        with utf8_copy(path) as copy:
             _add(db, name, copy, path)
 
 
