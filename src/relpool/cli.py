@@ -1,6 +1,7 @@
 """The ``relpool`` command. Each subcommand is a thin shell over the Python API.
 
-User errors (:class:`~relpool.errors.RelpoolError`) become one line on stderr and exit code 2.
+User errors (:class:`~relpool.errors.RelpoolError`) become one line on stderr and exit code 2;
+Ctrl-C becomes one line ("interrupted; …") and exit code 130.
 """
 
 from __future__ import annotations
@@ -32,8 +33,12 @@ ValAtOpt = Annotated[Optional[str], typer.Option(help="Validation cutoff (defaul
 TestAtOpt = Annotated[Optional[str], typer.Option(help="Test cutoff (default: the last with a full label window).")]
 
 
+INTERRUPTED = 130  # the shell's code for a command stopped by SIGINT
+
+
 def user_errors(command):
-    """Turn a RelpoolError into one clear message and exit code 2, without a traceback."""
+    """Turn a RelpoolError into one clear message and exit code 2, and Ctrl-C into one line and 130,
+    without a traceback."""
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
@@ -41,6 +46,9 @@ def user_errors(command):
         except RelpoolError as exc:
             err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
+        except KeyboardInterrupt as exc:
+            err.print(str(exc) or "interrupted", highlight=False, soft_wrap=True)
+            raise typer.Exit(INTERRUPTED) from None
     return wrapper
 
 
@@ -102,16 +110,6 @@ def task(
         render_task(summary, stdout)
 
 
-def _fanout(text: str) -> tuple[int, ...]:
-    try:
-        values = tuple(int(v) for v in text.split(","))
-    except ValueError:
-        values = ()
-    if not values or min(values) < 1:
-        raise RelpoolError(f"--fanout must be positive integers separated by commas (e.g. 16,8), got {text!r}")
-    return values
-
-
 @app.command()
 @user_errors
 def fit(
@@ -133,36 +131,27 @@ def fit(
     step: StepOpt = None,
     val_at: ValAtOpt = None,
     test_at: TestAtOpt = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint in --out.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run, or train an earlier model "
+                                                          "in --out for more epochs, from its checkpoint.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an earlier model in --out (never a folder "
+                                                        "relpool did not write).")] = False,
     text_embedder: Annotated[str, typer.Option(help="Text columns: minilm (the packaged all-MiniLM-L6-v2) or "
                                                     "hashing (fast, no model).")] = "minilm",
     no_baselines: Annotated[bool, typer.Option("--no-baselines", help="Skip the entity and autofeat baselines "
                                                                       "the report compares against.")] = False,
 ):
     """Train a relational GNN for a predictive query; write the model, its metrics, the baselines' metrics
-    (OUT/baselines/) and OUT/report.html."""
+    (OUT/baselines/) and OUT/report.html. OUT's parent folders are created; nothing appears at OUT until
+    everything is written."""
     from relpool.api import fit as fit_model
-    from relpool.encode import HashingEmbedder
-    from relpool.files import check_output_path
-    from relpool.nn.pool import available_pools
-    from relpool.report.build import write_report
     from relpool.report.fit_view import render_metrics
 
-    if pool not in available_pools():
-        raise RelpoolError(f"unknown pool {pool!r}; choose one of {', '.join(available_pools())}")
-    if strategy not in ("uniform", "recent"):
-        raise RelpoolError(f"--strategy must be uniform or recent, got {strategy!r}")
-    check_output_path(out, [db] + ([schema] if schema else []))
-    if text_embedder not in ("minilm", "hashing"):
-        raise RelpoolError(f"--text-embedder must be minilm or hashing, got {text_embedder!r}")
-    embedder = HashingEmbedder() if text_embedder == "hashing" else None
-    model = fit_model(db, query, out, pool=pool, layers=layers, channels=channels, fanout=_fanout(fanout),
+    model = fit_model(db, query, out, pool=pool, layers=layers, channels=channels, fanout=fanout,
                       strategy=strategy, epochs=epochs, patience=patience, batch_size=batch_size, max_steps=max_steps,
-                      seed=seed, schema=schema, step=step, val_at=val_at, test_at=test_at, resume=resume, console=err,
-                      text_embedder=embedder)
+                      seed=seed, schema=schema, step=step, val_at=val_at, test_at=test_at, resume=resume, force=force,
+                      console=err, text_embedder=text_embedder, report=True, baselines=not no_baselines)
     render_metrics(model.metrics, out, stdout)
-    report = write_report(out, db, baselines=not no_baselines, console=err)
-    stdout.print(f"report written to {report}", soft_wrap=True)
+    stdout.print(f"report written to {out / 'report.html'}", soft_wrap=True)
 
 
 @app.command()
@@ -176,7 +165,7 @@ def evaluate(
     from relpool.api import Model
 
     with err.status("Loading the model and evaluating…"):
-        metrics = Model.load(model_dir).evaluate(db)
+        metrics = Model.load(model_dir).evaluate(db, console=err)
     if as_json:
         stdout.print_json(json.dumps(metrics))
     else:
@@ -198,9 +187,11 @@ def predict(
 
     if out.suffix not in (".parquet", ".csv"):
         raise RelpoolError(f"--out must end in .parquet or .csv, got {out.name}")
-    target = check_output_path(out, [db, model_dir])
+    target = check_output_path(out, [db, model_dir], make_parents=True)
+    if target.is_dir():
+        raise RelpoolError(f"--out {out} is a folder; give a file name ending in .parquet or .csv")
     with err.status("Loading the model and predicting…"):
-        predictions = Model.load(model_dir).predict(db, at=at)
+        predictions = Model.load(model_dir).predict(db, at=at, console=err)
     writer = (lambda p: predictions.to_parquet(p, index=False)) if out.suffix == ".parquet" else \
         (lambda p: predictions.to_csv(p, index=False))
     write_atomically(target, writer)

@@ -50,7 +50,8 @@ def run_demo(out: str | Path, console: Console, db=DB, query: str = QUERY, step:
             summary = build_task(inspection, query, step).to_json()
         render_task(summary, console)
     with _step(console, 3, "Training the relational GNN with adaptive pooling"):
-        model = fit(db, query, target, pool="adaptive", step=step, console=console, **(fit_options or FIT))
+        model = fit(db, query, target, pool="adaptive", step=step, console=console, force=True,
+                    **(fit_options or FIT))
         render_metrics(model.metrics, target, console)
     with _step(console, 4, "Baselines (entity-only and auto-feature LightGBM) and the report"):
         report = write_report(target, db, console=console)

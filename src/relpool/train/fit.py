@@ -7,12 +7,16 @@ DIR/metrics.json        {"task_type", "metric", "val", "test", "n_train", "secon
 DIR/predictions_val.parquet, predictions_test.parquet
                         entity, cutoff, label and the best model's prediction per example (for the report)
 DIR/checkpoint/         the last epoch (model, optimizer, loop state), for --resume
+
+The directory is built in ``.DIR.partial`` beside ``DIR`` and renamed into place when complete
+(:mod:`relpool.train.output`): a failed run leaves nothing, Ctrl-C keeps the checkpoint for ``--resume``.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -24,7 +28,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from relpool.db import inspect_database
 from relpool.encode import MiniLMEmbedder, materialize_database
 from relpool.encode.text import embedder_to_json
-from relpool.errors import RelpoolError
+from relpool.errors import Interrupted, RelpoolError
 from relpool.files import write_atomically
 from relpool.graph.build import build_graph
 from relpool.nn.model import ModelSpec, RelationalModel
@@ -35,7 +39,9 @@ from relpool.train.data import fit_targets, prepare_splits
 from relpool.train.evaluate import is_better, main_metric, score, to_predictions
 from relpool.train.history import FEATURES as HISTORY_FEATURES
 from relpool.train.loop import Loop, LoopOptions
+from relpool.train.memory import check_batch_fits
 from relpool.train.model_dir import write_model_dir
+from relpool.train.output import FitOutput, plan_fit_output
 
 EVAL_SEED = 12345
 
@@ -57,15 +63,47 @@ class FitOptions:
 
 
 def fit(db, query: str, out: str | Path, options: FitOptions | None = None, schema: str | Path | None = None,
-        resume: bool = False, console: Console | None = None, text_embedder=None) -> dict:
-    """Train on ``db`` for ``query``; write the model directory ``out``; return the metrics."""
+        resume: bool = False, console: Console | None = None, text_embedder=None, force: bool = False,
+        finish: Callable[[Path], None] | None = None) -> dict:
+    """Train on ``db`` for ``query``; write the model directory ``out``; return the metrics.
+
+    ``finish`` is called with the folder being built, once the model is written and before it is renamed to
+    ``out`` (the CLI writes the report there, so a failed report leaves no half-finished model directory).
+    """
     options = options or FitOptions()
     console = console or Console(stderr=True)
-    out = Path(out)
+    protected = [p for p in (db, schema) if isinstance(p, (str, Path))]
+    output = plan_fit_output(out, protected, resume=resume, force=force)
+    try:
+        return _fit(db, query, output, options, schema, resume, console, text_embedder, finish)
+    except KeyboardInterrupt:
+        if (output.checkpoint / "state.json").is_file():
+            raise Interrupted("interrupted; resume with --resume") from None
+        output.staged.discard()
+        raise Interrupted("interrupted; nothing was written") from None
+    except MemoryError:
+        output.staged.discard()
+        raise RelpoolError(_out_of_memory(options)) from None
+    except RuntimeError as exc:
+        output.staged.discard()
+        if "memory" in str(exc).lower():  # torch's allocator: "DefaultCPUAllocator: not enough memory: ..."
+            raise RelpoolError(_out_of_memory(options)) from None
+        raise
+    except BaseException:
+        output.staged.discard()
+        raise
+
+
+def _out_of_memory(options: FitOptions) -> str:
+    loop = options.loop
+    return (f"ran out of memory training with --fanout {','.join(map(str, loop.fanout))}, --batch-size "
+            f"{loop.batch_size} and --channels {options.channels}; lower them")
+
+
+def _fit(db, query: str, output: FitOutput, options: FitOptions, schema, resume: bool, console: Console,
+         text_embedder, finish) -> dict:
     started = time.perf_counter()
     torch.set_num_threads(options.loop.threads)
-    out.mkdir(parents=True, exist_ok=True)
-    checkpoint_dir = out / "checkpoint"
 
     with console.status("Reading the database, building the task, graph and column encoders…"):
         inspection = inspect_database(db, schema)
@@ -78,6 +116,9 @@ def fit(db, query: str, out: str | Path, options: FitOptions | None = None, sche
                                       hidden_columns=task.bound.hidden_columns)
         targets = fit_targets(task, inspection)
         splits = prepare_splits(inspection, task, targets)
+        check_batch_fits(graph, task.bound.entity_table, splits["train"].seeds, splits["train"].cutoffs,
+                         fanout=options.loop.fanout, strategy=options.loop.strategy,
+                         batch_size=options.loop.batch_size, channels=options.channels, layers=options.layers)
     k = task.bound.query.rank_top
     metric = main_metric(task.task_type, k)
     spec = ModelSpec(
@@ -94,9 +135,13 @@ def fit(db, query: str, out: str | Path, options: FitOptions | None = None, sche
     state = {"epoch": 0, "best": None, "best_epoch": 0, "bad_epochs": 0, "history": []}
     run_id = json.loads(json.dumps({"query": query, "options": options.to_dict(),  # as it reads back
                                     "text_embedder": embedder_to_json(embedder)}))
+    out = output.create()
+    checkpoint_dir = output.checkpoint
     if resume and (checkpoint_dir / "state.json").exists():
         state = _restore(checkpoint_dir, loop, run_id)
         console.print(f"resuming after epoch {state['epoch']}")
+    elif resume:
+        console.print(f"note: no checkpoint to resume in {output.staged.final}; training from the start")
     best_weights = load_tensors(checkpoint_dir / f"best-{state['best_epoch']}.safetensors") if state["best_epoch"] else None
 
     def predict(split: str) -> pd.DataFrame:
@@ -144,6 +189,9 @@ def fit(db, query: str, out: str | Path, options: FitOptions | None = None, sche
                     embedder_to_json(embedder))
     for split, predicted in final.items():
         write_atomically(out / f"predictions_{split}.parquet", lambda p, f=predicted: f.to_parquet(p, index=False))
+    if finish is not None:
+        finish(out)
+    output.staged.commit()
     return metrics
 
 
@@ -173,12 +221,12 @@ def _restore(folder: Path, loop: Loop, run_id: dict) -> dict:
     saved = load_json(folder / "state.json")
     if saved.get("run") != run_id:
         raise RelpoolError(f"{folder} holds a checkpoint of a different run (query or options differ); "
-                           f"use another --out, or drop --resume to start over")
+                           f"use another --out, or --force instead of --resume to start over")
     epoch = saved["epoch"]
     try:
         loop.model.load_state_dict(load_tensors(folder / f"model-{epoch}.safetensors"))
     except RuntimeError:
         raise RelpoolError(f"the checkpoint in {folder} does not fit this version's network (written by an older "
-                           f"relpool?); drop --resume to start over") from None
+                           f"relpool?); use --force instead of --resume to start over") from None
     restore_optimizer(loop.optimizer, load_tensors(folder / f"optimizer-{epoch}.safetensors"), saved["optimizer"])
     return {k: saved[k] for k in ("epoch", "best", "best_epoch", "bad_epochs", "history")}

