@@ -249,7 +249,8 @@ def test_sql_url_to_a_closed_port_is_one_error_saying_so():
     with socket.socket() as s:  # a port nobody listens on: bound, never listening
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-        with pytest.raises(RelpoolError, match=rf"cannot connect to postgresql://u@127\.0\.0\.1:{port}/db: .*refused"):
+        pattern = rf"cannot connect to postgresql(\+psycopg)?://u@127\.0\.0\.1:{port}/db: .*refused"
+        with pytest.raises(RelpoolError, match=pattern):
             read_database(f"postgresql://u@127.0.0.1:{port}/db")
 
 

@@ -28,11 +28,11 @@ def read_sql_url(url: str) -> Database:
         parsed = sa.engine.make_url(url)
     except sa.exc.ArgumentError:
         raise RelpoolError(f"not a valid SQLAlchemy URL: {url}") from None
-    shown = parsed.render_as_string(hide_password=True)
     if parsed.get_backend_name() in ("sqlite", "duckdb"):
-        return _read_file_url(parsed, shown)
+        return _read_file_url(parsed, parsed.render_as_string(hide_password=True))
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
+    shown = parsed.render_as_string(hide_password=True)
     check_driver(parsed, shown)
     # ?schema=NAME is ours (which schema to read), not a driver option.
     schema = parsed.query.get("schema") if isinstance(parsed.query.get("schema"), str) else None
