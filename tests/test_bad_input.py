@@ -202,3 +202,213 @@ def test_column_types_are_kept_and_checked(tmp_path, run_cli):
     bad = _schema(tmp_path, {"people": {"column_types": {"name": "words"}}})
     code, _, stderr = run_cli("inspect", db, "--schema", bad)
     assert code == 2 and "'name' has type 'words'; expected one of numerical" in " ".join(stderr.split())
+
+
+# ---- Every other command: the same promise. A case returns (arguments, expected message). ----
+
+QUERY = "PREDICT COUNT(transactions.*, 0, 3, days) > 0 FOR EACH customers.customer_id"
+FIT = ["--channels", "16", "--fanout", "8,4", "--max-steps", "2", "--batch-size", "8", "--step", "1 days",
+       "--epochs", "1", "--text-embedder", "hashing", "--no-baselines"]
+
+
+@pytest.fixture(scope="module")
+def shop_file(tmp_path_factory) -> str:
+    from conftest import shop_frames
+
+    return str(write_sqlite(shop_frames(), tmp_path_factory.mktemp("shop") / "shop.sqlite"))
+
+
+@pytest.fixture(scope="module")
+def model_dir(shop_file, tmp_path_factory):
+    import relpool
+
+    out = tmp_path_factory.mktemp("model") / "m"
+    relpool.fit(shop_file, QUERY, out, channels=16, fanout=(8, 4), epochs=1, max_steps=2, batch_size=8,
+                step="1 days", text_embedder="hashing")
+    return out
+
+
+def _model_copy(ctx, edit=None, config=None):
+    """A copy of the trained model in the test's folder; ``edit(folder)`` damages it, ``config(dict)`` edits
+    config.json as an older relpool without the config checksum would have written it."""
+    import json
+    import shutil
+
+    folder = shutil.copytree(ctx["model"], ctx["tmp"] / "copy")
+    if config is not None:
+        data = json.loads((folder / "config.json").read_text())
+        data.pop("config_sha256")
+        config(data)
+        (folder / "config.json").write_text(json.dumps(data))
+    if edit is not None:
+        edit(folder)
+    return folder
+
+
+def _shop(ctx, change) -> str:
+    from conftest import shop_frames
+
+    frames = shop_frames()
+    change(frames)
+    return str(write_sqlite(frames, ctx["tmp"] / "changed.sqlite"))
+
+
+def _replace_window(data):
+    data["query"] = data["query"].replace("0, 3, days", "0, 30, days")
+
+
+COMMAND_CASES = {
+    # task
+    "task syntax error": lambda c: (["task", c["db"], "PREDICT COUNT(transactions.*, 0, 3, days) > FOR EACH x.y"],
+                                    "syntax error at position 45: expected one of"),
+    "task empty query": lambda c: (["task", c["db"], " "], "the query is empty"),
+    "task unknown table": lambda c: (["task", c["db"], QUERY.replace("transactions.*", "transaction.*")],
+                                     "did you mean 'transactions'"),
+    "task bad step": lambda c: (["task", c["db"], QUERY, "--step", "7 dayz"],
+                                "--step must look like '7 days'"),
+    "task bad val-at": lambda c: (["task", c["db"], QUERY, "--val-at", "yesterday"],
+                                  "--val-at: cannot read 'yesterday' as a date or time"),
+    "task val after test": lambda c: (["task", c["db"], QUERY, "--val-at", "2020-01-20", "--test-at", "2020-01-10"],
+                                      "must come before the test cutoff"),
+    "task test-at too late": lambda c: (["task", c["db"], QUERY, "--test-at", "2031-01-01"],
+                                        "leaves an incomplete label window"),
+    # fit
+    "fit bad fanout": lambda c: (["fit", c["db"], QUERY, "--out", c["tmp"] / "m", *FIT, "--fanout", "8,x"],
+                                 "--fanout must be positive integers separated by commas"),
+    "fit unknown pool": lambda c: (["fit", c["db"], QUERY, "--out", c["tmp"] / "m", *FIT, "--pool", "avg"],
+                                   "unknown pool 'avg'; choose one of"),
+    "fit unknown strategy": lambda c: (["fit", c["db"], QUERY, "--out", c["tmp"] / "m", *FIT, "--strategy", "latest"],
+                                       "--strategy must be uniform or recent"),
+    "fit unknown embedder": lambda c: (["fit", c["db"], QUERY, "--out", c["tmp"] / "m", *FIT, "--text-embedder", "bert"],
+                                       "--text-embedder must be minilm or hashing"),
+    "fit out over the database": lambda c: (["fit", c["db"], QUERY, "--out", c["db"], *FIT], "refusing to write"),
+    "fit out with the user's files": lambda c: (
+        ["fit", c["db"], QUERY, "--out", _users_folder(c), *FIT, "--force"], "is a folder with other files in it"),
+    "fit out holds a model": lambda c: (["fit", c["db"], QUERY, "--out", _model_copy(c), *FIT],
+                                        "already holds a relpool model; add --resume"),
+    "fit out under a file": lambda c: (["fit", c["db"], QUERY, "--out", c["tmp"] / "schema.txt" / "m", *FIT],
+                                       "schema.txt is a file, not a folder"),
+    "fit resume another query": lambda c: (
+        ["fit", c["db"], QUERY.replace("0, 3", "0, 2"), "--out", _model_copy(c), *FIT, "--resume"],
+        "holds a checkpoint of a different run (query or options differ)"),
+    "fit malformed query": lambda c: (["fit", c["db"], "PREDICT nonsense", "--out", c["tmp"] / "m", *FIT],
+                                      "syntax error at position 17"),
+    "fit missing database": lambda c: (["fit", c["tmp"] / "gone.sqlite", QUERY, "--out", c["tmp"] / "m", *FIT],
+                                       "database not found"),
+    # evaluate
+    "evaluate missing model dir": lambda c: (["evaluate", c["tmp"] / "nomodel", c["db"]], "model directory not found"),
+    "evaluate not a model dir": lambda c: (["evaluate", _users_folder(c), c["db"]],
+                                           "config.json is missing; not a relpool model directory"),
+    "evaluate config not json": lambda c: (
+        ["evaluate", _model_copy(c, lambda f: (f / "config.json").write_text("{not json")), c["db"]],
+        "config.json is not valid JSON"),
+    "evaluate config of another format": lambda c: (
+        ["evaluate", _model_copy(c, config=lambda d: d.update(format=99)), c["db"]],
+        "is not a relpool model (format 99, expected 1)"),
+    "evaluate edited config": lambda c: (
+        ["evaluate", _model_copy(c, lambda f: (f / "config.json").write_text(
+            (f / "config.json").read_text().replace("0, 3, days", "0, 30, days"))), c["db"]],
+        "config.json was edited after training (it no longer matches its checksum)"),
+    "evaluate damaged old config": lambda c: (
+        ["evaluate", _model_copy(c, config=lambda d: d["encoders"]["products"].pop("col_stats")), c["db"]],
+        "config.json is damaged: encoders.products is not what relpool wrote"),
+    "evaluate unknown model field": lambda c: (
+        ["evaluate", _model_copy(c, config=lambda d: d["model"].update(bogus=1)), c["db"]],
+        "config.json is damaged: ModelSpec.__init__() got an unexpected keyword argument 'bogus'"),
+    "evaluate weights missing": lambda c: (
+        ["evaluate", _model_copy(c, lambda f: (f / "model.safetensors").unlink()), c["db"]],
+        "model.safetensors is missing"),
+    "evaluate weights truncated": lambda c: (
+        ["evaluate", _model_copy(c, lambda f: (f / "model.safetensors").write_bytes(
+            (f / "model.safetensors").read_bytes()[:100])), c["db"]],
+        "does not match the checksum in config.json: it was truncated or modified"),
+    "evaluate table dropped": lambda c: (["evaluate", c["model"], _shop(c, lambda f: f.pop("daily"))],
+                                         "the database has no table 'daily', which the model was trained with"),
+    "evaluate key column renamed": lambda c: (
+        ["evaluate", c["model"], _shop(c, lambda f: f.update(customers=f["customers"].rename(
+            columns={"customer_id": "cid"})))],
+        "the database lacks column(s) customers.customer_id, which the model was trained with"),
+    "evaluate duplicate keys": lambda c: (
+        ["evaluate", c["model"], _shop(c, lambda f: f.update(customers=f["customers"].assign(customer_id=1)))],
+        "primary key customers.customer_id is not unique"),
+    # predict
+    "predict bad at": lambda c: (["predict", c["model"], c["db"], "--out", c["tmp"] / "p.parquet", "--at", "noon-ish"],
+                                 "--at: cannot read 'noon-ish' as a date or time"),
+    "predict at before every entity": lambda c: (
+        ["predict", c["model"], c["db"], "--out", c["tmp"] / "p.parquet", "--at", "1900-01-01"],
+        "no customers exists at 1900-01-01 00:00:00"),
+    "predict wrong suffix": lambda c: (["predict", c["model"], c["db"], "--out", c["tmp"] / "p.txt"],
+                                       "--out must end in .parquet or .csv, got p.txt"),
+    "predict out is a folder": lambda c: (["predict", c["model"], c["db"], "--out", _folder(c, "p.parquet")],
+                                          "is a folder; give a file name ending in .parquet or .csv"),
+    "predict into the model dir": lambda c: (["predict", c["model"], c["db"], "--out", c["model"] / "p.parquet"],
+                                             "refusing to write"),
+    "predict column type changed": lambda c: (
+        ["predict", c["model"], _shop(c, lambda f: f.update(transactions=f["transactions"].assign(amount="lots"))),
+         "--out", c["tmp"] / "p.parquet"],
+        "table 'transactions' cannot be encoded the way the model was trained: Conversion Error"),
+    "predict missing model dir": lambda c: (["predict", c["tmp"] / "nomodel", c["db"], "--out", c["tmp"] / "p.csv"],
+                                            "model directory not found"),
+    # baseline
+    "baseline unknown kind": lambda c: (["baseline", c["db"], QUERY, "--out", c["tmp"] / "b", "--kind", "nn"],
+                                        "--kind must be one of entity, autofeat, got 'nn'"),
+    "baseline malformed query": lambda c: (["baseline", c["db"], "PREDICT x", "--out", c["tmp"] / "b"],
+                                           "syntax error at position 10"),
+    "baseline out is a file": lambda c: (["baseline", c["db"], QUERY, "--out", c["tmp"] / "schema.txt"],
+                                         "is a file; give a folder"),
+    "baseline bad step": lambda c: (["baseline", c["db"], QUERY, "--out", c["tmp"] / "b", "--step", "1 fortnight"],
+                                    "--step must look like '7 days'"),
+    # synth
+    "synth no entities": lambda c: (["synth", "--out", c["tmp"] / "s", "--entities", "0"],
+                                    "--entities must be at least 1, got 0"),
+    "synth snr above one": lambda c: (["synth", "--out", c["tmp"] / "s", "--snr", "1.5"],
+                                      "--snr must be in (0, 1], got 1.5"),
+    "synth unknown format": lambda c: (["synth", "--out", c["tmp"] / "s", "--format", "xml"],
+                                       "--format must be one of sqlite, parquet, got 'xml'"),
+    "synth out not empty": lambda c: (["synth", "--out", _users_folder(c)], "already exists and is not an empty folder"),
+    # demo
+    "demo out is a file": lambda c: (["demo", "--out", c["tmp"] / "schema.txt"], "is a file; give a folder"),
+    "demo out with the user's files": lambda c: (["demo", "--out", _users_folder(c)],
+                                                 "is a folder with other files in it"),
+}
+
+
+def _users_folder(ctx):
+    folder = ctx["tmp"] / "mine"
+    folder.mkdir(exist_ok=True)
+    (folder / "thesis.tex").write_text("years of work")
+    return folder
+
+
+def _folder(ctx, name):
+    (ctx["tmp"] / name).mkdir()
+    return ctx["tmp"] / name
+
+
+def _snapshot(*roots) -> dict:
+    return {p: p.read_bytes() if p.is_file() else "folder" for root in roots for p in sorted(root.rglob("*"))}
+
+
+@pytest.mark.parametrize("name", list(COMMAND_CASES))
+def test_every_command_gives_one_clear_message(name, tmp_path, shop_file, model_dir, runner):
+    from relpool.cli import app
+
+    (tmp_path / "schema.txt").write_text("not a folder")
+    args, expected = COMMAND_CASES[name]({"tmp": tmp_path, "db": shop_file, "model": model_dir})
+    before = _snapshot(tmp_path, model_dir.parent)
+    result = runner.invoke(app, [str(a) for a in args])
+    output = result.stdout + result.stderr
+    assert result.exit_code == 2, output
+    assert isinstance(result.exception, SystemExit) and "Traceback" not in output  # no exception escaped
+    message = " ".join(result.stderr.split())
+    lines = result.stderr.strip().splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("error: "))  # a query error adds a caret line
+    assert all(line.startswith(("warning: ", "note: ")) for line in lines[:first]), message
+    assert expected in message, message
+    assert _snapshot(tmp_path, model_dir.parent) == before  # nothing written, nothing changed
+
+
+def test_there_are_at_least_forty_bad_input_cases_across_every_command():
+    assert len(CASES) + len(COMMAND_CASES) >= 40
+    assert {name.split()[0] for name in COMMAND_CASES} == {"task", "fit", "evaluate", "predict", "baseline", "synth",
+                                                          "demo"}

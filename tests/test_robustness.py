@@ -371,3 +371,11 @@ def test_api_refuses_a_table_without_columns(tmp_path):
 def test_api_accepts_the_cli_spellings(shop_db, tmp_path):
     model = relpool.fit(shop_db, QUERY, tmp_path / "m", **{**TINY, "fanout": "8,4", "text_embedder": "hashing"})
     assert model.config["options"]["loop"]["fanout"] == [8, 4] and model.config["text_embedder"]["kind"] == "hashing"
+
+
+def test_predict_warns_when_at_is_far_outside_the_data(trained, tmp_path, run_cli, shop_db):
+    code, _, stderr = run_cli("predict", trained, shop_db, "--out", tmp_path / "p.csv", "--at", "2999-01-01")
+    message = " ".join(stderr.split())
+    assert code == 0 and "warning: --at 2999-01-01 00:00:00 is" in message and "days after the newest time" in message
+    code, _, stderr = run_cli("predict", trained, shop_db, "--out", tmp_path / "q.csv", "--at", "2020-01-20")
+    assert code == 0 and "warning" not in stderr

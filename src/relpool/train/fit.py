@@ -138,7 +138,7 @@ def _fit(db, query: str, output: FitOutput, options: FitOptions, schema, resume:
     out = output.create()
     checkpoint_dir = output.checkpoint
     if resume and (checkpoint_dir / "state.json").exists():
-        state = _restore(checkpoint_dir, loop, run_id)
+        state = _restore(checkpoint_dir, loop, run_id, output.staged.final)
         console.print(f"resuming after epoch {state['epoch']}")
     elif resume:
         console.print(f"note: no checkpoint to resume in {output.staged.final}; training from the start")
@@ -217,16 +217,16 @@ def _checkpoint(folder: Path, loop: Loop, state: dict, run_id: dict, best_weight
             old.unlink()
 
 
-def _restore(folder: Path, loop: Loop, run_id: dict) -> dict:
+def _restore(folder: Path, loop: Loop, run_id: dict, out: Path) -> dict:
     saved = load_json(folder / "state.json")
     if saved.get("run") != run_id:
-        raise RelpoolError(f"{folder} holds a checkpoint of a different run (query or options differ); "
+        raise RelpoolError(f"{out} holds a checkpoint of a different run (query or options differ); "
                            f"use another --out, or --force instead of --resume to start over")
     epoch = saved["epoch"]
     try:
         loop.model.load_state_dict(load_tensors(folder / f"model-{epoch}.safetensors"))
     except RuntimeError:
-        raise RelpoolError(f"the checkpoint in {folder} does not fit this version's network (written by an older "
+        raise RelpoolError(f"the checkpoint in {out} does not fit this version's network (written by an older "
                            f"relpool?); use --force instead of --resume to start over") from None
     restore_optimizer(loop.optimizer, load_tensors(folder / f"optimizer-{epoch}.safetensors"), saved["optimizer"])
     return {k: saved[k] for k in ("epoch", "best", "best_epoch", "bad_epochs", "history")}

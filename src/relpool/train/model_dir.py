@@ -67,6 +67,23 @@ def config_checksum(config: dict) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
+SECTIONS = {"query": str, "entity_column": str, "schema": dict, "model": dict, "targets": dict, "encoders": dict,
+            "options": dict, "text_embedder": dict}
+
+
+def _check_sections(folder: Path, config: dict) -> None:
+    """The shape every later step relies on (a directory from before the config checksum may be hand-edited)."""
+    bad = [k for k, kind in SECTIONS.items() if not isinstance(config[k], kind)]
+    if not bad and not isinstance(config["schema"].get("tables"), dict):
+        bad.append("schema.tables")
+    if not bad and not isinstance(config["options"].get("loop"), dict):
+        bad.append("options.loop")
+    bad += [f"encoders.{name}" for name, e in (config["encoders"].items() if not bad else ())
+            if not (isinstance(e, dict) and isinstance(e.get("column_types"), dict) and "col_stats" in e)]
+    if bad:
+        raise RelpoolError(f"{folder}/config.json is damaged: {', '.join(bad)} is not what relpool wrote")
+
+
 def read_config(folder: Path) -> dict:
     folder = Path(folder)
     if not folder.is_dir():
@@ -81,6 +98,7 @@ def read_config(folder: Path) -> dict:
                if k not in config]
     if missing:
         raise RelpoolError(f"{folder}/config.json lacks {', '.join(missing)}; the model directory is damaged")
+    _check_sections(folder, config)
     if "config_sha256" in config and config["config_sha256"] != config_checksum(config):
         raise RelpoolError(f"{folder}/config.json was edited after training (it no longer matches its checksum); "
                            f"restore the original, or train a new model with relpool fit")

@@ -27,7 +27,7 @@ from relpool.nn.model import ModelSpec, RelationalModel
 from relpool.query.bind import BoundQuery, bind
 from relpool.query.compile import entities_sql, forecast_sql
 from relpool.query.parser import parse_query
-from relpool.query.splits import parse_time
+from relpool.query.splits import check_cutoff_in_range, parse_time
 from relpool.query.task import Task, build_task, latest_time_sql
 from relpool.train.checkpoint import load_json, load_tensors
 from relpool.train.data import Targets, cutoff_seconds, key_to_dense_id, prepare_splits
@@ -60,7 +60,11 @@ class Model:
     @classmethod
     def load(cls, folder: str | Path) -> "Model":
         folder = Path(folder)
-        return cls(folder, read_config(folder))
+        config = read_config(folder)
+        try:
+            return cls(folder, config)
+        except (TypeError, ValueError) as exc:  # model or targets with fields this version does not know
+            raise RelpoolError(f"{folder}/config.json is damaged: {exc}") from None
 
     @property
     def metrics(self) -> dict:
@@ -115,6 +119,10 @@ class Model:
         if at is not None:
             parse_time(at, "--at")  # a bad time fails before the database is read
         prepared = self._prepare(db, console)
+        warning = check_cutoff_in_range(prepared.inspection, at) if at is not None else None
+        if warning:
+            (console or Console(stderr=True)).print(f"warning: {warning}", style="yellow", highlight=False,
+                                                    soft_wrap=True)
         bound = bind(parse_query(self.config["query"]), prepared.inspection)
         entities = self._entities_at(prepared.inspection, bound, at)
         seeds = key_to_dense_id(prepared.inspection, self.spec.entity_table, entities["entity"])
