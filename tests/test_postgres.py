@@ -174,3 +174,21 @@ def test_postgres_schema_query_parameter_selects_the_schema(wild_postgres):
     inspection = inspect_database(wild_postgres + "?schema=archive")
     assert inspection.rows == {"old_account": 1}
     assert inspection.schema.tables["old_account"].primary_key == ("code",)
+
+
+def test_the_wild_database_written_by_pandas_into_postgres_reads_and_trains(postgres_url, run_cli, tmp_path):
+    """``DataFrame.to_sql`` over SQLAlchemy, as users fill PostgreSQL: the canonical keys, then the whole workflow."""
+    import psycopg
+    import sqlalchemy as sa
+
+    from wild import WILD_FOREIGN_KEYS, WILD_KEYS, WILD_TIMES, run_workflow, schema_summary, wild_frames
+
+    with psycopg.connect(postgres_url, autocommit=True) as con:
+        con.execute("CREATE DATABASE wild_pandas")
+    url = postgres_url.rsplit("/", 1)[0] + "/wild_pandas"
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    for name, frame in wild_frames().items():
+        frame.to_sql(name, engine, index=False)
+    engine.dispose()
+    assert schema_summary(inspect_database(url)) == (WILD_KEYS, WILD_FOREIGN_KEYS, WILD_TIMES)
+    run_workflow(run_cli, url, tmp_path)

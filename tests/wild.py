@@ -24,6 +24,8 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 QUERY = "PREDICT COUNT(orders.*, 0, 14, days) > 0 FOR EACH customers.customer_id"
+FIT = ["--epochs", "1", "--max-steps", "3", "--batch-size", "16", "--channels", "8", "--fanout", "4,2",
+       "--text-embedder", "hashing", "--step", "7 days", "--no-baselines"]
 
 
 def wild_frames(seed: int = 0) -> dict[str, pd.DataFrame]:
@@ -187,3 +189,31 @@ SUFFIX = {"sqlite-pandas": ".sqlite", "sqlite-sqlalchemy": ".sqlite", "duckdb": 
 
 def write_wild(kind: str, folder: Path) -> Path:
     return WRITERS[kind](wild_frames(), folder / f"wild{SUFFIX.get(kind, '')}")
+
+
+def schema_summary(inspection) -> tuple[dict, set, dict]:
+    """(primary keys, foreign keys, time columns): what two readings of one database must agree on."""
+    tables = inspection.schema.tables
+    keys = {name: t.primary_key for name, t in tables.items() if t.primary_key}
+    fks = {(name, fk.columns, fk.references_table) for name, t in tables.items() for fk in t.foreign_keys}
+    times = {name: t.time_column for name, t in tables.items() if t.time_column}
+    return keys, fks, times
+
+
+def run_workflow(run_cli, db: str, tmp_path: Path) -> None:
+    """inspect -> task -> fit (a few steps) -> predict -> evaluate -> baseline, each exiting 0 without a traceback."""
+    run = tmp_path / "runs" / "wild"  # runs/ does not exist yet: fit creates it
+    steps = [
+        ("inspect", db, "--json"),
+        ("task", db, QUERY, "--step", "7 days"),
+        ("fit", db, QUERY, "--out", run, *FIT),
+        ("predict", run, db, "--out", tmp_path / "predictions.parquet"),
+        ("evaluate", run, db, "--json"),
+        ("baseline", db, QUERY, "--kind", "autofeat", "--step", "7 days", "--out", tmp_path / "autofeat"),
+    ]
+    for args in steps:
+        code, out, err = run_cli(*args)
+        assert code == 0 and "Traceback" not in out + err, f"relpool {args[0]}: {err[-2000:]}"
+    predictions = pd.read_parquet(tmp_path / "predictions.parquet")
+    assert len(predictions) > 0 and predictions.select_dtypes("number").notna().all().all()
+    assert (tmp_path / "autofeat" / "metrics.json").is_file()
