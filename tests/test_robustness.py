@@ -40,6 +40,21 @@ def test_a_table_with_rows_for_few_entities_trains_and_predicts(tmp_path):
         assert len(predictions) > 0 and predictions["probability"].between(0, 1).all()
 
 
+def test_an_empty_table_linked_to_the_entity_trains_and_predicts(tmp_path):
+    import yaml
+
+    frames = {**shop_frames(), "complaints": pd.DataFrame({
+        "complaint_id": pd.Series([], dtype=int), "customer_id": pd.Series([], dtype=int),
+        "filed": pd.Series([], dtype="datetime64[ns]"), "severity": pd.Series([], dtype=float)})}
+    schema = tmp_path / "schema.yaml"
+    schema.write_text(yaml.safe_dump({"tables": {"complaints": {
+        "primary_key": "complaint_id", "time_column": "filed",
+        "foreign_keys": [{"columns": "customer_id", "references_table": "customers"}]}}}))
+    model = relpool.fit(frames, QUERY, tmp_path / "m", schema=schema, **TINY)  # no batch ever holds a complaint
+    assert ["complaints", "fk_customer_id", "customers"] in model.config["model"]["edge_types"]
+    assert len(model.predict(frames)) == 60
+
+
 def test_message_passing_skips_edge_types_whose_source_or_target_is_absent():
     layer = RelationalLayer(["a", "b", "c"], [("b", "to", "a"), ("c", "to", "a"), ("a", "to", "c")], 8, "adaptive")
     x = {"a": torch.randn(3, 8), "b": torch.randn(2, 8)}  # no "c" rows in this batch
