@@ -13,15 +13,15 @@ The quirks, each one that broke relpool at first contact with a database nobody 
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
+
+from conftest import write_duckdb, write_sqlite  # pandas to_sql into SQLite; DuckDB from pandas
 
 QUERY = "PREDICT COUNT(orders.*, 0, 14, days) > 0 FOR EACH customers.customer_id"
 FIT = ["--epochs", "1", "--max-steps", "3", "--batch-size", "16", "--channels", "8", "--fanout", "4,2",
@@ -98,15 +98,6 @@ WILD_TIMES = {"customers": "signup", "orders": "ordered_at", "returns": "returne
               "memberships": "year"}
 
 
-def to_sqlite_pandas(frames: dict[str, pd.DataFrame], path: Path) -> Path:
-    """The most common way: ``DataFrame.to_sql`` into a new SQLite file, no declared keys."""
-    with sqlite3.connect(path) as con:
-        for name, frame in frames.items():
-            frame.to_sql(name, con, index=False)
-    con.close()
-    return path
-
-
 def to_sqlite_sqlalchemy(frames: dict[str, pd.DataFrame], path: Path) -> Path:
     """SQLAlchemy models with declared primary and foreign keys (composite ones included), rows appended."""
     engine = sa.create_engine(f"sqlite:///{path}")
@@ -126,16 +117,6 @@ def to_sqlite_sqlalchemy(frames: dict[str, pd.DataFrame], path: Path) -> Path:
         for name, frame in frames.items():
             frame.to_sql(name, con, index=False, if_exists="append")
     engine.dispose()
-    return path
-
-
-def to_duckdb(frames: dict[str, pd.DataFrame], path: Path) -> Path:
-    con = duckdb.connect(str(path))
-    for name, frame in frames.items():
-        con.register("frame", frame)
-        con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM frame')
-        con.unregister("frame")
-    con.close()
     return path
 
 
@@ -181,7 +162,7 @@ def to_csv_semicolon(frames: dict[str, pd.DataFrame], folder: Path) -> Path:
     return _to_csv(frames, folder, sep=";")
 
 
-WRITERS = {"sqlite-pandas": to_sqlite_pandas, "sqlite-sqlalchemy": to_sqlite_sqlalchemy, "duckdb": to_duckdb,
+WRITERS = {"sqlite-pandas": write_sqlite, "sqlite-sqlalchemy": to_sqlite_sqlalchemy, "duckdb": write_duckdb,
            "parquet-pandas": to_parquet_pandas, "parquet-pyarrow": to_parquet_pyarrow, "csv-bom": to_csv_bom,
            "csv-semicolon": to_csv_semicolon}
 SUFFIX = {"sqlite-pandas": ".sqlite", "sqlite-sqlalchemy": ".sqlite", "duckdb": ".duckdb"}
