@@ -26,8 +26,8 @@ def fit(db, query: str, out: str | Path, *, pool: str = "adaptive", layers: int 
     writes ``out/report.html`` (with the baselines unless ``baselines=False``), as ``relpool fit`` does.
     """
     fanout = check_fit_arguments(db, query, out, pool=pool, strategy=strategy, fanout=fanout, channels=channels,
-                                 lr=lr, layers=layers, epochs=epochs, patience=patience, batch_size=batch_size,
-                                 max_steps=max_steps)
+                                 lr=lr, step=step, val_at=val_at, test_at=test_at, layers=layers, epochs=epochs,
+                                 patience=patience, batch_size=batch_size, max_steps=max_steps)
     embedder = resolve_text_embedder(text_embedder)
     loop = LoopOptions(fanout=fanout, strategy=strategy, batch_size=batch_size, max_steps_per_epoch=max_steps,
                        lr=lr, seed=seed)

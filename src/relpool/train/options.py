@@ -21,9 +21,11 @@ MIN_CHANNELS = 4
 
 
 def check_fit_arguments(db, query, out, *, pool: str, strategy: str, fanout, channels: int, lr: float,
+                        step: str | None = None, val_at: str | None = None, test_at: str | None = None,
                         **counts: int) -> tuple[int, ...]:
     """Refuse any argument training could not use; return the fanout as a tuple of ints."""
     from relpool.nn.pool import available_pools
+    from relpool.query.splits import parse_step, parse_time
 
     check_db_argument(db)
     if not isinstance(query, str) or not query.strip():
@@ -41,6 +43,11 @@ def check_fit_arguments(db, query, out, *, pool: str, strategy: str, fanout, cha
         raise RelpoolError(f"channels must be a whole number >= {MIN_CHANNELS}, got {channels!r}")
     if not isinstance(lr, numbers.Real) or not lr > 0 or lr == float("inf"):
         raise RelpoolError(f"lr must be a positive number, got {lr!r}")
+    if step is not None:
+        parse_step(str(step))
+    for name, value in (("--val-at", val_at), ("--test-at", test_at)):
+        if value is not None:
+            parse_time(str(value), name)
     return parse_fanout(fanout)
 
 
