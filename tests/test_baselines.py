@@ -163,15 +163,25 @@ def test_same_seed_same_metrics(shop_folder, tmp_path, run_cli):
 @pytest.mark.parametrize("args, message", [
     (["--kind", "gnn"], "--kind must be one of entity, autofeat"),
     (["--out", "{db}/inside"], "refusing to write"),
-    (["--out", "{tmp}/missing/out"], "does not exist"),
+    (["--out", "{tmp}/a-file/out"], "is a file, not a folder"),
 ])
 def test_bad_input_is_one_clear_message(args, message, shop_folder, tmp_path, run_cli):
+    (tmp_path / "a-file").write_text("not a folder")
     args = [a.format(db=shop_folder, tmp=tmp_path) for a in args]
     if "--out" not in args:
         args += ["--out", str(tmp_path / "out")]
     code, _, stderr = run_cli("baseline", shop_folder, QUERIES["binary"], *args)
     assert code == 2 and message in stderr and len(stderr.strip().splitlines()) == 1
     assert not (shop_folder / "inside").exists()
+
+
+def test_out_gets_its_parent_folders_only_once_the_baseline_has_trained(shop_folder, tmp_path, run_cli):
+    code, _, stderr = run_cli("baseline", shop_folder, QUERIES["binary"], "--out", tmp_path / "runs" / "base",
+                              "--step", "3 days")
+    assert code == 0, stderr
+    assert (tmp_path / "runs" / "base" / "metrics.json").is_file()
+    code, _, _ = run_cli("baseline", shop_folder, QUERIES["binary"], "--kind", "gnn", "--out", tmp_path / "new" / "b")
+    assert code == 2 and not (tmp_path / "new").exists()
 
 
 def test_entity_baseline_without_columns_says_so(run_cli, tmp_path):

@@ -110,6 +110,11 @@ SEMANTIC_ERRORS = [
      "AVG needs a column, not transactions.* (only COUNT takes *)", "transactions.*"),
     ("PREDICT COUNT(transactions.*, 7, 7, days) FOR EACH customers.customer_id",
      "the window (7, 7] of COUNT(transactions.*, 7, 7, days) is empty", "COUNT("),
+    ("PREDICT COUNT(transactions.*, 0, 100000, years) > 0 FOR EACH customers.customer_id",
+     "the window (0, 100000] of COUNT(transactions.*, 0, 100000, years) reaches more than 200 years from the "
+     "cutoff (at most 200 years)", "COUNT("),
+    ("PREDICT COUNT(transactions.*, 0, 7, days) FOR EACH customers.customer_id "
+     "WHERE COUNT(transactions.*, -9999999, 0, hours) > 0", "reaches more than 200 years", "COUNT(transactions.*, -9"),
     ("PREDICT LIST_DISTINCT(transactions.product_id, 0, 7, days) FOR EACH customers.customer_id",
      "a LIST_DISTINCT target needs RANK TOP k", None),
     ("PREDICT COUNT(transactions.*, 0, 7, days) RANK TOP 5 FOR EACH customers.customer_id",

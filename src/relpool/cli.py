@@ -203,8 +203,8 @@ def baseline(
     db: DbArg,
     query: QueryArg,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for metrics.json, features.json and "
-                                                         "predictions_test.parquet (created if missing; its parent "
-                                                         "must exist).", show_default=False)],
+                                                         "predictions_test.parquet (created, with its parents, "
+                                                         "once the baseline has trained).", show_default=False)],
     kind: Annotated[str, typer.Option(help="entity: LightGBM on the entity table's own columns; autofeat: also "
                                            "aggregates along every foreign-key path (up to 2 hops).")] = "autofeat",
     schema: SchemaOpt = None,
@@ -221,14 +221,14 @@ def baseline(
 
     if kind not in KINDS:
         raise RelpoolError(f"--kind must be one of {', '.join(KINDS)}, got {kind!r}")
-    folder = check_output_path(out_dir, [db] + ([schema] if schema else []))
+    folder = check_output_path(out_dir, [db] + ([schema] if schema else []), make_parents=True)
     if folder.exists() and not folder.is_dir():
         raise RelpoolError(f"--out {out_dir} is a file; give a folder")
     with err.status("Reading the database and building the training tables…"):
         inspection = inspect_database(db, schema)
         built = build_task(inspection, query, step, val_at, test_at, seed)
     result = run_baseline(inspection, built, kind, seed, console=err)
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     written = write_outputs(result, folder)
     metrics, name = result.metrics, result.metrics["metric"]
     scores = ", ".join(f"{split} {metrics[split][name]:.4f}" if metrics[split][name] is not None else f"{split} n/a"

