@@ -2,7 +2,8 @@
 
 Every reader copies the source's tables into this store once (Arrow in, no row-by-row Python);
 everything after reads only the store, so the user's database is opened once, read-only, and never
-written to. Keys and constraints the source declares travel with it as ``declared`` overrides.
+written to. Every table gets the same column types whatever read it (:mod:`.store_types`). Keys
+and constraints the source declares travel with it as ``declared`` overrides.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from relpool.db.schema import TableOverride
+from relpool.db.store_types import normalise_types
 from relpool.errors import RelpoolError
 
 TIME_TYPES = ("TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "DATE", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS")
@@ -60,10 +62,11 @@ class Database:
         return cls(con, source)
 
     def add_arrow(self, name: str, table: pa.Table | pa.RecordBatchReader) -> None:
-        """Copy an Arrow table into the store under ``name``."""
+        """Copy an Arrow table into the store under ``name``, in the store's types (:mod:`.store_types`)."""
         self._check_new_name(name)
         with self.with_relation("_incoming", table) as cursor:
             cursor.execute(f"CREATE TABLE {quote(name)} AS SELECT * FROM _incoming")
+        normalise_types(self.con, name)
 
     @contextmanager
     def with_relation(self, name: str, data) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -80,10 +83,11 @@ class Database:
             cursor.close()
 
     def add_sql(self, name: str, select_sql: str, what: str) -> None:
-        """Create table ``name`` from a DuckDB SELECT (e.g. over read_parquet); ``what`` names the file."""
+        """Create table ``name`` from a DuckDB SELECT (e.g. over read_parquet), in the store's types; ``what`` names the file."""
         self._check_new_name(name)
         try:
             self.con.execute(f"CREATE TABLE {quote(name)} AS {select_sql}")
+            normalise_types(self.con, name)
         except duckdb.Error as exc:
             raise RelpoolError(f"cannot read {what}: {_first_line(exc)}") from None
 

@@ -1,0 +1,68 @@
+"""One set of column types in the store, whatever reader loaded the table.
+
+Readers hand over what their source holds; some of those types break or mislead every later stage,
+so right after a table lands it is rewritten once into the types relpool handles everywhere:
+
+- ``TIMESTAMP_NS`` / ``_MS`` / ``_S`` -> ``TIMESTAMP``, nanosecond ``TIMESTAMPTZ_NS`` ->
+  ``TIMESTAMP WITH TIME ZONE`` (microseconds): DuckDB cannot cast ``TIMESTAMPTZ_NS`` to
+  ``TIMESTAMP``, and pandas writes tz-aware columns as ``timestamp(ns, tz)``. Sub-microsecond
+  digits are dropped; no cutoff is that fine.
+- ``UUID`` and ``ENUM`` -> ``VARCHAR``: both are text to a user (filters like ``= 'happy'``, joins
+  with text keys), and string functions refuse them.
+- ``HUGEINT``, ``UHUGEINT``, ``UBIGINT``, ``BIGNUM`` and ``DECIMAL(p, 0)`` -> ``BIGINT`` when every
+  value fits in 64 bits, else ``VARCHAR``: these hold ids (ETL tools write keys as DECIMAL(20, 0)),
+  and pandas and torch turn them into floats, which merge distinct ids. Text keeps every id exact.
+- ``DECIMAL(p, s > 0)`` -> ``DOUBLE``: a measurement, where float precision is plenty.
+"""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+
+WIDE_INTEGERS = ("HUGEINT", "UHUGEINT", "UBIGINT", "BIGNUM", "VARINT")
+_DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)")
+
+
+def _quote(name: str) -> str:  # database.quote; that module imports this one
+    return '"' + name.replace('"', '""') + '"'
+
+
+def store_type(duckdb_type: str) -> str | None:
+    """The type a column of ``duckdb_type`` is stored as; None when kept; "INTEGER?" when values decide."""
+    t = duckdb_type.upper()
+    if t in ("TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"):
+        return "TIMESTAMP"
+    if t.startswith("TIMESTAMP") and t != "TIMESTAMP WITH TIME ZONE" and ("TZ" in t or "TIME ZONE" in t):
+        return "TIMESTAMPTZ"
+    if t == "UUID" or t.startswith("ENUM("):
+        return "VARCHAR"
+    decimal = _DECIMAL.fullmatch(t)
+    if decimal:
+        precision, scale = int(decimal.group(1)), int(decimal.group(2))
+        if scale > 0:
+            return "DOUBLE"
+        return "BIGINT" if precision <= 18 else "INTEGER?"
+    if t in WIDE_INTEGERS:
+        return "INTEGER?"
+    return None
+
+
+def normalise_types(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Rewrite ``table`` in place so its columns have the types listed in the module docstring."""
+    columns = con.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND table_name = ? ORDER BY column_index", [table]).fetchall()
+    targets = {name: store_type(dtype) for name, dtype in columns}
+    targets = {name: t for name, t in targets.items() if t}
+    if not targets:
+        return
+    wide = [name for name, t in targets.items() if t == "INTEGER?"]
+    if wide:
+        fits = con.execute("SELECT " + ", ".join(
+            f"count({_quote(c)}) = count(TRY_CAST({_quote(c)} AS BIGINT))" for c in wide)
+            + f" FROM {_quote(table)}").fetchone()
+        targets.update({c: "BIGINT" if ok else "VARCHAR" for c, ok in zip(wide, fits)})
+    casts = ", ".join(f"CAST({_quote(c)} AS {t}) AS {_quote(c)}" for c, t in targets.items())
+    con.execute(f"CREATE OR REPLACE TABLE {_quote(table)} AS SELECT * REPLACE ({casts}) FROM {_quote(table)}")
