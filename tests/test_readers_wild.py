@@ -94,6 +94,55 @@ def test_sqlite_text_that_is_not_utf8_is_read_with_replacement_characters(tmp_pa
     assert _values(db, "t", "name") == ["ok", "Caf\ufffd", "caf\u00e9"]
 
 
+def _wal_sqlite(path: Path) -> sqlite3.Connection:
+    """A WAL-mode SQLite file whose writer stays open (its last rows only in the -wal file)."""
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA wal_autocheckpoint=0")
+    con.execute("CREATE TABLE users (uid INTEGER PRIMARY KEY, name TEXT)")
+    con.executemany("INSERT INTO users VALUES (?, ?)", [(i, f"u{i}") for i in range(50)])
+    con.commit()
+    return con
+
+
+def test_sqlite_in_wal_mode_is_read_without_leaving_files_beside_it(tmp_path):
+    _wal_sqlite(tmp_path / "wal.sqlite").close()  # the last close checkpoints and removes -wal and -shm
+    assert [p.name for p in tmp_path.iterdir()] == ["wal.sqlite"]
+    from relpool.db import inspect_database
+
+    assert inspect_database(tmp_path / "wal.sqlite").rows == {"users": 50}
+    assert [p.name for p in tmp_path.iterdir()] == ["wal.sqlite"]
+
+
+def test_sqlite_with_a_wal_file_reads_the_rows_only_in_it(tmp_path):
+    writer = _wal_sqlite(tmp_path / "wal.sqlite")
+    try:
+        assert (tmp_path / "wal.sqlite-wal").exists()
+        assert read_database(tmp_path / "wal.sqlite").row_count("users") == 50
+    finally:
+        writer.close()
+
+
+def test_sqlite_declared_foreign_key_to_a_missing_table_is_a_warning_and_ignored(tmp_path):
+    from relpool.db import inspect_database
+
+    path = _sqlite(tmp_path / "ghost.sqlite", """
+        CREATE TABLE users (uid INTEGER PRIMARY KEY, name TEXT);
+        CREATE TABLE orders (oid INTEGER PRIMARY KEY, uid INTEGER REFERENCES users(uid), ts TEXT,
+                             FOREIGN KEY (ts) REFERENCES ghost(x));""",
+                   {"users": [(i, f"u{i}") for i in range(5)],
+                    "orders": [(i, i % 5, f"2022-01-{1 + i:02d} 10:00:00") for i in range(20)]})
+    inspection = inspect_database(path)
+    assert inspection.validation.errors == []
+    assert [(fk.columns, fk.references_table) for fk in inspection.schema.tables["orders"].foreign_keys] == [
+        (("uid",), "users")]
+    warnings = [p.message for p in inspection.validation.problems if p.level == "warning"]
+    assert any("references table 'ghost', which is not in the database" in w and "ignored" in w for w in warnings)
+    schema = {"tables": {"orders": {"foreign_keys": [{"columns": ["ts"], "references_table": "ghost"}]}}}
+    with pytest.raises(RelpoolError, match="references table 'ghost'"):
+        inspect_database(path, schema)  # the user's own schema: still an error
+
+
 _VALUE = st.one_of(
     st.none(),
     st.integers(min_value=-(2**63), max_value=2**63 - 1),

@@ -4,6 +4,10 @@ Per table and per field, the first that has it wins: the user's YAML, then what 
 declares, then inference. Inference runs in dependency order: single-column keys, time columns,
 foreign keys to those keys, then composite keys (built from foreign-key and time columns) and the
 foreign keys that point at them.
+
+A constraint the source declares that names a table or column it does not have (SQLite accepts a
+foreign key to a table that was never created) is left out with a warning: the rest of the
+database is still usable. The same mistake in the user's YAML stays an error.
 """
 
 from __future__ import annotations
@@ -22,9 +26,10 @@ from relpool.errors import RelpoolError
 def resolve_schema(db: Database, user: dict[str, TableOverride] | None = None,
                    user_split_times: dict[str, str] | None = None) -> Schema:
     user = user or {}
-    for name, override in {**db.declared, **user}.items():
+    for name, override in user.items():
         check_override_names(db, name, override)
-    fixed = {t: _merge(db.declared.get(t), user.get(t)) for t in db.tables}
+    declared, ignored = _usable_declarations(db, user)
+    fixed = {t: _merge(declared.get(t), user.get(t)) for t in db.tables}
     profiles = {t: profile_table(db, t) for t in db.tables}
     tables = {t: TableSchema(t) for t in db.tables}
 
@@ -60,8 +65,46 @@ def resolve_schema(db: Database, user: dict[str, TableOverride] | None = None,
         tables[t].evidence["foreign_keys"] = "inferred"
 
     for schema in tables.values():
-        schema.foreign_keys = [_complete_reference(schema.name, fk, tables) for fk in schema.foreign_keys]
-    return Schema(tables, {**db.split_times, **(user_split_times or {})})
+        completed = []
+        for fk in schema.foreign_keys:
+            try:
+                completed.append(_complete_reference(schema.name, fk, tables))
+            except RelpoolError as exc:
+                if not fk.evidence.startswith("declared"):
+                    raise
+                ignored.append((schema.name, f"{exc}; this declared foreign key is ignored"))
+        schema.foreign_keys = completed
+    return Schema(tables, {**db.split_times, **(user_split_times or {})}, ignored)
+
+
+def _usable_declarations(db: Database, user: dict[str, TableOverride]) -> tuple[dict[str, TableOverride], list]:
+    """The source's declarations without the parts that name what does not exist, and why each was dropped.
+
+    Fields the user's YAML gives are not checked: the YAML replaces them anyway.
+    """
+    usable, ignored = {}, []
+    for table, override in db.declared.items():
+        given = user[table].fields if table in user else {}
+        fields = {}
+        for name, value in override.fields.items():
+            if name in given:
+                continue
+            if name == "foreign_keys":
+                value = [fk for fk in value if _names_exist(db, table, override, {name: [fk]}, ignored)]
+            elif not _names_exist(db, table, override, {name: value}, ignored):
+                continue
+            fields[name] = value
+        usable[table] = TableOverride(fields, override.source, override.evidence)
+    return usable, ignored
+
+
+def _names_exist(db: Database, table: str, override: TableOverride, fields: dict, ignored: list) -> bool:
+    try:
+        check_override_names(db, table, TableOverride(fields, override.source, override.evidence))
+    except RelpoolError as exc:
+        ignored.append((table, f"{exc}; this declared constraint is ignored"))
+        return False
+    return True
 
 
 def _keys(tables: dict[str, TableSchema]) -> dict[str, tuple[str, ...]]:

@@ -62,6 +62,9 @@ class Schema:
     tables: dict[str, TableSchema]
     # Split timestamps a source may declare (a RelBench manifest's val/test timestamps).
     split_times: dict[str, str] = field(default_factory=dict)
+    # (table, why) for each constraint the source declared but names what does not exist: left out,
+    # reported as a warning.
+    ignored_declarations: list[tuple[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         out: dict = {"tables": {name: t.to_dict() for name, t in self.tables.items()}}

@@ -1,4 +1,8 @@
-"""SQLite files, opened read-only (``mode=ro``); data through ADBC straight into Arrow.
+"""SQLite files, opened read-only; data through ADBC straight into Arrow.
+
+A file without a ``-wal`` or ``-journal`` beside it is complete, so it is opened ``immutable=1`` (and ``mode=ro``):
+even a read-only connection to a WAL-mode database otherwise creates ``-wal`` and ``-shm`` files
+next to the user's. With either file present it is opened ``mode=ro``, which reads their content.
 
 SQLite lets one column hold any mix of NULL, integer, real, text and blob values; each column is
 read as the one type that holds them all (rules in :mod:`.sqlite_types`), so no mix can fail a read.
@@ -22,7 +26,7 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 def read_sqlite(path: Path) -> Database:
-    uri = f"file:{url_quote(str(path.resolve()))}?mode=ro"
+    uri = f"file:{url_quote(str(path.resolve()))}?{_open_mode(path)}"
     db = Database.empty(str(path))
     try:
         with closing(sqlite3.connect(uri, uri=True)) as meta:
@@ -39,6 +43,12 @@ def read_sqlite(path: Path) -> Database:
     if not tables:
         raise RelpoolError(f"SQLite file {path} has no tables")
     return db
+
+
+def _open_mode(path: Path) -> str:
+    if any(path.with_name(path.name + suffix).exists() for suffix in ("-wal", "-journal")):
+        return "mode=ro"
+    return "mode=ro&immutable=1"
 
 
 def _columns(meta: sqlite3.Connection, table: str) -> list[tuple]:
