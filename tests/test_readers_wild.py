@@ -268,6 +268,69 @@ def test_csv_quoted_thousands_in_a_comma_file_stay_text(tmp_path):
     assert db.con.execute("SELECT total FROM sales ORDER BY id").fetchall() == [("1,500",), ("2,250",)]
 
 
+# --- Folders: partitioned subfolders, names that clash, repeated column names ------------------------
+
+def _warnings(path) -> list[str]:
+    from relpool.db import inspect_database
+
+    return [p.message for p in inspect_database(path).validation.problems if p.level == "warning"]
+
+
+def test_folder_subfolder_of_parquet_parts_is_one_table_with_hive_keys(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pd.DataFrame({"user_id": [1, 2, 3]}).to_parquet(tmp_path / "users.parquet")
+    for year, ids in ((2021, [1, 2]), (2022, [3])):
+        (tmp_path / "orders" / f"year={year}").mkdir(parents=True)
+        pq.write_table(pa.table({"order_id": ids, "user_id": [1] * len(ids)}),
+                       tmp_path / "orders" / f"year={year}" / "part-0.parquet")
+    (tmp_path / "orders" / "_SUCCESS").touch()
+    (tmp_path / "orders" / "_temporary").mkdir()
+    pq.write_table(pa.table({"order_id": [99]}), tmp_path / "orders" / "_temporary" / "part-9.parquet")
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "a.csv").write_text("x\n1\n")
+    db = read_database(tmp_path)
+    assert db.tables == ["orders", "users"]
+    assert db.con.execute("SELECT order_id, year FROM orders ORDER BY order_id").fetchall() == [
+        (1, 2021), (2, 2021), (3, 2022)]
+    assert any("notes: subfolder skipped" in w for w in _warnings(tmp_path))
+
+
+def test_folder_files_whose_names_differ_only_in_case_are_one_error_naming_both(tmp_path):
+    (tmp_path / "users.csv").write_text("id\n1\n")
+    (tmp_path / "Users.CSV").write_text("id\n2\n")
+    with pytest.raises(RelpoolError, match=r"Users\.CSV and users\.csv would both be table 'Users' \(table names"):
+        read_database(tmp_path)
+
+
+def test_repeated_column_names_in_csv_and_parquet_are_a_warning(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "users.csv").write_text("user_id,name,name\n1,a,b\n2,c,d\n")
+    pq.write_table(pa.table([[1, 2], [0.5, 1.5], [2.5, 3.5]], names=["id", "Val", "val"]), tmp_path / "m.parquet")
+    warnings = _warnings(tmp_path)
+    assert any("users.csv: column names repeat" in w and "'name' as name_1" in w for w in warnings)
+    assert any("m.parquet: column names repeat" in w and "'val' as val_1" in w for w in warnings)
+
+
+def test_folder_without_repeats_has_no_renaming_warning(tmp_path):
+    (tmp_path / "people.csv").write_bytes(_csv_text().encode("latin-1"))
+    assert not any("repeat" in w for w in _warnings(tmp_path))
+
+
+def test_output_where_nothing_can_be_created_is_one_error(tmp_path):
+    from relpool.files import StagedFolder, write_atomically
+
+    if not Path("/proc/self").is_dir():
+        pytest.skip("needs Linux /proc")
+    with pytest.raises(RelpoolError, match="cannot write /proc/relpool-x"):
+        StagedFolder(Path("/proc/relpool-x")).create()
+    with pytest.raises(RelpoolError, match="cannot write /proc/relpool-y/a.json"):
+        write_atomically(Path("/proc/relpool-y/a.json"), lambda tmp: tmp.write_text("{}"))
+
+
 # --- SQLAlchemy URLs: missing dialects and drivers, refused connections -----------------------------
 
 @pytest.mark.parametrize(("url", "module", "names"), [

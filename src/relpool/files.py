@@ -67,6 +67,11 @@ def unwritable(path: Path, exc: OSError) -> Exception:
     return exc
 
 
+def cannot_create(path: Path, exc: OSError) -> RelpoolError:
+    """Creating a folder or an empty file only fails for reasons of the place (``/proc``, a full disk)."""
+    return RelpoolError(f"cannot write {path}: {exc.strerror or exc}")
+
+
 @contextmanager
 def created_parents(folder: Path, what: Path) -> Iterator[list[Path]]:
     """Create ``folder`` and its missing parents; if the body fails, remove the ones created (when empty)."""
@@ -92,7 +97,7 @@ def make_folders(folder: Path, what: Path) -> list[Path]:
             made.append(p)
     except OSError as exc:
         remove_empty(made)
-        raise unwritable(what, exc) from None
+        raise cannot_create(what, exc) from None
     return made
 
 
@@ -160,7 +165,7 @@ def _new_file_beside(path: Path) -> Path:
         except FileExistsError:
             continue
         except OSError as exc:
-            raise unwritable(path, exc) from None
+            raise cannot_create(path, exc) from None
     raise RelpoolError(f"cannot write {path}: could not create a temporary file beside it")
 
 

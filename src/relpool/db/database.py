@@ -54,6 +54,8 @@ class Database:
     source: str
     declared: dict[str, TableOverride] = field(default_factory=dict)
     split_times: dict[str, str] = field(default_factory=dict)
+    # (table, message): what a reader noticed and worked around, reported by validation as warnings.
+    notes: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
     def empty(cls, source: str) -> "Database":
@@ -94,8 +96,10 @@ class Database:
     def _check_new_name(self, name: str) -> None:
         if not name:
             raise RelpoolError(f"{self.source}: a table has an empty name")
-        if name in self.tables:
-            raise RelpoolError(f"{self.source}: two tables are both named '{name}'")
+        same = [t for t in self.tables if t.lower() == name.lower()]  # DuckDB's names ignore case
+        if same:
+            raise RelpoolError(f"{self.source}: two tables are both named '{name}'"
+                               + (f" (names ignore case: '{same[0]}')" if same[0] != name else ""))
 
     @property
     def tables(self) -> list[str]:

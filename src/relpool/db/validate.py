@@ -38,7 +38,7 @@ class Validation:
 
 
 def validate(db: Database, schema: Schema) -> Validation:
-    problems = [Problem("warning", table, why) for table, why in schema.ignored_declarations]
+    problems = [Problem("warning", table, why) for table, why in db.notes + schema.ignored_declarations]
     matches: dict[tuple[str, int], MatchStats] = {}
     for name, table in schema.tables.items():
         rows = db.row_count(name)

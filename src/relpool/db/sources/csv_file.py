@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import csv
+import gzip
 from pathlib import Path
 
 from relpool.db.database import Database, quote
@@ -20,17 +22,18 @@ DELIMITERS = (",", ";", "\t", "|")
 _DECIMAL_COMMA = r"[+-]?[0-9]+(,[0-9]+)?"
 
 
-def add_csv(db: Database, name: str, path: Path) -> None:
+def add_csv(db: Database, name: str, path: Path) -> list[str] | None:
+    """Read ``path`` into table ``name``; return the header's names as the file has them (None if unsure)."""
     try:
-        _add(db, name, path, path)
+        return _add(db, name, path, path)
     except RelpoolError:
         if is_utf8(path):
             raise
         with utf8_copy(path) as copy:
-            _add(db, name, copy, path)
+            return _add(db, name, copy, path)
 
 
-def _add(db: Database, name: str, readable: Path, path: Path) -> None:
+def _add(db: Database, name: str, readable: Path, path: Path) -> list[str] | None:
     db.add_sql(name, _scan(readable), what=str(path))
     columns = db.columns(name)
     if len(columns) == 1:
@@ -41,6 +44,22 @@ def _add(db: Database, name: str, readable: Path, path: Path) -> None:
             _check_rows_fit(db, readable, path, delimiter)
             db.add_sql(name, _scan(readable, delim=delimiter), what=str(path))
     _read_decimal_commas(db, name, readable, path)
+    return _header(readable, len(db.columns(name)))
+
+
+def _header(readable: Path, count: int) -> list[str] | None:
+    """The first line's fields, split by the delimiter that gives ``count`` of them (a cheap look, no sniffing)."""
+    opener = gzip.open if readable.name.lower().endswith(".gz") else open
+    try:
+        with opener(readable, "rt", encoding="utf-8-sig", errors="replace", newline="") as f:
+            head = f.read(1 << 16)
+    except OSError:
+        return None
+    for delimiter in DELIMITERS:
+        fields = next(csv.reader(head.splitlines(), delimiter=delimiter), [])
+        if len(fields) == count:
+            return fields
+    return None
 
 
 def _scan(readable: Path, **options: str) -> str:
