@@ -331,6 +331,38 @@ def test_output_where_nothing_can_be_created_is_one_error(tmp_path):
         write_atomically(Path("/proc/relpool-y/a.json"), lambda tmp: tmp.write_text("{}"))
 
 
+# --- Times stored in a form that is not read as times ------------------------------------------------
+
+def _times_sqlite(tmp_path, paid_at: list, created: list) -> Path:
+    return _sqlite(tmp_path / "pay.sqlite", """
+        CREATE TABLE customers (customer_id INTEGER PRIMARY KEY, created INTEGER);
+        CREATE TABLE payments (payment_id INTEGER PRIMARY KEY, customer_id INTEGER, paid_at, amount REAL);""",
+                   {"customers": [(i, c) for i, c in enumerate(created)],
+                    "payments": [(i, i % len(created), t, 1.5) for i, t in enumerate(paid_at)]})
+
+
+@pytest.mark.parametrize(("paid_at", "kind"), [
+    ([1609461703 + 3600 * i for i in range(30)], "epoch seconds"),
+    ([1609461703000 + 3600000 * i for i in range(30)], "epoch milliseconds"),
+    ([f"{1 + i % 28:02d}/03/2021" for i in range(30)], "day- or month-first dates"),
+])
+def test_times_relpool_does_not_read_are_a_warning_naming_the_column_and_the_leak(tmp_path, paid_at, kind):
+    from relpool.db import inspect_database
+
+    path = _times_sqlite(tmp_path, paid_at, created=[1, 2, 3])
+    inspection = inspect_database(path)
+    assert inspection.schema.tables["payments"].time_column is None
+    warnings = [p.message for p in inspection.validation.problems if p.level == "warning"]
+    assert [w for w in warnings if "payments.paid_at" in w] == [w for w in warnings if kind in w]
+    assert any(f"payments.paid_at looks like {kind}" in w and "always visible" in w for w in warnings)
+    assert not any("customers.created" in w for w in warnings)  # small integers: not epoch times
+    declared = inspect_database(path, {"tables": {"payments": {"time_column": "paid_at"}}})
+    message = " ".join(p.message for p in declared.validation.errors)
+    assert "no value parses as a time" in message and kind in message
+    if kind.startswith("epoch"):
+        assert "integers are read as years" in message and "to_timestamp(paid_at" in message
+
+
 # --- SQLAlchemy URLs: missing dialects and drivers, refused connections -----------------------------
 
 @pytest.mark.parametrize(("url", "module", "names"), [

@@ -18,6 +18,7 @@ from relpool.db.infer.naming import is_primary_key_name, names_for_key_of
 from relpool.db.measure import MatchStats, column_key_family, foreign_key_match, key_stats, time_spread
 from relpool.db.schema import Schema
 from relpool.db.times import can_hold_times, time_expression
+from relpool.db.unread_times import how_to_convert, unread_kind, unread_time_columns
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ def validate(db: Database, schema: Schema) -> Validation:
             problems += _unlinked_key(db, schema, name)
         if table.time_column:
             problems += _check_time_column(db, name, table.time_column, rows)
+        elif not table.evidence.get("time_column", "").startswith("given"):
+            problems += _unread_times(db, name)
         for i, fk in enumerate(table.foreign_keys):
             type_problem = _check_types(db, name, fk)
             if type_problem:
@@ -97,8 +100,14 @@ def _check_time_column(db: Database, table: str, column: str, rows: int) -> list
     ).fetchone()
     out = []
     if filled and unparsable == filled:
+        found = unread_kind(db, table, column)
+        hint = ""
+        if found:
+            read_as = ("integers are read as years" if type_family(dtype) in ("integer", "float")
+                       else "text is read as a time only in ISO form (yyyy-mm-dd ...)")
+            hint = f"; the values look like {found[0]}, but {read_as}: {how_to_convert(found[0], column)}"
         out.append(Problem("error", table, (
-            f"time column {table}.{column}: no value parses as a time (e.g. {example!r})")))
+            f"time column {table}.{column}: no value parses as a time (e.g. {example!r}){hint}")))
     elif unparsable:
         out.append(Problem("warning", table, (
             f"time column {table}.{column}: {unparsable:,} of {filled:,} values do not parse as times (e.g. {example!r}); "
@@ -111,6 +120,15 @@ def _check_time_column(db: Database, table: str, column: str, rows: int) -> list
     if type_family(dtype) == "string":
         out += _naive_among_offsets(db, table, column, expr)
     return out
+
+
+def _unread_times(db: Database, table: str) -> list[Problem]:
+    """A table left without a time column whose times are there, in a form that is not read as times."""
+    return [Problem("warning", table, (
+        f"{table}.{column} looks like {kind} (e.g. {example!r}) but is not read as a time, so '{table}' has no "
+        f"time column and all its rows are always visible: future rows become inputs; {how_to_convert(kind, column)}, "
+        f"or give time_column: null for '{table}' in a schema file if its rows really are timeless"))
+        for column, kind, example in unread_time_columns(db, table)]
 
 
 def _out_of_range(db: Database, table: str, column: str, expr: str) -> list[Problem]:

@@ -1,0 +1,59 @@
+"""Columns that hold times relpool does not read: epoch numbers and day-/month-first dates.
+
+A table without a time column is always visible, so its future rows become inputs. When its only
+times are stored as epoch seconds (``paid_at = 1609461703``) or as ``dd/mm/yyyy`` text, that leak is
+silent; these checks name the column so the user can convert it. They are not read as times
+instead: an integer time column means a year everywhere (:mod:`relpool.db.times`), and whether
+``01/02/2021`` is January or February is the user's to say.
+"""
+
+from __future__ import annotations
+
+from relpool.db.database import Database, quote, type_family
+from relpool.db.infer.naming import time_name_score
+
+# Non-null values all within these bounds: 1973-03-03 .. 2096-10-02 as seconds, or as milliseconds.
+EPOCH_RANGES = (("epoch seconds", 1e8, 4e9), ("epoch milliseconds", 1e11, 4e12))
+SLASH_DATE = r"^\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}([ T]\d{1,2}:\d\d(:\d\d(\.\d*)?)?)?\s*$"
+SAMPLE_ROWS = 1000
+MIN_SHARE = 0.9
+
+
+def unread_kind(db: Database, table: str, column: str) -> tuple[str, object] | None:
+    """("epoch seconds" | "epoch milliseconds" | "day- or month-first dates", an example) or None."""
+    family = type_family(db.columns(table)[column])
+    col, tab = quote(column), quote(table)
+    if family in ("integer", "float"):
+        low, high, example = db.con.execute(f"SELECT min({col}), max({col}), any_value({col}) FROM {tab}").fetchone()
+        if low is None:
+            return None
+        for kind, lowest, highest in EPOCH_RANGES:
+            if lowest <= low and high <= highest:
+                return kind, example
+        return None
+    if family == "string":
+        sampled, matching, example = db.con.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE regexp_matches(v, '{SLASH_DATE}')), "
+            f"min(v) FILTER (WHERE regexp_matches(v, '{SLASH_DATE}')) FROM (SELECT {col} AS v FROM {tab} "
+            f"WHERE {col} IS NOT NULL) USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (0)").fetchone()
+        if sampled and matching >= MIN_SHARE * sampled:
+            return "day- or month-first dates", example
+    return None
+
+
+def unread_time_columns(db: Database, table: str) -> list[tuple[str, str, object]]:
+    """(column, kind, example) for each column named like a time whose values look like unread times."""
+    out = []
+    for column in db.columns(table):
+        if time_name_score(column) > 0:
+            found = unread_kind(db, table, column)
+            if found:
+                out.append((column, *found))
+    return out
+
+
+def how_to_convert(kind: str, column: str) -> str:
+    if kind.startswith("epoch"):
+        unit = "" if kind == "epoch seconds" else " / 1000"
+        return f"store it as a timestamp in the database (in SQL: to_timestamp({column}{unit}))"
+    return "store it as a timestamp or as ISO text (yyyy-mm-dd hh:mm:ss) in the database"
