@@ -159,10 +159,14 @@ def test_two_hop_paths_down_and_through_a_link_table():
 
 
 def test_static_target_is_hidden_and_split_by_entity_time():
-    inspection = inspect_database(shop_frames())
-    task = build_task(inspection, "PREDICT customers.name FOR EACH customers.customer_id")
+    frames = shop_frames()
+    frames["customers"]["segment"] = np.resize(["retail", "trade", "staff"], len(frames["customers"]))
+    inspection = inspect_database(frames)
+    task = build_task(inspection, "PREDICT customers.segment FOR EACH customers.customer_id")
     assert task.task_type == "multiclass"
-    assert task.bound.hidden_columns == {("customers", "name")}
+    assert task.bound.hidden_columns == {("customers", "segment")}
+    with pytest.raises(RelpoolError, match="the target has 48 classes among 48 training examples"):
+        build_task(inspection, "PREDICT customers.name FOR EACH customers.customer_id")  # unique: an id
     val_at, test_at = task.cutoffs["val"][0], task.cutoffs["test"][0]
     assert (task.tables["train"]["cutoff"] <= val_at).all()
     assert ((task.tables["val"]["cutoff"] > val_at) & (task.tables["val"]["cutoff"] <= test_at)).all()
@@ -262,8 +266,11 @@ def test_via_through_a_link_table_and_the_hints_that_pick_each_path(two_way_db):
     with pytest.raises(RelpoolError, match=re.escape("(VIA flights.origin); flights.tailnum -> planes.tailnum, "
                                                      "flights.dest -> airports.faa (VIA flights.dest)")):
         build_task(two_way_db, query.format("at"), test_at=str(C))
-    task = build_task(two_way_db, "PREDICT AVG(flights.flight_id, 0, 7, days) FOR EACH airports.faa", test_at=str(C))
-    assert "e.g. AVG(flights.flight_id VIA flights.dest" in task.bound.notes[0]
+    from relpool.query.bind import bind
+    from relpool.query.parser import parse_query
+
+    bound = bind(parse_query("PREDICT AVG(flights.flight_id, 0, 7, days) FOR EACH airports.faa"), two_way_db)
+    assert "e.g. AVG(flights.flight_id VIA flights.dest" in bound.notes[0]  # (its training labels are all NULL)
 
 
 @pytest.mark.parametrize(("via", "message"), [

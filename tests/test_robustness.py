@@ -396,3 +396,52 @@ def test_predict_warns_when_at_is_far_outside_the_data(trained, tmp_path, run_cl
     assert code == 0 and "warning: --at 2999-01-01 00:00:00 is" in message and "days after the newest time" in message
     code, _, stderr = run_cli("predict", trained, shop_db, "--out", tmp_path / "q.csv", "--at", "2020-01-20")
     assert code == 0 and "warning" not in stderr
+
+
+# ---- 8. Training on: --resume with more epochs; a table empty at training, missing later ----
+
+def test_resume_with_more_epochs_continues_to_the_straight_runs_model(shop_db, tmp_path):
+    import numpy as np
+
+    from relpool.train.checkpoint import load_tensors
+
+    options = {**TINY, "text_embedder": HashingEmbedder(8), "patience": 5}
+    relpool.fit(shop_db, QUERY, tmp_path / "straight", **{**options, "epochs": 3})
+    relpool.fit(shop_db, QUERY, tmp_path / "m", **{**options, "epochs": 1})
+    resumed = relpool.fit(shop_db, QUERY, tmp_path / "m", resume=True, **{**options, "epochs": 3})
+    assert resumed.metrics["epochs_run"] == 3
+    a, b = load_tensors(tmp_path / "straight" / "model.safetensors"), load_tensors(tmp_path / "m" / "model.safetensors")
+    assert all(np.array_equal(a[k].numpy(), b[k].numpy()) for k in a)
+    assert resumed.metrics["history"] == relpool.Model.load(tmp_path / "straight").metrics["history"]
+    with pytest.raises(RelpoolError, match="holds a checkpoint of a different run"):  # other options: refused
+        relpool.fit(shop_db, QUERY, tmp_path / "m", resume=True, **{**options, "epochs": 4, "channels": 8})
+
+
+def test_a_table_empty_at_training_may_be_missing_later(tmp_path, run_cli):
+    import yaml
+
+    frames = {**shop_frames(), "complaints": pd.DataFrame({
+        "complaint_id": pd.Series([], dtype=int), "customer_id": pd.Series([], dtype=int),
+        "filed": pd.Series([], dtype="datetime64[ns]"), "severity": pd.Series([], dtype=float)})}
+    schema = tmp_path / "schema.yaml"
+    schema.write_text(yaml.safe_dump({"tables": {"complaints": {
+        "primary_key": "complaint_id", "time_column": "filed",
+        "foreign_keys": [{"columns": "customer_id", "references_table": "customers"}]}}}))
+    model = relpool.fit(frames, QUERY, tmp_path / "m", schema=schema, **TINY)
+    from conftest import write_sqlite
+
+    db = write_sqlite(shop_frames(), tmp_path / "refreshed.sqlite")  # no complaints table any more
+    code, _, stderr = run_cli("predict", tmp_path / "m", db, "--out", tmp_path / "p.parquet")
+    assert code == 0, stderr
+    assert "no table 'complaints'; it was empty at training" in " ".join(stderr.split())
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "p.parquet"), model.predict(frames))
+    assert model.evaluate(db) == model.evaluate(frames)
+
+
+def test_fit_names_the_baselines_final_folders(shop_db, tmp_path, run_cli):
+    code, _, stderr = run_cli("fit", shop_db, QUERY, "--out", tmp_path / "m",
+                              *[a for a in FIT_ARGS if a != "--no-baselines"])
+    assert code == 0, stderr
+    text = " ".join(stderr.split())
+    assert ".partial" not in text and f"-> {tmp_path / 'm' / 'baselines' / 'autofeat'}" in text
+    assert (tmp_path / "m" / "baselines" / "autofeat" / "metrics.json").is_file()

@@ -38,7 +38,7 @@ def fit(db, query: str, out: str | Path, *, pool: str = "adaptive", layers: int 
         from relpool.report.build import write_report
 
         def finish(folder: Path) -> None:
-            write_report(folder, db, baselines=baselines, console=console)
+            write_report(folder, db, baselines=baselines, console=console, shown_as=out)
     fit_run(db, query, out, options, schema=schema, resume=resume, console=console, text_embedder=embedder,
             force=force, finish=finish)
     return Model.load(out)

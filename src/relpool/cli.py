@@ -163,6 +163,7 @@ def evaluate(
 ):
     """Validation and test metrics of a trained model on a database."""
     from relpool.api import Model
+    from relpool.train.metrics import metric_text
 
     with err.status("Loading the model and evaluating…"):
         metrics = Model.load(model_dir).evaluate(db, console=err)
@@ -170,7 +171,7 @@ def evaluate(
         stdout.print_json(json.dumps(metrics))
     else:
         for split, values in metrics.items():
-            stdout.print(f"{split}: " + ", ".join(f"{k} {v:.4f}" for k, v in values.items()))
+            stdout.print(f"{split}: " + ", ".join(f"{k} {metric_text(v)}" for k, v in values.items()))
 
 
 @app.command()
@@ -218,6 +219,7 @@ def baseline(
     from relpool.db import inspect_database
     from relpool.files import check_output_path
     from relpool.query.task import build_task
+    from relpool.train.metrics import metric_text
 
     if kind not in KINDS:
         raise RelpoolError(f"--kind must be one of {', '.join(KINDS)}, got {kind!r}")
@@ -231,8 +233,7 @@ def baseline(
     folder.mkdir(parents=True, exist_ok=True)
     written = write_outputs(result, folder)
     metrics, name = result.metrics, result.metrics["metric"]
-    scores = ", ".join(f"{split} {metrics[split][name]:.4f}" if metrics[split][name] is not None else f"{split} n/a"
-                       for split in ("val", "test"))
+    scores = ", ".join(f"{split} {metric_text(metrics[split][name])}" for split in ("val", "test"))
     typer.echo(f"{kind} baseline, {metrics['task_type']}: {name} {scores} "
                f"({metrics['n_train']:,} training examples, {metrics['seconds']:.1f} s)")
     err.print(f"written: {', '.join(str(p) for p in written)}")

@@ -18,12 +18,11 @@ from relpool.query.ast import (Aggregation, BoolOp, ColumnRef, Comparison, Expr,
                                aggregations_in, column_refs_in)
 from relpool.query.parser import caret
 from relpool.query.paths import Path, find_paths
+from relpool.query.splits import MAX_OFFSET
 
 TASK_TYPES = ("binary", "regression", "multiclass", "link_prediction")
 ZERO_WHEN_EMPTY = ("COUNT", "COUNT_DISTINCT", "SUM")
 NUMERIC = ("integer", "float")
-# Window bounds beyond two centuries of the cutoff are typos (and overflow DuckDB's dates).
-MAX_OFFSET = {"hours": 200 * 366 * 24, "days": 200 * 366, "weeks": 200 * 53, "months": 200 * 12, "years": 200}
 
 
 @dataclass(frozen=True)
@@ -157,7 +156,8 @@ class _Binder:
             return "regression", None
         if family == "string":
             return "multiclass", None
-        raise self.fail(f"cannot predict a value of type {family}", 8)
+        hint = "; predict a count, a sum or a condition on it instead" if family == "time" else ""
+        raise self.fail(f"cannot predict a value of type {family}{hint}", 8)
 
     def _item_table(self, agg: Aggregation) -> str:
         for fk in self.schema.tables[agg.target.table].foreign_keys:
@@ -196,14 +196,24 @@ class _Binder:
             if node.op not in ("=", "!="):
                 raise self.fail("NULL can only be compared with = or !=", _position(node.left))
             return f"({left} IS {'NOT ' if node.op == '!=' else ''}NULL)", "boolean"
+        if {lf, rf} == {"integer", "boolean"} and node.op in ("=", "!="):
+            # SQLite (and pandas writing to it) stores booleans as 0/1 integers: TRUE means 1, FALSE 0.
+            left, right = (_as_integer(node.left, left), _as_integer(node.right, right))
+            lf = rf = "integer"
         comparable = lf == rf or {lf, rf} <= set(NUMERIC) or "null" in (lf, rf)
         if not comparable:
-            raise self.fail(f"cannot compare a {lf} value with a {rf} value", _position(node.left))
+            raise self.fail(f"cannot compare a value of type {lf} with a value of type {rf}", _position(node.left))
         return f"({left} {node.op} {right})", "boolean"
 
-    def _need_boolean(self, family: str, node: Expr) -> None:
-        if family != "boolean":
-            raise self.fail(f"AND, OR and NOT need conditions, but this is a {family} value", _position(node))
+    def _need_boolean(self, family: str, node: Expr, what: str = "AND, OR and NOT need conditions") -> None:
+        if family == "boolean":
+            return
+        hint = ""
+        if isinstance(node, ColumnRef) and family in NUMERIC:
+            hint = f"; compare it, e.g. {node} = 1 (SQLite stores booleans as 0 and 1)"
+        elif isinstance(node, ColumnRef):
+            hint = f"; compare it, e.g. {node} = 'value'"
+        raise self.fail(f"{what}, but this is a value of type {family}{hint}", _position(node))
 
     def _column_sql(self, ref: ColumnRef, where: str, path: Path | None) -> tuple[str, str]:
         if ref.column == "*":
@@ -242,7 +252,7 @@ class _Binder:
         row_filter = None
         if node.row_filter is not None:
             row_filter, filter_family = self.expr(node.row_filter, "row filter", path)
-            self._need_boolean(filter_family, node.row_filter)
+            self._need_boolean(filter_family, node.row_filter, "WHERE needs a condition")
         index = len(self.aggregations)
         self.aggregations.append(BoundAggregation(node, path, value_sql, row_filter, family))
         sql = f"a{index}.value"
@@ -273,6 +283,8 @@ class _Binder:
                 raise self.fail(f"{fn} needs a column, not {ref} (only COUNT takes *)", ref.position)
             return "count(*)", "integer"
         family = self.column(ref)
+        if ref.column == self.schema.tables[ref.table].time_column and fn in ("MIN", "MAX", "FIRST", "LAST"):
+            family = "time"  # the row's time, however it is stored (text times too)
         col = f"r.{quote(ref.column)}"
         if fn in ("SUM", "AVG") and family not in NUMERIC:
             raise self.fail(f"{fn} needs a numeric column, and {ref} is {self.db.columns(ref.table)[ref.column]}",
@@ -298,6 +310,13 @@ def _literal(value: object) -> str:
     if isinstance(value, str):
         return "'" + value.replace("'", "''") + "'"
     return repr(value)
+
+
+def _as_integer(node: Expr, sql: str) -> str:
+    """A TRUE / FALSE literal as 1 / 0, to compare with an integer column holding booleans."""
+    if isinstance(node, Literal) and isinstance(node.value, bool):
+        return "1" if node.value else "0"
+    return sql
 
 
 def _literal_family(value: object) -> str:

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from relpool.db.inspection import Inspection
 
 
+# Window bounds and steps beyond two centuries are typos (and overflow DuckDB's and pandas' dates).
+MAX_OFFSET = {"hours": 200 * 366 * 24, "days": 200 * 366, "weeks": 200 * 53, "months": 200 * 12, "years": 200}
+
+
 def offset(n: int, unit: str) -> pd.DateOffset:
     return pd.DateOffset(**{unit: n})
 
@@ -32,7 +36,10 @@ def parse_step(text: str) -> tuple[int, str]:
     """'7 days' or '12 hours' -> (7, 'days')."""
     parts = text.split()
     if len(parts) == 2 and parts[0].lstrip("+").isdigit() and parts[1].lower() in UNITS and int(parts[0]) > 0:
-        return int(parts[0]), parts[1].lower()
+        n, unit = int(parts[0]), parts[1].lower()
+        if n > MAX_OFFSET[unit]:
+            raise RelpoolError(f"--step {text!r} is more than 200 years (at most {MAX_OFFSET[unit]:,} {unit})")
+        return n, unit
     raise RelpoolError(f"--step must look like '7 days' (a positive number and one of {', '.join(UNITS)}), got {text!r}")
 
 
@@ -60,6 +67,15 @@ def forecast_cutoffs(first: pd.Timestamp, last: pd.Timestamp, window: tuple[int,
                      step: tuple[int, str] | None = None, val_at: pd.Timestamp | None = None,
                      test_at: pd.Timestamp | None = None) -> Cutoffs:
     """Cutoffs for a label window (c + start, c + end] over data spanning [first, last]."""
+    try:
+        return _forecast_cutoffs(first, last, window, step, val_at, test_at)
+    except (OverflowError, pd.errors.OutOfBoundsDatetime):
+        raise RelpoolError(f"the cutoffs fall outside the dates relpool can represent; check the window "
+                           f"({window[0]}, {window[1]}] {window[2]}, --step, --val-at and --test-at against the "
+                           f"data's times {first} .. {last}") from None
+
+
+def _forecast_cutoffs(first, last, window, step, val_at, test_at) -> Cutoffs:
     start, end, unit = window
     length = offset(end - start, unit)
     step_offset = offset(*step) if step else length

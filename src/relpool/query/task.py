@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -11,8 +11,10 @@ import pandas as pd
 from relpool.db.inspection import Inspection
 from relpool.db.measure import TimeSpread, time_spread
 from relpool.errors import RelpoolError
+from relpool.query.ast import ColumnRef
 from relpool.query.bind import BoundQuery, bind
 from relpool.query.compile import forecast_sql, static_sql
+from relpool.query.label_checks import check_labels
 from relpool.query.parser import parse_query
 from relpool.query.splits import data_time_range, forecast_cutoffs, parse_step, parse_time
 from relpool.train.metrics import metric_names
@@ -30,6 +32,8 @@ class Task:
     # The target rows' times that cutoffs were chosen within (far-out times left out); None for
     # autocomplete tasks, which split entities by their own time.
     time_range: TimeSpread | None = None
+    notes: list[str] = field(default_factory=list)  # the binder's, and e.g. a very large training split
+    warnings: list[str] = field(default_factory=list)  # e.g. a split whose labels are all one class
 
     @property
     def task_type(self) -> str:
@@ -63,9 +67,10 @@ class Task:
             "entity": {"table": b.entity_table, "column": b.entity_column,
                        "count": int(pd.concat([t["entity"] for t in self.tables.values()]).nunique())},
             "window": {"start": window[0], "end": window[1], "unit": window[2]} if window else None,
-            "hidden_columns": sorted(f"{t}.{c}" for t, c in b.hidden_columns),
+            "hidden_columns": sorted(str(ColumnRef(t, c)) for t, c in b.hidden_columns),
             "item_table": b.item_table,
-            "notes": b.notes,
+            "notes": b.notes + self.notes,
+            "warnings": self.warnings,
             "seconds": round(self.seconds, 3),
             "cutoff_range": [str(min(every)), str(max(every))] if every else None,
             "time_range": _spread_json(self.time_range),
@@ -77,7 +82,8 @@ class Task:
 
 
 def build_task(inspection: Inspection, query: str, step: str | None = None, val_at: str | None = None,
-               test_at: str | None = None, seed: int = 0) -> Task:
+               test_at: str | None = None, seed: int = 0, need: tuple[str, ...] = SPLITS) -> Task:
+    """The task's tables; ``need``: the splits that must be usable (evaluation needs no training labels)."""
     inspection.raise_for_errors()
     started = time.perf_counter()
     bound = bind(parse_query(query), inspection)
@@ -89,7 +95,9 @@ def build_task(inspection: Inspection, query: str, step: str | None = None, val_
         tables, cutoffs, dropped = _static_tables(inspection, bound, val, test, seed)
     else:
         tables, cutoffs, dropped, spread = _forecast_tables(inspection, bound, step, val, test)
-    return Task(bound, tables, cutoffs, dropped, time.perf_counter() - started, spread)
+    task = Task(bound, tables, cutoffs, dropped, time.perf_counter() - started, spread)
+    task.notes, task.warnings = check_labels(task, need)
+    return task
 
 
 def _spread_json(spread: TimeSpread | None) -> dict | None:

@@ -32,7 +32,8 @@ def learning_curves(history: list[dict], metric: str, best_epoch: int, baselines
     fig, (loss_ax, val_ax) = plt.subplots(1, 2, figsize=(10, 3.6))
     loss_ax.plot(epochs, [h["loss"] for h in history], marker="o", color="#3b6db3")
     loss_ax.set(title="training loss", xlabel="epoch", ylabel="loss")
-    val_ax.plot(epochs, [h["val"][metric] for h in history], marker="o", color="#3b6db3", label="GNN")
+    values = [np.nan if h["val"][metric] is None else h["val"][metric] for h in history]  # None: undefined
+    val_ax.plot(epochs, values, marker="o", color="#3b6db3", label="GNN")
     val_ax.axvline(best_epoch, color="#999999", linewidth=1, label=f"best epoch ({best_epoch})")
     for style, (name, value) in zip(BASELINE_STYLES, baselines.items()):
         if value is not None:

@@ -10,23 +10,24 @@ import pandas as pd
 from relpool.db.inspection import Inspection
 from relpool.report import plots
 from relpool.report.diagram import draw_schema
-from relpool.report.fit_view import still_improving
+from relpool.report.fit_view import still_improving, validation_undefined
 from relpool.report.html import code, image, paragraph, section, table
-from relpool.report.task_view import cutoff_text, stats_text
+from relpool.report.task_view import cutoff_text, entity_text, stats_text
 from relpool.train.evaluate import is_better
 
 
 def task_section(summary: dict) -> str:
     entity, window = summary["entity"], summary["window"]
     facts = [f"Task type {summary['task_type']}, main metric {summary['metrics'][0]}; "
-             f"{entity['count']:,} entities of {entity['table']}.{entity['column']}."]
+             f"{entity['count']:,} entities of {entity_text(entity)}."]
     if window:
         facts.append(f"Label window ({window['start']}, {window['end']}] {window['unit']} after each cutoff.")
     if summary["hidden_columns"]:
         facts.append(f"Hidden from every input: {', '.join(summary['hidden_columns'])}.")
     rows = [[name, split["rows"], cutoff_text(split["cutoffs"]), stats_text(split["label_stats"]),
              split["dropped_without_label"]] for name, split in summary["splits"].items()]
-    return section("Task", code(summary["query"]), *(paragraph(f) for f in facts + summary["notes"]),
+    warnings = [f"Warning: {w}." for w in summary.get("warnings", [])]
+    return section("Task", code(summary["query"]), *(paragraph(f) for f in facts + summary["notes"] + warnings),
                    table(["split", "examples", "cutoffs", "label statistics", "dropped (no label)"], rows))
 
 
@@ -54,6 +55,8 @@ def learning_section(gnn: dict, baselines: dict[str, dict]) -> str:
     png = plots.learning_curves(gnn["history"], main, gnn["best_epoch"],
                                 {kind: m["val"][main] for kind, m in baselines.items()})
     kept = f"The weights of epoch {gnn['best_epoch']} (best validation {main}) are kept."
+    if validation_undefined(gnn):
+        kept = f"Validation {main} is undefined (n/a), so the weights of the last epoch, {gnn['best_epoch']}, are kept."
     if still_improving(gnn):
         kept += f" Validation {main} was still improving at the last epoch: more epochs may give a better model."
     return section("Learning curves", image(png, "training loss and validation metric per epoch"),

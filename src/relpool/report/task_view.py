@@ -5,6 +5,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from relpool.query.ast import written_name
+
 
 def cutoff_text(cutoffs: list[str]) -> str:
     if len(cutoffs) <= 2:
@@ -25,13 +27,20 @@ def stats_text(stats: dict) -> str:
     return "; ".join(parts)
 
 
+def entity_text(entity: dict) -> str:
+    """The entity key as a query writes it ("user table"."user id", quoted where needed)."""
+    return f"{written_name(entity['table'])}.{written_name(entity['column'])}"
+
+
 def render_task(summary: dict, console: Console) -> None:
     entity = summary["entity"]
     console.print(f"[bold]{summary['query']}[/]")
     console.print(f"task type [bold]{summary['task_type']}[/], metrics {', '.join(summary['metrics'])}; "
-                  f"{entity['count']:,} entities of {entity['table']}.{entity['column']}; built in {summary['seconds']:.2f} s")
+                  f"{entity['count']:,} entities of {entity_text(entity)}; built in {summary['seconds']:.2f} s")
     for line in summary["notes"]:
         console.print(f"[yellow]note:[/] {line}")
+    for line in summary.get("warnings", []):
+        console.print(f"[bold yellow]warning:[/] {line}")
     if summary["hidden_columns"]:
         console.print(f"hidden from every input: {', '.join(summary['hidden_columns'])}")
     table = Table(title="Splits", title_justify="left")

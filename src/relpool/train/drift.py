@@ -2,7 +2,8 @@
 
 The model is scored on the tables and columns it was trained with. A table or column added since is
 ignored and named in a note; a table the model was trained with, or a column it needs (keys, time
-columns, encoded inputs), that is missing is one error naming every one. Extra tables are dropped from
+columns, encoded inputs), that is missing is one error naming every one, except a table that had no rows at training: it is recreated empty in
+relpool's copy (its encoder and edge weights never saw a row), with a note. Extra tables are dropped from
 relpool's own in-memory copy (never from the user's database) before the schema is resolved, so they
 cannot change the graph, the default ``--at`` or the validation.
 """
@@ -36,9 +37,15 @@ def reconcile(database: Database, config: Mapping) -> list[str]:
     trained = config["schema"]["tables"]
     present = database.tables
     missing_tables = [t for t in trained if t not in present]
+    rows = config.get("rows") or {}  # rows per table at training (not recorded by older relpool versions)
+    were_empty = [t for t in missing_tables if rows.get(t) == 0 and config["encoders"].get(t, {}).get("column_types")]
+    missing_tables = [t for t in missing_tables if t not in were_empty]
     if missing_tables:
+        why = "" if rows else " (this model does not record which tables were empty at training)"
         raise RelpoolError(f"the database has no table {_names(missing_tables)}, which the model was trained with "
-                           f"(it has: {', '.join(present)})")
+                           f"(it has: {', '.join(present)}){why}")
+    for table in were_empty:
+        _create_empty(database, table, config["encoders"][table]["column_types"])
     missing, extra_columns = [], []
     for table, schema in trained.items():
         columns = database.columns(table)
@@ -53,11 +60,23 @@ def reconcile(database: Database, config: Mapping) -> list[str]:
         database.con.execute(f"DROP TABLE {quote(table)}")  # our in-memory copy only
         database.declared.pop(table, None)
     notes = []
+    if were_empty:
+        notes.append(f"the database has no table {_names(were_empty)}; it was empty at training, so the model "
+                     f"sees it as empty, as it did then")
     if extra_tables:
         notes.append(f"ignoring table(s) {_names(extra_tables)}, which the model was not trained with")
     if extra_columns:
         notes.append(f"ignoring column(s) {', '.join(extra_columns)}, which the model was not trained with")
     return notes
+
+
+def _create_empty(database: Database, table: str, column_types: Mapping) -> None:
+    """An empty table with the columns and types it had at training, in relpool's own copy only.
+
+    The network has an encoder and edge weights for it, which never saw a row: an empty table gives
+    them exactly the inputs they had at training."""
+    columns = ", ".join(f"{quote(c)} {t['dtype']}" for c, t in column_types.items())
+    database.con.execute(f"CREATE TABLE {quote(table)} ({columns})")
 
 
 def needed_columns(schema: Mapping, encoder: Mapping) -> list[str]:

@@ -40,12 +40,15 @@ def to_predictions(outputs: torch.Tensor, targets: Targets, k: int | None) -> pd
     return pd.DataFrame({"top_k": [[targets.item_keys[i] for i in row] for row in top]})
 
 
-def score(predictions: pd.DataFrame, labels: pd.Series, targets: Targets, k: int | None) -> dict[str, float]:
+def score(predictions: pd.DataFrame, labels: pd.Series, targets: Targets, k: int | None) -> dict[str, float | None]:
+    """The task type's metrics; None where one is undefined (AUROC of a single class), as JSON has no NaN."""
     kind = targets.task_type
     if kind == "binary":
-        return binary_metrics(labels.astype(bool), predictions["probability"])
-    if kind == "regression":
-        return regression_metrics(labels.astype(float), predictions["prediction"])
-    if kind == "multiclass":
-        return multiclass_metrics(labels.astype(str), predictions["prediction"])
-    return ranking_metrics(list(labels), list(predictions["top_k"]), k)
+        scores = binary_metrics(labels.astype(bool), predictions["probability"])
+    elif kind == "regression":
+        scores = regression_metrics(labels.astype(float), predictions["prediction"])
+    elif kind == "multiclass":
+        scores = multiclass_metrics(labels.astype(str), predictions["prediction"])
+    else:
+        scores = ranking_metrics(list(labels), list(predictions["top_k"]), k)
+    return {name: (None if value is None or np.isnan(value) else value) for name, value in scores.items()}

@@ -40,6 +40,7 @@ from relpool.train.evaluate import is_better, main_metric, score, to_predictions
 from relpool.train.history import FEATURES as HISTORY_FEATURES
 from relpool.train.loop import Loop, LoopOptions
 from relpool.train.memory import check_batch_fits
+from relpool.train.metrics import metric_text
 from relpool.train.model_dir import write_model_dir
 from relpool.train.output import FitOutput, plan_fit_output
 
@@ -119,6 +120,10 @@ def _fit(db, query: str, output: FitOutput, options: FitOptions, schema, resume:
         check_batch_fits(graph, task.bound.entity_table, splits["train"].seeds, splits["train"].cutoffs,
                          fanout=options.loop.fanout, strategy=options.loop.strategy,
                          batch_size=options.loop.batch_size, channels=options.channels, layers=options.layers)
+    for note in task.bound.notes + task.notes:
+        console.print(f"note: {note}", highlight=False, soft_wrap=True)
+    for warning in task.warnings:
+        console.print(f"warning: {warning}", style="yellow", highlight=False, soft_wrap=True)
     k = task.bound.query.rank_top
     metric = main_metric(task.task_type, k)
     spec = ModelSpec(
@@ -133,13 +138,15 @@ def _fit(db, query: str, output: FitOutput, options: FitOptions, schema, resume:
     loop = Loop(model, graph, tables, targets, options.loop)
 
     state = {"epoch": 0, "best": None, "best_epoch": 0, "bad_epochs": 0, "history": []}
-    run_id = json.loads(json.dumps({"query": query, "options": options.to_dict(),  # as it reads back
-                                    "text_embedder": embedder_to_json(embedder)}))
+    run_id = _run_identity(query, options, embedder_to_json(embedder))
     out = output.create()
     checkpoint_dir = output.checkpoint
     if resume and (checkpoint_dir / "state.json").exists():
         state = _restore(checkpoint_dir, loop, run_id, output.staged.final)
         console.print(f"resuming after epoch {state['epoch']}")
+        if state["bad_epochs"] >= options.patience and state["epoch"] < options.epochs:
+            console.print(f"note: that run had stopped early ({state['bad_epochs']} epochs without improvement); "
+                          f"a larger --patience trains on", highlight=False)
     elif resume:
         console.print(f"note: no checkpoint to resume in {output.staged.final}; training from the start")
     best_weights = load_tensors(checkpoint_dir / f"best-{state['best_epoch']}.safetensors") if state["best_epoch"] else None
@@ -165,18 +172,22 @@ def _fit(db, query: str, output: FitOutput, options: FitOptions, schema, resume:
                 batches, advance=1, info=f"loss {value:.4f}"))
             val = evaluate(predict("val"))
             state["history"].append({"epoch": epoch, "loss": loss, "val": val})
-            if is_better(metric, val[metric], state["best"]):
+            if val[metric] is None and state["best"] is None:
+                # Undefined on validation (one class there): nothing to stop early on; keep the latest epoch.
+                state.update(best_epoch=epoch, bad_epochs=0)
+                best_weights = {k: v.clone() for k, v in model.state_dict().items()}
+            elif val[metric] is not None and is_better(metric, val[metric], state["best"]):
                 state.update(best=val[metric], best_epoch=epoch, bad_epochs=0)
                 best_weights = {k: v.clone() for k, v in model.state_dict().items()}
             else:
                 state["bad_epochs"] += 1
             state["epoch"] = epoch
             _checkpoint(checkpoint_dir, loop, state, run_id, best_weights)
-            progress.update(epochs, advance=1, info=f"val {metric} {val[metric]:.4f} (best {state['best']:.4f})")
+            progress.update(epochs, advance=1, info=f"val {metric} {metric_text(val[metric])} "
+                                                    f"(best {metric_text(state['best'])})")
 
     if best_weights is None:
-        raise RelpoolError("training produced no usable model: the validation metric was never defined "
-                           "(does the validation split have both classes?)")
+        raise RelpoolError("training produced no usable model: no epoch was trained")
     model.load_state_dict(best_weights)
     final = {split: predict(split) for split in ("val", "test")}
     metrics = {
@@ -217,9 +228,23 @@ def _checkpoint(folder: Path, loop: Loop, state: dict, run_id: dict, best_weight
             old.unlink()
 
 
+# How long to train and when to stop early do not change what any epoch computes (each is seeded by
+# (seed, epoch)), so a checkpoint may be continued with other values: --resume --epochs 20 trains on.
+NOT_IDENTITY = ("epochs", "patience")
+
+
+def _run_identity(query: str, options: FitOptions, text_embedder: dict) -> dict:
+    """What a checkpoint must have been trained with to be continued: query, options and embedder."""
+    kept = {k: v for k, v in options.to_dict().items() if k not in NOT_IDENTITY}
+    return json.loads(json.dumps({"query": query, "options": kept, "text_embedder": text_embedder}))  # as read back
+
+
 def _restore(folder: Path, loop: Loop, run_id: dict, out: Path) -> dict:
     saved = load_json(folder / "state.json")
-    if saved.get("run") != run_id:
+    run = saved.get("run")
+    if isinstance(run, dict) and isinstance(run.get("options"), dict):  # checkpoints that recorded them
+        run = {**run, "options": {k: v for k, v in run["options"].items() if k not in NOT_IDENTITY}}
+    if run != run_id:
         raise RelpoolError(f"{out} holds a checkpoint of a different run (query or options differ); "
                            f"use another --out, or --force instead of --resume to start over")
     epoch = saved["epoch"]

@@ -17,6 +17,13 @@ def metric_names(task_type: str, k: int | None = None) -> list[str]:
     return [m.replace("@k", f"@{k}") if k else m for m in METRICS[task_type]]
 
 
+def metric_text(value: float | None, digits: int = 4) -> str:
+    """A metric for people: undefined ones (None, NaN: e.g. AUROC of a single class) as n/a."""
+    if value is None or value != value:
+        return "n/a"
+    return f"{value:.{digits}f}"
+
+
 def binary_metrics(y_true, probability) -> dict[str, float]:
     y_true, probability = np.asarray(y_true, dtype=bool), np.asarray(probability, dtype=float)
     out = {"f1": float(skm.f1_score(y_true, probability >= 0.5, zero_division=0))}

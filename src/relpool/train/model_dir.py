@@ -45,6 +45,7 @@ def write_model_dir(out: Path, model, inspection, task, tables, targets, options
         "rank_top": task.bound.query.rank_top,
         "source": inspection.database.source,
         "schema": inspection.schema.to_dict(),
+        "rows": {name: int(n) for name, n in inspection.rows.items()},  # an empty table may later be missing
         "options": options.to_dict(),
         "model": model.spec.to_dict(),
         "targets": targets.to_dict(),
