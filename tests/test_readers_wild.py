@@ -300,7 +300,7 @@ def test_folder_subfolder_of_parquet_parts_is_one_table_with_hive_keys(tmp_path)
 def test_folder_files_whose_names_differ_only_in_case_are_one_error_naming_both(tmp_path):
     (tmp_path / "users.csv").write_text("id\n1\n")
     (tmp_path / "Users.CSV").write_text("id\n2\n")
-    with pytest.raises(RelpoolError, match=r"Users\.CSV and users\.csv would both be table 'Users' \(table names"):
+    with pytest.raises(RelpoolError, match=r"both named 'Users' \(Users\.CSV and users\.csv; table names ignore case\)"):
         read_database(tmp_path)
 
 

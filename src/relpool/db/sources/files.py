@@ -76,9 +76,9 @@ def _check_distinct_names(folder: Path, sources: list[Path]) -> None:
     for path in sources:
         key = table_name(path).lower()
         if key in seen:
-            case = " (table names ignore case)" if table_name(seen[key]) != table_name(path) else ""
-            raise RelpoolError(f"{folder}: {seen[key].name} and {path.name} would both be table "
-                               f"'{table_name(seen[key])}'{case}; rename or remove one")
+            case = "; table names ignore case" if table_name(seen[key]) != table_name(path) else ""
+            raise RelpoolError(f"{folder}: two tables are both named '{table_name(seen[key])}' "
+                               f"({seen[key].name} and {path.name}{case}); rename or remove one")
         seen[key] = path
 
 
