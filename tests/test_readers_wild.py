@@ -344,23 +344,39 @@ def _times_sqlite(tmp_path, paid_at: list, created: list) -> Path:
 @pytest.mark.parametrize(("paid_at", "kind"), [
     ([1609461703 + 3600 * i for i in range(30)], "epoch seconds"),
     ([1609461703000 + 3600000 * i for i in range(30)], "epoch milliseconds"),
-    ([f"{1 + i % 28:02d}/03/2021" for i in range(30)], "day- or month-first dates"),
 ])
-def test_times_relpool_does_not_read_are_a_warning_naming_the_column_and_the_leak(tmp_path, paid_at, kind):
+def test_epoch_numbers_named_like_a_time_are_the_time_column_and_hide_the_future(tmp_path, paid_at, kind):
+    import pandas as pd
+
     from relpool.db import inspect_database
+    from relpool.query.inputs import visible_rows
 
     path = _times_sqlite(tmp_path, paid_at, created=[1, 2, 3])
+    inspection = inspect_database(path)
+    payments = inspection.schema.tables["payments"]
+    assert payments.time_column == "paid_at" and kind in payments.evidence["time_column"]
+    assert inspection.schema.tables["customers"].time_column is None  # small integers: not epoch times
+    assert inspection.time_ranges["payments"] == ("2021-01-01 00:41:43", "2021-01-02 05:41:43")
+    # Payment i is at 00:41:43 + i hours: at 05:41:43 customer 0 (payments 0, 3, ...) sees 0 and 3 only.
+    cutoff = pd.Timestamp("2021-01-01 05:41:43")
+    seen = visible_rows(inspection, "customers", "payments", pd.DataFrame({"entity": [0], "cutoff": [cutoff]}))
+    assert sorted(seen["payment_id"]) == [0, 3]
+    assert not [p for p in inspection.validation.problems if p.level == "warning" and "paid_at" in p.message]
+
+
+def test_day_first_dates_are_a_warning_naming_the_column_and_the_leak(tmp_path):
+    from relpool.db import inspect_database
+
+    kind = "day- or month-first dates"
+    path = _times_sqlite(tmp_path, [f"{1 + i % 28:02d}/03/2021" for i in range(30)], created=[1, 2, 3])
     inspection = inspect_database(path)
     assert inspection.schema.tables["payments"].time_column is None
     warnings = [p.message for p in inspection.validation.problems if p.level == "warning"]
     assert [w for w in warnings if "payments.paid_at" in w] == [w for w in warnings if kind in w]
     assert any(f"payments.paid_at looks like {kind}" in w and "always visible" in w for w in warnings)
-    assert not any("customers.created" in w for w in warnings)  # small integers: not epoch times
     declared = inspect_database(path, {"tables": {"payments": {"time_column": "paid_at"}}})
     message = " ".join(p.message for p in declared.validation.errors)
     assert "no value parses as a time" in message and kind in message
-    if kind.startswith("epoch"):
-        assert "integers are read as years" in message and "to_timestamp(paid_at" in message
 
 
 # --- SQLAlchemy URLs: missing dialects and drivers, refused connections -----------------------------

@@ -229,6 +229,8 @@ def baseline(
     with err.status("Reading the database and building the training tables…"):
         inspection = inspect_database(db, schema)
         built = build_task(inspection, query, step, val_at, test_at, seed)
+    for warning in built.warnings:
+        err.print(f"warning: {warning}", style="yellow", highlight=False, soft_wrap=True)
     result = run_baseline(inspection, built, kind, seed, console=err)
     folder.mkdir(parents=True, exist_ok=True)
     written = write_outputs(result, folder)

@@ -24,6 +24,11 @@ class Inspection:
     rows: dict[str, int]
     time_ranges: dict[str, tuple[str, str] | None]
 
+    @property
+    def visibility_warnings(self) -> list[str]:
+        """Warnings that change which rows are visible when: every command that trains repeats them."""
+        return [p.message for p in self.validation.problems if p.level == "warning" and p.visibility]
+
     def raise_for_errors(self) -> None:
         """One message naming every problem that makes the database unusable."""
         errors = self.validation.errors

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from relpool.db.database import quote, type_family
 
+# Epoch numbers: 1973-03-03 .. 2096-10-02 as seconds, or as milliseconds. No year (1..9998) falls in
+# either range, nor do the two overlap, so one numeric column reads unambiguously per value.
+EPOCH_RANGES = (("epoch seconds", 1e8, 4e9, 1), ("epoch milliseconds", 1e11, 4e12, 1000))
+
 
 def time_expression(column: str, duckdb_type: str, table_alias: str | None = None) -> str:
     """SQL for the row's time as a UTC TIMESTAMP (NULL where it cannot be parsed)."""
@@ -20,9 +24,13 @@ def time_expression(column: str, duckdb_type: str, table_alias: str | None = Non
     if family in ("integer", "float"):
         # A year: the row is known only once its year is over, so it never leaks into cutoffs inside
         # that year. A float year (pandas writes integers with NULLs as floats) must be whole.
+        # Epoch seconds or milliseconds (paid_at = 1609461703) are the moment itself.
         whole = f" AND {col} = trunc({col})" if family == "float" else ""
+        epochs = " ".join(f"WHEN {col} BETWEEN {low:.0f} AND {high:.0f} "
+                          f"THEN CAST(to_timestamp({col} / {unit}) AS TIMESTAMP)"
+                          for _, low, high, unit in EPOCH_RANGES)
         return (f"CASE WHEN {col} BETWEEN 1 AND 9998{whole} "
-                f"THEN make_timestamp(CAST({col} AS BIGINT), 12, 31, 23, 59, 59) END")
+                f"THEN make_timestamp(CAST({col} AS BIGINT), 12, 31, 23, 59, 59) {epochs} END")
     raise ValueError(f"a {duckdb_type} column cannot hold times")
 
 

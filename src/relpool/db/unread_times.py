@@ -1,19 +1,17 @@
-"""Columns that hold times relpool does not read: epoch numbers and day-/month-first dates.
+"""Columns that hold times relpool does not read: day-/month-first dates, and numbers of no known kind.
 
 A table without a time column is always visible, so its future rows become inputs. When its only
-times are stored as epoch seconds (``paid_at = 1609461703``) or as ``dd/mm/yyyy`` text, that leak is
-silent; these checks name the column so the user can convert it. They are not read as times
-instead: an integer time column means a year everywhere (:mod:`relpool.db.times`), and whether
-``01/02/2021`` is January or February is the user's to say.
+times are stored as ``dd/mm/yyyy`` text, that leak is silent; these checks name the column so the
+user can convert it. They are not read as times instead: whether ``01/02/2021`` is January or
+February is the user's to say. Epoch numbers are read (:mod:`relpool.db.times`); the epoch kinds
+here only explain a declared time column whose numbers mix or leave those ranges.
 """
 
 from __future__ import annotations
 
 from relpool.db.database import Database, quote, type_family
 from relpool.db.infer.naming import time_name_score
-
-# Non-null values all within these bounds: 1973-03-03 .. 2096-10-02 as seconds, or as milliseconds.
-EPOCH_RANGES = (("epoch seconds", 1e8, 4e9), ("epoch milliseconds", 1e11, 4e12))
+from relpool.db.times import EPOCH_RANGES
 SLASH_DATE = r"^\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}([ T]\d{1,2}:\d\d(:\d\d(\.\d*)?)?)?\s*$"
 SAMPLE_ROWS = 1000
 MIN_SHARE = 0.9
@@ -27,7 +25,7 @@ def unread_kind(db: Database, table: str, column: str) -> tuple[str, object] | N
         low, high, example = db.con.execute(f"SELECT min({col}), max({col}), any_value({col}) FROM {tab}").fetchone()
         if low is None:
             return None
-        for kind, lowest, highest in EPOCH_RANGES:
+        for kind, lowest, highest, _ in EPOCH_RANGES:
             if lowest <= low and high <= highest:
                 return kind, example
         return None
@@ -42,10 +40,10 @@ def unread_kind(db: Database, table: str, column: str) -> tuple[str, object] | N
 
 
 def unread_time_columns(db: Database, table: str) -> list[tuple[str, str, object]]:
-    """(column, kind, example) for each column named like a time whose values look like unread times."""
+    """(column, kind, example) for each text column named like a time whose values look like unread dates."""
     out = []
-    for column in db.columns(table):
-        if time_name_score(column) > 0:
+    for column, dtype in db.columns(table).items():
+        if time_name_score(column) > 0 and type_family(dtype) == "string":
             found = unread_kind(db, table, column)
             if found:
                 out.append((column, *found))

@@ -26,6 +26,9 @@ class Problem:
     level: str  # "error" | "warning" | "info"
     table: str
     message: str
+    # Changes which rows a model may see at a cutoff (unread, unparsable or far-out times): every
+    # command that builds a task repeats it, since a silent one can let future rows in.
+    visibility: bool = False
 
 
 @dataclass
@@ -103,7 +106,8 @@ def _check_time_column(db: Database, table: str, column: str, rows: int) -> list
         found = unread_kind(db, table, column)
         hint = ""
         if found:
-            read_as = ("integers are read as years" if type_family(dtype) in ("integer", "float")
+            read_as = ("numbers are read as years (1..9998) or epoch seconds/milliseconds (1973..2096)"
+                       if type_family(dtype) in ("integer", "float")
                        else "text is read as a time only in ISO form (yyyy-mm-dd ...)")
             hint = f"; the values look like {found[0]}, but {read_as}: {how_to_convert(found[0], column)}"
         out.append(Problem("error", table, (
@@ -111,10 +115,11 @@ def _check_time_column(db: Database, table: str, column: str, rows: int) -> list
     elif unparsable:
         out.append(Problem("warning", table, (
             f"time column {table}.{column}: {unparsable:,} of {filled:,} values do not parse as times (e.g. {example!r}); "
-            f"those rows are never visible")))
+            f"those rows are never visible"), visibility=True))
     if rows - filled:
         out.append(Problem("warning", table, (
-            f"time column {table}.{column} is NULL in {rows - filled:,} of {rows:,} rows; those rows are never visible")))
+            f"time column {table}.{column} is NULL in {rows - filled:,} of {rows:,} rows; those rows are never visible"),
+            visibility=True))
     if filled > unparsable:
         out += _out_of_range(db, table, column, expr)
     if type_family(dtype) == "string":
@@ -127,7 +132,7 @@ def _unread_times(db: Database, table: str) -> list[Problem]:
     return [Problem("warning", table, (
         f"{table}.{column} looks like {kind} (e.g. {example!r}) but is not read as a time, so '{table}' has no "
         f"time column and all its rows are always visible: future rows become inputs; {how_to_convert(kind, column)}, "
-        f"or give time_column: null for '{table}' in a schema file if its rows really are timeless"))
+        f"or give time_column: null for '{table}' in a schema file if its rows really are timeless"), visibility=True)
         for column, kind, example in unread_time_columns(db, table)]
 
 
@@ -138,7 +143,7 @@ def _out_of_range(db: Database, table: str, column: str, expr: str) -> list[Prob
     shown = ", ".join(str(v) for v in spread.examples)
     return [Problem("warning", table, (
         f"time column {table}.{column}: {spread.outside:,} of {spread.rows:,} times lie far outside the rest "
-        f"(e.g. {shown}); cutoffs are chosen within {spread.span_text} only"))]
+        f"(e.g. {shown}); cutoffs are chosen within {spread.span_text} only"), visibility=True)]
 
 
 # A clock time followed by Z, UTC/GMT or a numeric offset: '2020-01-01T10:00:00+02:00', '... 10:00Z'.
@@ -156,7 +161,7 @@ def _naive_among_offsets(db: Database, table: str, column: str, expr: str) -> li
         return []
     return [Problem("warning", table, (
         f"time column {table}.{column}: {naive:,} of {naive + with_offset:,} times have no UTC offset while the "
-        f"others do (e.g. {example!r}); those are read as UTC"))]
+        f"others do (e.g. {example!r}); those are read as UTC"), visibility=True)]
 
 
 def _check_types(db: Database, table: str, fk) -> Problem | None:

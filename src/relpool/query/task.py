@@ -96,7 +96,8 @@ def build_task(inspection: Inspection, query: str, step: str | None = None, val_
     else:
         tables, cutoffs, dropped, spread = _forecast_tables(inspection, bound, step, val, test)
     task = Task(bound, tables, cutoffs, dropped, time.perf_counter() - started, spread)
-    task.notes, task.warnings = check_labels(task, need)
+    task.notes, label_warnings = check_labels(task, need)
+    task.warnings = inspection.visibility_warnings + label_warnings
     return task
 
 

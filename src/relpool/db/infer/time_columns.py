@@ -12,7 +12,7 @@ from relpool.db.database import Database, quote
 from relpool.db.infer.naming import is_year_name, time_name_score
 from relpool.db.infer.profile import ColumnProfile, TableProfile
 from relpool.db.measure import INTEGRAL_FLOAT
-from relpool.db.times import time_expression
+from relpool.db.times import EPOCH_RANGES, time_expression
 
 SAMPLE_ROWS = 1000
 MIN_PARSED = 0.95  # parses cleanly
@@ -33,6 +33,9 @@ def infer_time_column(db: Database, profile: TableProfile, has_single_key: bool)
         tier, evidence = _datetime_evidence(db, profile, col)
         if evidence:
             ranked.append(((tier, -time_name_score(col.name), -col.non_null, col.position), col.name, evidence))
+        elif (col.family in ("integer", "float") and time_name_score(col.name) > 0
+              and (evidence := _epoch_evidence(db, profile, col))):
+            ranked.append(((CLEAN, -time_name_score(col.name), -col.non_null, col.position), col.name, evidence))
         elif not has_single_key and col.key_family == "integer" and is_year_name(col.name):
             evidence = _year_evidence(db, profile, col)
             if evidence:
@@ -70,6 +73,21 @@ def _datetime_evidence(db: Database, profile: TableProfile, col: ColumnProfile) 
         return PARTLY, (f"text partly parsed as timestamps ({seen}; {why}), {_filled(profile, col)}; "
                         f"rows whose value does not parse are never visible")
     return CLEAN, None
+
+
+def _epoch_evidence(db: Database, profile: TableProfile, col: ColumnProfile) -> str | None:
+    """Numbers named like a time, all within one epoch range: the moment each row happened.
+
+    Unlike a year, an epoch time dates the row even in an entity table (customers.created_at).
+    """
+    low, high = db.con.execute(f"SELECT min({quote(col.name)}), max({quote(col.name)}) FROM {quote(profile.name)}").fetchone()
+    if low is None:
+        return None
+    for kind, lowest, highest, unit in EPOCH_RANGES:
+        if lowest <= low and high <= highest:
+            first, last = (db.scalar(f"SELECT CAST(to_timestamp({v} / {unit}) AS TIMESTAMP)") for v in (low, high))
+            return f"{kind} named like a time ({first:%Y-%m-%d} .. {last:%Y-%m-%d}), {_filled(profile, col)}"
+    return None
 
 
 def _year_evidence(db: Database, profile: TableProfile, col: ColumnProfile) -> str | None:
