@@ -143,3 +143,21 @@ def test_a_very_large_training_split_gets_a_note(events, monkeypatch, run_cli):
     task = build_task(events, "PREDICT COUNT(events.*, 0, 1, days) > 0 FOR EACH users.user_id", step="1 days")
     assert len(task.tables["train"]) > 100
     assert any("training examples" in n and "--step" in n for n in task.to_json()["notes"])
+
+
+def test_warnings_about_which_rows_are_visible_reach_every_command_that_trains(tmp_path, run_cli):
+    """A partly unparsable time column hides rows: task and baseline say so, not only inspect."""
+    from conftest import write_sqlite
+
+    days = pd.date_range("2021-01-01", periods=60, freq="D")
+    orders = pd.DataFrame({"order_id": range(600), "customer_id": [i % 30 for i in range(600)],
+                           "ordered_at": [("soon" if i % 10 == 0 else str(days[i % 60])) for i in range(600)]})
+    db = write_sqlite({"customers": pd.DataFrame({"customer_id": range(30)}), "orders": orders},
+                      tmp_path / "shop.sqlite")
+    query = "PREDICT COUNT(orders.*, 0, 7, days) > 1 FOR EACH customers.customer_id"
+    expected = "time column orders.ordered_at: 60 of 600 values do not parse as times"
+    task = build_task(inspect_database(str(db)), query)
+    assert any(expected in w for w in task.warnings)
+    for command in (["task", db, query], ["baseline", db, query, "--kind", "autofeat", "--out", tmp_path / "b"]):
+        code, out, err = run_cli(*command)
+        assert code == 0 and expected in " ".join((out + err).split())
