@@ -40,7 +40,8 @@ def test_a_table_with_rows_for_few_entities_trains_and_predicts(tmp_path):
         assert len(predictions) > 0 and predictions["probability"].between(0, 1).all()
 
 
-def test_an_empty_table_linked_to_the_entity_trains_and_predicts(tmp_path):
+def _with_empty_complaints(tmp_path):
+    """The shop plus an empty complaints table linked to customers (declared: nothing to infer from)."""
     import yaml
 
     frames = {**shop_frames(), "complaints": pd.DataFrame({
@@ -50,6 +51,11 @@ def test_an_empty_table_linked_to_the_entity_trains_and_predicts(tmp_path):
     schema.write_text(yaml.safe_dump({"tables": {"complaints": {
         "primary_key": "complaint_id", "time_column": "filed",
         "foreign_keys": [{"columns": "customer_id", "references_table": "customers"}]}}}))
+    return frames, schema
+
+
+def test_an_empty_table_linked_to_the_entity_trains_and_predicts(tmp_path):
+    frames, schema = _with_empty_complaints(tmp_path)
     model = relpool.fit(frames, QUERY, tmp_path / "m", schema=schema, **TINY)  # no batch ever holds a complaint
     assert ["complaints", "fk_customer_id", "customers"] in model.config["model"]["edge_types"]
     assert len(model.predict(frames)) == 60
@@ -418,15 +424,7 @@ def test_resume_with_more_epochs_continues_to_the_straight_runs_model(shop_db, t
 
 
 def test_a_table_empty_at_training_may_be_missing_later(tmp_path, run_cli):
-    import yaml
-
-    frames = {**shop_frames(), "complaints": pd.DataFrame({
-        "complaint_id": pd.Series([], dtype=int), "customer_id": pd.Series([], dtype=int),
-        "filed": pd.Series([], dtype="datetime64[ns]"), "severity": pd.Series([], dtype=float)})}
-    schema = tmp_path / "schema.yaml"
-    schema.write_text(yaml.safe_dump({"tables": {"complaints": {
-        "primary_key": "complaint_id", "time_column": "filed",
-        "foreign_keys": [{"columns": "customer_id", "references_table": "customers"}]}}}))
+    frames, schema = _with_empty_complaints(tmp_path)
     model = relpool.fit(frames, QUERY, tmp_path / "m", schema=schema, **TINY)
     from conftest import write_sqlite
 
