@@ -52,7 +52,7 @@ def frames(seed: int = 0) -> dict[str, pd.DataFrame]:
         "event_id": np.arange(n_events),
         "user_id": rng.choice(users["user_id"].to_numpy(), n_events),
         "event_time": times,
-        "shipped": times + pd.Timedelta(days=2),
+        "shipped": times.normalize(),  # never after the row's own time: a time filled in later is no input
         "amount": rng.uniform(1, 100, n_events).round(2),
         "kind": rng.choice(["view", "cart", "buy"], n_events),
     })
@@ -68,7 +68,7 @@ def planted(seed: int = 0) -> dict[str, pd.DataFrame]:
     before = events.index[events["event_time"] <= pd.Timestamp(CUTOFF)]
     events.loc[after[:5], "kind"] = "late_only"
     events.loc[after[5], "amount"] = 1e9
-    events.loc[after[6], "shipped"] = pd.Timestamp("2030-06-01")
+    events.loc[after[6], "shipped"] = pd.Timestamp("2015-06-01")  # an outlier, but not after its row's time
     events.loc[before[:5], "kind"] = "early_only"
     events.loc[before[5], "amount"] = -500.0
     events.loc[before[6], "event_time"] = pd.NaT  # a row with no time is never visible

@@ -6,6 +6,8 @@ age at the cutoff. A parent row (a flight's airline) is used only if it is visib
 
 from __future__ import annotations
 
+import pandas as pd
+
 from relpool.baselines.columns import column_roles
 from relpool.baselines.table import EXAMPLES, Feature, FeatureTable, fetch
 from relpool.db.database import quote
@@ -14,12 +16,16 @@ from relpool.db.times import time_expression
 from relpool.query.bind import BoundQuery
 
 
-def entity_features(inspection: Inspection, bound: BoundQuery, with_parents: bool) -> FeatureTable:
-    """Columns of the entity row (and its parents' rows) for every registered example."""
+def entity_features(inspection: Inspection, bound: BoundQuery, with_parents: bool,
+                    cutoff: pd.Timestamp | None = None) -> FeatureTable:
+    """Columns of the entity row (and its parents' rows) for every registered example.
+
+    ``cutoff`` (the first validation cutoff) bounds the times of tables without a time column.
+    """
     db, schema = inspection.database, inspection.schema
     entity = bound.entity_table
     hidden = {column for table, column in bound.hidden_columns if table == entity}
-    features = _row_features(column_roles(db, schema, entity, hidden, keep_foreign_keys=False), "e", entity, "")
+    features = _row_features(column_roles(db, schema, entity, hidden, keep_foreign_keys=False, cutoff=cutoff), "e", entity, "")
     if bound.entity_time_sql:
         features.append(Feature(f"DAYS_SINCE({entity}.{schema.tables[entity].time_column})",
                                 f"(epoch(x.cutoff) - epoch({bound.entity_time_sql})) / 86400"))
@@ -33,7 +39,7 @@ def entity_features(inspection: Inspection, bound: BoundQuery, with_parents: boo
         visible = (f" AND {time_expression(time_column, db.columns(parent)[time_column], alias)} <= x.cutoff"
                    if time_column else "")
         joins.append(f"LEFT JOIN {quote(parent)} {alias} ON {alias}.{quote(key[0])} = e.{quote(fk.columns[0])}{visible}")
-        roles = column_roles(db, schema, parent, keep_foreign_keys=False)
+        roles = column_roles(db, schema, parent, keep_foreign_keys=False, cutoff=cutoff)
         features += _row_features(roles, alias, parent, f" | {entity}.{fk.columns[0]}")
     if not features:
         return FeatureTable.concat([])

@@ -33,8 +33,12 @@ class Group:
     top: dict[str, tuple[str, ...]]  # categorical column -> its most frequent values; absent: too many
 
 
-def plan_groups(inspection: Inspection, entity: str, stats_cutoff: pd.Timestamp) -> list[Group]:
-    """Every path from a related table to ``entity``, with its columns' roles and top categories."""
+def plan_groups(inspection: Inspection, entity: str, stats_cutoff: pd.Timestamp,
+                times_cutoff: pd.Timestamp | None = None) -> list[Group]:
+    """Every path from a related table to ``entity``, with its columns' roles and top categories.
+
+    ``times_cutoff`` (default ``stats_cutoff``) bounds the times of tables without a time column.
+    """
     db, schema = inspection.database, inspection.schema
     groups = []
     for table in schema.tables:
@@ -44,7 +48,8 @@ def plan_groups(inspection: Inspection, entity: str, stats_cutoff: pd.Timestamp)
             # The key back to the entity is the group's identity, not a feature of its rows.
             to_entity = {c for fk in schema.tables[table].foreign_keys
                          if fk.references_table == entity for c in fk.columns}
-            roles = column_roles(db, schema, table, exclude=to_entity)
+            roles = column_roles(db, schema, table, exclude=to_entity,
+                                 cutoff=stats_cutoff if times_cutoff is None else times_cutoff)
             label = ", ".join(part.split(" -> ")[0] for part in path.description.split(", "))
             top = {c: values for c in roles.categorical
                    if (values := _top_values(inspection, path.sql, path.has_time, c, stats_cutoff)) is not None}

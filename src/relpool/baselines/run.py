@@ -77,11 +77,13 @@ def run_baseline(inspection: Inspection, task: Task, kind: str, seed: int = 0,
 
 
 def _features(inspection: Inspection, task: Task, kind: str, console: Console) -> FeatureTable:
+    # The GNN's encoders bound the times of time-less tables by the first validation cutoff, and so do these.
+    times_cutoff = min(task.tables["val"]["cutoff"], default=None)
     with console.status("Reading the entity's own columns…"):
-        own = entity_features(inspection, task.bound, with_parents=kind == "autofeat")
+        own = entity_features(inspection, task.bound, with_parents=kind == "autofeat", cutoff=times_cutoff)
     if kind == "entity":
         return own
-    groups = plan_groups(inspection, task.bound.entity_table, task.tables["train"]["cutoff"].max())
+    groups = plan_groups(inspection, task.bound.entity_table, task.tables["train"]["cutoff"].max(), times_cutoff)
     aggregates = aggregate_features(inspection.database.con, groups,
                                     track=lambda items, what: track(items, what, console=console, transient=True))
     return FeatureTable.concat([own, aggregates])

@@ -15,6 +15,7 @@ from relpool.db.times import time_expression
 SEPARATORS = ("|", ";", ",")
 SAMPLE_ROWS = 1000
 LIST_FRACTION = 0.5  # text is a candidate delimited list when this share of values holds a separator
+MIN_TIME_PARSED = 0.95  # text is a timestamp when this share of a sample parses: the bar of time-column inference
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def profile_columns(database: Database, table: str, where: str | None) -> tuple[
         sep = sep if sep_fraction > 0 else None
         profiles[name] = ColumnProfile(
             name, dtype, kind, non_null, distinct, space, length,
-            _time_parsed(database, table, name, dtype, condition) if non_null else 0.0,
+            time_parsed_share(database, table, name, dtype, condition) if non_null else 0.0,
             sep, sep_fraction,
             _items_distinct(database, table, name, sep, condition) if sep_fraction >= LIST_FRACTION else 0,
         )
@@ -80,7 +81,8 @@ def split_items_sql(column: str, separator: str) -> str:
             "lambda x: x <> '')")
 
 
-def _time_parsed(database: Database, table: str, column: str, dtype: str, condition: str) -> float:
+def time_parsed_share(database: Database, table: str, column: str, dtype: str, condition: str) -> float:
+    """Share of a sample of the non-NULL values (of the rows ``condition`` keeps) that parse as timestamps."""
     non_null = f"{quote(column)} IS NOT NULL"
     condition = f"{condition} AND {non_null}" if condition else f" WHERE {non_null}"
     sampled, parsed = database.con.execute(

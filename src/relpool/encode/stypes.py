@@ -1,9 +1,10 @@
 """A semantic type for every column, with the reason, so users can see and override each choice.
 
 Order of decisions: the schema's ``column_types`` win; then key columns (primary and foreign) and
-the table's time column are left out (keys become edges, the row's time becomes its age); then the
-data decides, measured only on rows visible at the stats cutoff, so the choice itself learns
-nothing from later rows.
+the table's time column are left out (keys become edges, the row's time becomes its age), and so are
+other times that can be later than the row's (:mod:`relpool.encode.later_times`: they would show the
+future); then the data decides, measured only on rows visible at the stats cutoff, so the choice
+itself learns nothing from later rows.
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ from relpool.db.database import Database
 from relpool.db.infer.naming import looks_like_key
 from relpool.db.schema import TableSchema
 from relpool.encode.columns import STYPES, column_sql
-from relpool.encode.profile import LIST_FRACTION, ColumnProfile, profile_columns
+from relpool.encode.later_times import later_times
+from relpool.encode.profile import LIST_FRACTION, MIN_TIME_PARSED, ColumnProfile, profile_columns
 from relpool.encode.rows import Cutoff, visible_predicate
 from relpool.errors import RelpoolError
 
 FEW_VALUES = 10  # an integer with at most this many distinct values is a code, not a quantity
 MAX_CATEGORIES = 1000  # more distinct values than this: text or identifier, not a category
 IDENTIFIER_RATIO = 0.5  # more than this share of values unique: an identifier, or free text
-MIN_TIME_PARSED = 0.95  # the same bar as time-column inference
 TEXT_SPACES = 0.5  # share of values with whitespace that makes strings prose
 TEXT_LENGTH = 30  # or a mean length this long
 
@@ -71,6 +72,7 @@ def infer_column_types(database: Database, table: TableSchema, stats_cutoff: Cut
     """
     visible, profiles = profile_columns(database, table.name, visible_predicate(database, table, stats_cutoff))
     roles = _key_roles(table)
+    later = later_times(database, table, stats_cutoff)
     columns = {}
     for name, profile in profiles.items():
         if name in hidden:
@@ -79,6 +81,8 @@ def infer_column_types(database: Database, table: TableSchema, stats_cutoff: Cut
             columns[name] = _override(table.name, profile, table.column_types[name], roles.get(name))
         elif name in roles:
             columns[name] = ColumnType(name, profile.dtype, "ignore", roles[name])
+        elif name in later:
+            columns[name] = ColumnType(name, profile.dtype, "ignore", later[name])
         else:
             columns[name] = _infer(profile)
     return TableColumnTypes(table.name, columns, visible)
