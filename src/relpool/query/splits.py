@@ -34,6 +34,8 @@ def offset(n: int, unit: str) -> pd.DateOffset:
 
 def parse_step(text: str) -> tuple[int, str]:
     """'7 days' or '12 hours' -> (7, 'days')."""
+    if not isinstance(text, str):
+        raise RelpoolError(f"--step must be text such as '7 days', got {text!r}")
     parts = text.split()
     if len(parts) == 2 and parts[0].lstrip("+").isdigit() and parts[1].lower() in UNITS and int(parts[0]) > 0:
         n, unit = int(parts[0]), parts[1].lower()
@@ -44,6 +46,8 @@ def parse_step(text: str) -> tuple[int, str]:
 
 
 def parse_time(text: str, what: str) -> pd.Timestamp:
+    if isinstance(text, (int, float)) and not isinstance(text, bool):  # pandas would read nanoseconds
+        raise RelpoolError(f"{what}: give a date or time such as '2013-10-01', not the number {text!r}")
     try:
         stamp = pd.Timestamp(text)
     except (ValueError, TypeError):

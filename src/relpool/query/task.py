@@ -84,6 +84,9 @@ class Task:
 def build_task(inspection: Inspection, query: str, step: str | None = None, val_at: str | None = None,
                test_at: str | None = None, seed: int = 0, need: tuple[str, ...] = SPLITS) -> Task:
     """The task's tables; ``need``: the splits that must be usable (evaluation needs no training labels)."""
+    if not isinstance(inspection, Inspection):
+        raise RelpoolError(f"build_task needs an Inspection, got a {type(inspection).__name__}: "
+                           f"pass relpool.db.inspect_database(db)")
     inspection.raise_for_errors()
     started = time.perf_counter()
     bound = bind(parse_query(query), inspection)

@@ -23,7 +23,7 @@ def read_relbench(folder: Path) -> Database:
     db = Database.empty(str(folder))
     source = "RelBench manifest"
     for name, spec in manifest["tables"].items():
-        spec = spec or {}
+        spec = _table_spec(manifest_path, name, spec)
         parquet = folder / "db" / f"{name}.parquet"
         if not parquet.is_file():
             raise RelpoolError(f"{manifest_path} lists table '{name}' but {parquet} does not exist")
@@ -34,3 +34,20 @@ def read_relbench(folder: Path) -> Database:
             source, (pkey,) if pkey else None, fks, time_column=spec.get("time_col"), with_time=True)
     db.split_times = {k: str(manifest[k]) for k in ("val_timestamp", "test_timestamp") if manifest.get(k)}
     return db
+
+
+def _table_spec(manifest_path: Path, name: str, spec) -> dict:
+    """A table's entry: ``pkey: col``, ``fkeys: {col: parent}``, ``time_col: col`` (each optional)."""
+    where = f"{manifest_path}: table '{name}'"
+    if spec is None:
+        return {}
+    if not isinstance(spec, dict):
+        raise RelpoolError(f"{where} should be a mapping (pkey, fkeys, time_col), got {spec!r}")
+    for key in ("pkey", "time_col"):
+        if spec.get(key) is not None and not isinstance(spec[key], str):
+            raise RelpoolError(f"{where}: {key} should be one column name, got {spec[key]!r}")
+    fkeys = spec.get("fkeys")
+    if fkeys is not None and not (isinstance(fkeys, dict) and all(isinstance(v, str) for v in fkeys.values())):
+        raise RelpoolError(f"{where}: fkeys should map each column to the table it references "
+                           f"(customer_id: customers), got {fkeys!r}")
+    return spec
