@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,26 @@ def test_an_earlier_demo_folder_may_be_written_again(tmp_path):
     (tmp_path / "demo" / "checkpoint").mkdir(parents=True)
     (tmp_path / "demo" / "report.html").write_text("old")
     assert _check_out(tmp_path / "demo", DB) == (tmp_path / "demo").resolve()
+
+
+def test_an_earlier_demo_with_its_config_may_be_written_again(tmp_path):
+    (tmp_path / "demo" / "checkpoint").mkdir(parents=True)
+    (tmp_path / "demo" / "config.json").write_text(json.dumps({"query": QUERY}))
+    assert _check_out(tmp_path / "demo", "shop.sqlite", QUERY) == (tmp_path / "demo").resolve()
+
+
+@pytest.mark.parametrize("where", ["config.json", "checkpoint/state.json"])
+def test_a_model_fit_wrote_for_another_query_is_not_replaced(tmp_path, run_cli, where):
+    other = "PREDICT COUNT(flights.*, 0, 7, days) > 0 FOR EACH planes.tailnum"
+    (tmp_path / "m" / "checkpoint").mkdir(parents=True)
+    record = {"query": other} if where == "config.json" else {"run": {"query": other}}
+    (tmp_path / "m" / where).write_text(json.dumps(record))
+    before = sorted(p.name for p in (tmp_path / "m").rglob("*"))
+    code, stdout, stderr = run_cli("demo", "--out", tmp_path / "m")
+    message = " ".join(stderr.split())
+    assert code == 2 and stdout == "" and "holds a model relpool fit wrote for another query" in message
+    assert "choose another --out" in message and "m" in message
+    assert sorted(p.name for p in (tmp_path / "m").rglob("*")) == before
 
 
 def _bad_out(kind: str, tmp: Path) -> Path:

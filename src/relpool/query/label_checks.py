@@ -28,8 +28,11 @@ def check_labels(task: "Task", splits: tuple[str, ...]) -> tuple[list[str], list
         if problem and split == "train":
             raise RelpoolError(f"{problem}: there is nothing to learn; check the query")
         if problem:
-            what = "AUROC and average precision are" if task.task_type == "binary" else "some metrics are"
-            warnings.append(f"{problem}: {what} undefined there (n/a)")
+            if task.task_type == "regression":
+                warnings.append(f"{problem}: r2 is not meaningful there (MAE and RMSE still are)")
+            else:
+                what = "AUROC and average precision are" if task.task_type == "binary" else "some metrics are"
+                warnings.append(f"{problem}: {what} undefined there (n/a)")
     if "train" in splits and task.task_type == "multiclass":
         _check_class_count(task)
     notes = []
@@ -65,6 +68,10 @@ def _single_class(task: "Task", split: str) -> str | None:
         classes = labels.astype(str).unique()
         if len(classes) == 1:
             return f"the target has only one class ({classes[0]!r}) in the {name} examples ({len(labels):,})"
+    if task.task_type == "regression":
+        values = labels.astype(float)
+        if len(values) and values.nunique(dropna=True) == 1:
+            return f"the label is always {values.iloc[0]:g} in the {name} examples ({len(values):,})"
     return None
 
 

@@ -21,7 +21,10 @@ MIN_CHANNELS = 4
 def check_fit_arguments(db, query, out, *, pool: str, strategy: str, fanout, channels: int, lr: float,
                         step: str | None = None, val_at: str | None = None, test_at: str | None = None,
                         **counts: int) -> tuple[int, ...]:
-    """Refuse any argument training could not use; return the fanout as a tuple of ints."""
+    """Refuse any argument training could not use; return the fanout as a tuple of ints.
+
+    Each message-passing layer reads one sampled hop, so the fanout needs exactly one entry per layer:
+    fewer would leave the extra layers without neighbours of their own, more would be sampled for nothing."""
     from relpool.nn.pool import available_pools
     from relpool.query.splits import parse_step, parse_time
 
@@ -46,7 +49,14 @@ def check_fit_arguments(db, query, out, *, pool: str, strategy: str, fanout, cha
     for name, value in (("--val-at", val_at), ("--test-at", test_at)):
         if value is not None:
             parse_time(str(value), name)
-    return parse_fanout(fanout)
+    values = parse_fanout(fanout)
+    layers = counts.get("layers")
+    if layers is not None and len(values) != layers:
+        hops = f"{len(values)} hop{'s' if len(values) != 1 else ''}"
+        example = ",".join(str(max(16 >> i, 1)) for i in range(layers))
+        raise RelpoolError(f"--fanout gives {hops} but --layers is {layers}: give one number per layer, "
+                           f"e.g. {example}")
+    return values
 
 
 def parse_fanout(fanout) -> tuple[int, ...]:
