@@ -49,6 +49,13 @@ def user_errors(command):
         except KeyboardInterrupt as exc:
             err.print(str(exc) or "interrupted", highlight=False, soft_wrap=True)
             raise typer.Exit(INTERRUPTED) from None
+        except Exception as exc:
+            from relpool.train.output import is_interrupt
+
+            if not is_interrupt(exc):  # DuckDB turns Ctrl-C during a query into its own exception
+                raise
+            err.print("interrupted", highlight=False, soft_wrap=True)
+            raise typer.Exit(INTERRUPTED) from None
     return wrapper
 
 

@@ -8,6 +8,7 @@ are created, and removed again if the write fails, so a failed command leaves no
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import secrets
 import shutil
@@ -115,17 +116,74 @@ class StagedFolder:
 
     Until :meth:`commit` nothing appears at ``final``: a failed run that :meth:`discard`\\ s leaves no
     empty or half-written folder, and an interrupted one can keep ``.NAME.partial`` to resume from.
+
+    :meth:`lock` takes an exclusive lock on ``.NAME.lock`` beside it, held until :meth:`release`, so two
+    runs never build in the same partial folder; a leftover partial folder with no lock held is a killed run.
     """
 
     def __init__(self, final: Path):
         self.final = Path(final)
         self.partial = self.final.parent / f".{self.final.name}.partial"
+        self.lock_path = self.final.parent / f".{self.final.name}.lock"
         self._made: list[Path] = []  # the partial folder and parents this run created
+        self._parents: list[Path] = []  # parents created by lock()
+        self._lock_fd: int | None = None
+
+    def lock(self) -> None:
+        """Take the lock (creating missing parents), or refuse at once if another run holds it."""
+        if self._lock_fd is not None:
+            return
+        made = make_folders(self.final.parent, self.final)
+        while True:
+            try:
+                fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+            except OSError as exc:
+                remove_empty(made)
+                raise cannot_create(self.final, exc) from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                remove_empty(made)
+                raise RelpoolError(f"another relpool fit is writing {self.final} ({self.partial}); wait for it, "
+                                   f"or use --resume/--force if it was interrupted") from None
+            try:  # the holder we waited on may have removed the file: then lock the new one
+                same = os.fstat(fd).st_ino == os.stat(self.lock_path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        self._lock_fd = fd
+        self._parents = made
+
+    def release(self) -> None:
+        """Drop the lock and remove its file, and the parents lock() created if nothing else is in them."""
+        if self._lock_fd is None:
+            return
+        try:
+            os.unlink(self.lock_path)
+        except OSError:
+            pass
+        os.close(self._lock_fd)
+        self._lock_fd = None
+        remove_empty(self._parents)
 
     def create(self) -> Path:
-        """The partial folder: an existing one (a run being resumed) or a new empty one."""
-        if not self.partial.is_dir():
-            self._made = make_folders(self.partial, self.final)
+        """The partial folder: an existing one (a run being resumed) or a new empty one, made atomically."""
+        if self.partial.is_dir():
+            return self.partial
+        made = make_folders(self.final.parent, self.final)
+        try:
+            os.mkdir(self.partial)
+        except FileExistsError:
+            remove_empty(made)
+            raise RelpoolError(f"another relpool fit is writing {self.final} ({self.partial}); wait for it, "
+                               f"or use --resume/--force if it was interrupted") from None
+        except OSError as exc:
+            remove_empty(made)
+            raise cannot_create(self.final, exc) from None
+        self._made = [*made, self.partial]
         return self.partial
 
     @property

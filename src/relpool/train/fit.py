@@ -42,7 +42,7 @@ from relpool.train.loop import Loop, LoopOptions
 from relpool.train.memory import check_batch_fits
 from relpool.train.metrics import metric_text
 from relpool.train.model_dir import write_model_dir
-from relpool.train.output import FitOutput, plan_fit_output
+from relpool.train.output import FitOutput, gone_message, is_interrupt, plan_fit_output
 
 EVAL_SEED = 12345
 
@@ -77,22 +77,22 @@ def fit(db, query: str, out: str | Path, options: FitOptions | None = None, sche
     output = plan_fit_output(out, protected, resume=resume, force=force)
     try:
         return _fit(db, query, output, options, schema, resume, console, text_embedder, finish)
-    except KeyboardInterrupt:
-        if (output.checkpoint / "state.json").is_file():
-            raise Interrupted("interrupted; resume with --resume") from None
+    except BaseException as exc:
+        if is_interrupt(exc):  # Ctrl-C, also as DuckDB's "Query interrupted" during a query
+            if output.in_use and (output.checkpoint / "state.json").is_file():
+                raise Interrupted("interrupted; resume with --resume") from None
+            output.staged.discard()
+            raise Interrupted("interrupted; nothing was written") from None
+        gone = output.in_use and not output.staged.partial.is_dir()
         output.staged.discard()
-        raise Interrupted("interrupted; nothing was written") from None
-    except MemoryError:
-        output.staged.discard()
-        raise RelpoolError(_out_of_memory(options)) from None
-    except RuntimeError as exc:
-        output.staged.discard()
-        if "memory" in str(exc).lower():  # torch's allocator: "DefaultCPUAllocator: not enough memory: ..."
+        if gone and isinstance(exc, (OSError, RelpoolError)):
+            raise RelpoolError(gone_message(output.staged.partial)) from None
+        if isinstance(exc, MemoryError) or (isinstance(exc, RuntimeError) and "memory" in str(exc).lower()):
+            # torch's allocator: "DefaultCPUAllocator: not enough memory: ..."
             raise RelpoolError(_out_of_memory(options)) from None
         raise
-    except BaseException:
-        output.staged.discard()
-        raise
+    finally:
+        output.staged.release()
 
 
 def _out_of_memory(options: FitOptions) -> str:
@@ -182,6 +182,7 @@ def _fit(db, query: str, output: FitOutput, options: FitOptions, schema, resume:
             else:
                 state["bad_epochs"] += 1
             state["epoch"] = epoch
+            output.check_present()
             _checkpoint(checkpoint_dir, loop, state, run_id, best_weights)
             progress.update(epochs, advance=1, info=f"val {metric} {metric_text(val[metric])} "
                                                     f"(best {metric_text(state['best'])})")
@@ -196,12 +197,14 @@ def _fit(db, query: str, output: FitOutput, options: FitOptions, schema, resume:
         "best_epoch": state["best_epoch"], "epochs_run": state["epoch"], "history": state["history"],
         "pool": options.pool, "seconds": time.perf_counter() - started,
     }
+    output.check_present()
     write_model_dir(out, model, inspection, task, tables, targets, options, stats_cutoff, metrics,
                     embedder_to_json(embedder))
     for split, predicted in final.items():
         write_atomically(out / f"predictions_{split}.parquet", lambda p, f=predicted: f.to_parquet(p, index=False))
     if finish is not None:
         finish(out)
+    output.check_present()
     output.staged.commit()
     return metrics
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from relpool.files import StagedFolder, check_output_path, unwritable
 class FitOutput:
     staged: StagedFolder
     resume_from: Path | None  # a checkpoint folder to continue from, if --resume found one
+    in_use: bool = False  # create() was called: the partial folder must stay there until commit
 
     @property
     def checkpoint(self) -> Path:
@@ -31,6 +33,7 @@ class FitOutput:
     def create(self) -> Path:
         """The working folder, holding the checkpoint to resume from (copied from an earlier model directory)."""
         work = self.staged.create()
+        self.in_use = True
         if self.resume_from is not None and self.resume_from != self.checkpoint:
             try:
                 shutil.copytree(self.resume_from, self.checkpoint, dirs_exist_ok=True)
@@ -38,6 +41,26 @@ class FitOutput:
                 self.staged.discard()
                 raise unwritable(self.checkpoint, exc) from None
         return work
+
+    def check_present(self) -> None:
+        """Refuse to go on (and so to recreate anything) once the folder being built was removed under us."""
+        if self.in_use and not self.staged.partial.is_dir():
+            raise RelpoolError(gone_message(self.staged.partial))
+
+
+def gone_message(partial: Path) -> str:
+    return f"the folder being built ({partial}) disappeared during training"
+
+
+def is_interrupt(exc: BaseException) -> bool:
+    """Ctrl-C, also when DuckDB caught the SIGINT during a query and raised its own exception instead."""
+    if isinstance(exc, KeyboardInterrupt):
+        return True
+    duckdb = sys.modules.get("duckdb")
+    interrupt = getattr(duckdb, "InterruptException", None) if duckdb is not None else None
+    if interrupt is not None and isinstance(exc, interrupt):
+        return True
+    return isinstance(exc, RuntimeError) and "Query interrupted" in str(exc)
 
 
 def is_model_dir(folder: Path) -> bool:
@@ -55,6 +78,15 @@ def plan_fit_output(out: str | Path, protected: list, resume: bool = False, forc
     """Check ``out`` before any work is done; refuse, with what to do instead, anything we may not replace."""
     target = check_output_path(out, protected, make_parents=True)
     staged = StagedFolder(target)
+    staged.lock()  # held until fit ends (staged.release()): a second run refuses here
+    try:
+        return _plan(out, target, staged, resume, force)
+    except BaseException:
+        staged.release()
+        raise
+
+
+def _plan(out, target: Path, staged: StagedFolder, resume: bool, force: bool) -> FitOutput:
     if target.exists() and not target.is_dir():
         raise RelpoolError(f"--out {out} is a file; give a folder for the model")
     earlier = target.is_dir() and any(target.iterdir())
