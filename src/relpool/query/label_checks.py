@@ -25,10 +25,13 @@ def check_labels(task: "Task", splits: tuple[str, ...]) -> tuple[list[str], list
     for split in splits:
         _check_rows(task, split)
         problem = _single_class(task, split)
-        if problem and split == "train":
+        if problem and split == "train" and task.task_type != "regression":
             raise RelpoolError(f"{problem}: there is nothing to learn; check the query")
         if problem:
-            if task.task_type == "regression":
+            if task.task_type == "regression" and split == "train":
+                # A constant is still a valid (if trivial) regression; small test tasks have them.
+                warnings.append(f"{problem}: a model can only learn that constant; check the query")
+            elif task.task_type == "regression":
                 warnings.append(f"{problem}: r2 is not meaningful there (MAE and RMSE still are)")
             else:
                 what = "AUROC and average precision are" if task.task_type == "binary" else "some metrics are"
