@@ -30,6 +30,11 @@ def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def literal(text: str) -> str:
+    """A SQL string literal, quoted so any text is safe."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def type_family(duckdb_type: str) -> str:
     """Coarse type family used to decide which columns can be keys and which can be joined."""
     t = duckdb_type.upper()

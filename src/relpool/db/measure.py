@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from relpool.db.database import Database, quote, type_family
+from relpool.db.times import time_expression
+
+SAMPLE_ROWS = 1000  # values sampled to decide whether text holds times
+MIN_TIME_PARSED = 0.95  # text is a timestamp when this share of the sample parses
 
 INTEGRAL_FLOAT = "integral float (pandas writes integers with NULLs as floats)"
 """Evidence wording for a float column inference treats as integers."""
@@ -155,3 +159,15 @@ def time_spread(db: Database, relation_sql: str, time_sql: str) -> TimeSpread:
         f"count(*) FILTER (WHERE {outside}), min(t) FILTER (WHERE epoch(t) < {low!r}), "
         f"max(t) FILTER (WHERE epoch(t) > {high!r}) FROM {timed}").fetchone()
     return TimeSpread(rows, first, last, count, tuple(v for v in (early, late) if v is not None))
+
+
+def time_parsed_share(database: Database, table: str, column: str, dtype: str, condition: str) -> float:
+    """Share of a sample of the non-NULL values (of the rows ``condition`` keeps) that parse as timestamps."""
+    non_null = f"{quote(column)} IS NOT NULL"
+    condition = f"{condition} AND {non_null}" if condition else f" WHERE {non_null}"
+    sampled, parsed = database.con.execute(
+        # The sample is drawn from the filtered subquery: USING SAMPLE on a table samples before WHERE.
+        f"SELECT count(*), count({time_expression(column, dtype)}) FROM (SELECT {quote(column)} FROM "
+        f"(SELECT {quote(column)} FROM {quote(table)}{condition}) "
+        f"USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (0))").fetchone()
+    return parsed / sampled if sampled else 0.0

@@ -13,6 +13,16 @@ from relpool.db.database import quote, type_family
 EPOCH_RANGES = (("epoch seconds", 1e8, 4e9, 1), ("epoch milliseconds", 1e11, 4e12, 1000))
 
 
+def epoch_kind(low, high) -> tuple[str, int] | None:
+    """("epoch seconds" | "epoch milliseconds", divisor to seconds) when [low, high] lies in one epoch range."""
+    if low is None:
+        return None
+    for kind, lowest, highest, unit in EPOCH_RANGES:
+        if lowest <= low and high <= highest:
+            return kind, unit
+    return None
+
+
 def time_expression(column: str, duckdb_type: str, table_alias: str | None = None) -> str:
     """SQL for the row's time as a UTC TIMESTAMP (NULL where it cannot be parsed)."""
     col = f"{table_alias}.{quote(column)}" if table_alias else quote(column)

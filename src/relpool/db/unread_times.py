@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from relpool.db.database import Database, quote, type_family
 from relpool.db.infer.naming import time_name_score
-from relpool.db.times import EPOCH_RANGES
+from relpool.db.measure import SAMPLE_ROWS
+from relpool.db.times import epoch_kind
 SLASH_DATE = r"^\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}([ T]\d{1,2}:\d\d(:\d\d(\.\d*)?)?)?\s*$"
-SAMPLE_ROWS = 1000
 MIN_SHARE = 0.9
 
 
@@ -23,12 +23,8 @@ def unread_kind(db: Database, table: str, column: str) -> tuple[str, object] | N
     col, tab = quote(column), quote(table)
     if family in ("integer", "float"):
         low, high, example = db.con.execute(f"SELECT min({col}), max({col}), any_value({col}) FROM {tab}").fetchone()
-        if low is None:
-            return None
-        for kind, lowest, highest, _ in EPOCH_RANGES:
-            if lowest <= low and high <= highest:
-                return kind, example
-        return None
+        found = epoch_kind(low, high)
+        return (found[0], example) if found else None
     if family == "string":
         sampled, matching, example = db.con.execute(
             f"SELECT count(*), count(*) FILTER (WHERE regexp_matches(v, '{SLASH_DATE}')), "

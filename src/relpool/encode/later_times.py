@@ -23,8 +23,9 @@ from __future__ import annotations
 from relpool.db.database import Database, quote
 from relpool.db.infer.naming import time_name_score
 from relpool.db.schema import TableSchema
-from relpool.db.times import EPOCH_RANGES, time_expression
-from relpool.encode.profile import MIN_TIME_PARSED, family, time_parsed_share
+from relpool.db.times import epoch_kind, time_expression
+from relpool.db.measure import MIN_TIME_PARSED, time_parsed_share
+from relpool.encode.profile import family
 from relpool.encode.rows import Cutoff, parse_cutoff
 
 
@@ -65,5 +66,5 @@ def _holds_times(database: Database, table: str, column: str, dtype: str) -> boo
         return time_parsed_share(database, table, column, dtype, "") >= MIN_TIME_PARSED
     if kind in ("integer", "float") and time_name_score(column) > 0:
         low, high = database.con.execute(f"SELECT min({quote(column)}), max({quote(column)}) FROM {quote(table)}").fetchone()
-        return low is not None and any(lo <= low and high <= hi for _, lo, hi, _ in EPOCH_RANGES)
+        return epoch_kind(low, high) is not None
     return False

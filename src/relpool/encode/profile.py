@@ -10,12 +10,10 @@ import re
 from dataclasses import dataclass
 
 from relpool.db.database import Database, quote, type_family
-from relpool.db.times import time_expression
+from relpool.db.measure import time_parsed_share
 
 SEPARATORS = ("|", ";", ",")
-SAMPLE_ROWS = 1000
 LIST_FRACTION = 0.5  # text is a candidate delimited list when this share of values holds a separator
-MIN_TIME_PARSED = 0.95  # text is a timestamp when this share of a sample parses: the bar of time-column inference
 
 
 @dataclass(frozen=True)
@@ -79,18 +77,6 @@ def split_items_sql(column: str, separator: str) -> str:
     sep = separator.replace("'", "''")
     return (f"list_filter(list_transform(string_split({quote(column)}, '{sep}'), lambda x: trim(x)), "
             "lambda x: x <> '')")
-
-
-def time_parsed_share(database: Database, table: str, column: str, dtype: str, condition: str) -> float:
-    """Share of a sample of the non-NULL values (of the rows ``condition`` keeps) that parse as timestamps."""
-    non_null = f"{quote(column)} IS NOT NULL"
-    condition = f"{condition} AND {non_null}" if condition else f" WHERE {non_null}"
-    sampled, parsed = database.con.execute(
-        # The sample is drawn from the filtered subquery: USING SAMPLE on a table samples before WHERE.
-        f"SELECT count(*), count({time_expression(column, dtype)}) FROM (SELECT {quote(column)} FROM "
-        f"(SELECT {quote(column)} FROM {quote(table)}{condition}) "
-        f"USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (0))").fetchone()
-    return parsed / sampled if sampled else 0.0
 
 
 def _items_distinct(database: Database, table: str, column: str, separator: str, condition: str) -> int:

@@ -19,7 +19,8 @@ from relpool.db.infer.naming import looks_like_key
 from relpool.db.schema import TableSchema
 from relpool.encode.columns import STYPES, column_sql
 from relpool.encode.later_times import later_times
-from relpool.encode.profile import LIST_FRACTION, MIN_TIME_PARSED, ColumnProfile, profile_columns
+from relpool.db.measure import MIN_TIME_PARSED
+from relpool.encode.profile import LIST_FRACTION, ColumnProfile, profile_columns
 from relpool.encode.rows import Cutoff, visible_predicate
 from relpool.errors import RelpoolError
 

@@ -11,11 +11,9 @@ from __future__ import annotations
 from relpool.db.database import Database, quote
 from relpool.db.infer.naming import is_year_name, time_name_score
 from relpool.db.infer.profile import ColumnProfile, TableProfile
-from relpool.db.measure import INTEGRAL_FLOAT
-from relpool.db.times import EPOCH_RANGES, time_expression
+from relpool.db.measure import INTEGRAL_FLOAT, MIN_TIME_PARSED, SAMPLE_ROWS, time_parsed_share
+from relpool.db.times import epoch_kind
 
-SAMPLE_ROWS = 1000
-MIN_PARSED = 0.95  # parses cleanly
 MIN_PARSED_MAJORITY = 0.5  # still the time column, its unparsable rows never visible
 MIN_PARSED_NAMED = 0.1  # the same when the name says time/date
 
@@ -58,14 +56,9 @@ def _datetime_evidence(db: Database, profile: TableProfile, col: ColumnProfile) 
         return CLEAN, f"{col.dtype} column, {_filled(profile, col)}"
     if col.family != "string" or col.non_null == 0:
         return CLEAN, None
-    sampled, parsed = db.con.execute(
-        # Sample from the non-NULL values: a sample clause applies before WHERE in its own SELECT.
-        f"SELECT count(*), count({time_expression(col.name, col.dtype)}) FROM (SELECT {quote(col.name)} "
-        f"FROM {quote(profile.name)} WHERE {quote(col.name)} IS NOT NULL) "
-        f"USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (0)").fetchone()
-    share = parsed / sampled if sampled else 0.0
-    seen = f"{share:.0%} of a {sampled:,}-value sample"
-    if share >= MIN_PARSED:
+    share = time_parsed_share(db, profile.name, col.name, col.dtype, "")
+    seen = f"{share:.0%} of a {min(col.non_null, SAMPLE_ROWS):,}-value sample"
+    if share >= MIN_TIME_PARSED:
         return CLEAN, f"text parsed as timestamps ({seen}), {_filled(profile, col)}"
     named = time_name_score(col.name) > 0
     if share >= MIN_PARSED_MAJORITY or (named and share >= MIN_PARSED_NAMED):
@@ -81,13 +74,12 @@ def _epoch_evidence(db: Database, profile: TableProfile, col: ColumnProfile) -> 
     Unlike a year, an epoch time dates the row even in an entity table (customers.created_at).
     """
     low, high = db.con.execute(f"SELECT min({quote(col.name)}), max({quote(col.name)}) FROM {quote(profile.name)}").fetchone()
-    if low is None:
+    found = epoch_kind(low, high)
+    if not found:
         return None
-    for kind, lowest, highest, unit in EPOCH_RANGES:
-        if lowest <= low and high <= highest:
-            first, last = (db.scalar(f"SELECT CAST(to_timestamp({v} / {unit}) AS TIMESTAMP)") for v in (low, high))
-            return f"{kind} named like a time ({first:%Y-%m-%d} .. {last:%Y-%m-%d}), {_filled(profile, col)}"
-    return None
+    kind, unit = found
+    first, last = (db.scalar(f"SELECT CAST(to_timestamp({v} / {unit}) AS TIMESTAMP)") for v in (low, high))
+    return f"{kind} named like a time ({first:%Y-%m-%d} .. {last:%Y-%m-%d}), {_filled(profile, col)}"
 
 
 def _year_evidence(db: Database, profile: TableProfile, col: ColumnProfile) -> str | None:

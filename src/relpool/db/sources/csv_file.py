@@ -14,7 +14,7 @@ import csv
 import gzip
 from pathlib import Path
 
-from relpool.db.database import Database, quote
+from relpool.db.database import Database, literal, quote
 from relpool.db.sources.csv_encoding import is_utf8, utf8_copy
 from relpool.errors import RelpoolError
 
@@ -63,12 +63,8 @@ def _header(readable: Path, count: int) -> list[str] | None:
 
 
 def _scan(readable: Path, **options: str) -> str:
-    settings = "".join(f", {key} = {_literal(value)}" for key, value in options.items())
-    return f"SELECT * FROM read_csv({_literal(str(readable))}, auto_detect = true, sample_size = -1{settings})"
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+    settings = "".join(f", {key} = {literal(value)}" for key, value in options.items())
+    return f"SELECT * FROM read_csv({literal(str(readable))}, auto_detect = true, sample_size = -1{settings})"
 
 
 def _check_rows_fit(db: Database, readable: Path, path: Path, delimiter: str) -> None:
@@ -76,7 +72,7 @@ def _check_rows_fit(db: Database, readable: Path, path: Path, delimiter: str) ->
     cursor = db.con.cursor()
     try:
         cursor.execute(
-            f"SELECT count(*) FROM read_csv({_literal(str(readable))}, delim = {_literal(delimiter)}, header = true, "
+            f"SELECT count(*) FROM read_csv({literal(str(readable))}, delim = {literal(delimiter)}, header = true, "
             "sample_size = -1, ignore_errors = true, store_rejects = true, "
             "rejects_table = 'relpool_rejects', rejects_scan = 'relpool_reject_scans')")
         good = cursor.fetchall()[0][0]  # read to the end: the rejects tables appear only then
@@ -105,7 +101,7 @@ def _read_decimal_commas(db: Database, name: str, readable: Path, path: Path) ->
     commas = [c for c, hit in zip(text, db.con.execute(f"SELECT {probes} FROM {quote(name)}").fetchone()) if hit]
     if not commas:
         return
-    delimiter = db.con.execute(f"SELECT Delimiter FROM sniff_csv({_literal(str(readable))})").fetchone()[0]
+    delimiter = db.con.execute(f"SELECT Delimiter FROM sniff_csv({literal(str(readable))})").fetchone()[0]
     if delimiter == ",":
         return  # "1,5" was a quoted field of a comma file: ambiguous, kept as text
     trial = "_relpool_decimal_trial"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from relpool.db.database import Database
+from relpool.db.database import Database, literal
 from relpool.db.sources.csv_file import add_csv
 from relpool.errors import RelpoolError
 
@@ -49,12 +49,12 @@ def read_single_file(path: Path) -> Database:
 def add_file(db: Database, name: str, path: Path) -> None:
     """One table from a Parquet or CSV file, or from a folder of Parquet parts."""
     if path.is_dir():
-        files = ", ".join(_literal(str(p)) for p in _parquet_parts(path))
+        files = ", ".join(literal(str(p)) for p in _parquet_parts(path))
         db.add_sql(name, f"SELECT * FROM read_parquet([{files}], hive_partitioning = true, union_by_name = true)",
                    what=str(path))
         return
     if path.name.lower().endswith(PARQUET_SUFFIXES):
-        db.add_sql(name, f"SELECT * FROM read_parquet({_literal(str(path))})", what=str(path))
+        db.add_sql(name, f"SELECT * FROM read_parquet({literal(str(path))})", what=str(path))
         header = _parquet_names(path)
     else:
         header = add_csv(db, name, path)
@@ -112,5 +112,3 @@ def _note_renamed_columns(db: Database, name: str, path: Path, header: list[str]
             f"rename the columns in the file to choose the names")))
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import adbc_driver_postgresql.dbapi as adbc_pg
 
-from relpool.db.database import Database, quote
+from relpool.db.database import Database, literal, quote
 from relpool.errors import RelpoolError
 
 NATIVE = {"bool", "int2", "int4", "int8", "float4", "float8", "text", "varchar", "date", "time", "timestamp",
@@ -64,7 +64,7 @@ def read_postgres(db: Database, libpq_uri: str, tables: list[str], namespace: st
         with adbc_pg.connect(libpq_uri) as con, con.cursor() as cur:
             cur.execute("SET default_transaction_read_only = on")
             for t in tables:
-                cur.execute(_COLUMNS_SQL.format(namespace=_literal(namespace), table=_literal(t)))
+                cur.execute(_COLUMNS_SQL.format(namespace=literal(namespace), table=literal(t)))
                 select = ", ".join(column_expression(*row) for row in cur.fetchall())
                 cur.execute(f"SELECT {select} FROM {quote(namespace)}.{quote(t)}")
                 db.add_arrow(t, cur.fetch_arrow_table())
@@ -72,5 +72,3 @@ def read_postgres(db: Database, libpq_uri: str, tables: list[str], namespace: st
         raise RelpoolError(f"cannot read from {shown}: {' '.join(str(exc).split())}") from None
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

@@ -32,7 +32,7 @@ def read_sqlite(path: Path) -> Database:
         with closing(sqlite3.connect(uri, uri=True)) as meta:
             tables = [r[0] for r in meta.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-            selects = {t: uniform_select(meta, t)[0] for t in tables}
+            selects = {t: uniform_select(meta, t) for t in tables}
             db.declared = {t: _declared(meta, t, path.name) for t in tables}
         with adbc_sqlite.connect(uri) as con, con.cursor() as cur:
             for table in tables:

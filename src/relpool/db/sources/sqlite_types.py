@@ -59,8 +59,8 @@ def _affinity(declared: str) -> str:
     return "TEXT"
 
 
-def uniform_select(meta: sqlite3.Connection, table: str) -> tuple[str, list[str]]:
-    """A SELECT over ``table`` whose every column has one storage class, and those classes.
+def uniform_select(meta: sqlite3.Connection, table: str) -> str:
+    """A SELECT over ``table`` whose every column has one storage class.
 
     Its first row is a sentinel (last column 1, real rows 0) holding a value of each column's
     class, so ADBC's first batch is typed even when the table's first rows are all NULL; drop it
@@ -75,7 +75,7 @@ def uniform_select(meta: sqlite3.Connection, table: str) -> tuple[str, list[str]
     has_blobs = ["blob" in present for present in found]
     sentinel = ", ".join([f"{_SENTINEL[k]} AS {quote(n)}" for n, k in zip(names, classes)] + ["1"])
     rows = ", ".join([_cast(n, k, b) for n, k, b in zip(names, classes, has_blobs)] + ["0"])
-    return f"SELECT {sentinel} UNION ALL SELECT {rows} FROM {quote(table)}", classes
+    return f"SELECT {sentinel} UNION ALL SELECT {rows} FROM {quote(table)}"
 
 
 def _cast(name: str, storage: str, has_blobs: bool) -> str:
