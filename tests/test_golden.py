@@ -1,0 +1,62 @@
+"""Behaviour pinned by model directories written before the architecture change (tests/fixtures/golden/).
+
+``write_golden.py`` there trained one model per task kind with the older code and recorded what it
+gave. Today's code must load those directories, evaluate and predict exactly as they did, and a fresh
+fit with the same seed must train the same weights and reach the same metrics.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import relpool
+from relpool.encode import HashingEmbedder
+from relpool.train.checkpoint import load_tensors
+
+GOLDEN = Path(__file__).parent / "fixtures" / "golden"
+EXPECTED = json.loads((GOLDEN / "expected.json").read_text())
+DB = str(GOLDEN / "db")
+KINDS = sorted(EXPECTED["kinds"])
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    text = frame.astype({c: str for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])})
+    return json.loads(text.to_json(orient="records"))
+
+
+def _same_records(got: list[dict], want: list[dict]) -> None:
+    assert len(got) == len(want)
+    for a, b in zip(got, want):
+        assert a.keys() == b.keys()
+        for key in a:
+            if isinstance(b[key], float):
+                assert a[key] == pytest.approx(b[key], abs=1e-7), key
+            else:
+                assert a[key] == b[key], key
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_older_model_directory_evaluates_and_predicts_as_it_did(kind):
+    expected = EXPECTED["kinds"][kind]
+    model = relpool.Model.load(GOLDEN / kind)
+    evaluated = model.evaluate(DB)
+    for split in ("val", "test"):
+        assert evaluated[split] == pytest.approx(expected["evaluate"][split], abs=1e-9)
+    _same_records(_records(model.predict(DB, at=EXPECTED["at"])), expected["predict"])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_same_seed_trains_the_same_model_as_before(kind, tmp_path):
+    expected = EXPECTED["kinds"][kind]
+    options = {**EXPECTED["options"], "fanout": tuple(EXPECTED["options"]["fanout"])}
+    model = relpool.fit(DB, expected["query"], tmp_path / kind, text_embedder=HashingEmbedder(8), **options)
+    for split in ("val", "test"):
+        assert model.metrics[split] == pytest.approx(expected["fit"][split], abs=1e-7)
+    old, new = load_tensors(GOLDEN / kind / "model.safetensors"), load_tensors(tmp_path / kind / "model.safetensors")
+    assert old.keys() == new.keys()
+    assert all(np.allclose(old[k].numpy(), new[k].numpy(), atol=1e-6) for k in old)
