@@ -37,7 +37,7 @@ def fit(db, query: str, out: str | Path, *, pool: str = "adaptive", layers: int 
     if report:
         from relpool.report.build import write_report
 
-        def finish(folder: Path) -> None:
+        def finish(folder: Path, run) -> None:
             write_report(folder, db, baselines=baselines, console=console, shown_as=out)
     fit_run(db, query, out, options, schema=schema, resume=resume, console=console, text_embedder=embedder,
             force=force, finish=finish)

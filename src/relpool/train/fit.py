@@ -26,13 +26,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from relpool.db import inspect_database
+from relpool.db.inspection import Inspection
 from relpool.encode import MiniLMEmbedder, materialize_database
 from relpool.encode.text import embedder_to_json
 from relpool.errors import Interrupted, RelpoolError
 from relpool.files import write_atomically
 from relpool.graph.build import build_graph
 from relpool.nn.model import ModelSpec, RelationalModel
-from relpool.query.task import build_task
+from relpool.query.task import Task, build_task
 from relpool.train.checkpoint import (load_json, load_tensors, optimizer_tensors, restore_optimizer, save_json,
                                       save_tensors)
 from relpool.train.data import fit_targets, prepare_splits
@@ -63,20 +64,32 @@ class FitOptions:
         return asdict(self)
 
 
+@dataclass
+class FitRun:
+    """What a finished training run hands to whatever runs after it (baselines, the report), so nothing is read twice."""
+
+    inspection: Inspection
+    task: Task
+    metrics: dict
+
+
 def fit(db, query: str, out: str | Path, options: FitOptions | None = None, schema: str | Path | None = None,
         resume: bool = False, console: Console | None = None, text_embedder=None, force: bool = False,
-        finish: Callable[[Path], None] | None = None) -> dict:
+        finish: Callable[[Path, FitRun], None] | None = None, inspection: Inspection | None = None,
+        task: Task | None = None) -> dict:
     """Train on ``db`` for ``query``; write the model directory ``out``; return the metrics.
 
-    ``finish`` is called with the folder being built, once the model is written and before it is renamed to
-    ``out`` (the CLI writes the report there, so a failed report leaves no half-finished model directory).
+    ``inspection`` (of ``db`` with ``schema``) and ``task`` (built from it for ``query`` and the options' split
+    settings) are reused when a caller already has them. ``finish`` is called with the folder being built and
+    the run, once the model is written and before the folder is renamed to ``out`` (the CLI writes the report
+    there, so a failed report leaves no half-finished model directory).
     """
     options = options or FitOptions()
     console = console or Console(stderr=True)
     protected = [p for p in (db, schema) if isinstance(p, (str, Path))]
     output = plan_fit_output(out, protected, resume=resume, force=force)
     try:
-        return _fit(db, query, output, options, schema, resume, console, text_embedder, finish)
+        return _fit(db, query, output, options, schema, resume, console, text_embedder, finish, inspection, task)
     except BaseException as exc:
         if is_interrupt(exc):  # Ctrl-C, also as DuckDB's "Query interrupted" during a query
             if output.in_use and (output.checkpoint / "state.json").is_file():
@@ -102,14 +115,14 @@ def _out_of_memory(options: FitOptions) -> str:
 
 
 def _fit(db, query: str, output: FitOutput, options: FitOptions, schema, resume: bool, console: Console,
-         text_embedder, finish) -> dict:
+         text_embedder, finish, inspection: Inspection | None, task: Task | None) -> dict:
     started = time.perf_counter()
     torch.set_num_threads(options.loop.threads)
 
     with console.status("Reading the database, building the task, graph and column encoders…"):
-        inspection = inspect_database(db, schema)
+        inspection = inspection or inspect_database(db, schema)
         inspection.raise_for_errors()
-        task = build_task(inspection, query, options.step, options.val_at, options.test_at)
+        task = task or build_task(inspection, query, options.step, options.val_at, options.test_at)
         graph = build_graph(inspection).graph
         stats_cutoff = task.cutoffs["val"][0]
         embedder = text_embedder or MiniLMEmbedder()
@@ -203,7 +216,7 @@ def _fit(db, query: str, output: FitOutput, options: FitOptions, schema, resume:
     for split, predicted in final.items():
         write_atomically(out / f"predictions_{split}.parquet", lambda p, f=predicted: f.to_parquet(p, index=False))
     if finish is not None:
-        finish(out)
+        finish(out, FitRun(inspection, task, metrics))
     output.check_present()
     output.staged.commit()
     return metrics
