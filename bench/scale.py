@@ -53,7 +53,8 @@ def one(rows: int, folder: Path) -> None:
     from relpool.query.task import build_task
     from relpool.synth import SynthSpec, generate
     from relpool.train.data import fit_targets, prepare_splits
-    from relpool.train.loop import Loop, LoopOptions
+    from relpool.train.fit_options import LoopOptions
+    from relpool.train.loop import Loop
 
     torch.set_num_threads(2)
     state, report = {}, {"rows_requested": rows, "stages": {}}

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from relpool.train.fit import FitOptions, fit as fit_run
-from relpool.train.loop import LoopOptions
+from relpool.train.fit import fit as fit_run
+from relpool.train.fit_options import FitOptions, LoopOptions
 from relpool.train.options import check_fit_arguments, resolve_text_embedder
 from relpool.train.predict import Model
 

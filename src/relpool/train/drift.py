@@ -18,40 +18,43 @@ from relpool.db.resolve import resolve_schema
 from relpool.db.schema import parse_overrides
 from relpool.db.sources import read_database
 from relpool.db.validate import validate
+from relpool.encode.stypes import ColumnType
 from relpool.errors import RelpoolError
+from relpool.train.config import ModelConfig
 
 
-def inspect_for_model(db, config: Mapping) -> tuple[Inspection, list[str]]:
+def inspect_for_model(db, config: ModelConfig) -> tuple[Inspection, list[str]]:
     """``db`` read with the model's schema, restricted to the model's tables; and notes on what was ignored."""
     database = read_database(db)
     notes = reconcile(database, config)
-    user, splits = parse_overrides(dict(config["schema"]), "the model's schema")
+    user, splits = parse_overrides(dict(config.schema), "the model's schema")
     schema = resolve_schema(database, user, splits)
     validation = validate(database, schema)
     rows = {t: database.row_count(t) for t in schema.tables}
     return Inspection(database, schema, validation, rows, _time_ranges(database, schema)), notes
 
 
-def reconcile(database: Database, config: Mapping) -> list[str]:
+def reconcile(database: Database, config: ModelConfig) -> list[str]:
     """Refuse what the model needs and the database lacks; drop extra tables; return notes naming extras."""
-    trained = config["schema"]["tables"]
+    trained = config.schema["tables"]
     present = database.tables
     missing_tables = [t for t in trained if t not in present]
-    rows = config.get("rows") or {}  # rows per table at training (not recorded by older relpool versions)
-    were_empty = [t for t in missing_tables if rows.get(t) == 0 and config["encoders"].get(t, {}).get("column_types")]
+    rows = config.rows  # rows per table at training ({}: not recorded by older relpool versions)
+    were_empty = [t for t in missing_tables if rows.get(t) == 0 and t in config.encoders
+                  and config.encoders[t].column_types]
     missing_tables = [t for t in missing_tables if t not in were_empty]
     if missing_tables:
         why = "" if rows else " (this model does not record which tables were empty at training)"
         raise RelpoolError(f"the database has no table {_names(missing_tables)}, which the model was trained with "
                            f"(it has: {', '.join(present)}){why}")
     for table in were_empty:
-        _create_empty(database, table, config["encoders"][table]["column_types"])
+        _create_empty(database, table, config.encoders[table].column_types)
     missing, extra_columns = [], []
     for table, schema in trained.items():
         columns = database.columns(table)
-        encoder = config["encoders"].get(table, {})
-        missing += [f"{table}.{c}" for c in needed_columns(schema, encoder) if c not in columns]
-        known = {*encoder.get("column_types", {}), *needed_columns(schema, {})}
+        types = config.encoders[table].column_types if table in config.encoders else {}
+        missing += [f"{table}.{c}" for c in needed_columns(schema, types) if c not in columns]
+        known = {*types, *needed_columns(schema, {})}
         extra_columns += [f"{table}.{c}" for c in columns if c not in known]
     if missing:
         raise RelpoolError(f"the database lacks column(s) {', '.join(missing)}, which the model was trained with")
@@ -70,21 +73,21 @@ def reconcile(database: Database, config: Mapping) -> list[str]:
     return notes
 
 
-def _create_empty(database: Database, table: str, column_types: Mapping) -> None:
+def _create_empty(database: Database, table: str, column_types: Mapping[str, ColumnType]) -> None:
     """An empty table with the columns and types it had at training, in relpool's own copy only.
 
     The network has an encoder and edge weights for it, which never saw a row: an empty table gives
     them exactly the inputs they had at training."""
-    columns = ", ".join(f"{quote(c)} {t['dtype']}" for c, t in column_types.items())
+    columns = ", ".join(f"{quote(c)} {t.dtype}" for c, t in column_types.items())
     database.con.execute(f"CREATE TABLE {quote(table)} ({columns})")
 
 
-def needed_columns(schema: Mapping, encoder: Mapping) -> list[str]:
+def needed_columns(schema: Mapping, column_types: Mapping[str, ColumnType]) -> list[str]:
     """Key, time and foreign-key columns of a table's stored schema, and every column its encoder used."""
     needed = [*(schema.get("primary_key") or ()), *([schema["time_column"]] if schema.get("time_column") else [])]
     for fk in schema.get("foreign_keys") or ():
         needed += fk["columns"]
-    needed += [c for c, t in encoder.get("column_types", {}).items() if t.get("semantic") != "ignore"]
+    needed += [c for c, t in column_types.items() if t.semantic != "ignore"]
     return list(dict.fromkeys(needed))
 
 

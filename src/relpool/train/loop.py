@@ -1,4 +1,4 @@
-"""The training loop: mini-batches of sampled subgraphs, AdamW, early stopping on validation.
+"""The training loop: mini-batches of sampled subgraphs and AdamW steps (early stopping: :mod:`.trainer`).
 
 Determinism: every random choice of epoch ``e`` (example order, sampled neighbours, dropout) is
 seeded from (``seed``, ``e``), so a run resumed after epoch ``e`` from its checkpoint continues
@@ -6,8 +6,6 @@ exactly as the uninterrupted run would have.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -19,19 +17,8 @@ from relpool.graph.hetero import TemporalGraph
 from relpool.nn.heads import softmax_link_loss
 from relpool.nn.model import RelationalModel
 from relpool.train.data import SplitData, Targets, gather_frames
+from relpool.train.fit_options import LoopOptions
 from relpool.train.history import ItemHistory
-
-
-@dataclass
-class LoopOptions:
-    fanout: tuple[int, ...] = (32, 16)
-    strategy: str = "uniform"
-    batch_size: int = 512
-    max_steps_per_epoch: int = 60
-    lr: float = 3e-3
-    weight_decay: float = 1e-4
-    seed: int = 0
-    threads: int = 2
 
 
 def epoch_seed(seed: int, epoch: int, stream: int) -> int:

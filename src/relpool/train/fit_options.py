@@ -1,0 +1,52 @@
+"""The options of a training run, typed, with the defaults every entry point shares.
+
+``relpool fit`` (the CLI), ``relpool.fit`` (the API) and these dataclasses used to disagree (channels 64
+vs 32, fanout 32,16 vs 16,8), so two Python entry points trained different models. These defaults are
+the documented ones; the CLI and the API take theirs from here. The options are stored in config.json
+and in each checkpoint, and read back with :meth:`FitOptions.from_dict` (unknown keys are an error:
+older shapes are upgraded explicitly in :mod:`relpool.train.config`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class LoopOptions:
+    """How mini-batches are sampled and the optimiser stepped (see :mod:`relpool.train.loop`)."""
+
+    fanout: tuple[int, ...] = (16, 8)
+    strategy: str = "uniform"
+    batch_size: int = 512
+    max_steps_per_epoch: int = 40
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    seed: int = 0
+    threads: int = 2
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "LoopOptions":
+        return cls(**{**data, "fanout": tuple(data["fanout"])})
+
+
+@dataclass
+class FitOptions:
+    """The network's shape, how long to train and how the task's cutoffs are chosen."""
+
+    pool: str = "adaptive"
+    layers: int = 2
+    channels: int = 32
+    epochs: int = 10
+    patience: int = 3
+    loop: LoopOptions = field(default_factory=LoopOptions)
+    step: str | None = None
+    val_at: str | None = None
+    test_at: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "FitOptions":
+        return cls(**{**data, "loop": LoopOptions.from_dict(data["loop"])})

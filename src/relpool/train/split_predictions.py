@@ -1,0 +1,25 @@
+"""A split's examples beside the model's predictions, and their metrics: what fit reports and evaluate repeats.
+
+Predictions use one fixed sampler seed (``EVAL_SEED``), so the same weights on the same database
+give the same predictions and metrics at training, after reloading, and in every later call.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from relpool.train.data import SplitData, Targets
+from relpool.train.evaluate import score, to_predictions
+from relpool.train.loop import Loop
+
+EVAL_SEED = 12345
+
+
+def predict_split(loop: Loop, data: SplitData, targets: Targets, k: int | None) -> pd.DataFrame:
+    """entity, cutoff, label and the prediction columns, one row per example in the split's order."""
+    outputs = loop.predict_outputs(data.seeds, data.cutoffs, EVAL_SEED, data.history)
+    return pd.concat([data.frame.reset_index(drop=True), to_predictions(outputs, targets, k)], axis=1)
+
+
+def score_split(predicted: pd.DataFrame, targets: Targets, k: int | None) -> dict[str, float | None]:
+    return score(predicted, predicted["label"], targets, k)
