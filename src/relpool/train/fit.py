@@ -33,14 +33,13 @@ from relpool.files import write_atomically
 from relpool.graph.build import build_graph
 from relpool.nn.model import ModelSpec, RelationalModel
 from relpool.query.task import build_task
+from relpool.tasks import is_better, metric_text
 from relpool.train.checkpoint import (load_json, load_tensors, optimizer_tensors, restore_optimizer, save_json,
                                       save_tensors)
 from relpool.train.data import fit_targets, prepare_splits
-from relpool.train.evaluate import is_better, main_metric, score, to_predictions
 from relpool.train.history import FEATURES as HISTORY_FEATURES
 from relpool.train.loop import Loop, LoopOptions
 from relpool.train.memory import check_batch_fits
-from relpool.train.metrics import metric_text
 from relpool.train.model_dir import write_model_dir
 from relpool.train.output import FitOutput, gone_message, is_interrupt, plan_fit_output
 
@@ -125,13 +124,14 @@ def _fit(db, query: str, output: FitOutput, options: FitOptions, schema, resume:
     for warning in task.warnings:
         console.print(f"warning: {warning}", style="yellow", highlight=False, soft_wrap=True)
     k = task.bound.query.rank_top
-    metric = main_metric(task.task_type, k)
+    kind = task.kind
+    metric = kind.main_metric(k)
     spec = ModelSpec(
         task_type=task.task_type, entity_table=task.bound.entity_table, node_types=graph.node_types,
         edge_types=[list(e) for e in graph.edge_types],
-        out_dim=len(targets.classes) if targets.classes else 1, channels=options.channels, layers=options.layers,
+        out_dim=kind.out_dim(targets), channels=options.channels, layers=options.layers,
         pool=options.pool, item_table=task.bound.item_table, num_items=len(targets.item_keys or []),
-        history_features=len(HISTORY_FEATURES) if task.task_type == "link_prediction" else 0)
+        history_features=len(HISTORY_FEATURES) if kind.ranks_items else 0)
     torch.manual_seed(options.loop.seed)
     model = RelationalModel(spec, {t: e.col_stats for t, e in tables.items()},
                             {t: e.tensor_frame.col_names_dict for t, e in tables.items()})
@@ -155,10 +155,10 @@ def _fit(db, query: str, output: FitOutput, options: FitOptions, schema, resume:
         """The split's examples (entity, cutoff, label) beside the model's predictions."""
         data = splits[split]
         outputs = loop.predict_outputs(data.seeds, data.cutoffs, EVAL_SEED, data.history)
-        return pd.concat([data.frame.reset_index(drop=True), to_predictions(outputs, targets, k)], axis=1)
+        return pd.concat([data.frame.reset_index(drop=True), kind.predictions(outputs, targets, k)], axis=1)
 
     def evaluate(predicted: pd.DataFrame) -> dict[str, float]:
-        return score(predicted, predicted["label"], targets, k)
+        return kind.score(predicted["label"], predicted[kind.column], k)
 
     steps = len(loop.steps(splits["train"], 0))
     with _progress(console) as progress:

@@ -30,9 +30,9 @@ from relpool.query.parser import parse_query
 from relpool.query.splits import check_cutoff_in_range, parse_time
 from relpool.query.task import Task, build_task, latest_time_sql
 from relpool.train.checkpoint import load_json, load_tensors
-from relpool.train.data import Targets, cutoff_seconds, key_to_dense_id, prepare_splits
+from relpool.tasks import Targets, task_kind
+from relpool.train.data import cutoff_seconds, key_to_dense_id, prepare_splits
 from relpool.train.drift import inspect_for_model
-from relpool.train.evaluate import score, to_predictions
 from relpool.train.fit import EVAL_SEED
 from relpool.train.history import item_history
 from relpool.train.loop import Loop, LoopOptions
@@ -55,6 +55,7 @@ class Model:
         self.folder, self.config = folder, config
         self.spec = ModelSpec(**config["model"])
         self.targets = Targets(**config["targets"])
+        self.kind = task_kind(self.targets.task_type)
         self.k = config.get("rank_top")
 
     @classmethod
@@ -129,7 +130,7 @@ class Model:
         history = (item_history(prepared.inspection, bound, entities, self.targets.item_keys)
                    if self.spec.history_features else None)
         outputs = prepared.loop.predict_outputs(seeds, cutoff_seconds(entities["cutoff"]), EVAL_SEED, history)
-        predictions = to_predictions(outputs, self.targets, self.k)
+        predictions = self.kind.predictions(outputs, self.targets, self.k)
         key = self.config["entity_column"]
         return pd.concat([entities.rename(columns={"entity": key}).reset_index(drop=True), predictions], axis=1)
 
@@ -142,7 +143,8 @@ class Model:
         for split in ("val", "test"):
             data = splits[split]
             outputs = prepared.loop.predict_outputs(data.seeds, data.cutoffs, EVAL_SEED, data.history)
-            out[split] = score(to_predictions(outputs, self.targets, self.k), data.frame["label"], self.targets, self.k)
+            predicted = self.kind.predictions(outputs, self.targets, self.k)[self.kind.column]
+            out[split] = self.kind.score(data.frame["label"], predicted, self.k)
         return out
 
     def _task(self, inspection: Inspection) -> Task:
