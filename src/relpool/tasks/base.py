@@ -95,8 +95,10 @@ class TaskKind:
     def check_split(self, labels: pd.Series, name: str, train: bool) -> str | None:
         """Raise when the training labels leave nothing to learn; a warning when a split's metrics suffer."""
         problem = self.one_value(labels, name, train)
-        if problem is None:
-            return None
+        return None if problem is None else self.one_value_verdict(problem, train)
+
+    def one_value_verdict(self, problem: str, train: bool) -> str:
+        """The warning for ``problem`` (from :meth:`one_value`), or raise it when it is in training."""
         if train:
             raise RelpoolError(f"{problem}: there is nothing to learn; check the query")
         return f"{problem}: {self.undefined} undefined there (n/a)"

@@ -48,11 +48,8 @@ class Regression(TaskKind):
             return f"the label is always {values.iloc[0]:g} in the {name} examples ({len(values):,})"
         return None
 
-    def check_split(self, labels: pd.Series, name: str, train: bool) -> str | None:
+    def one_value_verdict(self, problem: str, train: bool) -> str:
         """A constant is still a valid (if trivial) regression, so never an error; small test tasks have them."""
-        problem = self.one_value(labels, name, train)
-        if problem is None:
-            return None
         if train:
             return f"{problem}: a model can only learn that constant; check the query"
         return f"{problem}: r2 is not meaningful there (MAE and RMSE still are)"
