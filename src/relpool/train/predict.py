@@ -29,8 +29,8 @@ from relpool.query.compile import entities_sql, forecast_sql
 from relpool.query.parser import parse_query
 from relpool.query.splits import check_cutoff_in_range, parse_time
 from relpool.query.task import Task, build_task, latest_time_sql
-from relpool.train.checkpoint import load_json, load_tensors
 from relpool.tasks import Targets, task_kind
+from relpool.train.checkpoint import load_json, load_tensors
 from relpool.train.data import cutoff_seconds, key_to_dense_id, prepare_splits
 from relpool.train.drift import inspect_for_model
 from relpool.train.fit import EVAL_SEED
