@@ -10,9 +10,10 @@ import torch
 import relpool
 from relpool.db import inspect_database
 from relpool.encode import HashingEmbedder
-from relpool.nn.heads import LinkHead, softmax_link_loss
+from relpool.nn.heads import LinkHead
 from relpool.query.bind import bind
 from relpool.query.parser import parse_query
+from relpool.tasks import softmax_link_loss
 from relpool.train.history import item_history
 
 C = pd.Timestamp("2021-03-01 00:00:00")

@@ -170,7 +170,7 @@ def evaluate(
 ):
     """Validation and test metrics of a trained model on a database."""
     from relpool.api import Model
-    from relpool.train.metrics import metric_text
+    from relpool.tasks import metric_text
 
     with err.status("Loading the model and evaluating…"):
         metrics = Model.load(model_dir).evaluate(db, console=err)
@@ -226,7 +226,7 @@ def baseline(
     from relpool.db import inspect_database
     from relpool.files import check_output_path
     from relpool.query.task import build_task
-    from relpool.train.metrics import metric_text
+    from relpool.tasks import metric_text
 
     if kind not in KINDS:
         raise RelpoolError(f"--kind must be one of {', '.join(KINDS)}, got {kind!r}")

@@ -14,14 +14,10 @@ import pandas as pd
 
 from relpool.baselines.table import FeatureTable
 from relpool.errors import RelpoolError
+from relpool.tasks import TaskKind
 
 MAX_ROUNDS, PATIENCE = 2000, 50
 MAX_CATEGORIES = 50
-OBJECTIVES = {  # objective, the early-stopping metric
-    "binary": ("binary", "auc"),
-    "regression": ("regression_l1", "l1"),  # the main metric is MAE, whose best constant is the median
-    "multiclass": ("multiclass", "multi_logloss"),
-}
 
 
 @dataclass
@@ -31,20 +27,17 @@ class Fitted:
     best_iteration: int
 
 
-def fit_predict(task_type: str, features: FeatureTable, split: np.ndarray, labels: pd.Series, seed: int) -> Fitted:
+def fit_predict(kind: TaskKind, features: FeatureTable, split: np.ndarray, labels: pd.Series, seed: int) -> Fitted:
     """Train on rows with ``split == 'train'``, stop early on 'val', predict every split."""
     if features.frame.shape[1] == 0:
         raise RelpoolError("there are no columns to learn from: the entity table has only keys and no related "
                            "table is reachable; try --kind autofeat or another entity")
     matrix, categorical = _encode(features, split == "train")
     train, val = split == "train", split == "val"
-    if task_type == "multiclass":
-        classes = np.array(sorted(labels[train].astype(str).unique()))
-        target = pd.Series(pd.Categorical(labels.astype(str), categories=classes).codes, index=labels.index)
-        val = val & (target.to_numpy() >= 0)  # a class never seen in training cannot guide early stopping
-    else:
-        classes, target = None, labels.astype(float)
-    objective, metric = OBJECTIVES[task_type]
+    target, classes = kind.lightgbm_target(labels, train)
+    if classes is not None:  # class codes: -1, a class never seen in training, cannot guide early stopping
+        val = val & (target.to_numpy() >= 0)
+    objective, metric = kind.lightgbm
     params = {"objective": objective, "metric": metric, "learning_rate": 0.05, "num_leaves": 31,
               "min_data_in_leaf": 20, "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1,
               "lambda_l2": 1.0, "num_threads": 2, "deterministic": True, "force_row_wise": True, "seed": seed,

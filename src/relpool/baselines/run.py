@@ -9,7 +9,6 @@ no model (see :mod:`relpool.baselines.link`). ``metrics.json`` has the layout ``
 from __future__ import annotations
 
 import json
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,6 @@ from relpool.db.inspection import Inspection
 from relpool.errors import RelpoolError
 from relpool.files import write_atomically
 from relpool.query.task import Task
-from relpool.train import metrics as m
 
 KINDS = ("entity", "autofeat")
 EVALUATED = ("val", "test")
@@ -55,7 +53,7 @@ def run_baseline(inspection: Inspection, task: Task, kind: str, seed: int = 0,
     split = examples["split"].to_numpy()
     bound, con = task.bound, inspection.database.con
     with registered(con, examples):
-        if task.task_type == "link_prediction":
+        if task.kind.ranks_items:
             with console.status("Ranking items by past use and popularity…"):
                 predictions = rank_items(con, bound, bound.query.rank_top, personal=kind == "autofeat")
             predictions = {s: [p for p, keep in zip(predictions, split == s) if keep] for s in EVALUATED}
@@ -65,11 +63,11 @@ def run_baseline(inspection: Inspection, task: Task, kind: str, seed: int = 0,
             features = _features(inspection, task, kind, console)
             with console.status(f"Training LightGBM on {features.frame.shape[1]} features, "
                                 f"{int((split == 'train').sum()):,} examples…"):
-                fitted = fit_predict(task.task_type, features, split, examples["label"], seed)
+                fitted = fit_predict(task.kind, features, split, examples["label"], seed)
             predictions, importances = fitted.predictions, fitted.importances
             extra = {"features": features.frame.shape[1], "best_iteration": fitted.best_iteration}
-    scores = {s: _score(task, s, predictions[s]) for s in EVALUATED}
-    metric = m.metric_names(task.task_type, bound.query.rank_top)[0]
+    scores = {s: task.kind.score(task.tables[s]["label"], predictions[s], bound.query.rank_top) for s in EVALUATED}
+    metric = task.kind.main_metric(bound.query.rank_top)
     return BaselineResult({"task_type": task.task_type, "metric": metric, "val": scores["val"],
                            "test": scores["test"], "n_train": int(len(task.tables["train"])),
                            "seconds": round(time.perf_counter() - started, 3), "baseline": kind, **extra},
@@ -91,22 +89,8 @@ def _features(inspection: Inspection, task: Task, kind: str, console: Console) -
 
 def _prediction_frame(task: Task, predicted) -> pd.DataFrame:
     """The test examples beside the predictions, in the columns of a GNN's predictions_test.parquet."""
-    column = {"binary": "probability", "link_prediction": "top_k"}.get(task.task_type, "prediction")
-    values = [list(items) for items in predicted] if task.task_type == "link_prediction" else predicted
-    return task.tables["test"][["entity", "cutoff", "label"]].reset_index(drop=True).assign(**{column: values})
-
-
-def _score(task: Task, split: str, predicted) -> dict[str, float | None]:
-    labels = task.tables[split]["label"]
-    if task.task_type == "binary":
-        scores = m.binary_metrics(labels.astype(bool), predicted)
-    elif task.task_type == "regression":
-        scores = m.regression_metrics(labels.astype(float), predicted)
-    elif task.task_type == "multiclass":
-        scores = m.multiclass_metrics(labels.astype(str), predicted)
-    else:
-        scores = m.ranking_metrics(labels, predicted, task.bound.query.rank_top)
-    return {k: (None if math.isnan(v) else v) for k, v in scores.items()}  # JSON has no NaN
+    examples = task.tables["test"][["entity", "cutoff", "label"]].reset_index(drop=True)
+    return pd.concat([examples, task.kind.prediction_frame(predicted)], axis=1)
 
 
 def write_outputs(result: BaselineResult, folder: Path) -> list[Path]:

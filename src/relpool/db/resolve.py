@@ -12,8 +12,6 @@ database is still usable. The same mistake in the user's YAML stays an error.
 
 from __future__ import annotations
 
-import difflib
-
 from relpool.db.database import Database
 from relpool.db.infer.foreign_keys import infer_composite_foreign_keys, infer_single_foreign_keys
 from relpool.db.infer.primary_keys import infer_composite_key, infer_single_key
@@ -21,6 +19,7 @@ from relpool.db.infer.profile import profile_table
 from relpool.db.infer.time_columns import infer_time_column
 from relpool.db.schema import ForeignKey, Schema, TableOverride, TableSchema
 from relpool.errors import RelpoolError
+from relpool.suggest import suggest
 
 
 def resolve_schema(db: Database, user: dict[str, TableOverride] | None = None,
@@ -168,7 +167,4 @@ def _check_column(db: Database, table: str, column: str, where: str) -> None:
 
 
 def _suggest(name: str, options: list[str]) -> str:
-    close = difflib.get_close_matches(name, options, n=3, cutoff=0.5)
-    if close:
-        return f" (did you mean {' or '.join(repr(c) for c in close)}?)"
-    return f" (it has: {', '.join(options[:12])}{', ...' if len(options) > 12 else ''})"
+    return suggest(name, options, list_others=True)

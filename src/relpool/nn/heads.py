@@ -1,8 +1,7 @@
-"""Task heads on the seed embeddings."""
+"""Task heads on the seed embeddings (each kind's loss lives with the kind, in :mod:`relpool.tasks`)."""
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor, nn
 
 
@@ -39,12 +38,3 @@ class LinkHead(nn.Module):
             scores = scores.index_put((row, item), self.history(features).squeeze(-1), accumulate=True)
         return scores
 
-
-def softmax_link_loss(scores: Tensor, positives: list[Tensor]) -> Tensor:
-    """Cross-entropy of each true item against every item (listwise): the true items must outrank all
-    others, including the ones the entity used before, which random negatives rarely are."""
-    rows = torch.cat([torch.full((len(items),), row) for row, items in enumerate(positives)])
-    cols = torch.cat(list(positives))
-    if not len(cols):
-        return scores.sum() * 0.0
-    return -torch.log_softmax(scores, dim=1)[rows, cols].mean()

@@ -12,13 +12,14 @@ from relpool.graph.hetero import EdgeType
 from relpool.nn.encoder import AgeEncoder, TableEncoder
 from relpool.nn.gnn import RelationalLayer
 from relpool.nn.heads import LinkHead, mlp
+from relpool.tasks import TaskKind, task_kind
 
 
 @dataclass
 class ModelSpec:
     """Everything needed to rebuild the network's shape (stored in config.json)."""
 
-    task_type: str
+    task_type: str  # the kind's name
     entity_table: str
     node_types: list[str]
     edge_types: list[list[str]]
@@ -31,6 +32,10 @@ class ModelSpec:
     item_table: str | None = None
     num_items: int = 0
     history_features: int = 0  # link prediction: features per past use of an item (0: the head ignores history)
+
+    @property
+    def kind(self) -> TaskKind:
+        return task_kind(self.task_type)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -47,7 +52,7 @@ class RelationalModel(nn.Module):
         edge_types: list[EdgeType] = [tuple(e) for e in spec.edge_types]
         self.layers = nn.ModuleList([RelationalLayer(spec.node_types, edge_types, c, spec.pool, spec.pool_options)
                                      for _ in range(spec.layers)])
-        if spec.task_type == "link_prediction":
+        if spec.kind.ranks_items:
             self.head = LinkHead(c, spec.num_items, spec.history_features)
         else:
             self.head = mlp(c, spec.out_dim, spec.dropout)
@@ -68,7 +73,7 @@ class RelationalModel(nn.Module):
                 history: tuple[Tensor, Tensor, Tensor] | None = None) -> Tensor:
         """Binary/regression: [B] logits or values; multiclass: [B, C] logits; link: [B, num_items] scores."""
         seeds = self.seed_embeddings(frames, batch)
-        if self.spec.task_type == "link_prediction":
+        if self.spec.kind.ranks_items:
             items = self.tables[self.spec.item_table](item_frame, self.spec.num_items)
             return self.head(seeds, self.head.item_vectors(items), history)
         out = self.head(seeds)

@@ -7,7 +7,6 @@ and a caret under the culprit.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 
 from relpool.db.database import quote, type_family
@@ -16,11 +15,14 @@ from relpool.db.times import time_expression
 from relpool.errors import RelpoolError
 from relpool.query.ast import (Aggregation, BoolOp, ColumnRef, Comparison, Expr, Literal, Not, Query,
                                aggregations_in, column_refs_in)
+from relpool.query.literals import as_integer, literal_family, literal_sql
 from relpool.query.parser import caret
 from relpool.query.paths import Path, find_paths
 from relpool.query.splits import MAX_OFFSET
+from relpool.query.target_kind import infer_kind
+from relpool.suggest import suggest
+from relpool.tasks import TaskKind
 
-TASK_TYPES = ("binary", "regression", "multiclass", "link_prediction")
 ZERO_WHEN_EMPTY = ("COUNT", "COUNT_DISTINCT", "SUM")
 NUMERIC = ("integer", "float")
 
@@ -40,7 +42,7 @@ class BoundQuery:
     entity_table: str
     entity_column: str
     entity_time_sql: str | None  # the entity row's time (alias e); None: entities always exist
-    task_type: str
+    kind: TaskKind
     aggregations: list[BoundAggregation]  # target ones first
     target_sql: str  # over alias e (entity row) and a0, a1… (aggregates)
     filter_sql: str | None
@@ -78,14 +80,14 @@ class _Binder:
     # ---- names ----
     def table(self, name: str, position: int) -> str:
         if name not in self.schema.tables:
-            raise self.fail(f"unknown table '{name}'{_suggest(name, list(self.schema.tables))}", position)
+            raise self.fail(f"unknown table '{name}'{suggest(name, list(self.schema.tables))}", position)
         return name
 
     def column(self, ref: ColumnRef) -> str:
         self.table(ref.table, ref.position)
         columns = list(self.db.columns(ref.table))
         if ref.column not in columns:
-            raise self.fail(f"unknown column '{ref.column}' in table '{ref.table}'{_suggest(ref.column, columns)}",
+            raise self.fail(f"unknown column '{ref.column}' in table '{ref.table}'{suggest(ref.column, columns)}",
                             ref.position)
         return type_family(self.db.columns(ref.table)[ref.column])
 
@@ -126,10 +128,10 @@ class _Binder:
             if filter_family != "boolean":
                 raise self.fail("WHERE needs a condition (a comparison, AND, OR, NOT)", len("PREDICT "))
 
-        task_type, item_table = self._task_type(family, static_target)
+        kind, item_table = infer_kind(q, self.schema, family, self.fail)
         entity_time = self.schema.tables[self.entity].time_column
         time_sql = time_expression(entity_time, self.db.columns(self.entity)[entity_time], "e") if entity_time else None
-        return BoundQuery(q, self.entity, q.entity.column, time_sql, task_type, self.aggregations, target_sql,
+        return BoundQuery(q, self.entity, q.entity.column, time_sql, kind, self.aggregations, target_sql,
                           filter_sql, static_target, item_table, self.notes)
 
     def _static_target(self, ref: ColumnRef) -> str:
@@ -142,34 +144,10 @@ class _Binder:
             raise self.fail(f"{ref} is the entity's key or time column and cannot be predicted", ref.position)
         return ref.column
 
-    def _task_type(self, family: str, static_target: str | None) -> tuple[str, str | None]:
-        q = self.query
-        if q.rank_top is not None and family != "list":
-            raise self.fail("RANK TOP k needs a LIST_DISTINCT(...) target", 8)
-        if family == "list":
-            if q.rank_top is None:
-                raise self.fail("a LIST_DISTINCT target needs RANK TOP k (e.g. RANK TOP 10)", 8)
-            return "link_prediction", self._item_table(aggregations_in(q.target)[0])
-        if family == "boolean":
-            return "binary", None
-        if family in NUMERIC:
-            return "regression", None
-        if family == "string":
-            return "multiclass", None
-        hint = "; predict a count, a sum or a condition on it instead" if family == "time" else ""
-        raise self.fail(f"cannot predict a value of type {family}{hint}", 8)
-
-    def _item_table(self, agg: Aggregation) -> str:
-        for fk in self.schema.tables[agg.target.table].foreign_keys:
-            if fk.columns == (agg.target.column,):
-                return fk.references_table
-        raise self.fail(f"LIST_DISTINCT ranks the rows a foreign key points at, and {agg.target} is not a "
-                        f"foreign key", agg.target.position)
-
     # ---- expressions: SQL text and the value's type family ----
     def expr(self, node: Expr, where: str, path: Path | None = None) -> tuple[str, str]:
         if isinstance(node, Literal):
-            return _literal(node.value), _literal_family(node.value)
+            return literal_sql(node.value), literal_family(node.value)
         if isinstance(node, ColumnRef):
             return self._column_sql(node, where, path)
         if isinstance(node, Aggregation):
@@ -198,7 +176,7 @@ class _Binder:
             return f"({left} IS {'NOT ' if node.op == '!=' else ''}NULL)", "boolean"
         if {lf, rf} == {"integer", "boolean"} and node.op in ("=", "!="):
             # SQLite (and pandas writing to it) stores booleans as 0/1 integers: TRUE means 1, FALSE 0.
-            left, right = (_as_integer(node.left, left), _as_integer(node.right, right))
+            left, right = (as_integer(node.left, left), as_integer(node.right, right))
             lf = rf = "integer"
         comparable = lf == rf or {lf, rf} <= set(NUMERIC) or "null" in (lf, rf)
         if not comparable:
@@ -302,40 +280,8 @@ class _Binder:
         }[fn]
 
 
-def _literal(value: object) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
-    return repr(value)
-
-
-def _as_integer(node: Expr, sql: str) -> str:
-    """A TRUE / FALSE literal as 1 / 0, to compare with an integer column holding booleans."""
-    if isinstance(node, Literal) and isinstance(node.value, bool):
-        return "1" if node.value else "0"
-    return sql
-
-
-def _literal_family(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    return "float" if isinstance(value, float) else "string"
-
-
 def _position(node: Expr) -> int:
     return getattr(node, "position", 0) or (_position(node.left) if isinstance(node, Comparison) else 0)
-
-
-def _suggest(name: str, options: list[str]) -> str:
-    close = difflib.get_close_matches(name, options, n=3, cutoff=0.5)
-    return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
 
 
 def _distinct_key(path: Path, paths: list[Path]) -> str:

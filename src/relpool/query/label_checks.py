@@ -2,7 +2,8 @@
 
 Training would otherwise fail much later and obscurely (a loss that wants two classes, sklearn on zero
 rows, a metric that is never defined). Problems only in validation or test are warnings: the model
-can still be trained, but the metrics there are undefined ("n/a").
+can still be trained, but the metrics there are undefined ("n/a"). What a split's labels must hold
+depends on the task's kind (:meth:`relpool.tasks.TaskKind.check_split`); the rows checked here do not.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ if TYPE_CHECKING:
 
 SPLIT_NAMES = {"train": "training", "val": "validation", "test": "test"}
 MANY_TRAINING_ROWS = 500_000
-MIN_CLASSES_FOR_ID_CHECK = 10  # a handful of classes in a tiny task is no sign of an id
 
 
 def check_labels(task: "Task", splits: tuple[str, ...]) -> tuple[list[str], list[str]]:
@@ -24,20 +24,11 @@ def check_labels(task: "Task", splits: tuple[str, ...]) -> tuple[list[str], list
     warnings = []
     for split in splits:
         _check_rows(task, split)
-        problem = _single_class(task, split)
-        if problem and split == "train" and task.task_type != "regression":
-            raise RelpoolError(f"{problem}: there is nothing to learn; check the query")
-        if problem:
-            if task.task_type == "regression" and split == "train":
-                # A constant is still a valid (if trivial) regression; small test tasks have them.
-                warnings.append(f"{problem}: a model can only learn that constant; check the query")
-            elif task.task_type == "regression":
-                warnings.append(f"{problem}: r2 is not meaningful there (MAE and RMSE still are)")
-            else:
-                what = "AUROC and average precision are" if task.task_type == "binary" else "some metrics are"
-                warnings.append(f"{problem}: {what} undefined there (n/a)")
-    if "train" in splits and task.task_type == "multiclass":
-        _check_class_count(task)
+        warning = task.kind.check_split(task.tables[split]["label"], SPLIT_NAMES[split], split == "train")
+        if warning:
+            warnings.append(warning)
+    if "train" in splits:
+        task.kind.check_training(task.tables["train"]["label"])
     notes = []
     rows = len(task.tables["train"]) if "train" in splits else 0
     if rows > MANY_TRAINING_ROWS:
@@ -58,33 +49,6 @@ def _check_rows(task: "Task", split: str) -> None:
                            f"(cutoffs {at}) is NULL, because {target} has no value there")
     raise RelpoolError(f"the {name} split has no examples: no {task.bound.entity_table} exists at its cutoffs "
                        f"({at}), or none passes the query's WHERE; use --val-at / --test-at to move them")
-
-
-def _single_class(task: "Task", split: str) -> str | None:
-    labels = task.tables[split]["label"]
-    name = SPLIT_NAMES[split]
-    if task.task_type == "binary":
-        values = labels.astype(bool)
-        if values.all() or not values.any():
-            return f"the label is always {str(bool(values.iloc[0])).lower()} in the {name} examples ({len(values):,})"
-    if task.task_type == "multiclass" and split == "train":
-        classes = labels.astype(str).unique()
-        if len(classes) == 1:
-            return f"the target has only one class ({classes[0]!r}) in the {name} examples ({len(labels):,})"
-    if task.task_type == "regression":
-        values = labels.astype(float)
-        if len(values) and values.nunique(dropna=True) == 1:
-            return f"the label is always {values.iloc[0]:g} in the {name} examples ({len(values):,})"
-    return None
-
-
-def _check_class_count(task: "Task") -> None:
-    labels = task.tables["train"]["label"].astype(str)
-    classes = labels.nunique()
-    if classes > MIN_CLASSES_FOR_ID_CHECK and classes > len(labels) / 2:
-        raise RelpoolError(f"the target has {classes:,} classes among {len(labels):,} training examples: most "
-                           f"values occur once, as an id or a time would; predict something with fewer distinct "
-                           f"values (or a count or condition on it)")
 
 
 def _cutoffs_text(cutoffs: list) -> str:

@@ -17,7 +17,7 @@ from relpool.query.compile import forecast_sql, static_sql
 from relpool.query.label_checks import check_labels
 from relpool.query.parser import parse_query
 from relpool.query.splits import data_time_range, forecast_cutoffs, parse_step, parse_time
-from relpool.train.metrics import metric_names
+from relpool.tasks import TaskKind
 
 SPLITS = ("train", "val", "test")
 
@@ -36,25 +36,18 @@ class Task:
     warnings: list[str] = field(default_factory=list)  # e.g. a split whose labels are all one class
 
     @property
+    def kind(self) -> TaskKind:
+        return self.bound.kind
+
+    @property
     def task_type(self) -> str:
-        return self.bound.task_type
+        return self.bound.kind.name
 
     def label_stats(self, split: str) -> dict:
         labels = self.tables[split]["label"]
         if len(labels) == 0:
             return {}
-        if self.task_type == "binary":
-            values = labels.astype(bool)
-            return {"positive_rate": float(values.mean()), "positives": int(values.sum())}
-        if self.task_type == "regression":
-            values = labels.astype(float)
-            return {"mean": float(values.mean()), "std": float(values.std(ddof=0)),
-                    "min": float(values.min()), "max": float(values.max())}
-        if self.task_type == "multiclass":
-            counts = labels.astype(str).value_counts()
-            return {"classes": int(len(counts)), "class_counts": {k: int(v) for k, v in counts.head(20).items()}}
-        sizes = labels.map(len)
-        return {"mean_items": float(sizes.mean()), "distinct_items": int(len({i for items in labels for i in items}))}
+        return self.kind.label_stats(labels)
 
     def to_json(self) -> dict:
         b = self.bound
@@ -63,7 +56,7 @@ class Task:
         return {
             "query": b.query.text,
             "task_type": self.task_type,
-            "metrics": metric_names(self.task_type, b.query.rank_top),
+            "metrics": self.kind.metric_names(b.query.rank_top),
             "entity": {"table": b.entity_table, "column": b.entity_column,
                        "count": int(pd.concat([t["entity"] for t in self.tables.values()]).nunique())},
             "window": {"start": window[0], "end": window[1], "unit": window[2]} if window else None,

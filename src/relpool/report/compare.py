@@ -14,7 +14,7 @@ from relpool.baselines import KINDS, BaselineResult, run_baseline, write_outputs
 from relpool.db.inspection import Inspection
 from relpool.errors import RelpoolError
 from relpool.query.task import Task
-from relpool.train.metrics import metric_text
+from relpool.tasks import metric_text
 
 
 def run_baselines(inspection: Inspection, task: Task, model_dir: Path, seed: int, console: Console,

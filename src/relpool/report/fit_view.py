@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from relpool.train.metrics import metric_text
+from relpool.tasks import metric_text
 
 
 def render_metrics(metrics: dict, folder: Path, console: Console) -> None:

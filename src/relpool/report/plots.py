@@ -12,7 +12,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn import metrics as skm  # noqa: E402
 
-from relpool.train.metrics import ranking_metrics  # noqa: E402
+from relpool.tasks.metrics import ranking_metrics  # noqa: E402
 
 MAX_CLASSES = 12  # confusion matrices beyond this many classes become unreadable; the rest is "other"
 BASELINE_STYLES = ("--", ":", "-.")

@@ -13,7 +13,7 @@ from relpool.report.diagram import draw_schema
 from relpool.report.fit_view import still_improving, validation_undefined
 from relpool.report.html import code, image, paragraph, section, table
 from relpool.report.task_view import cutoff_text, entity_text, stats_text
-from relpool.train.evaluate import is_better
+from relpool.tasks import is_better, task_kind
 
 
 def task_section(summary: dict) -> str:
@@ -65,16 +65,17 @@ def learning_section(gnn: dict, baselines: dict[str, dict]) -> str:
 
 def evaluation_section(task_type: str, predictions: dict[str, pd.DataFrame], k: int | None) -> str:
     """The test split's plots for the task type: the GNN's ("GNN", first) and the baselines' predictions."""
-    if task_type == "binary":
+    plots_of = task_kind(task_type).plots
+    if plots_of == "roc":
         png = plots.binary_curves(predictions)
         if png is None:
             return section("Test set", paragraph("The test split holds one class only: ROC and precision-recall "
                                                  "curves are undefined."))
         return section("Test set", image(png, "ROC and precision-recall curves"))
-    if task_type == "regression":
+    if plots_of == "residuals":
         return section("Test set", image(plots.regression_plots(predictions),
                                          "predicted vs actual, residuals, and the share of examples within each error"))
-    if task_type == "multiclass":
+    if plots_of == "confusion":
         gnn = predictions["GNN"]
         return section("Test set", image(plots.confusion(gnn["label"], gnn["prediction"]),
                                          "confusion matrix of the GNN"))

@@ -25,6 +25,7 @@ from relpool.synth.oracle import oracle_scores
 from relpool.synth.spec import PERIOD_SECONDS, QUERY, SynthSpec
 from relpool.synth.tables import describe
 from relpool.synth.writers import open_writer
+from relpool.tasks import Binary
 
 CHUNK_ROWS = 2_000_000
 
@@ -84,7 +85,8 @@ def _truth(spec: SynthSpec, rows: dict[str, int], labels: pa.Table, signal_rows:
     return {
         "database": database_name(spec), "format": spec.format, "spec": spec.to_dict(),
         "query": QUERY,
-        "task": {"type": "binary", "metric": "auroc", "window_days": PERIOD_SECONDS // 86400, "cutoffs": cutoffs,
+        "task": {"type": Binary.name, "metric": Binary.metrics[0], "window_days": PERIOD_SECONDS // 86400,
+                 "cutoffs": cutoffs,
                  "note": "relpool's default cutoffs for this query; labels.parquet holds every (customer, cutoff)"},
         "tables": {name: {"rows": rows[name], **info} for name, info in describe().items()},
         "rows_total": sum(rows.values()),

@@ -15,7 +15,7 @@ from typing import Any
 
 from relpool.encode.stypes import ColumnType, TableColumnTypes
 from relpool.nn.model import ModelSpec
-from relpool.train.data import Targets
+from relpool.tasks import Targets
 from relpool.train.fit_options import FitOptions
 
 FORMAT_VERSION = 1

@@ -18,22 +18,8 @@ from relpool.db.inspection import Inspection
 from relpool.encode.materialize import EncodedTable
 from relpool.errors import RelpoolError
 from relpool.query.task import SPLITS, Task
+from relpool.tasks import Targets, task_kind
 from relpool.train.history import ItemHistory, item_history
-
-
-@dataclass
-class Targets:
-    """How labels become training targets; stored in config.json so predictions map back."""
-
-    task_type: str
-    classes: list[str] | None = None  # multiclass: index -> label
-    mean: float = 0.0  # regression: targets are standardised with the training labels
-    std: float = 1.0
-    item_keys: list | None = None  # link prediction: item dense id -> key, at training time
-
-    def to_dict(self) -> dict:
-        return {"task_type": self.task_type, "classes": self.classes, "mean": self.mean, "std": self.std,
-                "item_keys": self.item_keys}
 
 
 @dataclass
@@ -63,20 +49,15 @@ def cutoff_seconds(cutoffs: pd.Series) -> np.ndarray:
 
 
 def fit_targets(task: Task, inspection: Inspection) -> Targets:
-    train = task.tables["train"]["label"]
-    kind = task.task_type
-    if kind == "regression":
-        values = train.astype(float)
-        return Targets(kind, mean=float(values.mean()), std=float(values.std(ddof=0)) or 1.0)
-    if kind == "multiclass":
-        return Targets(kind, classes=sorted(train.astype(str).unique().tolist()))
-    if kind == "link_prediction":
+    """The task's kind fits them on the training labels; ranking kinds also get every item's key."""
+    item_keys = None
+    if task.kind.ranks_items:
         item_table = task.bound.item_table
         key = inspection.schema.tables[item_table].primary_key[0]
         keys = inspection.database.con.execute(
             f"SELECT {quote(key)} FROM {quote(item_table)} ORDER BY rowid").fetchnumpy()[key]
-        return Targets(kind, item_keys=[k.item() if hasattr(k, "item") else k for k in keys])
-    return Targets(kind)
+        item_keys = [k.item() if hasattr(k, "item") else k for k in keys]
+    return task.kind.fit_targets(task.tables["train"]["label"], item_keys)
 
 
 def split_data(inspection: Inspection, task: Task, targets: Targets, split: str, history: bool = True) -> SplitData:
@@ -86,19 +67,8 @@ def split_data(inspection: Inspection, task: Task, targets: Targets, split: str,
     if (seeds < 0).any():
         raise RelpoolError(f"{int((seeds < 0).sum())} {split} entities are missing from '{task.bound.entity_table}'")
     uses = item_history(inspection, task.bound, frame, targets.item_keys) if history and targets.item_keys else None
-    return SplitData(frame, seeds, cutoff_seconds(frame["cutoff"]), encode_labels(frame["label"], targets), uses)
-
-
-def encode_labels(labels: pd.Series, targets: Targets) -> torch.Tensor | list[torch.Tensor]:
-    if targets.task_type == "binary":
-        return torch.tensor(labels.astype(bool).to_numpy(), dtype=torch.float)
-    if targets.task_type == "regression":
-        return torch.tensor((labels.astype(float).to_numpy() - targets.mean) / targets.std, dtype=torch.float)
-    if targets.task_type == "multiclass":
-        index = {c: i for i, c in enumerate(targets.classes)}
-        return torch.tensor([index.get(str(v), -1) for v in labels], dtype=torch.long)  # -1: unseen class
-    index = {k: i for i, k in enumerate(targets.item_keys)}
-    return [torch.tensor([index[k] for k in items if k in index], dtype=torch.long) for items in labels]
+    target = task_kind(targets.task_type).encode(frame["label"], targets)
+    return SplitData(frame, seeds, cutoff_seconds(frame["cutoff"]), target, uses)
 
 
 def prepare_splits(inspection: Inspection, task: Task, targets: Targets, splits: tuple[str, ...] = SPLITS,

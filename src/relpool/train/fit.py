@@ -30,8 +30,8 @@ from relpool.errors import Interrupted, RelpoolError
 from relpool.files import write_atomically
 from relpool.nn.model import ModelSpec, RelationalModel
 from relpool.query.task import Task, build_task
-from relpool.train.data import Targets, fit_targets, prepare_splits
-from relpool.train.evaluate import LOWER_IS_BETTER, main_metric
+from relpool.tasks import Targets
+from relpool.train.data import fit_targets, prepare_splits
 from relpool.train.fit_options import FitOptions
 from relpool.train.history import FEATURES as HISTORY_FEATURES
 from relpool.train.loop import Loop
@@ -137,9 +137,9 @@ def _network(training: _Training, options: FitOptions) -> RelationalModel:
     spec = ModelSpec(
         task_type=task.task_type, entity_table=task.bound.entity_table, node_types=graph.node_types,
         edge_types=[list(e) for e in graph.edge_types],
-        out_dim=len(targets.classes) if targets.classes else 1, channels=options.channels, layers=options.layers,
+        out_dim=task.kind.out_dim(targets), channels=options.channels, layers=options.layers,
         pool=options.pool, item_table=task.bound.item_table, num_items=len(targets.item_keys or []),
-        history_features=len(HISTORY_FEATURES) if task.task_type == "link_prediction" else 0)
+        history_features=len(HISTORY_FEATURES) if task.kind.ranks_items else 0)
     torch.manual_seed(options.loop.seed)
     return RelationalModel(spec, training.prepared.col_stats, training.prepared.col_names)
 
@@ -150,10 +150,10 @@ def _train(training: _Training, output: FitOutput, options: FitOptions, resume: 
     (the staging folder) and the metrics."""
     prepared, task, targets, splits = training.prepared, training.task, training.targets, training.splits
     k = task.bound.query.rank_top
-    metric = main_metric(task.task_type, k)
+    metric = task.kind.main_metric(k)
     model = _network(training, options)
     loop = Loop(model, prepared.graph, prepared.tables, targets, options.loop)
-    stopping = EarlyStopping(metric, metric in LOWER_IS_BETTER, options.patience)
+    stopping = EarlyStopping(metric, metric in task.kind.lower_is_better, options.patience)
     run_id = run_identity(task.bound.query.text, options, embedder_to_json(training.embedder))
     out = output.create()
     best = None

@@ -14,9 +14,9 @@ from torch import nn
 from relpool.encode.materialize import EncodedTable
 from relpool.graph import TemporalSampler
 from relpool.graph.hetero import TemporalGraph
-from relpool.nn.heads import softmax_link_loss
 from relpool.nn.model import RelationalModel
-from relpool.train.data import SplitData, Targets, gather_frames
+from relpool.tasks import Targets, task_kind
+from relpool.train.data import SplitData, gather_frames
 from relpool.train.fit_options import LoopOptions
 from relpool.train.history import ItemHistory
 
@@ -68,15 +68,8 @@ class Loop:
         return float(np.mean(losses))
 
     def loss(self, out: torch.Tensor, train: SplitData, index: np.ndarray) -> torch.Tensor:
-        kind = self.targets.task_type
-        if kind == "link_prediction":
-            return softmax_link_loss(out, [train.target[i] for i in index])
-        target = train.target[torch.from_numpy(index)]
-        if kind == "binary":
-            return nn.functional.binary_cross_entropy_with_logits(out, target)
-        if kind == "regression":
-            return nn.functional.l1_loss(out, target)
-        return nn.functional.cross_entropy(out, target, ignore_index=-1)
+        kind = task_kind(self.targets.task_type)
+        return kind.loss(out, kind.batch(train.target, index))
 
     @torch.no_grad()
     def predict_outputs(self, seeds: np.ndarray, cutoffs: np.ndarray, seed: int,

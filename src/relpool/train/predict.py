@@ -24,11 +24,11 @@ from relpool.query.compile import entities_sql, forecast_sql
 from relpool.query.parser import parse_query
 from relpool.query.splits import check_cutoff_in_range, parse_time
 from relpool.query.task import build_task, latest_time_sql
+from relpool.tasks import task_kind
 from relpool.train.checkpoint import load_json, load_tensors
 from relpool.train.config import ModelConfig
 from relpool.train.data import cutoff_seconds, key_to_dense_id, prepare_splits
 from relpool.train.db_fingerprint import fingerprint
-from relpool.train.evaluate import to_predictions
 from relpool.train.history import item_history
 from relpool.train.loop import Loop
 from relpool.train.model_dir import read_config
@@ -55,6 +55,7 @@ class Model:
     def __init__(self, folder: Path, config: dict, settings: ModelConfig):
         self.folder, self.config, self.settings = folder, config, settings
         self.spec, self.targets, self.k = settings.model, settings.targets, settings.rank_top
+        self.kind = task_kind(self.targets.task_type)
         self._session: _Session | None = None
 
     @classmethod
@@ -118,7 +119,7 @@ class Model:
         history = (item_history(inspection, session.bound, entities, self.targets.item_keys)
                    if self.spec.history_features else None)
         outputs = session.loop.predict_outputs(seeds, cutoff_seconds(entities["cutoff"]), EVAL_SEED, history)
-        predictions = to_predictions(outputs, self.targets, self.k)
+        predictions = self.kind.predictions(outputs, self.targets, self.k)
         key = self.settings.entity_column
         return pd.concat([entities.rename(columns={"entity": key}).reset_index(drop=True), predictions], axis=1)
 

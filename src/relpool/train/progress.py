@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from relpool.train.metrics import metric_text
+from relpool.tasks import metric_text
 from relpool.train.trainer import Callbacks, EarlyStopping
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from relpool.train.data import SplitData, Targets
-from relpool.train.evaluate import score, to_predictions
+from relpool.tasks import Targets, task_kind
+from relpool.train.data import SplitData
 from relpool.train.loop import Loop
 
 EVAL_SEED = 12345
@@ -18,8 +18,10 @@ EVAL_SEED = 12345
 def predict_split(loop: Loop, data: SplitData, targets: Targets, k: int | None) -> pd.DataFrame:
     """entity, cutoff, label and the prediction columns, one row per example in the split's order."""
     outputs = loop.predict_outputs(data.seeds, data.cutoffs, EVAL_SEED, data.history)
-    return pd.concat([data.frame.reset_index(drop=True), to_predictions(outputs, targets, k)], axis=1)
+    predictions = task_kind(targets.task_type).predictions(outputs, targets, k)
+    return pd.concat([data.frame.reset_index(drop=True), predictions], axis=1)
 
 
 def score_split(predicted: pd.DataFrame, targets: Targets, k: int | None) -> dict[str, float | None]:
-    return score(predicted, predicted["label"], targets, k)
+    kind = task_kind(targets.task_type)
+    return kind.score(predicted["label"], predicted[kind.column], k)

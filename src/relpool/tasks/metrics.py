@@ -1,20 +1,13 @@
-"""Metrics per task type, computed with scikit-learn where it has them."""
+"""The metric functions of every task kind, computed with scikit-learn where it has them.
+
+Each returns plain floats, NaN where a metric is undefined; :meth:`TaskKind.score` turns NaN into
+None once, for every model, because JSON has no NaN.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 from sklearn import metrics as skm
-
-METRICS = {
-    "binary": ("auroc", "average_precision", "f1"),
-    "regression": ("mae", "rmse", "r2"),
-    "multiclass": ("accuracy", "macro_f1"),
-    "link_prediction": ("map@k", "recall@k"),
-}
-
-
-def metric_names(task_type: str, k: int | None = None) -> list[str]:
-    return [m.replace("@k", f"@{k}") if k else m for m in METRICS[task_type]]
 
 
 def metric_text(value: float | None, digits: int = 4) -> str:
