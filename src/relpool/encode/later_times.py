@@ -25,7 +25,7 @@ from relpool.db.infer.naming import time_name_score
 from relpool.db.schema import TableSchema
 from relpool.db.times import epoch_kind, time_expression
 from relpool.db.measure import MIN_TIME_PARSED, time_parsed_share
-from relpool.encode.profile import family
+from relpool.db.infer.profile import family
 from relpool.encode.rows import Cutoff, parse_cutoff
 
 
