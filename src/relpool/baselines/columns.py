@@ -11,6 +11,7 @@ LightGBM has no edges to follow.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from relpool.db.database import Database
@@ -27,7 +28,7 @@ class Roles:
     categorical: tuple[str, ...]
 
 
-def column_roles(db: Database, schema: Schema, table: str, exclude: set[str] = frozenset(),
+def column_roles(db: Database, schema: Schema, table: str, exclude: Collection[str] = frozenset(),
                  keep_foreign_keys: bool = True, cutoff: Cutoff = None) -> Roles:
     """Numeric and categorical columns of ``table``, as the encoders type them, less ``exclude``.
 

@@ -84,7 +84,7 @@ def profile_table(db: Database, table: str, where: str | None = None, *, exact_d
         if text_shape and kind == "string":
             exprs += [f"avg(CAST(regexp_matches({q}, '\\s') AS INTEGER))", f"avg(length({q}))"]
             exprs += [f"avg(CAST(contains({q}, '{sep}') AS INTEGER))" for sep in SEPARATORS]
-    values = iter(db.con.execute(f"SELECT {', '.join(exprs)} FROM {quote(table)}{condition}").fetchone())
+    values = iter(db.con.execute(f"SELECT {', '.join(exprs)} FROM {quote(table)}{condition}").fetchone() or ())
     rows = next(values)
     profiles = {}
     for i, (name, dtype) in enumerate(columns.items()):
@@ -103,12 +103,11 @@ def _text_profile(db: Database, table: str, column: str, dtype: str, condition: 
     """The text measures of one column: its five aggregates from ``values``, then its samples."""
     space, length = next(values) or 0.0, next(values) or 0.0
     sep_fraction, sep = max((next(values) or 0.0, sep) for sep in SEPARATORS)
-    sep = sep if sep_fraction > 0 else None
     return TextProfile(
         space, length,
         time_parsed_share(db, table, column, dtype, condition) if non_null else 0.0,
-        sep, sep_fraction,
-        _items_distinct(db, table, column, sep, condition) if sep and sep_fraction >= LIST_FRACTION else 0,
+        sep if sep_fraction > 0 else None, sep_fraction,
+        _items_distinct(db, table, column, sep, condition) if sep_fraction >= LIST_FRACTION else 0,
     )
 
 
