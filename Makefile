@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test lint bench clean
 
 setup: $(VENV)/.installed
 
@@ -19,6 +19,12 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+# Lint and format check of the tree, and the type check of src/relpool (configured in pyproject.toml).
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # The quicker benchmarks (~30 min); pool_snr.py, relational_snr.py and scale.py take 30-60 min each.
 bench: setup

@@ -1,22 +1,25 @@
-"""Which columns of a table a baseline may use, and as what.
+"""Which columns of a table a baseline may use, and as what: the encoders' column types.
 
-Keys identify rows rather than describe them (a plane's tail number says nothing a model can
-generalise), so primary keys, time columns and, for aggregates, the foreign key back to the entity
-are never features. Other foreign keys are categories. The user's ``column_types`` overrides win.
-Times that can be later than the row's own (``orders.delivered_at``) are never features either: the
-encoders' rule (:mod:`relpool.encode.later_times`), so every model sees the same columns.
+The baselines and the GNN see the same columns typed the same way
+(:func:`relpool.encode.stypes.infer_column_types`, with the GNN's stats cutoff, the first
+validation cutoff): numerical columns are numeric features, categorical and text columns
+categorical ones; timestamps (the row's age is a feature of its own), multicategorical lists and
+ignored columns (keys, the time column, later times, identifiers, constants) are none. One
+difference: a foreign key other than the one back to the entity is a category here, because a
+LightGBM has no edges to follow.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from relpool.db.database import Database, type_family
+from relpool.db.database import Database
 from relpool.db.schema import Schema
-from relpool.encode.later_times import later_times
 from relpool.encode.rows import Cutoff
+from relpool.encode.stypes import infer_column_types
 
-NUMERIC_FAMILIES = ("integer", "float", "boolean")
+ROLES = {"numerical": "numeric", "categorical": "categorical", "text": "categorical"}
 
 
 @dataclass(frozen=True)
@@ -25,25 +28,21 @@ class Roles:
     categorical: tuple[str, ...]
 
 
-def column_roles(db: Database, schema: Schema, table: str, exclude: set[str] = frozenset(),
+def column_roles(db: Database, schema: Schema, table: str, exclude: Collection[str] = frozenset(),
                  keep_foreign_keys: bool = True, cutoff: Cutoff = None) -> Roles:
-    """Numeric and categorical columns of ``table``; keys, the time column, later times and ``exclude`` left out.
+    """Numeric and categorical columns of ``table``, as the encoders type them, less ``exclude``.
 
-    ``cutoff``: the first validation cutoff, which times of a table without a time column must not pass.
+    ``cutoff``: the first validation cutoff, the encoders' stats cutoff.
     """
     spec = schema.tables[table]
-    foreign = {c for fk in spec.foreign_keys for c in fk.columns}
-    excluded = set(spec.primary_key or ()) | {spec.time_column} | set(exclude) | set(later_times(db, spec, cutoff))
-    if not keep_foreign_keys:
-        excluded |= foreign
-    numeric, categorical = [], []
-    for column, dtype in db.columns(table).items():
-        kind = spec.column_types.get(column)
-        if column in excluded or kind in ("ignore", "timestamp", "multicategorical"):
+    own = {*(spec.primary_key or ()), spec.time_column}
+    foreign = {c for fk in spec.foreign_keys for c in fk.columns} - own if keep_foreign_keys else set()
+    roles: dict[str, list[str]] = {"numeric": [], "categorical": []}
+    for name, column in infer_column_types(db, spec, cutoff).columns.items():
+        if name in exclude:
             continue
-        family = type_family(dtype)
-        if kind == "numerical" or (kind is None and column not in foreign and family in NUMERIC_FAMILIES):
-            numeric.append(column)
-        elif kind in ("categorical", "text") or column in foreign or family == "string":
-            categorical.append(column)
-    return Roles(tuple(numeric), tuple(categorical))
+        if name in foreign and name not in spec.column_types:
+            roles["categorical"].append(name)
+        elif column.semantic in ROLES:
+            roles[ROLES[column.semantic]].append(name)
+    return Roles(tuple(roles["numeric"]), tuple(roles["categorical"]))

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from relpool.db.database import Database, quote
 from relpool.db.infer.naming import time_name_score
+from relpool.db.infer.profile import family
 from relpool.db.schema import TableSchema
 from relpool.db.times import epoch_kind, time_expression
 from relpool.db.measure import MIN_TIME_PARSED, time_parsed_share
-from relpool.encode.profile import family
 from relpool.encode.rows import Cutoff, parse_cutoff
 
 

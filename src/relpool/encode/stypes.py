@@ -16,11 +16,11 @@ import torch_frame
 
 from relpool.db.database import Database
 from relpool.db.infer.naming import looks_like_key
+from relpool.db.infer.profile import LIST_FRACTION, ColumnProfile, TextProfile, profile_table
+from relpool.db.measure import MIN_TIME_PARSED
 from relpool.db.schema import TableSchema
 from relpool.encode.columns import STYPES, column_sql
 from relpool.encode.later_times import later_times
-from relpool.db.measure import MIN_TIME_PARSED
-from relpool.encode.profile import LIST_FRACTION, ColumnProfile, profile_columns
 from relpool.encode.rows import Cutoff, visible_predicate
 from relpool.errors import RelpoolError
 
@@ -71,22 +71,23 @@ def infer_column_types(database: Database, table: TableSchema, stats_cutoff: Cut
 
     ``hidden`` columns (a static prediction target) are never encoded, whatever the schema says.
     """
-    visible, profiles = profile_columns(database, table.name, visible_predicate(database, table, stats_cutoff))
+    profile = profile_table(database, table.name, visible_predicate(database, table, stats_cutoff),
+                            exact_distinct=True, text_shape=True)
     roles = _key_roles(table)
     later = later_times(database, table, stats_cutoff)
     columns = {}
-    for name, profile in profiles.items():
+    for name, column in profile.columns.items():
         if name in hidden:
-            columns[name] = ColumnType(name, profile.dtype, "ignore", "the prediction target: hidden from the inputs")
+            columns[name] = ColumnType(name, column.dtype, "ignore", "the prediction target: hidden from the inputs")
         elif name in table.column_types:
-            columns[name] = _override(table.name, profile, table.column_types[name], roles.get(name))
+            columns[name] = _override(table.name, column, table.column_types[name], roles.get(name))
         elif name in roles:
-            columns[name] = ColumnType(name, profile.dtype, "ignore", roles[name])
+            columns[name] = ColumnType(name, column.dtype, "ignore", roles[name])
         elif name in later:
-            columns[name] = ColumnType(name, profile.dtype, "ignore", later[name])
+            columns[name] = ColumnType(name, column.dtype, "ignore", later[name])
         else:
-            columns[name] = _infer(profile)
-    return TableColumnTypes(table.name, columns, visible)
+            columns[name] = _infer(column)
+    return TableColumnTypes(table.name, columns, profile.rows)
 
 
 def _key_roles(table: TableSchema) -> dict[str, str]:
@@ -107,7 +108,7 @@ def _override(table: str, profile: ColumnProfile, semantic: str, role: str | Non
     reason = "given in column_types of the schema"
     if role and semantic != "ignore":
         reason += f" (overrides: {role})"
-    separator = profile.separator if semantic == "multicategorical" else None
+    separator = profile.text.separator if profile.text and semantic == "multicategorical" else None
     column = ColumnType(profile.name, profile.dtype, semantic, reason, separator)
     if semantic != "ignore":
         try:
@@ -137,8 +138,8 @@ def _decide(p: ColumnProfile) -> tuple[str, str, str | None]:
         return "numerical", f"{p.dtype} column", None
     if p.family == "integer":
         return (*_decide_integer(p), None)
-    if p.family == "string":
-        return _decide_string(p)
+    if p.family == "string" and p.text:
+        return _decide_string(p, p.text)
     return "ignore", f"{p.dtype} columns are not encoded", None
 
 
@@ -153,20 +154,20 @@ def _decide_integer(p: ColumnProfile) -> tuple[str, str]:
     return "numerical", f"{p.dtype} with {p.distinct:,} distinct values"
 
 
-def _decide_string(p: ColumnProfile) -> tuple[str, str, str | None]:
+def _decide_string(p: ColumnProfile, t: TextProfile) -> tuple[str, str, str | None]:
     unique = f"{p.distinct:,} distinct values in {p.non_null:,}"
-    if p.time_parsed >= MIN_TIME_PARSED:
-        return "timestamp", f"text parsed as timestamps ({p.time_parsed:.0%} of a sample)", None
-    if (p.separator_fraction >= LIST_FRACTION and 0 < p.items_distinct <= MAX_CATEGORIES
-            and p.items_distinct * 2 <= p.distinct):
-        return ("multicategorical", f"'{p.separator}'-separated lists in {p.separator_fraction:.0%} of values, "
-                f"{p.items_distinct:,} distinct items in {p.distinct:,} distinct lists", p.separator)
-    prose = p.space_fraction >= TEXT_SPACES or p.mean_length >= TEXT_LENGTH
+    if t.time_parsed >= MIN_TIME_PARSED:
+        return "timestamp", f"text parsed as timestamps ({t.time_parsed:.0%} of a sample)", None
+    if (t.separator_fraction >= LIST_FRACTION and 0 < t.items_distinct <= MAX_CATEGORIES
+            and t.items_distinct * 2 <= p.distinct):
+        return ("multicategorical", f"'{t.separator}'-separated lists in {t.separator_fraction:.0%} of values, "
+                f"{t.items_distinct:,} distinct items in {p.distinct:,} distinct lists", t.separator)
+    prose = t.space_fraction >= TEXT_SPACES or t.mean_length >= TEXT_LENGTH
     repeats = p.unique_ratio <= IDENTIFIER_RATIO
     if repeats and p.distinct <= MAX_CATEGORIES:
         return "categorical", f"{unique}: values repeat", None
     if prose:
-        return "text", (f"{unique}, {p.space_fraction:.0%} with spaces, mean length {p.mean_length:.0f}: "
+        return "text", (f"{unique}, {t.space_fraction:.0%} with spaces, mean length {t.mean_length:.0f}: "
                         "free text"), None
     if not repeats:
         return "ignore", f"{unique}, short and without spaces: an identifier", None

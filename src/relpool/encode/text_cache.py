@@ -64,14 +64,15 @@ class EmbeddingCache:
 
     def _load_index(self) -> dict[str, tuple[Path, int]]:
         if self._index is None:
-            self._index = {}
+            index: dict[str, tuple[Path, int]] = {}
             shards = sorted(self.directory.iterdir()) if self.directory.is_dir() else []
             for shard in shards:
                 if not shard.name.startswith(".") and (shard / "keys.npy").is_file():
-                    self._add_shard(shard)
+                    self._add_shard(index, shard)
+            self._index = index
         return self._index
 
-    def _add_shard(self, shard: Path) -> None:
+    def _add_shard(self, index: dict[str, tuple[Path, int]], shard: Path) -> None:
         try:
             keys = np.load(shard / "keys.npy", allow_pickle=False)
             shape = np.load(shard / "vectors.npy", mmap_mode="r", allow_pickle=False).shape
@@ -81,4 +82,4 @@ class EmbeddingCache:
             raise RelpoolError(f"the text embedding cache shard {shard} holds {shape} vectors, expected "
                                f"({len(keys)}, {self.dim}); delete it")
         for row, key in enumerate(keys):
-            self._index[key.decode()] = (shard, row)
+            index[key.decode()] = (shard, row)

@@ -82,9 +82,3 @@ def _check_edges(src, dst, num_src, num_dst, dst_time) -> None:
     for name, ids, limit in (("src", src, num_src), ("dst", dst, num_dst)):
         if len(ids) and (ids.min() < 0 or ids.max() >= limit):
             raise ValueError(f"{name} ids must lie in [0, {limit})")
-
-
-def ragged_arange(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Concatenation of arange(s, s + c) for every (s, c): the positions of many CSR row slices at once."""
-    group_start = np.cumsum(counts) - counts
-    return np.arange(counts.sum()) - np.repeat(group_start - starts, counts)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 from torch_geometric.data import HeteroData
 
+from relpool.arrays import ragged_arange
 from relpool.graph.batch import build_batch, check_seeds
-from relpool.graph.csr import ragged_arange
 from relpool.graph.hetero import TemporalGraph
 from relpool.graph.sampler import check_sampler_args
 

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from relpool.arrays import ragged_arange
 from relpool.db.inspection import Inspection
-from relpool.graph.csr import ragged_arange
 from relpool.query.bind import BoundQuery
 from relpool.query.history import past_uses_sql
 

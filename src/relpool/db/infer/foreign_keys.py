@@ -34,7 +34,7 @@ def infer_single_foreign_keys(db: Database, child: TableProfile, keys: dict[str,
             if parent_col.key_family != col.key_family:
                 continue
             named = col.name.lower() in names_for_key_of(parent, key[0])
-            if not named and (col.key_family != "string" or col.approx_distinct < 2 or own_key == (col.name,)):
+            if not named and (col.key_family != "string" or col.distinct < 2 or own_key == (col.name,)):
                 continue
             stats = foreign_key_match(db, child.name, (col.name,), parent, key)
             needed = MIN_MATCH_NAMED if named else MIN_MATCH_UNNAMED

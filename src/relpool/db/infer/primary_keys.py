@@ -19,7 +19,7 @@ def infer_single_key(db: Database, profile: TableProfile) -> tuple[tuple[str, ..
         return None, "the table is empty"
     candidates = []
     for col in profile.columns.values():
-        if col.key_family not in KEY_FAMILIES or col.non_null < rows or col.approx_distinct < 0.9 * rows:
+        if col.key_family not in KEY_FAMILIES or col.non_null < rows or col.distinct < 0.9 * rows:
             continue
         hints = []
         if is_primary_key_name(profile.name, col.name):
@@ -61,7 +61,7 @@ def infer_composite_key(db: Database, profile: TableProfile, foreign_key_columns
     candidates = []
     for order, pair in enumerate(combinations(pool, 2)):
         a, b = (profile.columns[c] for c in pair)
-        if a.approx_distinct * b.approx_distinct < 0.9 * rows:
+        if a.distinct * b.distinct < 0.9 * rows:
             continue  # too few value combinations to be unique: no scan needed
         carriers = [p.name for p in others if _carries(p, profile, pair)]
         relational = [c in related for c in pair]
