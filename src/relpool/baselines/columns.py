@@ -2,11 +2,14 @@
 
 The baselines and the GNN see the same columns typed the same way
 (:func:`relpool.encode.stypes.infer_column_types`, with the GNN's stats cutoff, the first
-validation cutoff): numerical columns are numeric features, categorical and text columns
-categorical ones; timestamps (the row's age is a feature of its own), multicategorical lists and
-ignored columns (keys, the time column, later times, identifiers, constants) are none. One
-difference: a foreign key other than the one back to the entity is a category here, because a
-LightGBM has no edges to follow.
+validation cutoff): one typing decides which columns are inputs and what they are; each model
+then represents them its own way. Numerical columns are numeric features, text columns categorical
+ones; categorical columns are categories, except codes stored as numbers (``quantity`` 1..4,
+``engines``), which stay numbers: a tree splits an ordered code as well as a category and its
+aggregates (mean quantity) keep their meaning. Timestamps (the row's age is a feature of its own),
+multicategorical lists and ignored columns (keys, the time column, later times, identifiers,
+constants) are none. A foreign key other than the one back to the entity is a category here,
+because a LightGBM has no edges to follow.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from relpool.db.database import Database
+from relpool.db.database import Database, type_family
 from relpool.db.schema import Schema
 from relpool.encode.rows import Cutoff
 from relpool.encode.stypes import infer_column_types
 
 ROLES = {"numerical": "numeric", "categorical": "categorical", "text": "categorical"}
+NUMBER_FAMILIES = ("integer", "float", "boolean")
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,8 @@ def column_roles(db: Database, schema: Schema, table: str, exclude: Collection[s
             continue
         if name in foreign and name not in spec.column_types:
             roles["categorical"].append(name)
+        elif column.semantic == "categorical" and type_family(column.dtype) in NUMBER_FAMILIES:
+            roles["numeric"].append(name)
         elif column.semantic in ROLES:
             roles[ROLES[column.semantic]].append(name)
     return Roles(tuple(roles["numeric"]), tuple(roles["categorical"]))
