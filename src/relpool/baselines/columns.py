@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from relpool.db.database import Database, type_family
+from relpool.db.database import Database
 from relpool.db.schema import Schema
+from relpool.db.sql import type_family
 from relpool.encode.later_times import later_times
 from relpool.encode.rows import Cutoff
 

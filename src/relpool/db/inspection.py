@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from relpool.db.database import Database, quote
+from relpool.db.database import Database
 from relpool.db.resolve import resolve_schema
 from relpool.db.schema import Schema, load_schema_yaml, parse_overrides
 from relpool.db.sources import read_database
+from relpool.db.sql import quote
 from relpool.db.times import can_hold_times, time_expression
 from relpool.db.validate import Validation, validate
 from relpool.errors import RelpoolError
@@ -96,6 +97,6 @@ def _time_ranges(db: Database, schema: Schema) -> dict[str, tuple[str, str] | No
             ranges[name] = None
             continue
         expr = time_expression(table.time_column, dtype)
-        low, high = db.con.execute(f"SELECT min({expr}), max({expr}) FROM {quote(name)}").fetchone()
+        low, high = db.execute(f"SELECT min({expr}), max({expr}) FROM {quote(name)}").fetchone()
         ranges[name] = (str(low), str(high)) if low is not None else None
     return ranges

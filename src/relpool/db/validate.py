@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from relpool.db.database import Database, quote, type_family
+from relpool.db.database import Database
 from relpool.db.infer.naming import is_primary_key_name, names_for_key_of
 from relpool.db.measure import MatchStats, column_key_family, foreign_key_match, key_stats, time_spread
 from relpool.db.schema import Schema
+from relpool.db.sql import quote, type_family
 from relpool.db.times import can_hold_times, time_expression
 from relpool.db.unread_times import how_to_convert, unread_kind, unread_time_columns
 
@@ -97,7 +98,7 @@ def _check_time_column(db: Database, table: str, column: str, rows: int) -> list
         return [Problem("error", table, (f"time column {table}.{column} has type {dtype}, which cannot hold times "
                                          f"unless every value is a whole year"))]
     expr = time_expression(column, dtype)
-    filled, unparsable, example = db.con.execute(
+    filled, unparsable, example = db.execute(
         f"SELECT count({quote(column)}), count(*) FILTER (WHERE {quote(column)} IS NOT NULL AND {expr} IS NULL), "
         f"min({quote(column)}) FILTER (WHERE {quote(column)} IS NOT NULL AND {expr} IS NULL) FROM {quote(table)}"
     ).fetchone()
@@ -153,7 +154,7 @@ OFFSET_PATTERN = r"\d:\d\d(:\d\d(\.\d*)?)?\s*([zZ]|UTC|GMT|[+-]\d\d(:?\d\d)?)$"
 def _naive_among_offsets(db: Database, table: str, column: str, expr: str) -> list[Problem]:
     """Text times where some carry a UTC offset and some do not: the naive ones are read as UTC."""
     has_offset = f"regexp_matches(trim({quote(column)}), '{OFFSET_PATTERN}')"
-    with_offset, naive, example = db.con.execute(
+    with_offset, naive, example = db.execute(
         f"SELECT count(*) FILTER (WHERE {has_offset}), count(*) FILTER (WHERE NOT {has_offset}), "
         f"min({quote(column)}) FILTER (WHERE NOT {has_offset}) FROM {quote(table)} WHERE {expr} IS NOT NULL"
     ).fetchone()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch_frame
 
-from relpool.db.database import quote
+from relpool.db.sql import quote
 from relpool.db.times import time_expression
 from relpool.encode.profile import family, split_items_sql
 from relpool.errors import RelpoolError

@@ -6,7 +6,8 @@ ending at or before the cutoff; an entity whose own row is newer than the cutoff
 
 from __future__ import annotations
 
-from relpool.db.database import quote
+from relpool.db.sql import quote
+from relpool.db.visibility import visible_sql
 from relpool.query.bind import BoundQuery
 
 INTERVAL = {"hours": "to_hours", "days": "to_days", "weeks": "to_weeks", "months": "to_months", "years": "to_years"}
@@ -14,7 +15,7 @@ INTERVAL = {"hours": "to_hours", "days": "to_days", "weeks": "to_weeks", "months
 
 def forecast_sql(bound: BoundQuery, cutoffs_relation: str) -> str:
     """Labels for every (entity, cutoff) in ``cutoffs_relation`` (a relation with one column ``cutoff``)."""
-    exists = f"WHERE {bound.entity_time_sql} <= c.cutoff" if bound.entity_time_sql else ""
+    exists = f"WHERE {visible_sql(bound.entity_time_sql, 'c.cutoff')}" if bound.entity_time_sql else ""
     ctes = [
         f"base AS (SELECT e.*, e.{quote(bound.entity_column)} AS __entity, c.cutoff AS __cutoff "
         f"FROM {quote(bound.entity_table)} e CROSS JOIN {cutoffs_relation} c {exists})",
@@ -52,7 +53,7 @@ def static_sql(bound: BoundQuery, all_visible_at: str) -> str:
 
 def entities_sql(bound: BoundQuery, cutoff_literal: str) -> str:
     """Autocomplete prediction: every entity existing at the cutoff that passes WHERE, labelled or not."""
-    where = [f"{bound.entity_time_sql} <= {cutoff_literal}"] if bound.entity_time_sql else []
+    where = [visible_sql(bound.entity_time_sql, cutoff_literal)] if bound.entity_time_sql else []
     if bound.filter_sql:
         where.append(bound.filter_sql)
     condition = f"WHERE {' AND '.join(where)}" if where else ""

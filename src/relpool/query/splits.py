@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from relpool.db.database import quote
 from relpool.db.measure import time_spread
+from relpool.db.sql import quote
 from relpool.db.times import can_hold_times, time_expression
 from relpool.errors import RelpoolError
 from relpool.query.ast import UNITS
@@ -48,13 +48,10 @@ def parse_step(text: str) -> tuple[int, str]:
 def parse_time(text: str, what: str) -> pd.Timestamp:
     if isinstance(text, (int, float)) and not isinstance(text, bool):  # pandas would read nanoseconds
         raise RelpoolError(f"{what}: give a date or time such as '2013-10-01', not the number {text!r}")
-    try:
-        stamp = pd.Timestamp(text)
-    except (ValueError, TypeError):
-        raise RelpoolError(f"{what}: cannot read {text!r} as a date or time (e.g. 2013-10-01)") from None
-    if stamp is pd.NaT:
+    stamp = utc_timestamp(text)
+    if stamp is None:
         raise RelpoolError(f"{what}: cannot read {text!r} as a date or time (e.g. 2013-10-01)")
-    return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp
+    return stamp
 
 
 @dataclass(frozen=True)

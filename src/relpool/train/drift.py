@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from relpool.db.database import Database, quote
+from relpool.db.database import Database
 from relpool.db.inspection import Inspection, _time_ranges
 from relpool.db.resolve import resolve_schema
 from relpool.db.schema import parse_overrides
 from relpool.db.sources import read_database
+from relpool.db.sql import quote
 from relpool.db.validate import validate
 from relpool.errors import RelpoolError
 
@@ -57,7 +58,7 @@ def reconcile(database: Database, config: Mapping) -> list[str]:
         raise RelpoolError(f"the database lacks column(s) {', '.join(missing)}, which the model was trained with")
     extra_tables = [t for t in present if t not in trained]
     for table in extra_tables:
-        database.con.execute(f"DROP TABLE {quote(table)}")  # our in-memory copy only
+        database.execute(f"DROP TABLE {quote(table)}")  # our in-memory copy only
         database.declared.pop(table, None)
     notes = []
     if were_empty:
@@ -76,7 +77,7 @@ def _create_empty(database: Database, table: str, column_types: Mapping) -> None
     The network has an encoder and edge weights for it, which never saw a row: an empty table gives
     them exactly the inputs they had at training."""
     columns = ", ".join(f"{quote(c)} {t['dtype']}" for c, t in column_types.items())
-    database.con.execute(f"CREATE TABLE {quote(table)} ({columns})")
+    database.execute(f"CREATE TABLE {quote(table)} ({columns})")
 
 
 def needed_columns(schema: Mapping, encoder: Mapping) -> list[str]:
