@@ -141,6 +141,14 @@ class TimeSpread:
     def span_text(self) -> str:
         return f"{self.first} .. {self.last}"
 
+    @property
+    def full_range(self) -> tuple | None:
+        """Earliest and latest time, far-out ones included; None without times."""
+        if self.first is None:
+            return None
+        every = (self.first, self.last, *self.examples)
+        return min(every), max(every)
+
 
 def time_spread(db: Database, relation_sql: str, time_sql: str) -> TimeSpread:
     """:class:`TimeSpread` of ``time_sql`` (a TIMESTAMP expression) over ``relation_sql`` (a FROM item)."""

@@ -13,12 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from relpool.db.database import Database
-from relpool.db.inspection import Inspection, _time_ranges
-from relpool.db.resolve import resolve_schema
+from relpool.db.inspection import Inspection, inspect_store
 from relpool.db.schema import parse_overrides
 from relpool.db.sources import read_database
 from relpool.db.sql import quote
-from relpool.db.validate import validate
 from relpool.errors import RelpoolError
 
 
@@ -27,10 +25,7 @@ def inspect_for_model(db, config: Mapping) -> tuple[Inspection, list[str]]:
     database = read_database(db)
     notes = reconcile(database, config)
     user, splits = parse_overrides(dict(config["schema"]), "the model's schema")
-    schema = resolve_schema(database, user, splits)
-    validation = validate(database, schema)
-    rows = {t: database.row_count(t) for t in schema.tables}
-    return Inspection(database, schema, validation, rows, _time_ranges(database, schema)), notes
+    return inspect_store(database, user, splits), notes
 
 
 def reconcile(database: Database, config: Mapping) -> list[str]:
