@@ -1,7 +1,8 @@
-"""How a time column of any supported type becomes a UTC TIMESTAMP in SQL.
+"""How times become UTC timestamps: a column of any supported type in SQL, a time a user gives in Python.
 
 The store keeps the user's values as they are (a string time may also be part of a key); every
-consumer asks for :func:`time_expression` instead, so all stages agree on what a row's time is.
+consumer asks for :func:`time_expression` instead (a table's own time through
+:func:`relpool.db.visibility.table_time_sql`), so all stages agree on what a row's time is.
 """
 
 from __future__ import annotations
