@@ -25,7 +25,7 @@ from relpool.db.sql import literal, quote, type_family
 from relpool.db.store_types import normalise_types
 from relpool.errors import RelpoolError
 
-__all__ = ["Database", "literal", "quote", "type_family"]  # the helpers, until every importer uses db.sql
+__all__ = ["Database", "quote", "type_family"]  # re-exported for encode/profile.py, db/infer/profile.py until they import db.sql
 
 
 @dataclass
