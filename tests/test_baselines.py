@@ -28,8 +28,8 @@ def shop_features():
     examples = pd.DataFrame([(c, k) for k in (1, 2, 3, 5, 8, 13, 21, 34) for c in cutoffs], columns=["cutoff", "entity"])
     examples["entity"] = examples["entity"].astype("int64")
     groups = [g for g in plan_groups(inspection, "customers", cutoffs[0]) if g.label == "transactions.customer_id"]
-    with registered(inspection.database.con, examples):
-        table = aggregate_features(inspection.database.con, groups)
+    with registered(inspection.database, examples):
+        table = aggregate_features(inspection.database, groups)
     return frames, examples, table.frame
 
 
@@ -79,8 +79,8 @@ def test_a_row_one_second_after_the_cutoff_is_invisible():
     events = pd.DataFrame({"event_id": [1, 2, 3], "user_id": 1, "at": [c - DAY, c, c + pd.Timedelta(seconds=1)],
                            "value": [1.0, 10.0, 100.0]})
     inspection = inspect_database({"users": users, "events": events})
-    with registered(inspection.database.con, pd.DataFrame({"entity": [1], "cutoff": [c]})):
-        features = aggregate_features(inspection.database.con, plan_groups(inspection, "users", c)).frame
+    with registered(inspection.database, pd.DataFrame({"entity": [1], "cutoff": [c]})):
+        features = aggregate_features(inspection.database, plan_groups(inspection, "users", c)).frame
     assert features["COUNT(events | events.user_id)"].item() == 2
     assert features["SUM(events.value | events.user_id)"].item() == 11.0
     assert features["LAST(events.value | events.user_id)"].item() == 10.0

@@ -153,7 +153,7 @@ def test_rows_follow_rowid_order(inspection):
     users = encoded["users"].tensor_frame
     age = users.feat_dict[torch_frame.numerical][:, users.col_names_dict[torch_frame.numerical].index("age")]
     assert torch.equal(age, torch.tensor(data["users"]["age"].to_numpy(), dtype=torch.float32))
-    keys = inspection.database.con.execute('SELECT user_id FROM users ORDER BY rowid').fetchnumpy()["user_id"]
+    keys = inspection.database.execute('SELECT user_id FROM users ORDER BY rowid').fetchnumpy()["user_id"]
     assert np.array_equal(keys, data["users"]["user_id"].to_numpy())  # dense id i <-> key of row i
     assert {name: t.num_rows for name, t in encoded.items()} == {"users": 40, "events": 200, "shops": 3}
     assert encoded["shops"].tensor_frame.num_cols == 0  # only a key: no features, rows still counted
@@ -288,7 +288,7 @@ def test_numerical_statistics_match_pytorch_frame():
 
 
 def test_category_counts_match_pytorch_frame(inspection):
-    kinds = inspection.database.con.execute("SELECT kind FROM events").df()["kind"]
+    kinds = inspection.database.execute("SELECT kind FROM events").df()["kind"]
     rows = "(SELECT kind AS v FROM events)"
     assert dict(zip(*category_counts(inspection.database, rows))) == \
         dict(zip(*compute_col_stats(kinds, torch_frame.categorical)[StatType.COUNT]))

@@ -149,11 +149,11 @@ def test_postgres_real_world_types_read_with_keys_and_times(wild_postgres, run_c
         "legacy_id": "BIGINT", "fee": "BIGINT", "paid": "DOUBLE", "mood": "VARCHAR", "tags": "VARCHAR",
         "scores": "VARCHAR", "meta": "VARCHAR", "opened": "TIMESTAMP WITH TIME ZONE", "grace": "DOUBLE",
         "ip": "VARCHAR", "flag": "BOOLEAN", "raw": "BLOB", "region": "VARCHAR"}
-    a1 = db.con.execute("SELECT uid, balance, legacy_id, fee, paid, mood, tags, scores, meta, grace, raw, region "
+    a1 = db.execute("SELECT uid, balance, legacy_id, fee, paid, mood, tags, scores, meta, grace, raw, region "
                         "FROM account WHERE code = 'A1'").fetchone()
     assert a1 == ("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", 12.5, 42, 1999, 12.34, "ok", "{x,y}", "{1,2}", '{"a": 1}',
                   93600.0, b"\xde\xad\xbe\xef", "NO")
-    b2 = db.con.execute("SELECT isnan(balance), legacy_id, tags, meta FROM account WHERE code = 'B2'").fetchone()
+    b2 = db.execute("SELECT isnan(balance), legacy_id, tags, meta FROM account WHERE code = 'B2'").fetchone()
     assert b2 == (True, None, "{}", "null")  # NaN kept in a float, NULL in an integer
     assert tables["account"].primary_key == ("code",)
     assert tables["session"].primary_key == ("sid",)  # a uuid key

@@ -76,7 +76,7 @@ def test_splits_never_overlap_and_stay_inside_the_data():
     assert np.diff(train).min() == DAY  # --step
     for split, frame in task.tables.items():
         assert set(frame["cutoff"]) <= set(task.cutoffs[split])
-        created = inspection.database.con.execute(
+        created = inspection.database.execute(
             "SELECT customer_id, CAST(signup AS TIMESTAMP) FROM customers").df().set_index("customer_id").iloc[:, 0]
         assert (created.loc[frame["entity"]].to_numpy() <= frame["cutoff"].to_numpy()).all()
 

@@ -29,7 +29,7 @@ def _sqlite(path: Path, script: str, rows: dict[str, list[tuple]] | None = None)
 
 
 def _values(db, table: str, column: str, order: str = "id") -> list:
-    return [r[0] for r in db.con.execute(f'SELECT "{column}" FROM "{table}" ORDER BY "{order}"').fetchall()]
+    return [r[0] for r in db.execute(f'SELECT "{column}" FROM "{table}" ORDER BY "{order}"').fetchall()]
 
 
 # --- SQLite: every storage-class mix reads --------------------------------------------------------
@@ -41,7 +41,7 @@ def test_sqlite_columns_starting_with_more_nulls_than_a_batch_read(tmp_path):
     path = _sqlite(tmp_path / "late.sqlite", script, {"t": rows})
     db = read_database(path)
     assert db.columns("t") == {"id": "BIGINT", "s": "VARCHAR", "i": "BIGINT", "r": "DOUBLE", "b": "BLOB"}
-    assert db.con.execute("SELECT s, i, r, b FROM t WHERE id = ?", [n]).fetchone() == ("late text", 7, 2.5, b"\x00\xff")
+    assert db.execute("SELECT s, i, r, b FROM t WHERE id = ?", [n]).fetchone() == ("late text", 7, 2.5, b"\x00\xff")
     assert db.row_count("t") == n + 1
 
 
@@ -215,7 +215,7 @@ def _csv_text(delimiter: str = ",", decimal: str = ".") -> str:
 
 
 def _table(db, name: str = "people") -> tuple[dict, list]:
-    return db.columns(name), db.con.execute(f'SELECT * FROM "{name}" ORDER BY id').fetchall()
+    return db.columns(name), db.execute(f'SELECT * FROM "{name}" ORDER BY id').fetchall()
 
 
 @pytest.mark.parametrize(("label", "content"), [
@@ -265,7 +265,7 @@ def test_csv_quoted_thousands_in_a_comma_file_stay_text(tmp_path):
     path = tmp_path / "sales.csv"
     path.write_text('id,total\n1,"1,500"\n2,"2,250"\n')
     db = read_database(path)
-    assert db.con.execute("SELECT total FROM sales ORDER BY id").fetchall() == [("1,500",), ("2,250",)]
+    assert db.execute("SELECT total FROM sales ORDER BY id").fetchall() == [("1,500",), ("2,250",)]
 
 
 # --- Folders: partitioned subfolders, names that clash, repeated column names ------------------------
@@ -292,7 +292,7 @@ def test_folder_subfolder_of_parquet_parts_is_one_table_with_hive_keys(tmp_path)
     (tmp_path / "notes" / "a.csv").write_text("x\n1\n")
     db = read_database(tmp_path)
     assert db.tables == ["orders", "users"]
-    assert db.con.execute("SELECT order_id, year FROM orders ORDER BY order_id").fetchall() == [
+    assert db.execute("SELECT order_id, year FROM orders ORDER BY order_id").fetchall() == [
         (1, 2021), (2, 2021), (3, 2022)]
     assert any("notes: subfolder skipped" in w for w in _warnings(tmp_path))
 

@@ -68,7 +68,7 @@ def test_decimal_and_huge_integer_keys_stay_exact_and_distinct(tmp_path):
     db = inspection.database
     assert db.columns("users") == {"user_id": "BIGINT", "small_id": "BIGINT", "u64": "VARCHAR", "price": "DOUBLE"}
     assert db.columns("orders")["user_id"] == "BIGINT"
-    frame = db.con.execute("SELECT * FROM users").df()
+    frame = db.execute("SELECT * FROM users").df()
     assert frame["user_id"].nunique() == n and frame["user_id"].dtype == np.int64
     assert frame["u64"].nunique() == n and str(2**63) in set(frame["u64"])  # exact, as text
     assert [(fk.columns, fk.references_table) for fk in inspection.schema.tables["orders"].foreign_keys] == [

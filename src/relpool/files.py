@@ -86,11 +86,7 @@ def created_parents(folder: Path, what: Path) -> Iterator[list[Path]]:
 
 def make_folders(folder: Path, what: Path) -> list[Path]:
     """Create ``folder`` and its missing parents (umask permissions); return the created ones, deepest last."""
-    missing = []
-    for p in [folder, *folder.parents]:
-        if p.exists():
-            break
-        missing.append(p)
+    missing = _missing_folders(folder)
     made = []
     try:
         for p in reversed(missing):
@@ -145,8 +141,7 @@ class StagedFolder:
             except OSError:
                 os.close(fd)
                 remove_empty(made)
-                raise RelpoolError(f"another relpool fit is writing {self.final} ({self.partial}); wait for it, "
-                                   f"or use --resume/--force if it was interrupted") from None
+                raise self._busy() from None
             try:  # the holder we waited on may have removed the file: then lock the new one
                 same = os.fstat(fd).st_ino == os.stat(self.lock_path).st_ino
             except FileNotFoundError:
@@ -178,13 +173,16 @@ class StagedFolder:
             os.mkdir(self.partial)
         except FileExistsError:
             remove_empty(made)
-            raise RelpoolError(f"another relpool fit is writing {self.final} ({self.partial}); wait for it, "
-                               f"or use --resume/--force if it was interrupted") from None
+            raise self._busy() from None
         except OSError as exc:
             remove_empty(made)
             raise cannot_create(self.final, exc) from None
         self._made = [*made, self.partial]
         return self.partial
+
+    def _busy(self) -> RelpoolError:
+        return RelpoolError(f"another relpool fit is writing {self.final} ({self.partial}); wait for it, "
+                            f"or use --resume/--force if it was interrupted")
 
     @property
     def created(self) -> bool:
@@ -227,8 +225,17 @@ def _new_file_beside(path: Path) -> Path:
     raise RelpoolError(f"cannot write {path}: could not create a temporary file beside it")
 
 
-def _nearest_existing(folder: Path) -> Path:
+def _missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and its parents that do not exist yet, deepest first."""
+    missing = []
     for p in [folder, *folder.parents]:
         if p.exists():
-            return p
-    return Path(folder.anchor)
+            break
+        missing.append(p)
+    return missing
+
+
+def _nearest_existing(folder: Path) -> Path:
+    """``folder``, or its deepest parent that exists."""
+    missing = _missing_folders(folder)
+    return missing[-1].parent if missing else folder

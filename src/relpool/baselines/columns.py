@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from relpool.db.database import Database, type_family
+from relpool.db.database import Database
+from relpool.db.sql import type_family
 from relpool.db.schema import Schema
 from relpool.encode.rows import Cutoff
 from relpool.encode.stypes import infer_column_types

@@ -10,9 +10,9 @@ import pandas as pd
 
 from relpool.baselines.columns import column_roles
 from relpool.baselines.table import EXAMPLES, Feature, FeatureTable, fetch
-from relpool.db.database import quote
 from relpool.db.inspection import Inspection
-from relpool.db.times import time_expression
+from relpool.db.sql import quote
+from relpool.db.visibility import table_time_sql, visible_sql
 from relpool.query.bind import BoundQuery
 
 
@@ -35,17 +35,17 @@ def entity_features(inspection: Inspection, bound: BoundQuery, with_parents: boo
         key = fk.references_columns or schema.tables[parent].primary_key
         if parent == entity or len(fk.columns) != 1 or not key:
             continue
-        alias, time_column = f"p{i}", schema.tables[parent].time_column
-        visible = (f" AND {time_expression(time_column, db.columns(parent)[time_column], alias)} <= x.cutoff"
-                   if time_column else "")
-        joins.append(f"LEFT JOIN {quote(parent)} {alias} ON {alias}.{quote(key[0])} = e.{quote(fk.columns[0])}{visible}")
+        alias = f"p{i}"
+        visible = visible_sql(table_time_sql(db, schema.tables[parent], alias), "x.cutoff")
+        joins.append(f"LEFT JOIN {quote(parent)} {alias} ON {alias}.{quote(key[0])} = e.{quote(fk.columns[0])} "
+                     f"AND {visible}")
         roles = column_roles(db, schema, parent, keep_foreign_keys=False, cutoff=cutoff)
         features += _row_features(roles, alias, parent, f" | {entity}.{fk.columns[0]}")
     if not features:
         return FeatureTable.concat([])
     columns = ", ".join(f"{f.sql} AS {quote(f'f{i}')}" for i, f in enumerate(features))
     sql = f"SELECT {columns} FROM {EXAMPLES} x {' '.join(joins)} ORDER BY x.__row"
-    return fetch(inspection.database.con, features, sql)
+    return fetch(inspection.database, features, sql)
 
 
 def _row_features(roles, alias: str, table: str, suffix: str) -> list[Feature]:

@@ -17,11 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-import duckdb
-
 from relpool.baselines.plan import Group
 from relpool.baselines.table import EXAMPLES, Feature, FeatureTable, fetch
-from relpool.db.database import quote
+from relpool.db.database import Database
+from relpool.db.sql import quote
+from relpool.db.visibility import visible_sql
 
 WINDOW_DAYS = (7, 30)
 
@@ -37,7 +37,7 @@ class Running:
     categorical: bool = False
 
 
-def aggregate_features(con: duckdb.DuckDBPyConnection, groups: list[Group], windows: tuple[int, ...] = WINDOW_DAYS,
+def aggregate_features(database: Database, groups: list[Group], windows: tuple[int, ...] = WINDOW_DAYS,
                        track: Callable[[Iterable, str], Iterable] = lambda items, _: items,
                        functions: set[str] | None = None) -> FeatureTable:
     """Aggregates of every group for the registered examples (see :func:`relpool.baselines.table.registered`).
@@ -48,7 +48,7 @@ def aggregate_features(con: duckdb.DuckDBPyConnection, groups: list[Group], wind
     for group in track(groups, "Aggregating related rows"):
         history = [f for f in history_features(group) if functions is None or f.name.split("(")[0] in functions]
         recent = window_features(group, windows)
-        tables.append(fetch(con, [*history, *recent], group_sql(group, history, recent, max(windows, default=0))))
+        tables.append(fetch(database, [*history, *recent], group_sql(group, history, recent, max(windows, default=0))))
     return FeatureTable.concat(tables)
 
 
@@ -58,7 +58,7 @@ def group_sql(group: Group, history: list[Running], recent: list[Feature], wides
     finals = [f.final.format(*(f"c.p{next(aliases)}" for _ in f.parts)) for f in history]
     firsts = ", ".join(f"row_number() OVER (PARTITION BY r.__entity, r.{quote(c)} ORDER BY r.__t) = 1 AS __first{i}"
                        for i, c in enumerate(group.categorical))
-    bucket = ("r ASOF JOIN cuts ON r.__t <= cuts.cutoff" if group.has_time
+    bucket = (f"r ASOF JOIN cuts ON {visible_sql('r.__t', 'cuts.cutoff')}" if group.has_time
               else "r CROSS JOIN (SELECT min(cutoff) AS cutoff FROM cuts) cuts")  # every row visible at every cutoff
     ctes = [
         f"x AS (SELECT DISTINCT entity, cutoff FROM {EXAMPLES})",
@@ -74,7 +74,7 @@ def group_sql(group: Group, history: list[Running], recent: list[Feature], wides
     joins = ["LEFT JOIN h ON h.entity = e.entity AND h.cutoff = e.cutoff"]
     if recent:
         ctes.append(f"w AS (SELECT x.entity, x.cutoff, {_select((f.sql for f in recent), 'f', len(history))} "
-                    f"FROM x JOIN r ON r.__entity = x.entity AND r.__t <= x.cutoff "
+                    f"FROM x JOIN r ON r.__entity = x.entity AND {visible_sql('r.__t', 'x.cutoff')} "
                     f"AND r.__t > x.cutoff - to_days({widest}) GROUP BY x.entity, x.cutoff)")
         joins.append("LEFT JOIN w ON w.entity = e.entity AND w.cutoff = e.cutoff")
     columns = [(f"h.f{i}", f.zero_when_empty) for i, f in enumerate(history)]

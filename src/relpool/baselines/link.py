@@ -8,14 +8,13 @@ table's own columns can support. Both obey the time rule: only rows with time <=
 
 from __future__ import annotations
 
-import duckdb
-
 from relpool.baselines.table import EXAMPLES
+from relpool.db.database import Database
 from relpool.query.bind import BoundQuery
 from relpool.query.history import past_uses_sql, popular_items_sql
 
 
-def rank_items(con: duckdb.DuckDBPyConnection, bound: BoundQuery, k: int, personal: bool) -> list[list]:
+def rank_items(database: Database, bound: BoundQuery, k: int, personal: bool) -> list[list]:
     """The top ``k`` items for every registered example, in the examples' order."""
     sql = f"""
         WITH x AS (SELECT DISTINCT entity, cutoff FROM {EXAMPLES}),
@@ -35,4 +34,4 @@ def rank_items(con: duckdb.DuckDBPyConnection, bound: BoundQuery, k: int, person
             GROUP BY c.entity, c.cutoff)
         SELECT ranked.items[1:{k}] FROM {EXAMPLES} e
         LEFT JOIN ranked ON ranked.entity = e.entity AND ranked.cutoff = e.cutoff ORDER BY e.__row"""
-    return [list(items) if items is not None else [] for (items,) in con.execute(sql).fetchall()]
+    return [list(items) if items is not None else [] for (items,) in database.execute(sql).fetchall()]

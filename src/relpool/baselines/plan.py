@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from relpool.baselines.columns import column_roles
-from relpool.db.database import quote
 from relpool.db.inspection import Inspection
+from relpool.db.sql import quote
+from relpool.db.visibility import visible_sql
 from relpool.query.paths import find_paths
 
 TOP_CATEGORIES = 5
@@ -60,11 +61,11 @@ def plan_groups(inspection: Inspection, entity: str, stats_cutoff: pd.Timestamp,
 
 def _top_values(inspection: Inspection, sql: str, has_time: bool, column: str,
                 stats_cutoff: pd.Timestamp) -> tuple[str, ...] | None:
-    visible = "r.__t <= ?" if has_time else "?::TIMESTAMP IS NOT NULL"
-    rows = inspection.database.con.execute(
+    rows = inspection.database.execute(
         f"SELECT CAST(r.{quote(column)} AS VARCHAR) AS v, count(*) AS n FROM ({sql}) r "
-        f"WHERE {visible} AND r.{quote(column)} IS NOT NULL GROUP BY v ORDER BY n DESC, v LIMIT {MAX_CATEGORIES + 1}",
-        [stats_cutoff.to_pydatetime()]).fetchall()
+        f"WHERE {visible_sql('r.__t' if has_time else None, '?')} AND r.{quote(column)} IS NOT NULL "
+        f"GROUP BY v ORDER BY n DESC, v LIMIT {MAX_CATEGORIES + 1}",
+        [stats_cutoff.to_pydatetime()] if has_time else None).fetchall()
     if len(rows) > MAX_CATEGORIES:
         return None
     return tuple(v for v, _ in rows[:TOP_CATEGORIES])

@@ -51,11 +51,11 @@ def run_baseline(inspection: Inspection, task: Task, kind: str, seed: int = 0,
     started = time.perf_counter()
     examples = pd.concat([task.tables[s].assign(split=s) for s in ("train", *EVALUATED)], ignore_index=True)
     split = examples["split"].to_numpy()
-    bound, con = task.bound, inspection.database.con
-    with registered(con, examples):
+    bound, db = task.bound, inspection.database
+    with registered(db, examples):
         if task.kind.ranks_items:
             with console.status("Ranking items by past use and popularity…"):
-                predictions = rank_items(con, bound, bound.query.rank_top, personal=kind == "autofeat")
+                predictions = rank_items(db, bound, bound.query.rank_top, personal=kind == "autofeat")
             predictions = {s: [p for p, keep in zip(predictions, split == s) if keep] for s in EVALUATED}
             importances, extra = [], {"ranking": "own past frequency, then popularity" if kind == "autofeat"
                                       else "popularity"}
@@ -82,7 +82,7 @@ def _features(inspection: Inspection, task: Task, kind: str, console: Console) -
     if kind == "entity":
         return own
     groups = plan_groups(inspection, task.bound.entity_table, task.tables["train"]["cutoff"].max(), times_cutoff)
-    aggregates = aggregate_features(inspection.database.con, groups,
+    aggregates = aggregate_features(inspection.database, groups,
                                     track=lambda items, what: track(items, what, console=console, transient=True))
     return FeatureTable.concat([own, aggregates])
 

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import duckdb
 import pandas as pd
+
+from relpool.db.database import Database
 
 EXAMPLES = "__baseline_examples"
 
@@ -37,29 +38,25 @@ class FeatureTable:
 
 
 @contextmanager
-def registered(con: duckdb.DuckDBPyConnection, examples: pd.DataFrame) -> Iterator[None]:
+def registered(database: Database, examples: pd.DataFrame) -> Iterator[None]:
     """Make ``examples`` (entity, cutoff) visible to SQL as :data:`EXAMPLES`, cutoffs as TIMESTAMP.
 
     Meanwhile DuckDB runs on one thread: several threads add floating-point numbers in an order that
     varies from run to run, and features must agree bit for bit for the baseline to be deterministic.
     """
     frame = examples[["entity", "cutoff"]].reset_index(drop=True).reset_index(names="__row")
-    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
-    con.execute("SET threads = 1")
-    con.register("__baseline_frame", frame)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {EXAMPLES} AS "
-                "SELECT __row, entity, CAST(cutoff AS TIMESTAMP) AS cutoff FROM __baseline_frame")
-    try:
-        yield
-    finally:
-        con.execute(f"DROP VIEW IF EXISTS {EXAMPLES}")
-        con.unregister("__baseline_frame")
-        con.execute(f"SET threads = {int(threads)}")
+    with database.settings(threads=1), database.shared_relation("__baseline_frame", frame):
+        database.execute(f"CREATE OR REPLACE TEMP VIEW {EXAMPLES} AS "
+                         "SELECT __row, entity, CAST(cutoff AS TIMESTAMP) AS cutoff FROM __baseline_frame")
+        try:
+            yield
+        finally:
+            database.execute(f"DROP VIEW IF EXISTS {EXAMPLES}")
 
 
-def fetch(con: duckdb.DuckDBPyConnection, features: list[Feature], sql: str) -> FeatureTable:
+def fetch(database: Database, features: list[Feature], sql: str) -> FeatureTable:
     """Run ``sql`` (selecting f0, f1, … in the examples' order) and name the columns after ``features``."""
-    frame = con.execute(sql).df()
+    frame = database.execute(sql).df()
     frame.columns = [f.name for f in features]
     for f in features:
         if not f.categorical:

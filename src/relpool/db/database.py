@@ -4,6 +4,10 @@ Every reader copies the source's tables into this store once (Arrow in, no row-b
 everything after reads only the store, so the user's database is opened once, read-only, and never
 written to. Every table gets the same column types whatever read it (:mod:`.store_types`). Keys
 and constraints the source declares travel with it as ``declared`` overrides.
+
+The DuckDB connection is private: callers go through :meth:`Database.execute` and its few
+companions, so settings changes are scoped (:meth:`Database.settings`) and relations registered
+for one query never leak into another.
 """
 
 from __future__ import annotations
@@ -17,45 +21,16 @@ import duckdb
 import pyarrow as pa
 
 from relpool.db.schema import TableOverride
+from relpool.db.sql import literal, quote, type_family
 from relpool.db.store_types import normalise_types
 from relpool.errors import RelpoolError
-
-TIME_TYPES = ("TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "DATE", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS")
-INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
-STRING_TYPES = ("VARCHAR", "UUID")
-
-
-def quote(name: str) -> str:
-    """A SQL identifier, quoted so any table or column name is safe."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def literal(text: str) -> str:
-    """A SQL string literal, quoted so any text is safe."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-def type_family(duckdb_type: str) -> str:
-    """Coarse type family used to decide which columns can be keys and which can be joined."""
-    t = duckdb_type.upper()
-    if t in INTEGER_TYPES:
-        return "integer"
-    if t in STRING_TYPES or t.startswith("VARCHAR"):
-        return "string"
-    if t in TIME_TYPES or t.startswith("TIMESTAMP"):
-        return "time"
-    if t.startswith(("DECIMAL", "DOUBLE", "FLOAT", "REAL")):
-        return "float"
-    if t == "BOOLEAN":
-        return "boolean"
-    return "other"
 
 
 @dataclass
 class Database:
     """The user's tables in our own DuckDB connection, plus what the source declared about them."""
 
-    con: duckdb.DuckDBPyConnection
+    _con: duckdb.DuckDBPyConnection
     source: str
     declared: dict[str, TableOverride] = field(default_factory=dict)
     split_times: dict[str, str] = field(default_factory=dict)
@@ -68,12 +43,39 @@ class Database:
         con.execute("SET TimeZone = 'UTC'")  # times are compared as UTC wall-clock TIMESTAMPs
         return cls(con, source)
 
-    def add_arrow(self, name: str, table: pa.Table | pa.RecordBatchReader) -> None:
-        """Copy an Arrow table into the store under ``name``, in the store's types (:mod:`.store_types`)."""
-        self._check_new_name(name)
-        with self.with_relation("_incoming", table) as cursor:
-            cursor.execute(f"CREATE TABLE {quote(name)} AS SELECT * FROM _incoming")
-        normalise_types(self.con, name)
+    def execute(self, sql: str, params: list | None = None) -> duckdb.DuckDBPyConnection:
+        """Run ``sql`` (``?`` placeholders filled from ``params``) on the store; read the result with
+        ``fetchone``, ``fetchall``, ``df``, ``fetchnumpy`` or ``to_arrow_table``."""
+        return self._con.execute(sql, params)
+
+    def scalar(self, sql: str, params: list | None = None):
+        """The first column of the first row of ``sql``'s result."""
+        return self.execute(sql, params).fetchone()[0]
+
+    @contextmanager
+    def settings(self, **values: str | int | bool) -> Iterator[None]:
+        """DuckDB settings (e.g. ``threads=1``) for the block only; the previous values come back after it."""
+        before = {name: self.scalar(f"SELECT current_setting({literal(name)})") for name in values}
+        try:
+            for name, value in values.items():
+                self._set(name, value)
+            yield
+        finally:
+            for name, value in before.items():
+                self._set(name, value)
+
+    def _set(self, name: str, value: str | int | bool) -> None:
+        shown = literal(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(int(value))
+        self._con.execute(f"SET {name} = {shown}")
+
+    @contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor of its own on the store (its own results and temporary tables), closed after the block."""
+        cursor = self._con.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
 
     @contextmanager
     def with_relation(self, name: str, data) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -82,19 +84,34 @@ class Database:
         A cursor of its own: DuckDB refuses to register on a connection whose last result was not
         read to the end (any ``fetchone``), and the name never leaks into other queries.
         """
-        cursor = self.con.cursor()
-        try:
+        with self.cursor() as cursor:
             cursor.register(name, data)
             yield cursor
+
+    @contextmanager
+    def shared_relation(self, name: str, data) -> Iterator[None]:
+        """``data`` as relation ``name`` for every :meth:`execute` until the block ends, e.g. under a
+        temporary view several statements read; prefer :meth:`with_relation` for one statement."""
+        self._con.execute("SELECT 1").fetchall()  # registering needs the last result read to its end
+        self._con.register(name, data)
+        try:
+            yield
         finally:
-            cursor.close()
+            self._con.unregister(name)
+
+    def add_arrow(self, name: str, table: pa.Table | pa.RecordBatchReader) -> None:
+        """Copy an Arrow table into the store under ``name``, in the store's types (:mod:`.store_types`)."""
+        self._check_new_name(name)
+        with self.with_relation("_incoming", table) as cursor:
+            cursor.execute(f"CREATE TABLE {quote(name)} AS SELECT * FROM _incoming")
+        normalise_types(self._con, name, self.columns(name))
 
     def add_sql(self, name: str, select_sql: str, what: str) -> None:
         """Create table ``name`` from a DuckDB SELECT (e.g. over read_parquet), in the store's types; ``what`` names the file."""
         self._check_new_name(name)
         try:
-            self.con.execute(f"CREATE TABLE {quote(name)} AS {select_sql}")
-            normalise_types(self.con, name)
+            self._con.execute(f"CREATE TABLE {quote(name)} AS {select_sql}")
+            normalise_types(self._con, name, self.columns(name))
         except duckdb.Error as exc:
             raise RelpoolError(f"cannot read {what}: {_first_line(exc)}") from None
 
@@ -108,14 +125,14 @@ class Database:
 
     @property
     def tables(self) -> list[str]:
-        rows = self.con.execute(
+        rows = self.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() ORDER BY table_name"
         ).fetchall()
         return [r[0] for r in rows]
 
     def columns(self, table: str) -> dict[str, str]:
         """Column name -> DuckDB type, in table order."""
-        rows = self.con.execute(
+        rows = self.execute(
             "SELECT column_name, data_type FROM duckdb_columns() "
             "WHERE database_name = current_database() AND table_name = ? ORDER BY column_index",
             [table],
@@ -123,13 +140,10 @@ class Database:
         return {name: dtype for name, dtype in rows}
 
     def row_count(self, table: str) -> int:
-        return self.con.execute(f"SELECT count(*) FROM {quote(table)}").fetchone()[0]
-
-    def scalar(self, sql: str, params: list | None = None):
-        return self.con.execute(sql, params or []).fetchone()[0]
+        return self.scalar(f"SELECT count(*) FROM {quote(table)}")
 
     def arrow(self, table: str) -> pa.Table:
-        return self.con.execute(f"SELECT * FROM {quote(table)}").to_arrow_table()
+        return self.execute(f"SELECT * FROM {quote(table)}").to_arrow_table()
 
 
 def _first_line(exc: Exception) -> str:

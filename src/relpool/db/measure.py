@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from relpool.db.database import Database, quote, type_family
+from relpool.db.database import Database
+from relpool.db.sql import quote, type_family
 from relpool.db.times import time_expression
 
 SAMPLE_ROWS = 1000  # values sampled to decide whether text holds times
@@ -34,7 +35,7 @@ def column_key_family(db: Database, table: str, column: str) -> str:
     family = type_family(db.columns(table)[column])
     if family != "float":
         return family
-    filled, odd = db.con.execute(
+    filled, odd = db.execute(
         f"SELECT count({quote(column)}), {non_integral_count_sql(column)} FROM {quote(table)}").fetchone()
     return key_family(family, filled > 0 and odd == 0)
 
@@ -50,9 +51,9 @@ class KeyStats:
 def key_stats(db: Database, table: str, columns: tuple[str, ...]) -> KeyStats:
     cols = ", ".join(quote(c) for c in columns)
     any_null = " OR ".join(f"{quote(c)} IS NULL" for c in columns)
-    rows, nulls = db.con.execute(
+    rows, nulls = db.execute(
         f"SELECT count(*), count(*) FILTER (WHERE {any_null}) FROM {quote(table)}").fetchone()
-    dup = db.con.execute(
+    dup = db.execute(
         f"SELECT sum(n - 1), min(({cols})) FROM (SELECT {cols}, count(*) AS n FROM {quote(table)} "
         f"WHERE NOT ({any_null}) GROUP BY ALL HAVING count(*) > 1)").fetchone()
     example = dup[1]
@@ -65,7 +66,7 @@ def is_unique_key(db: Database, table: str, columns: tuple[str, ...]) -> bool:
     """Exact: no NULL in any column and no repeated value (tuple)."""
     cols = ", ".join(quote(c) for c in columns)
     not_null = " AND ".join(f"{quote(c)} IS NOT NULL" for c in columns)
-    rows, distinct, complete = db.con.execute(
+    rows, distinct, complete = db.execute(
         f"SELECT count(*), (SELECT count(*) FROM (SELECT DISTINCT {cols} FROM {quote(table)})), "
         f"count(*) FILTER (WHERE {not_null}) FROM {quote(table)}"
     ).fetchone()
@@ -101,7 +102,7 @@ def foreign_key_match(db: Database, child: str, columns: tuple[str, ...], parent
     pcols = ", ".join(quote(b) for b in parent_columns)
     any_null = " OR ".join(f"c.{quote(a)} IS NULL" for a in columns)
     ccols = ", ".join(f"c.{quote(a)}" for a in columns)
-    rows, nulls, matched, example = db.con.execute(
+    rows, nulls, matched, example = db.execute(
         f"SELECT count(*), count(*) FILTER (WHERE {any_null}), count(*) FILTER (WHERE p._hit), "
         f"min(({ccols})) FILTER (WHERE NOT ({any_null}) AND p._hit IS NULL) "
         f"FROM {quote(child)} c LEFT JOIN (SELECT DISTINCT {pcols}, true AS _hit FROM {quote(parent)}) p ON {on}"
@@ -140,21 +141,29 @@ class TimeSpread:
     def span_text(self) -> str:
         return f"{self.first} .. {self.last}"
 
+    @property
+    def full_range(self) -> tuple | None:
+        """Earliest and latest time, far-out ones included; None without times."""
+        if self.first is None:
+            return None
+        every = (self.first, self.last, *self.examples)
+        return min(every), max(every)
+
 
 def time_spread(db: Database, relation_sql: str, time_sql: str) -> TimeSpread:
     """:class:`TimeSpread` of ``time_sql`` (a TIMESTAMP expression) over ``relation_sql`` (a FROM item)."""
     timed = f"(SELECT {time_sql} AS t FROM {relation_sql}) WHERE t IS NOT NULL"
-    rows = db.con.execute(f"SELECT count(*) FROM {timed}").fetchone()[0]
+    rows = db.execute(f"SELECT count(*) FROM {timed}").fetchone()[0]
     if rows < SPREAD_MIN_ROWS:
-        first, last = db.con.execute(f"SELECT min(t), max(t) FROM {timed}").fetchone()
+        first, last = db.execute(f"SELECT min(t), max(t) FROM {timed}").fetchone()
         return TimeSpread(rows, first, last, 0, ())
     q = max(SPREAD_QUANTILE, SPREAD_MIN_FROM_END / rows)
-    lo, hi = db.con.execute(
+    lo, hi = db.execute(
         f"SELECT quantile_disc(epoch(t), {q}), quantile_disc(epoch(t), {1 - q}) FROM {timed}").fetchone()
     width = max(hi - lo, SPREAD_MIN_SECONDS)
     low, high = lo - SPREAD_FACTOR * width, hi + SPREAD_FACTOR * width
     outside = f"epoch(t) < {low!r} OR epoch(t) > {high!r}"
-    first, last, count, early, late = db.con.execute(
+    first, last, count, early, late = db.execute(
         f"SELECT min(t) FILTER (WHERE NOT ({outside})), max(t) FILTER (WHERE NOT ({outside})), "
         f"count(*) FILTER (WHERE {outside}), min(t) FILTER (WHERE epoch(t) < {low!r}), "
         f"max(t) FILTER (WHERE epoch(t) > {high!r}) FROM {timed}").fetchone()
@@ -165,7 +174,7 @@ def time_parsed_share(database: Database, table: str, column: str, dtype: str, c
     """Share of a sample of the non-NULL values (of the rows ``condition`` keeps) that parse as timestamps."""
     non_null = f"{quote(column)} IS NOT NULL"
     condition = f"{condition} AND {non_null}" if condition else f" WHERE {non_null}"
-    sampled, parsed = database.con.execute(
+    sampled, parsed = database.execute(
         # The sample is drawn from the filtered subquery: USING SAMPLE on a table samples before WHERE.
         f"SELECT count(*), count({time_expression(column, dtype)}) FROM (SELECT {quote(column)} FROM "
         f"(SELECT {quote(column)} FROM {quote(table)}{condition}) "

@@ -21,12 +21,10 @@ import re
 
 import duckdb
 
+from relpool.db.sql import quote
+
 WIDE_INTEGERS = ("HUGEINT", "UHUGEINT", "UBIGINT", "BIGNUM", "VARINT")
 _DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)")
-
-
-def _quote(name: str) -> str:  # database.quote; that module imports this one
-    return '"' + name.replace('"', '""') + '"'
 
 
 def store_type(duckdb_type: str) -> str | None:
@@ -49,20 +47,20 @@ def store_type(duckdb_type: str) -> str | None:
     return None
 
 
-def normalise_types(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Rewrite ``table`` in place so its columns have the types listed in the module docstring."""
-    columns = con.execute(
-        "SELECT column_name, data_type FROM duckdb_columns() "
-        "WHERE database_name = current_database() AND table_name = ? ORDER BY column_index", [table]).fetchall()
-    targets = {name: store_type(dtype) for name, dtype in columns}
+def normalise_types(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str]) -> None:
+    """Rewrite ``table`` (``columns``: name -> type) in place into the types listed in the module docstring.
+
+    Called by the store while it loads a table, so it takes the store's connection, not the store.
+    """
+    targets = {name: store_type(dtype) for name, dtype in columns.items()}
     targets = {name: t for name, t in targets.items() if t}
     if not targets:
         return
     wide = [name for name, t in targets.items() if t == "INTEGER?"]
     if wide:
         fits = con.execute("SELECT " + ", ".join(
-            f"count({_quote(c)}) = count(TRY_CAST({_quote(c)} AS BIGINT))" for c in wide)
-            + f" FROM {_quote(table)}").fetchone()
+            f"count({quote(c)}) = count(TRY_CAST({quote(c)} AS BIGINT))" for c in wide)
+            + f" FROM {quote(table)}").fetchone()
         targets.update({c: "BIGINT" if ok else "VARCHAR" for c, ok in zip(wide, fits)})
-    casts = ", ".join(f"CAST({_quote(c)} AS {t}) AS {_quote(c)}" for c, t in targets.items())
-    con.execute(f"CREATE OR REPLACE TABLE {_quote(table)} AS SELECT * REPLACE ({casts}) FROM {_quote(table)}")
+    casts = ", ".join(f"CAST({quote(c)} AS {t}) AS {quote(c)}" for c, t in targets.items())
+    con.execute(f"CREATE OR REPLACE TABLE {quote(table)} AS SELECT * REPLACE ({casts}) FROM {quote(table)}")

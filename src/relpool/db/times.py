@@ -1,12 +1,15 @@
-"""How a time column of any supported type becomes a UTC TIMESTAMP in SQL.
+"""How times become UTC timestamps: a column of any supported type in SQL, a time a user gives in Python.
 
 The store keeps the user's values as they are (a string time may also be part of a key); every
-consumer asks for :func:`time_expression` instead, so all stages agree on what a row's time is.
+consumer asks for :func:`time_expression` instead (a table's own time through
+:func:`relpool.db.visibility.table_time_sql`), so all stages agree on what a row's time is.
 """
 
 from __future__ import annotations
 
-from relpool.db.database import quote, type_family
+import pandas as pd
+
+from relpool.db.sql import quote, type_family
 
 # Epoch numbers: 1973-03-03 .. 2096-10-02 as seconds, or as milliseconds. No year (1..9998) falls in
 # either range, nor do the two overlap, so one numeric column reads unambiguously per value.
@@ -46,3 +49,15 @@ def time_expression(column: str, duckdb_type: str, table_alias: str | None = Non
 
 def can_hold_times(duckdb_type: str) -> bool:
     return type_family(duckdb_type) in ("time", "string", "integer", "float")
+
+
+def utc_timestamp(value) -> pd.Timestamp | None:
+    """``value`` (text, datetime, Timestamp) as a naive UTC timestamp, how the store compares times;
+    None when it is not a time. The one reading of a time a user gives (cutoffs, --at, split times)."""
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        return None
+    if pd.isna(stamp):
+        return None
+    return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp

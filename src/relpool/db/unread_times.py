@@ -9,9 +9,10 @@ here only explain a declared time column whose numbers mix or leave those ranges
 
 from __future__ import annotations
 
-from relpool.db.database import Database, quote, type_family
+from relpool.db.database import Database
 from relpool.db.infer.naming import time_name_score
 from relpool.db.measure import SAMPLE_ROWS
+from relpool.db.sql import quote, type_family
 from relpool.db.times import epoch_kind
 SLASH_DATE = r"^\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}([ T]\d{1,2}:\d\d(:\d\d(\.\d*)?)?)?\s*$"
 MIN_SHARE = 0.9
@@ -22,11 +23,11 @@ def unread_kind(db: Database, table: str, column: str) -> tuple[str, object] | N
     family = type_family(db.columns(table)[column])
     col, tab = quote(column), quote(table)
     if family in ("integer", "float"):
-        low, high, example = db.con.execute(f"SELECT min({col}), max({col}), any_value({col}) FROM {tab}").fetchone()
+        low, high, example = db.execute(f"SELECT min({col}), max({col}), any_value({col}) FROM {tab}").fetchone()
         found = epoch_kind(low, high)
         return (found[0], example) if found else None
     if family == "string":
-        sampled, matching, example = db.con.execute(
+        sampled, matching, example = db.execute(
             f"SELECT count(*), count(*) FILTER (WHERE regexp_matches(v, '{SLASH_DATE}')), "
             f"min(v) FILTER (WHERE regexp_matches(v, '{SLASH_DATE}')) FROM (SELECT {col} AS v FROM {tab} "
             f"WHERE {col} IS NOT NULL) USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (0)").fetchone()

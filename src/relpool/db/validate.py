@@ -9,14 +9,17 @@ rest are left out of the range cutoffs are chosen in), and so is what inference 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 import networkx as nx
 
-from relpool.db.database import Database, quote, type_family
+from relpool.db.database import Database
 from relpool.db.infer.naming import is_primary_key_name, names_for_key_of
-from relpool.db.measure import MatchStats, column_key_family, foreign_key_match, key_stats, time_spread
+from relpool.db.measure import MatchStats, TimeSpread, column_key_family, foreign_key_match, key_stats
 from relpool.db.schema import Schema
+from relpool.db.sql import quote, type_family
 from relpool.db.times import can_hold_times, time_expression
 from relpool.db.unread_times import how_to_convert, unread_kind, unread_time_columns
 
@@ -41,9 +44,14 @@ class Validation:
         return [p for p in self.problems if p.level == "error"]
 
 
-def validate(db: Database, schema: Schema) -> Validation:
+KeyFamilies = Callable[[str, str], str]  # (table, column) -> its key family, measured once per column
+
+
+def validate(db: Database, schema: Schema, spreads: dict[str, TimeSpread | None]) -> Validation:
+    """Every problem of ``schema`` over ``db``; ``spreads`` are the tables' time spreads, measured once."""
     problems = [Problem("warning", table, why) for table, why in db.notes + schema.ignored_declarations]
     matches: dict[tuple[str, int], MatchStats] = {}
+    families: KeyFamilies = cache(lambda table, column: column_key_family(db, table, column))
     for name, table in schema.tables.items():
         rows = db.row_count(name)
         if rows == 0:
@@ -53,11 +61,11 @@ def validate(db: Database, schema: Schema) -> Validation:
         else:
             problems += _unlinked_key(db, schema, name)
         if table.time_column:
-            problems += _check_time_column(db, name, table.time_column, rows)
+            problems += _check_time_column(db, name, table.time_column, rows, spreads[name], families)
         elif not table.evidence.get("time_column", "").startswith("given"):
             problems += _unread_times(db, name)
         for i, fk in enumerate(table.foreign_keys):
-            type_problem = _check_types(db, name, fk)
+            type_problem = _check_types(db, name, fk, families)
             if type_problem:
                 problems.append(type_problem)
                 continue
@@ -89,15 +97,16 @@ def _check_primary_key(db: Database, table: str, key: tuple[str, ...]) -> list[P
     return out
 
 
-def _check_time_column(db: Database, table: str, column: str, rows: int) -> list[Problem]:
+def _check_time_column(db: Database, table: str, column: str, rows: int, spread: TimeSpread | None,
+                       families: KeyFamilies) -> list[Problem]:
     dtype = db.columns(table)[column]
     if not can_hold_times(dtype):
         return [Problem("error", table, f"time column {table}.{column} has type {dtype}, which cannot hold times")]
-    if type_family(dtype) == "float" and column_key_family(db, table, column) != "integer":
+    if type_family(dtype) == "float" and families(table, column) != "integer":
         return [Problem("error", table, (f"time column {table}.{column} has type {dtype}, which cannot hold times "
                                          f"unless every value is a whole year"))]
     expr = time_expression(column, dtype)
-    filled, unparsable, example = db.con.execute(
+    filled, unparsable, example = db.execute(
         f"SELECT count({quote(column)}), count(*) FILTER (WHERE {quote(column)} IS NOT NULL AND {expr} IS NULL), "
         f"min({quote(column)}) FILTER (WHERE {quote(column)} IS NOT NULL AND {expr} IS NULL) FROM {quote(table)}"
     ).fetchone()
@@ -121,7 +130,7 @@ def _check_time_column(db: Database, table: str, column: str, rows: int) -> list
             f"time column {table}.{column} is NULL in {rows - filled:,} of {rows:,} rows; those rows are never visible"),
             visibility=True))
     if filled > unparsable:
-        out += _out_of_range(db, table, column, expr)
+        out += _out_of_range(table, column, spread)
     if type_family(dtype) == "string":
         out += _naive_among_offsets(db, table, column, expr)
     return out
@@ -136,8 +145,7 @@ def _unread_times(db: Database, table: str) -> list[Problem]:
         for column, kind, example in unread_time_columns(db, table)]
 
 
-def _out_of_range(db: Database, table: str, column: str, expr: str) -> list[Problem]:
-    spread = time_spread(db, quote(table), expr)
+def _out_of_range(table: str, column: str, spread: TimeSpread) -> list[Problem]:
     if not spread.outside:
         return []
     shown = ", ".join(str(v) for v in spread.examples)
@@ -153,7 +161,7 @@ OFFSET_PATTERN = r"\d:\d\d(:\d\d(\.\d*)?)?\s*([zZ]|UTC|GMT|[+-]\d\d(:?\d\d)?)$"
 def _naive_among_offsets(db: Database, table: str, column: str, expr: str) -> list[Problem]:
     """Text times where some carry a UTC offset and some do not: the naive ones are read as UTC."""
     has_offset = f"regexp_matches(trim({quote(column)}), '{OFFSET_PATTERN}')"
-    with_offset, naive, example = db.con.execute(
+    with_offset, naive, example = db.execute(
         f"SELECT count(*) FILTER (WHERE {has_offset}), count(*) FILTER (WHERE NOT {has_offset}), "
         f"min({quote(column)}) FILTER (WHERE NOT {has_offset}) FROM {quote(table)} WHERE {expr} IS NOT NULL"
     ).fetchone()
@@ -164,11 +172,11 @@ def _naive_among_offsets(db: Database, table: str, column: str, expr: str) -> li
         f"others do (e.g. {example!r}); those are read as UTC"), visibility=True)]
 
 
-def _check_types(db: Database, table: str, fk) -> Problem | None:
+def _check_types(db: Database, table: str, fk, families: KeyFamilies) -> Problem | None:
     child, parent = db.columns(table), db.columns(fk.references_table)
     for a, b in zip(fk.columns, fk.references_columns):
         # Integral floats join integers: pandas writes integers with NULLs as floats.
-        if column_key_family(db, table, a) != column_key_family(db, fk.references_table, b):
+        if families(table, a) != families(fk.references_table, b):
             return Problem("error", table, (
                 f"foreign key {fk.describe(table)}: type mismatch, {table}.{a} is {child[a]} "
                 f"but {fk.references_table}.{b} is {parent[b]}"))

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import torch_frame
 
-from relpool.db.database import quote
 from relpool.db.infer.profile import family, split_items_sql
+from relpool.db.sql import quote
 from relpool.db.times import time_expression
 from relpool.errors import RelpoolError
 

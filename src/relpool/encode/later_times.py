@@ -20,11 +20,13 @@ Which columns hold times is decided as elsewhere: datetime types, text of which 
 
 from __future__ import annotations
 
-from relpool.db.database import Database, quote
+from relpool.db.database import Database
 from relpool.db.infer.naming import time_name_score
 from relpool.db.infer.profile import family
 from relpool.db.schema import TableSchema
+from relpool.db.sql import quote
 from relpool.db.times import epoch_kind, time_expression
+from relpool.db.visibility import table_time_sql
 from relpool.db.measure import MIN_TIME_PARSED, time_parsed_share
 from relpool.encode.rows import Cutoff, parse_cutoff
 
@@ -39,7 +41,7 @@ def later_times(database: Database, table: TableSchema, cutoff: Cutoff) -> dict[
     if not times or (table.time_column is None and stamp is None):
         return {}
     if table.time_column:
-        own = time_expression(table.time_column, dtypes[table.time_column])
+        own = table_time_sql(database, table)
         what = f"the row's time {table.time_column}"
     else:
         own, what = f"TIMESTAMP '{stamp.isoformat(sep=' ')}'", f"the first validation cutoff {stamp}"
@@ -47,7 +49,7 @@ def later_times(database: Database, table: TableSchema, cutoff: Cutoff) -> dict[
     for name, dtype in times.items():
         value = time_expression(name, dtype)
         parts += [f"count(*) FILTER (WHERE {value} > {own})", f"max(epoch({value}) - epoch({own}))"]
-    counts = iter(database.con.execute(f"SELECT count(*), {', '.join(parts)} FROM {quote(table.name)}").fetchone())
+    counts = iter(database.execute(f"SELECT count(*), {', '.join(parts)} FROM {quote(table.name)}").fetchone())
     rows = next(counts)
     reasons = {}
     for name in times:
@@ -65,6 +67,6 @@ def _holds_times(database: Database, table: str, column: str, dtype: str) -> boo
     if kind == "string":
         return time_parsed_share(database, table, column, dtype, "") >= MIN_TIME_PARSED
     if kind in ("integer", "float") and time_name_score(column) > 0:
-        low, high = database.con.execute(f"SELECT min({quote(column)}), max({quote(column)}) FROM {quote(table)}").fetchone()
+        low, high = database.execute(f"SELECT min({quote(column)}), max({quote(column)}) FROM {quote(table)}").fetchone()
         return epoch_kind(low, high) is not None
     return False

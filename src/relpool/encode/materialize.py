@@ -21,9 +21,10 @@ from torch_frame import TensorFrame
 from torch_frame.data import Dataset
 from torch_frame.data.stats import StatType
 
-from relpool.db.database import Database, quote
+from relpool.db.database import Database
 from relpool.db.inspection import Inspection
 from relpool.db.schema import TableSchema
+from relpool.db.sql import quote
 from relpool.encode.rows import Cutoff, check_dense_rowids, ordered_select, visible_predicate
 from relpool.encode.stats import map_unseen, visible_col_stats
 from relpool.encode.stypes import TableColumnTypes, infer_column_types
@@ -73,7 +74,7 @@ def materialize_table(database: Database, table: TableSchema, *, stats_cutoff: C
     types = column_types or infer_column_types(database, table, stats_cutoff, hidden)
     col_to_stype = types.col_to_stype
     visible = visible_predicate(database, table, stats_cutoff)
-    stats_rows = database.con.execute(
+    stats_rows = database.execute(
         f"SELECT count(*) FROM {quote(table.name)}{f' WHERE {visible}' if visible else ''}").fetchone()[0]
     if not col_to_stype:
         return EncodedTable(table.name, TensorFrame({}, {}, num_rows=num_rows), {}, types, stats_rows)
@@ -96,7 +97,7 @@ def _encode_rows(database: Database, table: str, column_sql: dict[str, str],
                  text_config: dict | None, rows: range) -> TensorFrame:
     """The TensorFrame of the rows with rowid in ``rows``, encoded with the given statistics."""
     expressions = [f"{sql} AS {quote(name)}" for name, sql in column_sql.items()]
-    frame = database.con.execute(ordered_select(table, expressions, f"rowid >= {rows.start} AND rowid < {rows.stop}")).df()
+    frame = database.execute(ordered_select(table, expressions, f"rowid >= {rows.start} AND rowid < {rows.stop}")).df()
     frame = map_unseen(frame, col_stats, col_to_stype)
     for col, stype in col_to_stype.items():
         if stype == torch_frame.text_embedded:

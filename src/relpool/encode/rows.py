@@ -7,7 +7,7 @@ The dense id of a row is its rowid: row ``i`` of an encoded frame is the store r
 ``SELECT rowid, <key columns> FROM <table>``. :func:`check_dense_rowids` guards that assumption.
 
 Statistics are learned only from rows *visible* at the stats cutoff: rows whose time (per
-:func:`relpool.db.times.time_expression`) is <= the cutoff; rows with a NULL time are never
+:mod:`relpool.db.visibility`) is <= the cutoff; rows with a NULL time are never
 visible; every row of a table without a time column is.
 """
 
@@ -17,9 +17,11 @@ from datetime import datetime
 
 import pandas as pd
 
-from relpool.db.database import Database, quote
+from relpool.db.database import Database
 from relpool.db.schema import TableSchema
-from relpool.db.times import time_expression
+from relpool.db.sql import quote
+from relpool.db.times import utc_timestamp
+from relpool.db.visibility import table_time_sql, visible_sql
 from relpool.errors import RelpoolError
 
 Cutoff = str | datetime | pd.Timestamp | None
@@ -33,7 +35,7 @@ def ordered_select(table: str, expressions: list[str], where: str | None = None)
 
 def check_dense_rowids(database: Database, table: str) -> int:
     """The table's row count, after checking its rowids are 0..n-1 (they are dense ids)."""
-    n, low, high = database.con.execute(f"SELECT count(*), min(rowid), max(rowid) FROM {quote(table)}").fetchone()
+    n, low, high = database.execute(f"SELECT count(*), min(rowid), max(rowid) FROM {quote(table)}").fetchone()
     if n and (low != 0 or high != n - 1):
         raise RelpoolError(f"table '{table}' has rowids {low}..{high} for {n} rows; the store table was modified")
     return n
@@ -43,13 +45,10 @@ def parse_cutoff(cutoff: Cutoff) -> pd.Timestamp | None:
     """A cutoff as a naive UTC timestamp (how the store compares times), or None for 'all rows'."""
     if cutoff is None:
         return None
-    try:
-        stamp = pd.Timestamp(cutoff)
-    except (ValueError, TypeError):
-        raise RelpoolError(f"stats cutoff {cutoff!r} is not a timestamp") from None
-    if pd.isna(stamp):
+    stamp = utc_timestamp(cutoff)
+    if stamp is None:
         raise RelpoolError(f"stats cutoff {cutoff!r} is not a timestamp")
-    return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp
+    return stamp
 
 
 def visible_predicate(database: Database, table: TableSchema, cutoff: Cutoff) -> str | None:
@@ -57,5 +56,4 @@ def visible_predicate(database: Database, table: TableSchema, cutoff: Cutoff) ->
     stamp = parse_cutoff(cutoff)
     if stamp is None or table.time_column is None:
         return None
-    dtype = database.columns(table.name)[table.time_column]
-    return f"COALESCE({time_expression(table.time_column, dtype)} <= TIMESTAMP '{stamp.isoformat(sep=' ')}', false)"
+    return visible_sql(table_time_sql(database, table), f"TIMESTAMP '{stamp.isoformat(sep=' ')}'", flag=True)

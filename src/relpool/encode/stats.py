@@ -22,7 +22,8 @@ import pandas as pd
 import torch_frame
 from torch_frame.data.stats import StatType, compute_col_stats
 
-from relpool.db.database import Database, quote
+from relpool.db.database import Database
+from relpool.db.sql import quote
 
 UNKNOWN = "<unknown>"
 """The category every value unseen in the visible rows maps to; always the last index."""
@@ -56,12 +57,12 @@ def visible_col_stats(database: Database, table: str, column_sql: dict[str, str]
 
 
 def _column(database: Database, rows: str) -> pd.Series:
-    return database.con.execute(f"SELECT v FROM {rows}").df()["v"]
+    return database.execute(f"SELECT v FROM {rows}").df()["v"]
 
 
 def category_counts(database: Database, rows: str) -> tuple[list[str], list[int]]:
     """(categories, counts) of the non-NULL ``v`` in the subquery ``rows``, most frequent first."""
-    counted = database.con.execute(f"SELECT v, count(*) AS n FROM {rows} WHERE v IS NOT NULL "
+    counted = database.execute(f"SELECT v, count(*) AS n FROM {rows} WHERE v IS NOT NULL "
                                    "GROUP BY v ORDER BY n DESC, v").fetchall()
     return [v for v, _ in counted], [n for _, n in counted]
 

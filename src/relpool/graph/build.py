@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from relpool.db.database import quote
 from relpool.db.inspection import Inspection
-from relpool.db.times import time_expression
+from relpool.db.sql import quote
+from relpool.db.visibility import table_time_sql
 from relpool.graph.hetero import TemporalGraph
 
 NEVER_VISIBLE = np.iinfo(np.int64).max
@@ -39,7 +39,7 @@ def build_graph(inspection: Inspection) -> BuiltGraph:
     for name, table in schema.tables.items():
         for fk in table.foreign_keys:
             on = " AND ".join(f"c.{quote(a)} = p.{quote(b)}" for a, b in zip(fk.columns, fk.references_columns))
-            child, parent = db.con.execute(
+            child, parent = db.execute(
                 f"SELECT c.rowid, coalesce(p.rowid, -1) FROM {quote(name)} c "
                 f"LEFT JOIN {quote(fk.references_table)} p ON {on} ORDER BY c.rowid").fetchnumpy().values()
             # Edge types are (child, fk_<columns>, parent) and (parent, rev_fk_<columns>, child).
@@ -50,9 +50,8 @@ def build_graph(inspection: Inspection) -> BuiltGraph:
 
 def node_times(inspection: Inspection, table: str) -> np.ndarray:
     """int64 seconds since the epoch (UTC) per row in dense-id order; NULL -> never visible."""
-    column = inspection.schema.tables[table].time_column
-    expr = time_expression(column, inspection.database.columns(table)[column])
-    seconds = inspection.database.con.execute(
+    expr = table_time_sql(inspection.database, inspection.schema.tables[table])
+    seconds = inspection.database.execute(
         f"SELECT coalesce(CAST(epoch({expr}) AS BIGINT), {NEVER_VISIBLE}) FROM {quote(table)} ORDER BY rowid"
     ).fetchnumpy()
     return np.asarray(next(iter(seconds.values())), dtype=np.int64)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from relpool.db.database import quote, type_family
 from relpool.db.inspection import Inspection
-from relpool.db.times import time_expression
+from relpool.db.sql import quote, type_family
+from relpool.db.visibility import table_time_sql
 from relpool.errors import RelpoolError
 from relpool.query.ast import (Aggregation, BoolOp, ColumnRef, Comparison, Expr, Literal, Not, Query,
                                aggregations_in, column_refs_in)
@@ -129,8 +129,7 @@ class _Binder:
                 raise self.fail("WHERE needs a condition (a comparison, AND, OR, NOT)", len("PREDICT "))
 
         kind, item_table = infer_kind(q, self.schema, family, self.fail)
-        entity_time = self.schema.tables[self.entity].time_column
-        time_sql = time_expression(entity_time, self.db.columns(self.entity)[entity_time], "e") if entity_time else None
+        time_sql = table_time_sql(self.db, self.schema.tables[self.entity], "e")
         return BoundQuery(q, self.entity, q.entity.column, time_sql, kind, self.aggregations, target_sql,
                           filter_sql, static_target, item_table, self.notes)
 

@@ -6,7 +6,8 @@ ending at or before the cutoff; an entity whose own row is newer than the cutoff
 
 from __future__ import annotations
 
-from relpool.db.database import quote
+from relpool.db.sql import quote
+from relpool.db.visibility import visible_sql
 from relpool.query.bind import BoundQuery
 
 INTERVAL = {"hours": "to_hours", "days": "to_days", "weeks": "to_weeks", "months": "to_months", "years": "to_years"}
@@ -14,10 +15,10 @@ INTERVAL = {"hours": "to_hours", "days": "to_days", "weeks": "to_weeks", "months
 
 def forecast_sql(bound: BoundQuery, cutoffs_relation: str) -> str:
     """Labels for every (entity, cutoff) in ``cutoffs_relation`` (a relation with one column ``cutoff``)."""
-    exists = f"WHERE {bound.entity_time_sql} <= c.cutoff" if bound.entity_time_sql else ""
     ctes = [
         f"base AS (SELECT e.*, e.{quote(bound.entity_column)} AS __entity, c.cutoff AS __cutoff "
-        f"FROM {quote(bound.entity_table)} e CROSS JOIN {cutoffs_relation} c {exists})",
+        f"FROM {quote(bound.entity_table)} e CROSS JOIN {cutoffs_relation} c "
+        f"WHERE {visible_sql(bound.entity_time_sql, 'c.cutoff')})",
         "pairs AS (SELECT DISTINCT __entity, __cutoff FROM base)",
     ]
     joins = []
@@ -52,9 +53,8 @@ def static_sql(bound: BoundQuery, all_visible_at: str) -> str:
 
 def entities_sql(bound: BoundQuery, cutoff_literal: str) -> str:
     """Autocomplete prediction: every entity existing at the cutoff that passes WHERE, labelled or not."""
-    where = [f"{bound.entity_time_sql} <= {cutoff_literal}"] if bound.entity_time_sql else []
+    where = [visible_sql(bound.entity_time_sql, cutoff_literal)]
     if bound.filter_sql:
         where.append(bound.filter_sql)
-    condition = f"WHERE {' AND '.join(where)}" if where else ""
     return (f"SELECT e.{quote(bound.entity_column)} AS entity, {cutoff_literal} AS cutoff "
-            f"FROM {quote(bound.entity_table)} e {condition} ORDER BY entity")
+            f"FROM {quote(bound.entity_table)} e WHERE {' AND '.join(where)} ORDER BY entity")

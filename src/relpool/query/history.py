@@ -8,7 +8,8 @@ Both count the target's own rows (its path and row filter) visible at the cutoff
 
 from __future__ import annotations
 
-from relpool.db.database import quote
+from relpool.db.sql import quote
+from relpool.db.visibility import visible_sql
 from relpool.query.bind import BoundQuery
 from relpool.query.compile import INTERVAL
 
@@ -28,7 +29,7 @@ def past_uses_sql(bound: BoundQuery, examples: str, example_columns: str = "x.en
     at least one visible use gets one row per item it used.
     """
     return (f"SELECT {example_columns}, r.item, count(*) AS n, max(r.__t) AS last FROM {examples} x "
-            f"JOIN ({item_rows_sql(bound)}) r ON r.__entity = x.entity AND r.__t <= x.cutoff GROUP BY ALL")
+            f"JOIN ({item_rows_sql(bound)}) r ON r.__entity = x.entity AND {visible_sql('r.__t', 'x.cutoff')} GROUP BY ALL")
 
 
 def popular_items_sql(bound: BoundQuery, cutoffs: str) -> str:
@@ -39,4 +40,4 @@ def popular_items_sql(bound: BoundQuery, cutoffs: str) -> str:
     return (f"SELECT c.cutoff, r.item, count(*) AS n, "
             f"row_number() OVER (PARTITION BY c.cutoff ORDER BY count(*) DESC, r.item) AS rank "
             f"FROM (SELECT DISTINCT cutoff FROM {cutoffs}) c JOIN ({item_rows_sql(bound)}) r "
-            f"ON r.__t <= c.cutoff AND r.__t > c.cutoff - {INTERVAL[unit]}({end - start}) GROUP BY c.cutoff, r.item")
+            f"ON {visible_sql('r.__t', 'c.cutoff')} AND r.__t > c.cutoff - {INTERVAL[unit]}({end - start}) GROUP BY c.cutoff, r.item")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from relpool.db.inspection import Inspection
+from relpool.db.visibility import visible_sql
 from relpool.errors import RelpoolError
 from relpool.query.paths import find_paths
 
@@ -23,7 +24,7 @@ def visible_rows(inspection: Inspection, entity_table: str, table: str, examples
     if not paths:
         raise RelpoolError(f"'{table}' is not related to '{entity_table}' through one or two foreign keys")
     path = paths[0]
-    visible = "r.__t <= x.cutoff" if path.has_time else "TRUE"  # a NULL time is never <= anything
+    visible = visible_sql("r.__t" if path.has_time else None, "x.cutoff")
     frame = examples[["entity", "cutoff"]].reset_index(names="example")
     with inspection.database.with_relation("__examples", frame) as cursor:
         return cursor.execute(

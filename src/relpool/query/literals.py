@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from relpool.db.database import literal
+from relpool.db.sql import literal
 from relpool.query.ast import Expr, Literal
 
 

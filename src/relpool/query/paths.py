@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from relpool.db.database import Database, quote
+from relpool.db.database import Database
 from relpool.db.schema import ForeignKey, Schema
-from relpool.db.times import time_expression
+from relpool.db.sql import quote
+from relpool.db.visibility import table_time_sql
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,7 @@ def _single_fks(schema: Schema, child: str, parent: str) -> list[ForeignKey]:
 
 
 def _time(db: Database, schema: Schema, table: str, alias: str) -> str | None:
-    column = schema.tables[table].time_column
-    return time_expression(column, db.columns(table)[column], alias) if column else None
+    return table_time_sql(db, schema.tables[table], alias)
 
 
 def _columns(db: Database, table: str, alias: str) -> str:

@@ -14,9 +14,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from relpool.db.database import quote
-from relpool.db.measure import time_spread
-from relpool.db.times import can_hold_times, time_expression
+from relpool.db.times import utc_timestamp
 from relpool.errors import RelpoolError
 from relpool.query.ast import UNITS
 
@@ -48,13 +46,10 @@ def parse_step(text: str) -> tuple[int, str]:
 def parse_time(text: str, what: str) -> pd.Timestamp:
     if isinstance(text, (int, float)) and not isinstance(text, bool):  # pandas would read nanoseconds
         raise RelpoolError(f"{what}: give a date or time such as '2013-10-01', not the number {text!r}")
-    try:
-        stamp = pd.Timestamp(text)
-    except (ValueError, TypeError):
-        raise RelpoolError(f"{what}: cannot read {text!r} as a date or time (e.g. 2013-10-01)") from None
-    if stamp is pd.NaT:
+    stamp = utc_timestamp(text)
+    if stamp is None:
         raise RelpoolError(f"{what}: cannot read {text!r} as a date or time (e.g. 2013-10-01)")
-    return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp
+    return stamp
 
 
 @dataclass(frozen=True)
@@ -103,16 +98,10 @@ def _forecast_cutoffs(first, last, window, step, val_at, test_at) -> Cutoffs:
 
 def data_time_range(inspection: "Inspection") -> tuple[pd.Timestamp, pd.Timestamp] | None:
     """Earliest and latest in-range time over every table's time column (far-out times left out)."""
-    db, firsts, lasts = inspection.database, [], []
-    for name, table in inspection.schema.tables.items():
-        dtype = db.columns(name).get(table.time_column or "")
-        if not dtype or not can_hold_times(dtype):
-            continue
-        spread = time_spread(db, quote(name), time_expression(table.time_column, dtype))
-        if spread.first is not None:
-            firsts.append(pd.Timestamp(spread.first))
-            lasts.append(pd.Timestamp(spread.last))
-    return (min(firsts), max(lasts)) if firsts else None
+    spreads = [s for s in inspection.time_spreads.values() if s is not None and s.first is not None]
+    if not spreads:
+        return None
+    return min(pd.Timestamp(s.first) for s in spreads), max(pd.Timestamp(s.last) for s in spreads)
 
 
 def check_cutoff_in_range(inspection: "Inspection", at: str | pd.Timestamp) -> str | None:

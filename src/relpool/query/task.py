@@ -109,7 +109,7 @@ def _declared(split_times: dict[str, str], key: str) -> pd.Timestamp | None:
 
 
 def _forecast_tables(inspection, bound: BoundQuery, step, val, test):
-    con = inspection.database.con
+    db = inspection.database
     # Far-out times (a few rows dated 9999) are left out of the range cutoffs are chosen in.
     spread = time_spread(inspection.database, f"({bound.aggregations[0].path.sql})", "__t")
     if spread.first is None:
@@ -118,7 +118,7 @@ def _forecast_tables(inspection, bound: BoundQuery, step, val, test):
                                parse_step(step) if step else None, val, test).as_dict()
     every = sorted({c for split in cutoffs.values() for c in split})
     sql = forecast_sql(bound, "(SELECT unnest(?::TIMESTAMP[]) AS cutoff)")
-    frame = con.execute(sql, [[c.to_pydatetime() for c in every]]).df()
+    frame = db.execute(sql, [[c.to_pydatetime() for c in every]]).df()
     tables, dropped = {}, {}
     for split in SPLITS:
         rows = frame[frame["cutoff"].isin(cutoffs[split])]
@@ -130,7 +130,7 @@ def _forecast_tables(inspection, bound: BoundQuery, step, val, test):
 
 def _static_tables(inspection, bound: BoundQuery, val, test, seed: int):
     db = inspection.database
-    frame = db.con.execute(static_sql(bound, latest_time_sql(inspection))).df()
+    frame = db.execute(static_sql(bound, latest_time_sql(inspection))).df()
     if frame.empty:
         raise RelpoolError(f"no row of '{bound.entity_table}' has a value in '{bound.static_target}'")
     if bound.entity_time_sql:

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from relpool.db.database import quote
+from relpool.db.sql import quote
 from relpool.synth.tables import FOREIGN_KEYS, PRIMARY_KEYS, SCHEMAS
 
 SQL_TYPES = {pa.int64(): "INTEGER", pa.float64(): "REAL", pa.string(): "TEXT", pa.timestamp("s"): "TEXT"}

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from relpool.db.database import quote
 from relpool.db.inspection import Inspection
+from relpool.db.sql import quote
 from relpool.encode.materialize import EncodedTable
 from relpool.errors import RelpoolError
 from relpool.query.task import SPLITS, Task
@@ -54,7 +54,7 @@ def fit_targets(task: Task, inspection: Inspection) -> Targets:
     if task.kind.ranks_items:
         item_table = task.bound.item_table
         key = inspection.schema.tables[item_table].primary_key[0]
-        keys = inspection.database.con.execute(
+        keys = inspection.database.execute(
             f"SELECT {quote(key)} FROM {quote(item_table)} ORDER BY rowid").fetchnumpy()[key]
         item_keys = [k.item() if hasattr(k, "item") else k for k in keys]
     return task.kind.fit_targets(task.tables["train"]["label"], item_keys)

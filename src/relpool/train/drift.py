@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from relpool.db.database import Database, quote
-from relpool.db.inspection import Inspection, _time_ranges
-from relpool.db.resolve import resolve_schema
+from relpool.db.database import Database
+from relpool.db.inspection import Inspection, inspect_store
 from relpool.db.schema import parse_overrides
 from relpool.db.sources import read_database
-from relpool.db.validate import validate
+from relpool.db.sql import quote
 from relpool.encode.stypes import ColumnType
 from relpool.errors import RelpoolError
 from relpool.train.config import ModelConfig
@@ -28,10 +27,7 @@ def inspect_for_model(db, config: ModelConfig) -> tuple[Inspection, list[str]]:
     database = read_database(db)
     notes = reconcile(database, config)
     user, splits = parse_overrides(dict(config.schema), "the model's schema")
-    schema = resolve_schema(database, user, splits)
-    validation = validate(database, schema)
-    rows = {t: database.row_count(t) for t in schema.tables}
-    return Inspection(database, schema, validation, rows, _time_ranges(database, schema)), notes
+    return inspect_store(database, user, splits), notes
 
 
 def reconcile(database: Database, config: ModelConfig) -> list[str]:
@@ -60,7 +56,7 @@ def reconcile(database: Database, config: ModelConfig) -> list[str]:
         raise RelpoolError(f"the database lacks column(s) {', '.join(missing)}, which the model was trained with")
     extra_tables = [t for t in present if t not in trained]
     for table in extra_tables:
-        database.con.execute(f"DROP TABLE {quote(table)}")  # our in-memory copy only
+        database.execute(f"DROP TABLE {quote(table)}")  # our in-memory copy only
         database.declared.pop(table, None)
     notes = []
     if were_empty:
@@ -79,7 +75,7 @@ def _create_empty(database: Database, table: str, column_types: Mapping[str, Col
     The network has an encoder and edge weights for it, which never saw a row: an empty table gives
     them exactly the inputs they had at training."""
     columns = ", ".join(f"{quote(c)} {t.dtype}" for c, t in column_types.items())
-    database.con.execute(f"CREATE TABLE {quote(table)} ({columns})")
+    database.execute(f"CREATE TABLE {quote(table)} ({columns})")
 
 
 def needed_columns(schema: Mapping, column_types: Mapping[str, ColumnType]) -> list[str]:

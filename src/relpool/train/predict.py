@@ -136,11 +136,11 @@ class Model:
         inspection, bound = session.prepared.inspection, session.bound
         latest = inspection.database.scalar(f"SELECT {latest_time_sql(inspection)}")
         cutoff = parse_time(at, "--at") if at else pd.Timestamp(latest)
-        con = inspection.database.con
+        db = inspection.database
         if bound.static_target:
-            frame = con.execute(entities_sql(bound, f"TIMESTAMP '{cutoff}'")).df()
+            frame = db.execute(entities_sql(bound, f"TIMESTAMP '{cutoff}'")).df()
         else:
-            frame = con.execute(forecast_sql(bound, "(SELECT ?::TIMESTAMP AS cutoff)"), [cutoff.to_pydatetime()]).df()
+            frame = db.execute(forecast_sql(bound, "(SELECT ?::TIMESTAMP AS cutoff)"), [cutoff.to_pydatetime()]).df()
         if frame.empty:
             raise RelpoolError(f"no {bound.entity_table} exists at {cutoff} (or none passes the query's WHERE)")
         return frame[["entity", "cutoff"]]

@@ -12,7 +12,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from relpool.db.database import Database, quote, type_family
+from relpool.db.database import Database
+from relpool.db.sql import quote, type_family
 from relpool.db.measure import key_family, non_integral_count_sql, time_parsed_share
 
 SEPARATORS = ("|", ";", ",")
@@ -84,7 +85,7 @@ def profile_table(db: Database, table: str, where: str | None = None, *, exact_d
         if text_shape and kind == "string":
             exprs += [f"avg(CAST(regexp_matches({q}, '\\s') AS INTEGER))", f"avg(length({q}))"]
             exprs += [f"avg(CAST(contains({q}, '{sep}') AS INTEGER))" for sep in SEPARATORS]
-    values = iter(db.con.execute(f"SELECT {', '.join(exprs)} FROM {quote(table)}{condition}").fetchone() or ())
+    values = iter(db.execute(f"SELECT {', '.join(exprs)} FROM {quote(table)}{condition}").fetchone() or ())
     rows = next(values)
     profiles = {}
     for i, (name, dtype) in enumerate(columns.items()):

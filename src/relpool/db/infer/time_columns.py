@@ -8,10 +8,11 @@ visible instead, and validation counts them.
 
 from __future__ import annotations
 
-from relpool.db.database import Database, quote
+from relpool.db.database import Database
 from relpool.db.infer.naming import is_year_name, time_name_score
 from relpool.db.infer.profile import ColumnProfile, TableProfile
 from relpool.db.measure import INTEGRAL_FLOAT, MIN_TIME_PARSED, SAMPLE_ROWS, time_parsed_share
+from relpool.db.sql import quote
 from relpool.db.times import epoch_kind
 
 MIN_PARSED_MAJORITY = 0.5  # still the time column, its unparsable rows never visible
@@ -73,7 +74,7 @@ def _epoch_evidence(db: Database, profile: TableProfile, col: ColumnProfile) -> 
 
     Unlike a year, an epoch time dates the row even in an entity table (customers.created_at).
     """
-    low, high = db.con.execute(f"SELECT min({quote(col.name)}), max({quote(col.name)}) FROM {quote(profile.name)}").fetchone()
+    low, high = db.execute(f"SELECT min({quote(col.name)}), max({quote(col.name)}) FROM {quote(profile.name)}").fetchone()
     found = epoch_kind(low, high)
     if not found:
         return None
@@ -83,7 +84,7 @@ def _epoch_evidence(db: Database, profile: TableProfile, col: ColumnProfile) -> 
 
 
 def _year_evidence(db: Database, profile: TableProfile, col: ColumnProfile) -> str | None:
-    low, high = db.con.execute(f"SELECT min({quote(col.name)}), max({quote(col.name)}) FROM {quote(profile.name)}").fetchone()
+    low, high = db.execute(f"SELECT min({quote(col.name)}), max({quote(col.name)}) FROM {quote(profile.name)}").fetchone()
     if low is None or not (1700 <= low <= high <= 2200):
         return None
     kind = f"{INTEGRAL_FLOAT} year column" if col.family == "float" else "integer year column"

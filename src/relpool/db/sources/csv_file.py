@@ -14,8 +14,9 @@ import csv
 import gzip
 from pathlib import Path
 
-from relpool.db.database import Database, literal, quote
+from relpool.db.database import Database
 from relpool.db.sources.csv_encoding import is_utf8, utf8_copy
+from relpool.db.sql import literal, quote
 from relpool.errors import RelpoolError
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -40,7 +41,7 @@ def _add(db: Database, name: str, readable: Path, path: Path) -> list[str] | Non
         header = next(iter(columns))
         delimiter = max(DELIMITERS, key=header.count)
         if header.count(delimiter):
-            db.con.execute(f"DROP TABLE {quote(name)}")
+            db.execute(f"DROP TABLE {quote(name)}")
             _check_rows_fit(db, readable, path, delimiter)
             db.add_sql(name, _scan(readable, delim=delimiter), what=str(path))
     _read_decimal_commas(db, name, readable, path)
@@ -69,19 +70,18 @@ def _scan(readable: Path, **options: str) -> str:
 
 def _check_rows_fit(db: Database, readable: Path, path: Path, delimiter: str) -> None:
     """Raise naming the lines whose field count is not the header's."""
-    cursor = db.con.cursor()
-    try:
-        cursor.execute(
-            f"SELECT count(*) FROM read_csv({literal(str(readable))}, delim = {literal(delimiter)}, header = true, "
-            "sample_size = -1, ignore_errors = true, store_rejects = true, "
-            "rejects_table = 'relpool_rejects', rejects_scan = 'relpool_reject_scans')")
-        good = cursor.fetchall()[0][0]  # read to the end: the rejects tables appear only then
-        made = cursor.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'relpool_rejects'").fetchone()[0]
-        bad = cursor.execute("SELECT line, error_message FROM relpool_rejects ORDER BY line").fetchall() if made else []
-    finally:
-        cursor.execute("DROP TABLE IF EXISTS relpool_rejects")
-        cursor.execute("DROP TABLE IF EXISTS relpool_reject_scans")
-        cursor.close()
+    with db.cursor() as cursor:
+        try:
+            cursor.execute(
+                f"SELECT count(*) FROM read_csv({literal(str(readable))}, delim = {literal(delimiter)}, header = true, "
+                "sample_size = -1, ignore_errors = true, store_rejects = true, "
+                "rejects_table = 'relpool_rejects', rejects_scan = 'relpool_reject_scans')")
+            good = cursor.fetchall()[0][0]  # read to the end: the rejects tables appear only then
+            made = cursor.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'relpool_rejects'").fetchone()[0]
+            bad = cursor.execute("SELECT line, error_message FROM relpool_rejects ORDER BY line").fetchall() if made else []
+        finally:
+            cursor.execute("DROP TABLE IF EXISTS relpool_rejects")
+            cursor.execute("DROP TABLE IF EXISTS relpool_reject_scans")
     if bad:
         shown = repr(delimiter) if delimiter != "\t" else "tab"
         raise RelpoolError(
@@ -98,17 +98,17 @@ def _read_decimal_commas(db: Database, name: str, readable: Path, path: Path) ->
     probes = ", ".join(
         f"bool_or(contains({quote(c)}, ',')) AND bool_and(regexp_full_match({quote(c)}, '{_DECIMAL_COMMA}'))"
         for c in text)
-    commas = [c for c, hit in zip(text, db.con.execute(f"SELECT {probes} FROM {quote(name)}").fetchone()) if hit]
+    commas = [c for c, hit in zip(text, db.execute(f"SELECT {probes} FROM {quote(name)}").fetchone()) if hit]
     if not commas:
         return
-    delimiter = db.con.execute(f"SELECT Delimiter FROM sniff_csv({literal(str(readable))})").fetchone()[0]
+    delimiter = db.execute(f"SELECT Delimiter FROM sniff_csv({literal(str(readable))})").fetchone()[0]
     if delimiter == ",":
         return  # "1,5" was a quoted field of a comma file: ambiguous, kept as text
     trial = "_relpool_decimal_trial"
     db.add_sql(trial, _scan(readable, decimal_separator=",", delim=delimiter), what=str(path))
     after = db.columns(trial)
     if list(after) == list(before) and all(after[c] == before[c] or c in commas for c in before):
-        db.con.execute(f"DROP TABLE {quote(name)}")
-        db.con.execute(f"ALTER TABLE {quote(trial)} RENAME TO {quote(name)}")
+        db.execute(f"DROP TABLE {quote(name)}")
+        db.execute(f"ALTER TABLE {quote(trial)} RENAME TO {quote(name)}")
     else:
-        db.con.execute(f"DROP TABLE {quote(trial)}")
+        db.execute(f"DROP TABLE {quote(trial)}")

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import duckdb
 
-from relpool.db.database import Database, quote
+from relpool.db.database import Database
 from relpool.db.sources.declared import declared_fk, declared_table
+from relpool.db.sql import quote
 from relpool.errors import RelpoolError
 
 DUCKDB_MAGIC = b"DUCK"
@@ -17,11 +18,11 @@ def read_duckdb_file(path: Path) -> Database:
     db = Database.empty(str(path))
     literal = "'" + str(path.resolve()).replace("'", "''") + "'"
     try:
-        db.con.execute(f"ATTACH {literal} AS user_db (READ_ONLY)")
-        tables = db.con.execute(
+        db.execute(f"ATTACH {literal} AS user_db (READ_ONLY)")
+        tables = db.execute(
             "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'user_db' "
             "AND NOT internal ORDER BY schema_name, table_name").fetchall()
-        constraints = db.con.execute(
+        constraints = db.execute(
             "SELECT table_name, constraint_type, constraint_column_names, referenced_table, referenced_column_names "
             "FROM duckdb_constraints() WHERE database_name = 'user_db' "
             "AND constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY')").fetchall()
@@ -30,7 +31,7 @@ def read_duckdb_file(path: Path) -> Database:
     except duckdb.Error as exc:
         raise RelpoolError(f"cannot read DuckDB file {path}: {str(exc).splitlines()[0]}") from None
     finally:
-        db.con.execute("DETACH DATABASE IF EXISTS user_db")
+        db.execute("DETACH DATABASE IF EXISTS user_db")
     if not tables:
         raise RelpoolError(f"DuckDB file {path} has no tables")
     pks = {t: tuple(cols) for t, kind, cols, _, _ in constraints if kind == "PRIMARY KEY"}

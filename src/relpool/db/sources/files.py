@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from relpool.db.database import Database, literal
+from relpool.db.database import Database
 from relpool.db.sources.csv_file import add_csv
+from relpool.db.sql import literal
 from relpool.errors import RelpoolError
 
 TABLE_SUFFIXES = (".parquet", ".pq", ".csv", ".csv.gz", ".tsv")

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import adbc_driver_postgresql.dbapi as adbc_pg
 
-from relpool.db.database import Database, literal, quote
+from relpool.db.database import Database
+from relpool.db.sql import literal, quote
 from relpool.errors import RelpoolError
 
 NATIVE = {"bool", "int2", "int4", "int8", "float4", "float8", "text", "varchar", "date", "time", "timestamp",

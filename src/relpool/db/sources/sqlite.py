@@ -17,9 +17,10 @@ from urllib.parse import quote as url_quote
 
 import adbc_driver_sqlite.dbapi as adbc_sqlite
 
-from relpool.db.database import Database, quote
+from relpool.db.database import Database
 from relpool.db.sources.declared import declared_fk, declared_table
 from relpool.db.sources.sqlite_types import drop_sentinel, replace_invalid_utf8, uniform_select
+from relpool.db.sql import quote
 from relpool.errors import RelpoolError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"

@@ -27,7 +27,7 @@ import sqlite3
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from relpool.db.database import quote
+from relpool.db.sql import quote
 
 CLASSES = ("integer", "real", "text", "blob")
 
