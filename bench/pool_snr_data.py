@@ -9,13 +9,13 @@ choice among d//3 + 1 columns of each family, scaled by 1/sqrt(d). The target is
 the mean of the k nearest neighbours of x_0 (x_0 excluded): k of N vectors carry
 signal, so SNR = k / N.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 
-def sample_sets(n: int, rng: np.random.Generator, num_vectors: int = 128,
-                dim: int = 16) -> np.ndarray:
+def sample_sets(n: int, rng: np.random.Generator, num_vectors: int = 128, dim: int = 16) -> np.ndarray:
     """``n`` sets of shape [num_vectors, dim], float32."""
     m = dim // 3 + 1
     cols = (n, 1, m)  # parameters are per sample and column, shared by its vectors
@@ -24,8 +24,7 @@ def sample_sets(n: int, rng: np.random.Generator, num_vectors: int = 128,
     low = rng.uniform(-3, 3, cols)
     uniform = rng.uniform(low, low + rng.uniform(0.2, 3, cols), shape)
     sign = rng.choice([-1.0, 1.0], cols)
-    expo = sign * rng.exponential(rng.uniform(0.1, 2, cols), shape) \
-        - sign * rng.uniform(0, 3, cols)
+    expo = sign * rng.exponential(rng.uniform(0.1, 2, cols), shape) - sign * rng.uniform(0, 3, cols)
     features = np.concatenate([normal, uniform, expo], axis=-1) / np.sqrt(dim)
     chosen = np.argsort(rng.random((n, 1, 3 * m)), axis=-1)[..., :dim]
     return np.take_along_axis(features, chosen, axis=-1).astype(np.float32)
@@ -41,5 +40,4 @@ def knn_centroid(x: np.ndarray, k: int) -> np.ndarray:
 
 def reference_losses(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
     """MSE of two model-free predictors: the mean of all vectors, and x_0 itself."""
-    return {"mean_of_all": float(np.mean((x.mean(axis=1) - y) ** 2)),
-            "x0": float(np.mean((x[:, 0] - y) ** 2))}
+    return {"mean_of_all": float(np.mean((x.mean(axis=1) - y) ** 2)), "x0": float(np.mean((x[:, 0] - y) ** 2))}

@@ -43,8 +43,16 @@ def measure(model_dir: str, calls: int) -> None:
     for i in range(calls):
         started = time.perf_counter()
         predictions = model.predict("nycflights13", at=AT[i % len(AT)], console=quiet)
-        rows.append({"call": i + 1, "at": AT[i % len(AT)], "seconds": time.perf_counter() - started,
-                     "entities": len(predictions), "rss_mib": rss_mib(), "peak_rss_mib": peak_rss_mib()})
+        rows.append(
+            {
+                "call": i + 1,
+                "at": AT[i % len(AT)],
+                "seconds": time.perf_counter() - started,
+                "entities": len(predictions),
+                "rss_mib": rss_mib(),
+                "peak_rss_mib": peak_rss_mib(),
+            }
+        )
     print(json.dumps(rows))
 
 
@@ -67,14 +75,21 @@ def main() -> None:
         fit_seconds = time.perf_counter() - started
         calls = run_isolated(Path(__file__), "--measure", str(out), "--calls", str(args.calls))
     first, later = calls[0]["seconds"], [c["seconds"] for c in calls[1:]]
-    result = {"machine": machine(), "versions": versions("torch", "duckdb"), "query": QUERY,
-              "model": "relpool.fit defaults, 1 epoch of 5 steps (the model's size does not change what is reused)",
-              "fit_seconds": fit_seconds, "calls": calls,
-              "first_over_later": first / (sum(later) / len(later)) if later else None}
+    result = {
+        "machine": machine(),
+        "versions": versions("torch", "duckdb"),
+        "query": QUERY,
+        "model": "relpool.fit defaults, 1 epoch of 5 steps (the model's size does not change what is reused)",
+        "fit_seconds": fit_seconds,
+        "calls": calls,
+        "first_over_later": first / (sum(later) / len(later)) if later else None,
+    }
     path = write_result("predict_reuse", result)
     for c in calls:
-        print(f"predict #{c['call']} at {c['at']}: {c['seconds']:.2f} s, {c['entities']} planes, "
-              f"RSS {c['rss_mib']:.0f} MiB")
+        print(
+            f"predict #{c['call']} at {c['at']}: {c['seconds']:.2f} s, {c['entities']} planes, "
+            f"RSS {c['rss_mib']:.0f} MiB"
+        )
     print(f"first / later: {result['first_over_later']:.1f}x -> {path}")
 
 

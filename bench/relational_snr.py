@@ -50,20 +50,40 @@ LEARNED_WITHIN = 0.02  # validation AUROC this close to the oracle's counts as l
 
 
 def gnn(folder: Path, truth: dict, pool: str, args) -> dict:
-    metrics = relpool.fit(folder / truth["database"], truth["query"], folder / f"model-{pool}", pool=pool,
-                          epochs=args.epochs, patience=args.epochs, max_steps=args.max_steps, channels=args.channels,
-                          fanout=tuple(int(f) for f in args.fanout.split(",")), strategy="recent",
-                          batch_size=args.batch_size, lr=args.lr, seed=args.seed, text_embedder=HashingEmbedder()).metrics
-    return {"val": metrics["val"]["auroc"], "test": metrics["test"]["auroc"], "seconds": round(metrics["seconds"], 1),
-            "best_epoch": metrics["best_epoch"], "val_history": [round(h["val"]["auroc"], 4) for h in metrics["history"]]}
+    metrics = relpool.fit(
+        folder / truth["database"],
+        truth["query"],
+        folder / f"model-{pool}",
+        pool=pool,
+        epochs=args.epochs,
+        patience=args.epochs,
+        max_steps=args.max_steps,
+        channels=args.channels,
+        fanout=tuple(int(f) for f in args.fanout.split(",")),
+        strategy="recent",
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        text_embedder=HashingEmbedder(),
+    ).metrics
+    return {
+        "val": metrics["val"]["auroc"],
+        "test": metrics["test"]["auroc"],
+        "seconds": round(metrics["seconds"], 1),
+        "best_epoch": metrics["best_epoch"],
+        "val_history": [round(h["val"]["auroc"], 4) for h in metrics["history"]],
+    }
 
 
 def baseline(folder: Path, truth: dict, kind: str, seed: int) -> dict:
     started = time.perf_counter()
     inspection = inspect_database(folder / truth["database"])
     metrics = run_baseline(inspection, build_task(inspection, truth["query"]), kind, seed).metrics
-    return {"val": metrics["val"]["auroc"], "test": metrics["test"]["auroc"],
-            "seconds": round(time.perf_counter() - started, 1)}
+    return {
+        "val": metrics["val"]["auroc"],
+        "test": metrics["test"]["auroc"],
+        "seconds": round(time.perf_counter() - started, 1),
+    }
 
 
 def result_name(seed: int) -> str:
@@ -76,8 +96,14 @@ def earlier_runs(options: dict) -> dict:
     if not path.exists():
         return {}
     earlier = json.loads(path.read_text())
-    same = {k: v for k, v in earlier["options"].items() if k != "snrs"} == {k: v for k, v in options.items() if k != "snrs"}
-    return {s: r for s, r in earlier["runs"].items() if float(s) not in map(float, options["snrs"].split(","))} if same else {}
+    same = {k: v for k, v in earlier["options"].items() if k != "snrs"} == {
+        k: v for k, v in options.items() if k != "snrs"
+    }
+    return (
+        {s: r for s, r in earlier["runs"].items() if float(s) not in map(float, options["snrs"].split(","))}
+        if same
+        else {}
+    )
 
 
 def retained(runs: dict, model: str, snrs: list[float]) -> float | None:
@@ -97,11 +123,19 @@ def epochs_to_learn(runs: dict, model: str, snr: float) -> int | None:
 
 def summarise(result: dict, snrs: list[float], models: list[str]) -> None:
     result["retained"] = {m: retained(result["runs"], m, snrs) for m in models}
-    result["epochs_to_learn"] = {m: {str(s): epochs_to_learn(result["runs"], m, s) for s in snrs}
-                                 for m in models if m not in BASELINES}
-    result["goal"] = {m: {"rule": f"retained {op} {v}", "met": None if result["retained"][m] is None else
-                          (result["retained"][m] >= v if op == ">=" else result["retained"][m] <= v)}
-                      for m, (op, v) in GOAL.items() if m in models}
+    result["epochs_to_learn"] = {
+        m: {str(s): epochs_to_learn(result["runs"], m, s) for s in snrs} for m in models if m not in BASELINES
+    }
+    result["goal"] = {
+        m: {
+            "rule": f"retained {op} {v}",
+            "met": None
+            if result["retained"][m] is None
+            else (result["retained"][m] >= v if op == ">=" else result["retained"][m] <= v),
+        }
+        for m, (op, v) in GOAL.items()
+        if m in models
+    }
 
 
 def plot(result: dict, snrs: list[float], models: list[str], path: Path) -> None:
@@ -113,15 +147,19 @@ def plot(result: dict, snrs: list[float], models: list[str], path: Path) -> None
         learned = [(s, e) for s, e in result.get("epochs_to_learn", {}).get(model, {}).items() if e is not None]
         if learned:
             offset = 0.08 * (i - len(models) / 2)  # equal epochs side by side, not hidden behind each other
-            speed_ax.plot([float(s) for s, _ in learned], [e + offset for _, e in learned], marker="os^vD"[i % 5],
-                          label=model)
+            speed_ax.plot(
+                [float(s) for s, _ in learned], [e + offset for _, e in learned], marker="os^vD"[i % 5], label=model
+            )
     oracle = [(s, result["runs"][str(s)]["oracle"]["test"]) for s in snrs if str(s) in result["runs"]]
     auroc_ax.plot(*zip(*oracle), color="black", linestyle=":", marker="x", label="oracle (Bayes)")
     auroc_ax.axhline(0.5, color="grey", linewidth=0.8)
     auroc_ax.set(ylabel="test AUROC", title=f"{result['options']['entities']:,} customers: test AUROC vs S")
     epochs = result["options"]["epochs"]
-    speed_ax.set(ylabel="epoch", ylim=(0, epochs + 1),
-                 title=f"epochs to learn: validation AUROC within {LEARNED_WITHIN} of the oracle's")
+    speed_ax.set(
+        ylabel="epoch",
+        ylim=(0, epochs + 1),
+        title=f"epochs to learn: validation AUROC within {LEARNED_WITHIN} of the oracle's",
+    )
     for ax in (auroc_ax, speed_ax):
         ax.set_xscale("log")
         ax.set_xticks(snrs, [f"{s:g}" for s in snrs], minor=False)
@@ -145,8 +183,10 @@ def report(result: dict, snrs: list[float], models: list[str], console: Console)
     for model in ["oracle", *models]:
         learned = result["epochs_to_learn"].get(model, {})
         runs = [result["runs"][str(s)].get(model) for s in snrs]
-        cells = ["-" if run is None else f"{run['test']:.4f}" + (f" ({learned.get(str(s)) or '-'})" if learned else "")
-                 for s, run in zip(snrs, runs)]
+        cells = [
+            "-" if run is None else f"{run['test']:.4f}" + (f" ({learned.get(str(s)) or '-'})" if learned else "")
+            for s, run in zip(snrs, runs)
+        ]
         table.add_row(model, *cells, str(result["retained"].get(model, "")))
     console.print(table)
 
@@ -175,26 +215,44 @@ def main() -> None:
     snrs, pools = [float(s) for s in args.snrs.split(",")], args.pools.split(",")
     models = [*pools, *BASELINES]
     options = {**vars(args), "strategy": "recent", "text_embedder": "hashing"}
-    result = {"machine": machine(), "versions": versions("torch", "torch-geometric", "lightgbm"), "options": options,
-              "runs": earlier_runs(options)}
+    result = {
+        "machine": machine(),
+        "versions": versions("torch", "torch-geometric", "lightgbm"),
+        "options": options,
+        "runs": earlier_runs(options),
+    }
     snrs_all = sorted({*snrs, *map(float, result["runs"])}, reverse=True)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="relpool-snr-") as tmp:
         for snr in snrs:
             folder = Path(tmp) / f"s{snr}"
-            truth = generate(SynthSpec(entities=args.entities, rows_per_entity=args.rows_per_entity, snr=snr,
-                                       seed=args.seed, periods=args.periods, format="parquet"), folder)
+            truth = generate(
+                SynthSpec(
+                    entities=args.entities,
+                    rows_per_entity=args.rows_per_entity,
+                    snr=snr,
+                    seed=args.seed,
+                    periods=args.periods,
+                    format="parquet",
+                ),
+                folder,
+            )
             oracle = truth["oracle"]
             runs = result["runs"][str(snr)] = {
                 "oracle": {"val": oracle["val_auroc"], "test": oracle["test_auroc"]},
                 "distractor_only": {"test": oracle["test_distractor_auroc"]},
-                "signal_fraction": truth["signal"]["fraction"], "rows_total": truth["rows_total"]}
+                "signal_fraction": truth["signal"]["fraction"],
+                "rows_total": truth["rows_total"],
+            }
             result["query"] = truth["query"]
             for model in models:
-                runs[model] = baseline(folder, truth, model, args.seed) if model in BASELINES else \
-                    gnn(folder, truth, model, args)
-                console.print(f"S={snr:<5} {model:<9} test AUROC {runs[model]['test']:.4f} "
-                              f"(oracle {oracle['test_auroc']:.4f}) in {runs[model]['seconds']:.0f} s")
+                runs[model] = (
+                    baseline(folder, truth, model, args.seed) if model in BASELINES else gnn(folder, truth, model, args)
+                )
+                console.print(
+                    f"S={snr:<5} {model:<9} test AUROC {runs[model]['test']:.4f} "
+                    f"(oracle {oracle['test_auroc']:.4f}) in {runs[model]['seconds']:.0f} s"
+                )
                 summarise(result, snrs_all, models)
                 result["seconds"], result["peak_rss_mib"] = round(time.perf_counter() - started), peak_rss_mib()
                 write_result(result_name(args.seed), result)

@@ -62,8 +62,11 @@ def one(rows: int, folder: Path) -> None:
     def stage(name, work):
         started = time.perf_counter()
         state[name] = work()
-        report["stages"][name] = {"seconds": round(time.perf_counter() - started, 2),
-                                  "peak_rss_mib": round(peak_rss_mib()), "rss_mib": round(rss_mib())}
+        report["stages"][name] = {
+            "seconds": round(time.perf_counter() - started, 2),
+            "peak_rss_mib": round(peak_rss_mib()),
+            "rss_mib": round(rss_mib()),
+        }
         print(json.dumps(report), flush=True)
 
     spec = SynthSpec(entities=max(1, round(rows / ROWS_PER_CUSTOMER)), rows_per_entity=50, snr=0.1, format="parquet")
@@ -74,16 +77,33 @@ def one(rows: int, folder: Path) -> None:
     stage("task", lambda: build_task(inspection, state["generate"]["query"]))
     task = state["task"]
     stage("graph", lambda: build_graph(inspection).graph)
-    stage("encode", lambda: materialize_database(inspection, stats_cutoff=task.cutoffs["val"][0],
-                                                 text_embedder=HashingEmbedder(),
-                                                 hidden_columns=task.bound.hidden_columns))
+    stage(
+        "encode",
+        lambda: materialize_database(
+            inspection,
+            stats_cutoff=task.cutoffs["val"][0],
+            text_embedder=HashingEmbedder(),
+            hidden_columns=task.bound.hidden_columns,
+        ),
+    )
     tables, graph = state["encode"], state["graph"]
     targets = fit_targets(task, inspection)
     splits = prepare_splits(inspection, task, targets)
-    spec_ = ModelSpec(task_type=task.task_type, entity_table=task.bound.entity_table, node_types=graph.node_types,
-                      edge_types=[list(e) for e in graph.edge_types], out_dim=1, channels=32, layers=2, pool="adaptive")
-    model = RelationalModel(spec_, {t: e.col_stats for t, e in tables.items()},
-                            {t: e.tensor_frame.col_names_dict for t, e in tables.items()})
+    spec_ = ModelSpec(
+        task_type=task.task_type,
+        entity_table=task.bound.entity_table,
+        node_types=graph.node_types,
+        edge_types=[list(e) for e in graph.edge_types],
+        out_dim=1,
+        channels=32,
+        layers=2,
+        pool="adaptive",
+    )
+    model = RelationalModel(
+        spec_,
+        {t: e.col_stats for t, e in tables.items()},
+        {t: e.tensor_frame.col_names_dict for t, e in tables.items()},
+    )
     loop = Loop(model, graph, tables, targets, LoopOptions(fanout=(16, 8), batch_size=512, max_steps_per_epoch=STEPS))
     test = splits["test"]
     stage("warmup", lambda: loop.predict_outputs(test.seeds[:8], test.cutoffs[:8], 0))  # numba compiles the sampler
@@ -105,10 +125,15 @@ def resident_mib(pid: int) -> float:
 
 def run_size(rows: int) -> dict:
     """One size in a child process, killed if its resident memory passes MEMORY_CAP_GIB; its report and ending."""
-    with tempfile.TemporaryDirectory(prefix="relpool-scale-") as tmp, \
-            open(Path(tmp) / "out", "w+") as out, open(Path(tmp) / "err", "w+") as err:
+    with (
+        tempfile.TemporaryDirectory(prefix="relpool-scale-") as tmp,
+        open(Path(tmp) / "out", "w+") as out,
+        open(Path(tmp) / "err", "w+") as err,
+    ):
         started = time.perf_counter()
-        child = subprocess.Popen([sys.executable, __file__, "--one", str(rows), "--folder", tmp], stdout=out, stderr=err)
+        child = subprocess.Popen(
+            [sys.executable, __file__, "--one", str(rows), "--folder", tmp], stdout=out, stderr=err
+        )
         ending, watched_peak = None, 0.0
         while True:
             pid, status, usage = os.wait4(child.pid, os.WNOHANG)
@@ -116,8 +141,11 @@ def run_size(rows: int) -> dict:
                 break
             watched_peak = max(watched_peak, resident_mib(child.pid))
             if watched_peak > MEMORY_CAP_GIB * 1024 or time.perf_counter() - started > LIMIT_SECONDS:
-                ending = (f"killed at {watched_peak / 1024:.1f} GiB resident" if watched_peak > MEMORY_CAP_GIB * 1024
-                          else f"killed after {LIMIT_SECONDS} s")
+                ending = (
+                    f"killed at {watched_peak / 1024:.1f} GiB resident"
+                    if watched_peak > MEMORY_CAP_GIB * 1024
+                    else f"killed after {LIMIT_SECONDS} s"
+                )
                 child.kill()
             time.sleep(POLL_SECONDS)
         child.returncode = os.waitstatus_to_exitcode(status)  # reaped here; tell Popen so it does not wait again
@@ -127,8 +155,12 @@ def run_size(rows: int) -> dict:
         error = err.read()
     result = json.loads(lines[-1]) if lines else {"rows_requested": rows, "stages": {}}
     code = child.returncode
-    result.update(wall_seconds=round(wall, 1), exit=ending or code, completed=code == 0,
-                  process_peak_rss_mib=round(usage.ru_maxrss / 1024))
+    result.update(
+        wall_seconds=round(wall, 1),
+        exit=ending or code,
+        completed=code == 0,
+        process_peak_rss_mib=round(usage.ru_maxrss / 1024),
+    )
     if code != 0:
         result["error_tail"] = error[-1500:]
     return result
@@ -144,9 +176,13 @@ def main() -> None:
         return one(args.one, args.folder)
     sizes = [int(r) for r in args.rows.split(",")]
     earlier = json.loads(PREVIOUS.read_text())["sizes"] if PREVIOUS.exists() else []
-    result = {"machine": machine(), "versions": versions("torch", "duckdb", "pyarrow"),
-              "memory_cap_gib": MEMORY_CAP_GIB, "limit_seconds": LIMIT_SECONDS,
-              "sizes": [e for e in earlier if e["rows_requested"] not in sizes]}  # sizes may be run separately
+    result = {
+        "machine": machine(),
+        "versions": versions("torch", "duckdb", "pyarrow"),
+        "memory_cap_gib": MEMORY_CAP_GIB,
+        "limit_seconds": LIMIT_SECONDS,
+        "sizes": [e for e in earlier if e["rows_requested"] not in sizes],
+    }  # sizes may be run separately
     for rows in sizes:
         load = os.getloadavg()[0]
         entry = {"load_average_at_start": round(load, 2), **run_size(rows)}

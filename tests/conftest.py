@@ -18,34 +18,47 @@ def shop_frames(seed: int = 0) -> dict[str, pd.DataFrame]:
     """customers <- transactions -> products, stores <- daily(store, day): keys, times, a composite key."""
     rng = np.random.default_rng(seed)
     n_customers, n_products, n_tx = 60, 25, 400
-    customers = pd.DataFrame({
-        "customer_id": np.arange(1, n_customers + 1),
-        "name": [f"customer {i}" for i in range(n_customers)],
-        "signup": pd.date_range("2020-01-01", periods=n_customers, freq="D").strftime("%Y-%m-%d"),
-    })
-    products = pd.DataFrame({
-        "product_id": [f"P{i:03d}" for i in range(n_products)],
-        "category": rng.choice(["food", "toys", "books"], n_products),
-        "price": rng.uniform(1, 50, n_products).round(2),
-    })
+    customers = pd.DataFrame(
+        {
+            "customer_id": np.arange(1, n_customers + 1),
+            "name": [f"customer {i}" for i in range(n_customers)],
+            "signup": pd.date_range("2020-01-01", periods=n_customers, freq="D").strftime("%Y-%m-%d"),
+        }
+    )
+    products = pd.DataFrame(
+        {
+            "product_id": [f"P{i:03d}" for i in range(n_products)],
+            "category": rng.choice(["food", "toys", "books"], n_products),
+            "price": rng.uniform(1, 50, n_products).round(2),
+        }
+    )
     stores = pd.DataFrame({"store": ["north", "south", "east"], "opened": [1999, 2005, 2011]})
     days = pd.date_range("2020-01-01", periods=30, freq="D")
-    daily = pd.DataFrame({
-        "store": np.repeat(stores["store"].to_numpy(), len(days)),
-        "day": np.tile(days, len(stores)),
-        "visitors": rng.integers(10, 500, len(days) * len(stores)),
-    })
-    transactions = pd.DataFrame({
-        "transaction_id": np.arange(1000, 1000 + n_tx),
-        "customer_id": rng.integers(1, n_customers + 1, n_tx),
-        "product_id": rng.choice(products["product_id"].to_numpy(), n_tx),
-        "store": rng.choice(stores["store"].to_numpy(), n_tx),
-        "day": days[rng.integers(0, len(days), n_tx)],
-        "amount": rng.uniform(1, 100, n_tx).round(2),
-        "quantity": rng.integers(1, 5, n_tx),
-    })
-    return {"customers": customers, "products": products, "stores": stores, "daily": daily,
-            "transactions": transactions}
+    daily = pd.DataFrame(
+        {
+            "store": np.repeat(stores["store"].to_numpy(), len(days)),
+            "day": np.tile(days, len(stores)),
+            "visitors": rng.integers(10, 500, len(days) * len(stores)),
+        }
+    )
+    transactions = pd.DataFrame(
+        {
+            "transaction_id": np.arange(1000, 1000 + n_tx),
+            "customer_id": rng.integers(1, n_customers + 1, n_tx),
+            "product_id": rng.choice(products["product_id"].to_numpy(), n_tx),
+            "store": rng.choice(stores["store"].to_numpy(), n_tx),
+            "day": days[rng.integers(0, len(days), n_tx)],
+            "amount": rng.uniform(1, 100, n_tx).round(2),
+            "quantity": rng.integers(1, 5, n_tx),
+        }
+    )
+    return {
+        "customers": customers,
+        "products": products,
+        "stores": stores,
+        "daily": daily,
+        "transactions": transactions,
+    }
 
 
 SHOP_FOREIGN_KEYS = {
@@ -86,8 +99,9 @@ def write_folder(frames: dict[str, pd.DataFrame], folder: Path, csv: tuple[str, 
 
 
 def foreign_key_set(schema) -> set:
-    return {(name, fk.columns, fk.references_table)
-            for name, table in schema.tables.items() for fk in table.foreign_keys}
+    return {
+        (name, fk.columns, fk.references_table) for name, table in schema.tables.items() for fk in table.foreign_keys
+    }
 
 
 @pytest.fixture
@@ -109,7 +123,9 @@ def runner() -> CliRunner:
 @pytest.fixture
 def run_cli(runner):
     """Run the CLI; return (exit code, stdout, stderr)."""
+
     def run(*args: str):
         result = runner.invoke(app, [str(a) for a in args])
         return result.exit_code, result.stdout, result.stderr
+
     return run

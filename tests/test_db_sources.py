@@ -8,8 +8,8 @@ import duckdb
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import SHOP_FOREIGN_KEYS, foreign_key_set, write_duckdb, write_folder, write_sqlite
+
 from relpool.db import inspect_database
 
 
@@ -43,15 +43,28 @@ def test_nycflights13_inference_matches_the_known_schema():
     inspection = inspect_database("nycflights13")
     tables = inspection.schema.tables
     keys = {name: t.primary_key for name, t in tables.items()}
-    assert keys == {"airlines": ("carrier",), "airports": ("faa",), "planes": ("tailnum",),
-                    "weather": ("origin", "time_hour"), "flights": None}
+    assert keys == {
+        "airlines": ("carrier",),
+        "airports": ("faa",),
+        "planes": ("tailnum",),
+        "weather": ("origin", "time_hour"),
+        "flights": None,
+    }
     assert {name: t.time_column for name, t in tables.items() if t.time_column} == {
-        "flights": "time_hour", "weather": "time_hour"}
+        "flights": "time_hour",
+        "weather": "time_hour",
+    }
     assert foreign_key_set(inspection.schema) == {
-        ("flights", ("carrier",), "airlines"), ("flights", ("tailnum",), "planes"),
-        ("flights", ("origin",), "airports"), ("flights", ("dest",), "airports"),
-        ("flights", ("origin", "time_hour"), "weather"), ("weather", ("origin",), "airports")}
-    tailnum = next(fk for fk in inspection.to_json()["tables"]["flights"]["foreign_keys"] if fk["columns"] == ["tailnum"])
+        ("flights", ("carrier",), "airlines"),
+        ("flights", ("tailnum",), "planes"),
+        ("flights", ("origin",), "airports"),
+        ("flights", ("dest",), "airports"),
+        ("flights", ("origin", "time_hour"), "weather"),
+        ("weather", ("origin",), "airports"),
+    }
+    tailnum = next(
+        fk for fk in inspection.to_json()["tables"]["flights"]["foreign_keys"] if fk["columns"] == ["tailnum"]
+    )
     assert tailnum["dangling_fraction"] == pytest.approx(0.15, abs=0.005)
     assert tailnum["null_rows"] == 2512
     assert inspection.rows["flights"] == 336_776
@@ -72,7 +85,10 @@ def test_sqlite_declared_keys_win_over_inference(tmp_path):
     con.close()
     inspection = inspect_database(path)
     assert foreign_key_set(inspection.schema) == {
-        ("loan", ("borrower",), "person"), ("loan", ("lender",), "person"), ("employee", ("boss",), "employee")}
+        ("loan", ("borrower",), "person"),
+        ("loan", ("lender",), "person"),
+        ("employee", ("boss",), "employee"),
+    }
     lender = inspection.schema.tables["loan"].foreign_keys[1]
     assert lender.references_columns == ("pid",)  # REFERENCES person means person's primary key
     messages = [p.message for p in inspection.validation.problems]
@@ -96,8 +112,10 @@ def test_duckdb_declared_composite_foreign_key(tmp_path):
     path = tmp_path / "declared.duckdb"
     con = duckdb.connect(str(path))
     con.execute("CREATE TABLE site (region VARCHAR, code INTEGER, PRIMARY KEY (region, code))")
-    con.execute("CREATE TABLE reading (rid INTEGER PRIMARY KEY, r VARCHAR, c INTEGER, "
-                "FOREIGN KEY (r, c) REFERENCES site (region, code))")
+    con.execute(
+        "CREATE TABLE reading (rid INTEGER PRIMARY KEY, r VARCHAR, c INTEGER, "
+        "FOREIGN KEY (r, c) REFERENCES site (region, code))"
+    )
     con.execute("INSERT INTO site VALUES ('n', 1), ('n', 2), ('s', 1)")
     con.execute("INSERT INTO reading VALUES (1, 'n', 1), (2, 's', 1), (3, 'n', 2)")
     con.close()
@@ -105,7 +123,8 @@ def test_duckdb_declared_composite_foreign_key(tmp_path):
     assert schema.tables["site"].primary_key == ("region", "code")
     fk = schema.tables["reading"].foreign_keys
     assert [(f.columns, f.references_table, f.references_columns) for f in fk] == [
-        (("r", "c"), "site", ("region", "code"))]
+        (("r", "c"), "site", ("region", "code"))
+    ]
     assert fk[0].evidence.startswith("declared in")
 
 
@@ -113,12 +132,17 @@ def test_relbench_folder_keys_times_and_split_times_come_from_the_manifest(tmp_p
     folder = tmp_path / "rel-shop"
     write_folder({k: shop[k] for k in ("customers", "products", "transactions")}, folder / "db")
     manifest = {
-        "name": "rel-shop", "val_timestamp": "2020-01-20", "test_timestamp": "2020-01-25",
+        "name": "rel-shop",
+        "val_timestamp": "2020-01-20",
+        "test_timestamp": "2020-01-25",
         "tables": {
             "customers": {"pkey": "customer_id", "time_col": None, "fkeys": {}},
             "products": {"pkey": "product_id", "time_col": None, "fkeys": {}},
-            "transactions": {"pkey": None, "time_col": "day",
-                             "fkeys": {"customer_id": "customers", "product_id": "products"}},
+            "transactions": {
+                "pkey": None,
+                "time_col": "day",
+                "fkeys": {"customer_id": "customers", "product_id": "products"},
+            },
         },
     }
     (folder / "manifest.yaml").write_text(yaml.safe_dump(manifest))
@@ -127,14 +151,22 @@ def test_relbench_folder_keys_times_and_split_times_come_from_the_manifest(tmp_p
     assert tables["transactions"].primary_key is None  # declared as none, though transaction_id is unique
     assert tables["customers"].time_column is None  # declared as none, though signup parses
     assert foreign_key_set(inspection.schema) == {
-        ("transactions", ("customer_id",), "customers"), ("transactions", ("product_id",), "products")}
+        ("transactions", ("customer_id",), "customers"),
+        ("transactions", ("product_id",), "products"),
+    }
     assert inspection.schema.split_times == {"val_timestamp": "2020-01-20", "test_timestamp": "2020-01-25"}
 
 
 def test_integer_year_is_a_time_column_only_in_tables_without_a_single_key():
     people = pd.DataFrame({"playerID": ["a", "b", "c"], "birthYear": [1970, 1980, 1990]})
-    batting = pd.DataFrame({"playerID": ["a", "a", "b", "c"], "yearID": [1999, 2000, 2000, 2001],
-                            "stint": [1, 1, 1, 1], "H": [10, 20, 30, 40]})
+    batting = pd.DataFrame(
+        {
+            "playerID": ["a", "a", "b", "c"],
+            "yearID": [1999, 2000, 2000, 2001],
+            "stint": [1, 1, 1, 1],
+            "H": [10, 20, 30, 40],
+        }
+    )
     inspection = inspect_database({"people": people, "batting": batting})
     tables = inspection.schema.tables
     assert tables["batting"].time_column == "yearID"

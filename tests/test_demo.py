@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import shop_frames, write_sqlite
 from rich.console import Console
 
-from conftest import shop_frames, write_sqlite
-from relpool.workflow.demo import DB, _check_out, run_demo
 from relpool.encode import HashingEmbedder
+from relpool.workflow.demo import DB, _check_out, run_demo
 
 QUERY = "PREDICT COUNT(transactions.*, 0, 3, days) > 0 FOR EACH customers.customer_id"
 TINY = dict(channels=16, fanout=(8, 4), epochs=1, max_steps=2, batch_size=64, text_embedder=HashingEmbedder(8))
@@ -69,12 +69,15 @@ def _bad_out(kind: str, tmp: Path) -> Path:
     return tmp / "mine"
 
 
-@pytest.mark.parametrize("kind, message", [
-    ("inside the database", "refusing to write"),
-    ("missing parent", "does not exist"),
-    ("file", "is a file"),
-    ("foreign folder", "is a folder with other files in it"),
-])
+@pytest.mark.parametrize(
+    "kind, message",
+    [
+        ("inside the database", "refusing to write"),
+        ("missing parent", "does not exist"),
+        ("file", "is a file"),
+        ("foreign folder", "is a folder with other files in it"),
+    ],
+)
 def test_bad_out_is_one_clear_message(kind, message, tmp_path, run_cli):
     out = _bad_out(kind, tmp_path)
     code, stdout, stderr = run_cli("demo", "--out", out)

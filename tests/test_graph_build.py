@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import shop_frames
+
 from relpool.db import inspect_database
 from relpool.graph import TemporalSampler
 from relpool.graph.build import NEVER_VISIBLE, build_graph
@@ -62,8 +62,9 @@ def test_node_times_are_utc_seconds_and_null_is_never_visible():
 
 def test_sampled_subgraphs_never_contain_rows_after_the_cutoff(shop):
     frames, inspection = shop
-    task = build_task(inspection, "PREDICT COUNT(transactions.*, 0, 3, days) > 0 FOR EACH customers.customer_id",
-                      step="1 days")
+    task = build_task(
+        inspection, "PREDICT COUNT(transactions.*, 0, 3, days) > 0 FOR EACH customers.customer_id", step="1 days"
+    )
     graph = build_graph(inspection).graph
     examples = pd.concat(task.tables.values())
     seeds = examples["entity"].to_numpy() - 1  # customer_id 1..60 are rows 0..59
@@ -86,8 +87,13 @@ def test_sampled_subgraphs_never_contain_rows_after_the_cutoff(shop):
 def test_a_row_planted_after_the_cutoff_is_never_sampled_and_one_before_is():
     start = pd.Timestamp("2022-01-01")
     users = pd.DataFrame({"user_id": range(50)})
-    events = pd.DataFrame({"event_id": range(100), "user_id": list(range(50)) * 2,
-                           "at": [start - pd.Timedelta(hours=1)] * 50 + [start + pd.Timedelta(seconds=1)] * 50})
+    events = pd.DataFrame(
+        {
+            "event_id": range(100),
+            "user_id": list(range(50)) * 2,
+            "at": [start - pd.Timedelta(hours=1)] * 50 + [start + pd.Timedelta(seconds=1)] * 50,
+        }
+    )
     inspection = inspect_database({"users": users, "events": events})
     graph = build_graph(inspection).graph
     cutoff = int(start.timestamp())

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import foreign_key_set, write_sqlite
 from rich.console import Console
 
-from conftest import foreign_key_set, write_sqlite
 from relpool.db import inspect_database
 from relpool.db.measure import INTEGRAL_FLOAT
 from relpool.graph.build import NEVER_VISIBLE, build_graph
@@ -26,10 +26,15 @@ def _messages(inspection, level: str = "warning") -> list[str]:
 
 # ---- 1. Integers that pandas wrote as floats (a NaN among them) ----
 
+
 def _seasons(rng) -> dict[str, pd.DataFrame]:
     teams = pd.DataFrame({"team_id": np.arange(1, 6), "name": [f"team {i}" for i in range(5)]})
-    rows = [(t, y, int(rng.integers(0, 100))) for t in range(1, 6) for y in range(2000, 2011)
-            for _ in range(int(rng.integers(1, 4)))]
+    rows = [
+        (t, y, int(rng.integers(0, 100)))
+        for t in range(1, 6)
+        for y in range(2000, 2011)
+        for _ in range(int(rng.integers(1, 4)))
+    ]
     seasons = pd.DataFrame(rows, columns=["team_id", "year", "wins"]).astype({"year": float})
     seasons.loc[3, "year"] = np.nan  # one season of unknown year: the whole column becomes REAL
     return {"teams": teams, "seasons": seasons}
@@ -48,8 +53,9 @@ def test_float_year_is_a_time_column_and_year_windows_work(kind, tmp_path):
     assert inspection.validation.errors == []
     assert any("seasons.year is NULL in 1 of" in m for m in _messages(inspection))
 
-    task = build_task(inspection, "PREDICT COUNT(seasons.*, 0, 1, years) FOR EACH teams.team_id",
-                      test_at="2008-12-31 23:59:59")
+    task = build_task(
+        inspection, "PREDICT COUNT(seasons.*, 0, 1, years) FOR EACH teams.team_id", test_at="2008-12-31 23:59:59"
+    )
     s = frames["seasons"]
     expected = s[s["year"] == 2009].groupby("team_id").size().reindex(range(1, 6), fill_value=0)
     got = dict(zip(task.tables["test"]["entity"], task.tables["test"]["label"]))
@@ -60,20 +66,26 @@ def test_float_ids_are_keys_and_foreign_keys_that_join_integers(tmp_path):
     rng = np.random.default_rng(1)
     customers = pd.DataFrame({"customer_id": np.arange(1, 21), "region": rng.choice(["n", "s"], 20)})
     products = pd.DataFrame({"product_id": np.arange(1.0, 11.0), "price": rng.uniform(1, 9, 10).round(2)})
-    orders = pd.DataFrame({
-        "order_id": np.arange(200),
-        "customer_id": rng.integers(1, 21, 200).astype(float),
-        "product_id": rng.integers(1, 11, 200),  # integers pointing at a float key
-        "at": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 90 * 24, 200), unit="h"),
-    })
+    orders = pd.DataFrame(
+        {
+            "order_id": np.arange(200),
+            "customer_id": rng.integers(1, 21, 200).astype(float),
+            "product_id": rng.integers(1, 11, 200),  # integers pointing at a float key
+            "at": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 90 * 24, 200), unit="h"),
+        }
+    )
     orders.loc[[5, 17], "customer_id"] = np.nan
-    inspection = inspect_database(write_sqlite({"customers": customers, "products": products, "orders": orders},
-                                               tmp_path / "orders.sqlite"))
+    inspection = inspect_database(
+        write_sqlite({"customers": customers, "products": products, "orders": orders}, tmp_path / "orders.sqlite")
+    )
     schema = inspection.schema
     assert inspection.database.columns("orders")["customer_id"] == "DOUBLE"
     assert schema.tables["products"].primary_key == ("product_id",)
     assert INTEGRAL_FLOAT in schema.tables["products"].evidence["primary_key"]
-    assert foreign_key_set(schema) == {("orders", ("customer_id",), "customers"), ("orders", ("product_id",), "products")}
+    assert foreign_key_set(schema) == {
+        ("orders", ("customer_id",), "customers"),
+        ("orders", ("product_id",), "products"),
+    }
     fk = next(fk for fk in schema.tables["orders"].foreign_keys if fk.columns == ("customer_id",))
     assert f"orders.customer_id is an {INTEGRAL_FLOAT}" in fk.evidence
     assert inspection.validation.errors == []  # no "type mismatch" between DOUBLE and BIGINT
@@ -83,8 +95,9 @@ def test_float_ids_are_keys_and_foreign_keys_that_join_integers(tmp_path):
     assert built.dropped_edges["orders.product_id -> products.product_id"] == 0
 
     cutoff = pd.Timestamp("2020-03-01")
-    task = build_task(inspection, "PREDICT COUNT(orders.*, 0, 14, days) FOR EACH customers.customer_id",
-                      test_at=str(cutoff))
+    task = build_task(
+        inspection, "PREDICT COUNT(orders.*, 0, 14, days) FOR EACH customers.customer_id", test_at=str(cutoff)
+    )
     window = orders[(orders["at"] > cutoff) & (orders["at"] <= cutoff + 14 * DAY)]
     expected = window.groupby("customer_id").size().reindex(np.arange(1.0, 21.0), fill_value=0)
     got = dict(zip(task.tables["test"]["entity"], task.tables["test"]["label"]))
@@ -100,21 +113,32 @@ def test_fractional_floats_are_never_keys_or_years():
 
 # ---- 2. Several unique pairs: the one other tables carry is the key ----
 
+
 def _stores(rng, year_dtype=float) -> dict[str, pd.DataFrame]:
     chains = pd.DataFrame({"chain_id": [1, 2, 3, 4], "name": list("abcd")})
-    stores = pd.DataFrame({"store_id": [1, 2, 3, 4, 5, 6, 7, 7], "chain_id": [1, 2, 3, 4, 1, 2, 3, 3],
-                           "city": list("pqrstuvw")})
+    stores = pd.DataFrame(
+        {"store_id": [1, 2, 3, 4, 5, 6, 7, 7], "chain_id": [1, 2, 3, 4, 1, 2, 3, 3], "city": list("pqrstuvw")}
+    )
     years = range(2010, 2020)
     # One store per chain here, so (chain_id, year) is unique too: only other tables tell which is meant.
-    store_years = pd.DataFrame({"chain_id": np.repeat([1, 2, 3, 4], len(years)),
-                                "store_id": np.repeat([1, 2, 3, 4], len(years)),
-                                "year": np.tile(years, 4), "revenue": rng.uniform(1, 9, 40).round(3)})
+    store_years = pd.DataFrame(
+        {
+            "chain_id": np.repeat([1, 2, 3, 4], len(years)),
+            "store_id": np.repeat([1, 2, 3, 4], len(years)),
+            "year": np.tile(years, 4),
+            "revenue": rng.uniform(1, 9, 40).round(3),
+        }
+    )
     frames = {"chains": chains, "stores": stores, "store_years": store_years}
     for name in ("staff", "inventory", "visits", "returns", "adverts"):
-        frames[name] = pd.DataFrame({"year": np.tile(years, 8).astype(year_dtype),
-                                     "store_id": np.repeat([1, 2, 3, 4], 20),
-                                     "month": np.tile(np.repeat([1, 6], len(years)), 4),
-                                     "value": rng.integers(0, 50, 80)})
+        frames[name] = pd.DataFrame(
+            {
+                "year": np.tile(years, 8).astype(year_dtype),
+                "store_id": np.repeat([1, 2, 3, 4], 20),
+                "month": np.tile(np.repeat([1, 6], len(years)), 4),
+                "value": rng.integers(0, 50, 80),
+            }
+        )
     frames["staff"].loc[0, "year"] = np.nan  # pandas: year becomes a float column
     return frames
 
@@ -125,8 +149,10 @@ def test_composite_key_follows_the_pair_other_tables_carry(tmp_path):
     schema = inspection.schema
     key = schema.tables["store_years"].primary_key
     assert set(key) == {"store_id", "year"}
-    assert "5 other table(s) carry the pair: adverts, inventory, returns, staff, visits" in \
-        schema.tables["store_years"].evidence["primary_key"]
+    assert (
+        "5 other table(s) carry the pair: adverts, inventory, returns, staff, visits"
+        in schema.tables["store_years"].evidence["primary_key"]
+    )
     for child in ("staff", "inventory", "visits", "returns", "adverts"):
         assert (child, key, "store_years") in foreign_key_set(schema)  # columns (year, store_id) in the child
         assert schema.tables[child].primary_key is None
@@ -149,6 +175,7 @@ def test_tables_keyed_alike_point_at_the_largest_one_way_only():
 
 # ---- 3. A key with duplicates leaves its children unlinked: say so ----
 
+
 def test_a_key_with_duplicates_is_reported_with_the_children_it_cost(tmp_path, run_cli):
     stores = pd.DataFrame({"store_id": list(range(1, 41)) + [7], "city": [f"c{i}" for i in range(41)]})
     sales = pd.DataFrame({"sale_id": range(100), "store_id": np.arange(100) % 40 + 1, "amount": np.arange(100.0)})
@@ -168,6 +195,7 @@ def test_a_key_with_duplicates_is_reported_with_the_children_it_cost(tmp_path, r
 
 
 # ---- 4. A time column with some unparsable values stays the time column ----
+
 
 def _events_with_bad_times(column: str, bad_share: float) -> dict[str, pd.DataFrame]:
     users = pd.DataFrame({"user_id": range(1, 11)})
@@ -199,8 +227,7 @@ def test_partly_unparsable_time_column_is_kept_and_its_bad_rows_never_visible():
     assert (seen["__t"] <= task.cutoffs["test"][0]).all()
 
 
-@pytest.mark.parametrize("column, share, kept", [("created_at", 0.3, True), ("note", 0.3, False),
-                                                 ("note", 0.6, True)])
+@pytest.mark.parametrize("column, share, kept", [("created_at", 0.3, True), ("note", 0.3, False), ("note", 0.6, True)])
 def test_partly_parsing_text_is_a_time_by_majority_or_by_name(column, share, kept):
     frames = _events_with_bad_times(column, 1 - share)
     schema = inspect_database(frames).schema
@@ -208,6 +235,7 @@ def test_partly_parsing_text_is_a_time_by_majority_or_by_name(column, share, kep
 
 
 # ---- 5. A few times far outside the rest: reported, and no cutoff goes there ----
+
 
 @pytest.fixture(scope="module")
 def far_out_db():
@@ -253,18 +281,26 @@ def test_prediction_time_far_from_the_data_is_flagged(far_out_db):
 
 
 def test_small_tables_have_no_far_out_times():
-    events = pd.DataFrame({"event_id": range(6), "at": ["2020-01-01", "2020-01-02", "2020-01-03", "2020-01-04",
-                                                        "2020-01-05", "2020-06-01"]})
+    events = pd.DataFrame(
+        {
+            "event_id": range(6),
+            "at": ["2020-01-01", "2020-01-02", "2020-01-03", "2020-01-04", "2020-01-05", "2020-06-01"],
+        }
+    )
     assert not any("far outside" in m for m in _messages(inspect_database({"events": events})))
 
 
 # ---- 6. Some text times with an offset, some without ----
 
-@pytest.mark.parametrize("values, naive", [
-    (["2020-01-01T10:00:00+02:00", "2020-01-02 10:00:00Z", "2020-01-03 10:00:00", "2020-01-04"], 2),
-    (["2020-01-01T10:00:00+02:00", "2020-01-02 10:00:00Z", "2020-01-03 10:00:00-0500"], 0),
-    (["2020-01-01 10:00:00", "2020-01-02", "2020-01-03 10:00:00.5"], 0),
-])
+
+@pytest.mark.parametrize(
+    "values, naive",
+    [
+        (["2020-01-01T10:00:00+02:00", "2020-01-02 10:00:00Z", "2020-01-03 10:00:00", "2020-01-04"], 2),
+        (["2020-01-01T10:00:00+02:00", "2020-01-02 10:00:00Z", "2020-01-03 10:00:00-0500"], 0),
+        (["2020-01-01 10:00:00", "2020-01-02", "2020-01-03 10:00:00.5"], 0),
+    ],
+)
 def test_naive_times_among_offset_times_are_reported(values, naive):
     inspection = inspect_database({"events": pd.DataFrame({"event_id": range(len(values)), "at": values})})
     assert inspection.schema.tables["events"].time_column == "at"

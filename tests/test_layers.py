@@ -17,7 +17,10 @@ MAX_LINES = 300
 # Each top-level module or package, and the relpool packages it may import.
 BASE = {"errors", "suggest", "arrays", "files"}
 ALLOWED = {
-    "errors": set(), "suggest": set(), "arrays": set(), "files": {"errors"},
+    "errors": set(),
+    "suggest": set(),
+    "arrays": set(),
+    "files": {"errors"},
     "tasks": {"errors"},
     "db": {"errors", "suggest"},
     "encode": {"db", "errors"},
@@ -37,8 +40,10 @@ ALLOWED = {
 
 
 def _modules() -> dict[str, Path]:
-    return {".".join(p.relative_to(SRC.parent).with_suffix("").parts).removesuffix(".__init__"): p
-            for p in SRC.rglob("*.py")}
+    return {
+        ".".join(p.relative_to(SRC.parent).with_suffix("").parts).removesuffix(".__init__"): p
+        for p in SRC.rglob("*.py")
+    }
 
 
 def _imports(path: Path, module: str) -> set[str]:
@@ -47,16 +52,22 @@ def _imports(path: Path, module: str) -> set[str]:
     out = set()
     package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
     tree = ast.parse(path.read_text())
-    typing_only = {id(n) for guard in ast.walk(tree) if isinstance(guard, ast.If)
-                   and isinstance(guard.test, ast.Name) and guard.test.id == "TYPE_CHECKING"
-                   for stmt in guard.body for n in ast.walk(stmt)}
+    typing_only = {
+        id(n)
+        for guard in ast.walk(tree)
+        if isinstance(guard, ast.If) and isinstance(guard.test, ast.Name) and guard.test.id == "TYPE_CHECKING"
+        for stmt in guard.body
+        for n in ast.walk(stmt)
+    }
     for node in ast.walk(tree):
         if id(node) in typing_only:
             continue
         if isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+                )
             if base.startswith("relpool"):
                 out.add(base)
                 out.update(f"{base}.{a.name}" for a in node.names)
@@ -106,8 +117,9 @@ def test_no_import_cycles():
                 if top == node:
                     break
             # a package importing its own submodules (its __init__ re-exporting them) is not a cycle of design
-            if len(component) > 1 and not all(c.startswith(min(component, key=len) + ".") or c == min(component, key=len)
-                                               for c in component):
+            if len(component) > 1 and not all(
+                c.startswith(min(component, key=len) + ".") or c == min(component, key=len) for c in component
+            ):
                 cycles.append(sorted(component))
 
     for module in sorted(GRAPH):

@@ -7,9 +7,9 @@ import sqlite3
 
 import pandas as pd
 import pytest
+from conftest import shop_frames
 
 import relpool
-from conftest import shop_frames
 from relpool.encode import HashingEmbedder
 from relpool.train import predict as predict_module
 

@@ -53,14 +53,16 @@ def test_a_concurrent_fit_refuses_and_the_first_one_finishes(shop_db, tmp_path, 
                 relpool.fit(shop_db, QUERY, out, **TINY, force=True)
             seen.append(e)
         return original(self, train, e, on_step)
+
     monkeypatch.setattr(Loop, "train_epoch", train_epoch)
     relpool.fit(shop_db, QUERY, out, **TINY)
     assert seen and (out / "config.json").is_file() and (out / "model.safetensors").is_file()
     assert not [p for p in _listing(tmp_path) if ".partial" in p or ".lock" in p]
 
 
-@pytest.mark.parametrize("error", [duckdb.InterruptException("INTERRUPT Error: Interrupted!"),
-                                   RuntimeError("Query interrupted")])
+@pytest.mark.parametrize(
+    "error", [duckdb.InterruptException("INTERRUPT Error: Interrupted!"), RuntimeError("Query interrupted")]
+)
 def test_ctrl_c_inside_a_duckdb_query_keeps_the_checkpoint(shop_db, tmp_path, run_cli, monkeypatch, error):
     from relpool.train.loop import Loop
 
@@ -70,6 +72,7 @@ def test_ctrl_c_inside_a_duckdb_query_keeps_the_checkpoint(shop_db, tmp_path, ru
         if e == 2:
             raise error
         return original(self, train, e, on_step)
+
     monkeypatch.setattr(Loop, "train_epoch", train_epoch)
     code, stdout, stderr = run_cli("fit", shop_db, QUERY, "--out", tmp_path / "m", *FIT_ARGS)
     assert code == 130 and stderr.strip().splitlines()[-1] == "interrupted; resume with --resume"
@@ -83,6 +86,7 @@ def test_a_duckdb_interrupt_outside_fit_exits_130(shop_db, run_cli, monkeypatch)
 
     def interrupted(*args, **kwargs):
         raise duckdb.InterruptException("INTERRUPT Error: Interrupted!")
+
     monkeypatch.setattr(relpool.db, "inspect_database", interrupted)
     code, stdout, stderr = run_cli("inspect", shop_db)
     assert code == 130 and stderr.strip() == "interrupted" and "Traceback" not in stdout + stderr
@@ -97,6 +101,7 @@ def test_the_partial_folder_removed_during_training_is_one_clear_error(shop_db, 
         if e == 2:
             shutil.rmtree(tmp_path / "runs")  # the user deleted the parent
         return original(self, train, e, on_step)
+
     monkeypatch.setattr(Loop, "train_epoch", train_epoch)
     with pytest.raises(RelpoolError, match=r"the folder being built \(.*\.m\.partial\) disappeared during training"):
         relpool.fit(shop_db, QUERY, tmp_path / "runs" / "m", **{**TINY, "epochs": 2})

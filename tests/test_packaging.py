@@ -25,16 +25,34 @@ def wheel(tmp_path_factory) -> Path:
         shutil.copy(ROOT / name, tree / name)
     shutil.copytree(ROOT / "src", tree / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--no-index", "-w", str(out), str(tree)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-w",
+            str(out),
+            str(tree),
+        ],
+        check=True,
+        capture_output=True,
+    )
     (built,) = out.glob("relpool-*.whl")
     return built
 
 
 def test_wheel_holds_every_file_the_package_reads(wheel):
     package = ROOT / "src" / "relpool"
-    wanted = {f"relpool/{p.relative_to(package).as_posix()}" for p in package.rglob("*")
-              if p.is_file() and "__pycache__" not in p.parts}
+    wanted = {
+        f"relpool/{p.relative_to(package).as_posix()}"
+        for p in package.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
     data = {name for name in wanted if not name.endswith(".py")}
     assert data, "the package has data files (the query grammar at least)"
     inside = set(zipfile.ZipFile(wheel).namelist())
@@ -43,10 +61,17 @@ def test_wheel_holds_every_file_the_package_reads(wheel):
 
 def test_a_query_parses_from_the_unpacked_wheel(wheel, tmp_path):
     zipfile.ZipFile(wheel).extractall(tmp_path)
-    code = ("import relpool.query.parser as p, pathlib, sys; "
-            "assert pathlib.Path(p.__file__).is_relative_to(sys.argv[1]), p.__file__; "
-            "print(p.parse_query('PREDICT COUNT(orders.*, 0, 7, days) > 0 FOR EACH customers.id').entity)")
-    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True,
-                          env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"}, cwd=tmp_path)
+    code = (
+        "import relpool.query.parser as p, pathlib, sys; "
+        "assert pathlib.Path(p.__file__).is_relative_to(sys.argv[1]), p.__file__; "
+        "print(p.parse_query('PREDICT COUNT(orders.*, 0, 7, days) > 0 FOR EACH customers.id').entity)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert "customers.id" in done.stdout

@@ -1,4 +1,5 @@
 """Contract and numerics of the pooling operators in relpool.nn.pool."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -29,8 +30,20 @@ def _pool(name, dtype=torch.float32, seed=0):
 
 
 def test_registry_lists_every_operator_of_the_issue():
-    assert set(ALL) == {"sum", "mean", "max", "min", "std", "softmax", "powermean",
-                        "mixed", "gated", "adaptive", "pma", "multi"}
+    assert set(ALL) == {
+        "sum",
+        "mean",
+        "max",
+        "min",
+        "std",
+        "softmax",
+        "powermean",
+        "mixed",
+        "gated",
+        "adaptive",
+        "pma",
+        "multi",
+    }
     with pytest.raises(ValueError, match="unknown pool 'avg'"):
         build_pool("avg", D)
 
@@ -75,26 +88,28 @@ def test_gradcheck(name):
     x.requires_grad_()
     query.requires_grad_()
     inputs = (x, query) if name in ("adaptive", "multi") else (x,)
-    fn = (lambda x, q: pool(x, index, n, q)) if len(inputs) == 2 else \
-        (lambda x: pool(x, index, n, query))
+    fn = (lambda x, q: pool(x, index, n, q)) if len(inputs) == 2 else (lambda x: pool(x, index, n, query))
     assert torch.autograd.gradcheck(fn, inputs, eps=1e-6, atol=1e-5)
 
 
 def _loop_reference(x, index, n, fn):
-    return torch.stack([fn(x[index == i]) if (index == i).any() else x.new_zeros(D)
-                        for i in range(n)])
+    return torch.stack([fn(x[index == i]) if (index == i).any() else x.new_zeros(D) for i in range(n)])
 
 
-@pytest.mark.parametrize("name, fn", [
-    ("sum", lambda s: s.sum(0)), ("mean", lambda s: s.mean(0)),
-    ("max", lambda s: s.max(0).values), ("min", lambda s: s.min(0).values),
-    ("std", lambda s: s.std(0, unbiased=False)),
-])
+@pytest.mark.parametrize(
+    "name, fn",
+    [
+        ("sum", lambda s: s.sum(0)),
+        ("mean", lambda s: s.mean(0)),
+        ("max", lambda s: s.max(0).values),
+        ("min", lambda s: s.min(0).values),
+        ("std", lambda s: s.std(0, unbiased=False)),
+    ],
+)
 def test_fixed_reductions_match_a_loop_on_unsorted_index(name, fn):
     x, index, n, _ = _data(seed=3, e=20, n=6, dtype=torch.float64)
     assert not bool((index[:-1] <= index[1:]).all())
-    torch.testing.assert_close(_pool(name, torch.float64)(x, index, n),
-                               _loop_reference(x, index, n, fn))
+    torch.testing.assert_close(_pool(name, torch.float64)(x, index, n), _loop_reference(x, index, n, fn))
 
 
 def test_std_is_accurate_far_from_zero():
@@ -113,8 +128,7 @@ def test_adaptive_with_equal_scores_is_the_mean():
             lin.weight.copy_(torch.eye(D))
             lin.bias.zero_()
     x, index, n, query = _data(seed=4)
-    torch.testing.assert_close(pool(x, index, n, query),
-                               build_pool("mean", D)(x, index, n))
+    torch.testing.assert_close(pool(x, index, n, query), build_pool("mean", D)(x, index, n))
 
 
 def test_adaptive_query_selects_the_matching_row():
@@ -131,8 +145,7 @@ def test_adaptive_query_selects_the_matching_row():
 def test_softmax_with_large_temperature_approaches_max():
     x, index, n, _ = _data(seed=5)
     pool = build_pool("softmax", D, t=1e3, learn=False)
-    torch.testing.assert_close(pool(x, index, n), build_pool("max", D)(x, index, n),
-                               atol=1e-4, rtol=0)
+    torch.testing.assert_close(pool(x, index, n), build_pool("max", D)(x, index, n), atol=1e-4, rtol=0)
     soft = build_pool("softmax", D, t=1e-6, learn=False)(x, index, n)
     torch.testing.assert_close(soft, build_pool("mean", D)(x, index, n), atol=1e-4, rtol=0)
 
@@ -172,7 +185,7 @@ def test_pma_gradients_are_finite_with_empty_targets():
     x, index, n, _ = _data(seed=8)
     out = pool(x, index, n + 2)
     out.sum().backward()
-    assert (out[n - 1:] == 0).all()
+    assert (out[n - 1 :] == 0).all()
     assert all(torch.isfinite(p.grad).all() for p in pool.parameters())
 
 

@@ -39,15 +39,33 @@ def postgres_url():
     if as_postgres:
         shutil.chown(data, "postgres")
     port = _free_port()
-    subprocess.run([*as_postgres, bin_dir / "initdb", "-D", data / "data", "-A", "trust", "-U", "postgres"],
-                   check=True, capture_output=True)
-    subprocess.run([*as_postgres, bin_dir / "pg_ctl", "-D", data / "data", "-l", data / "log", "-w", "start",
-                    "-o", f"-p {port} -k {data} -c listen_addresses=127.0.0.1"], check=True, capture_output=True)
+    subprocess.run(
+        [*as_postgres, bin_dir / "initdb", "-D", data / "data", "-A", "trust", "-U", "postgres"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *as_postgres,
+            bin_dir / "pg_ctl",
+            "-D",
+            data / "data",
+            "-l",
+            data / "log",
+            "-w",
+            "start",
+            "-o",
+            f"-p {port} -k {data} -c listen_addresses=127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run([*as_postgres, bin_dir / "pg_ctl", "-D", data / "data", "-m", "immediate", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*as_postgres, bin_dir / "pg_ctl", "-D", data / "data", "-m", "immediate", "stop"], capture_output=True
+        )
         shutil.rmtree(data, ignore_errors=True)
 
 
@@ -73,8 +91,10 @@ def _row_counts(url):
     import psycopg
 
     with psycopg.connect(url) as con:
-        return [con.execute(f"SELECT count(*), md5(string_agg(t::text, ',' ORDER BY t::text)) FROM {t} t").fetchone()
-                for t in ("customer", "item", "purchase")]
+        return [
+            con.execute(f"SELECT count(*), md5(string_agg(t::text, ',' ORDER BY t::text)) FROM {t} t").fetchone()
+            for t in ("customer", "item", "purchase")
+        ]
 
 
 def test_postgres_tables_types_and_declared_keys(shop_in_postgres, run_cli):
@@ -145,20 +165,52 @@ def test_postgres_real_world_types_read_with_keys_and_times(wild_postgres, run_c
     db, tables = inspection.database, inspection.schema.tables
     assert inspection.rows == {"account": 2, "session": 3, "event": 3, "it's odd": 2}  # partitions not read twice
     assert db.columns("account") == {
-        "code": "VARCHAR", "uid": "VARCHAR", "balance": "DOUBLE", "rate": "DOUBLE", "huge": "DOUBLE",
-        "legacy_id": "BIGINT", "fee": "BIGINT", "paid": "DOUBLE", "mood": "VARCHAR", "tags": "VARCHAR",
-        "scores": "VARCHAR", "meta": "VARCHAR", "opened": "TIMESTAMP WITH TIME ZONE", "grace": "DOUBLE",
-        "ip": "VARCHAR", "flag": "BOOLEAN", "raw": "BLOB", "region": "VARCHAR"}
-    a1 = db.execute("SELECT uid, balance, legacy_id, fee, paid, mood, tags, scores, meta, grace, raw, region "
-                        "FROM account WHERE code = 'A1'").fetchone()
-    assert a1 == ("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", 12.5, 42, 1999, 12.34, "ok", "{x,y}", "{1,2}", '{"a": 1}',
-                  93600.0, b"\xde\xad\xbe\xef", "NO")
+        "code": "VARCHAR",
+        "uid": "VARCHAR",
+        "balance": "DOUBLE",
+        "rate": "DOUBLE",
+        "huge": "DOUBLE",
+        "legacy_id": "BIGINT",
+        "fee": "BIGINT",
+        "paid": "DOUBLE",
+        "mood": "VARCHAR",
+        "tags": "VARCHAR",
+        "scores": "VARCHAR",
+        "meta": "VARCHAR",
+        "opened": "TIMESTAMP WITH TIME ZONE",
+        "grace": "DOUBLE",
+        "ip": "VARCHAR",
+        "flag": "BOOLEAN",
+        "raw": "BLOB",
+        "region": "VARCHAR",
+    }
+    a1 = db.execute(
+        "SELECT uid, balance, legacy_id, fee, paid, mood, tags, scores, meta, grace, raw, region "
+        "FROM account WHERE code = 'A1'"
+    ).fetchone()
+    assert a1 == (
+        "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+        12.5,
+        42,
+        1999,
+        12.34,
+        "ok",
+        "{x,y}",
+        "{1,2}",
+        '{"a": 1}',
+        93600.0,
+        b"\xde\xad\xbe\xef",
+        "NO",
+    )
     b2 = db.execute("SELECT isnan(balance), legacy_id, tags, meta FROM account WHERE code = 'B2'").fetchone()
     assert b2 == (True, None, "{}", "null")  # NaN kept in a float, NULL in an integer
     assert tables["account"].primary_key == ("code",)
     assert tables["session"].primary_key == ("sid",)  # a uuid key
-    fks = {(name, fk.columns, fk.references_table, fk.references_columns)
-           for name in ("session", "event") for fk in tables[name].foreign_keys}
+    fks = {
+        (name, fk.columns, fk.references_table, fk.references_columns)
+        for name in ("session", "event")
+        for fk in tables[name].foreign_keys
+    }
     assert {("session", ("account",), "account", ("code",)), ("event", ("session",), "session", ("sid",))} <= fks
     assert tables["session"].time_column == "started"
     assert tables["event"].time_column == "at"
@@ -180,7 +232,6 @@ def test_the_wild_database_written_by_pandas_into_postgres_reads_and_trains(post
     """``DataFrame.to_sql`` over SQLAlchemy, as users fill PostgreSQL: the canonical keys, then the whole workflow."""
     import psycopg
     import sqlalchemy as sa
-
     from wild import WILD_FOREIGN_KEYS, WILD_KEYS, WILD_TIMES, run_workflow, schema_summary, wild_frames
 
     with psycopg.connect(postgres_url, autocommit=True) as con:

@@ -7,10 +7,10 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import shop_frames
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from conftest import shop_frames
 from relpool.db import inspect_database
 from relpool.errors import RelpoolError
 from relpool.query.inputs import visible_rows
@@ -66,8 +66,9 @@ def test_visible_rows_stop_at_the_cutoff(boundary_db):
 
 def test_splits_never_overlap_and_stay_inside_the_data():
     inspection = inspect_database(shop_frames())
-    task = build_task(inspection, "PREDICT COUNT(transactions.*, 0, 3, days) > 0 FOR EACH customers.customer_id",
-                      step="1 days")
+    task = build_task(
+        inspection, "PREDICT COUNT(transactions.*, 0, 3, days) > 0 FOR EACH customers.customer_id", step="1 days"
+    )
     train, val, test = (task.cutoffs[s] for s in ("train", "val", "test"))
     assert max(train) + 3 * DAY <= val[0]  # no training label window reaches into validation's
     assert val[0] + 3 * DAY <= test[0] + 3 * DAY and val[0] < test[0]
@@ -76,8 +77,12 @@ def test_splits_never_overlap_and_stay_inside_the_data():
     assert np.diff(train).min() == DAY  # --step
     for split, frame in task.tables.items():
         assert set(frame["cutoff"]) <= set(task.cutoffs[split])
-        created = inspection.database.execute(
-            "SELECT customer_id, CAST(signup AS TIMESTAMP) FROM customers").df().set_index("customer_id").iloc[:, 0]
+        created = (
+            inspection.database.execute("SELECT customer_id, CAST(signup AS TIMESTAMP) FROM customers")
+            .df()
+            .set_index("customer_id")
+            .iloc[:, 0]
+        )
         assert (created.loc[frame["entity"]].to_numpy() <= frame["cutoff"].to_numpy()).all()
 
 
@@ -99,12 +104,14 @@ def test_aggregations_match_pandas_on_one_cutoff():
         "MAX(transactions.quantity": window.groupby("customer_id")["quantity"].max(),
         "COUNT_DISTINCT(transactions.product_id": window.groupby("customer_id")["product_id"].nunique(),
         "LAST(transactions.amount": window.sort_values("day").groupby("customer_id")["amount"].last(),
-        "COUNT(transactions.* WHERE transactions.quantity >= 3":
-            window[window["quantity"] >= 3].groupby("customer_id").size(),
+        "COUNT(transactions.* WHERE transactions.quantity >= 3": window[window["quantity"] >= 3]
+        .groupby("customer_id")
+        .size(),
     }
     for head, truth in expected.items():
-        task = build_task(inspection, f"PREDICT {head}, 0, 5, days) FOR EACH customers.customer_id",
-                          test_at=str(cutoff))
+        task = build_task(
+            inspection, f"PREDICT {head}, 0, 5, days) FOR EACH customers.customer_id", test_at=str(cutoff)
+        )
         got = task.tables["test"].set_index("entity")["label"]
         if head.startswith(("SUM", "COUNT")):
             truth = truth.reindex(got.index, fill_value=0)  # empty windows count as 0
@@ -121,8 +128,11 @@ def test_link_prediction_labels_are_the_distinct_items_of_the_window():
     inspection = inspect_database(frames)
     cutoff = pd.Timestamp("2020-01-20")
     tx = _existing_customers(frames, frames["transactions"], cutoff)
-    task = build_task(inspection, "PREDICT LIST_DISTINCT(transactions.product_id, 0, 5, days) RANK TOP 5 "
-                                  "FOR EACH customers.customer_id", test_at=str(cutoff))
+    task = build_task(
+        inspection,
+        "PREDICT LIST_DISTINCT(transactions.product_id, 0, 5, days) RANK TOP 5 FOR EACH customers.customer_id",
+        test_at=str(cutoff),
+    )
     assert task.task_type == "link_prediction" and task.bound.item_table == "products"
     window = tx[(tx["day"] > cutoff) & (tx["day"] <= cutoff + 5 * DAY)]
     truth = window.groupby("customer_id")["product_id"].apply(set)
@@ -132,25 +142,40 @@ def test_link_prediction_labels_are_the_distinct_items_of_the_window():
 
 def test_two_hop_paths_down_and_through_a_link_table():
     frames = shop_frames()
-    orders = frames["transactions"][["transaction_id", "customer_id", "day"]].rename(columns={"transaction_id": "order_id"})
-    items = pd.DataFrame({"item_id": range(2 * len(orders)), "order_id": np.repeat(orders["order_id"].to_numpy(), 2),
-                          "units": np.arange(2 * len(orders)) % 3})
+    orders = frames["transactions"][["transaction_id", "customer_id", "day"]].rename(
+        columns={"transaction_id": "order_id"}
+    )
+    items = pd.DataFrame(
+        {
+            "item_id": range(2 * len(orders)),
+            "order_id": np.repeat(orders["order_id"].to_numpy(), 2),
+            "units": np.arange(2 * len(orders)) % 3,
+        }
+    )
     inspection = inspect_database({**frames, "orders": orders, "order_items": items})
     cutoff = pd.Timestamp("2020-01-20")
-    down = build_task(inspection, "PREDICT SUM(order_items.units, 0, 5, days) FOR EACH customers.customer_id",
-                      test_at=str(cutoff))
-    assert "order_items.order_id -> orders.order_id, orders.customer_id -> customers.customer_id" in \
-        down.bound.aggregations[0].path.description
+    down = build_task(
+        inspection, "PREDICT SUM(order_items.units, 0, 5, days) FOR EACH customers.customer_id", test_at=str(cutoff)
+    )
+    assert (
+        "order_items.order_id -> orders.order_id, orders.customer_id -> customers.customer_id"
+        in down.bound.aggregations[0].path.description
+    )
     merged = _existing_customers(frames, items.merge(orders, on="order_id"), cutoff)
     window = merged[(merged["day"] > cutoff) & (merged["day"] <= cutoff + 5 * DAY)]
     truth = window.groupby("customer_id")["units"].sum()
     got = down.tables["test"].set_index("entity")["label"]
     assert got[got > 0].to_dict() == truth[truth > 0].to_dict()
 
-    link = build_task(inspection, "PREDICT COUNT_DISTINCT(products.category, 0, 5, days) FOR EACH customers.customer_id",
-                      test_at=str(cutoff))
-    assert "transactions.customer_id -> customers.customer_id, transactions.product_id -> products.product_id" == \
-        link.bound.aggregations[0].path.description
+    link = build_task(
+        inspection,
+        "PREDICT COUNT_DISTINCT(products.category, 0, 5, days) FOR EACH customers.customer_id",
+        test_at=str(cutoff),
+    )
+    assert (
+        "transactions.customer_id -> customers.customer_id, transactions.product_id -> products.product_id"
+        == link.bound.aggregations[0].path.description
+    )
     tx = _existing_customers(frames, frames["transactions"].merge(frames["products"], on="product_id"), cutoff)
     window = tx[(tx["day"] > cutoff) & (tx["day"] <= cutoff + 5 * DAY)]
     truth = window.groupby("customer_id")["category"].nunique()
@@ -181,6 +206,7 @@ def test_month_windows():
 
 # ---- Leakage: a model fed only the visible rows must be at chance on a future-only signal ----
 
+
 def _signal_db(past_signal: bool, users: int = 800, days: int = 70, seed: int = 0):
     """Red events at random; with ``past_signal`` half the users are red-prone at every time."""
     rng = np.random.default_rng(seed)
@@ -191,8 +217,9 @@ def _signal_db(past_signal: bool, users: int = 800, days: int = 70, seed: int = 
         active = rng.random(users) < 0.5
         red = rng.random(users) < np.where(prone, 0.4, 0.02 if past_signal else 0.05)
         for user in np.flatnonzero(active):
-            rows.append((user, start + day * DAY + pd.Timedelta(hours=int(rng.integers(0, 24))),
-                         "red" if red[user] else "blue"))
+            rows.append(
+                (user, start + day * DAY + pd.Timedelta(hours=int(rng.integers(0, 24))), "red" if red[user] else "blue")
+            )
     events = pd.DataFrame(rows, columns=["user_id", "at", "color"]).reset_index(names="event_id")
     return inspect_database({"users": pd.DataFrame({"user_id": range(users)}), "events": events})
 
@@ -207,9 +234,12 @@ def _auroc_from_visible_rows(inspection, shift=pd.Timedelta(0)):
         rows = visible_rows(inspection, "users", "events", examples)
         red = rows[rows["color"] == "red"]
         last_week = red[red["__t"] > examples["cutoff"].iloc[red["example"]].to_numpy() - 7 * DAY]
-        features[split] = np.column_stack([
-            counts.groupby("example").size().reindex(range(len(examples)), fill_value=0).to_numpy()
-            for counts in (red, last_week)])
+        features[split] = np.column_stack(
+            [
+                counts.groupby("example").size().reindex(range(len(examples)), fill_value=0).to_numpy()
+                for counts in (red, last_week)
+            ]
+        )
     model = LogisticRegression().fit(features["train"], task.tables["train"]["label"].astype(int))
     return roc_auc_score(task.tables["test"]["label"].astype(int), model.predict_proba(features["test"])[:, 1])
 
@@ -232,20 +262,37 @@ def two_way_db():
     """flights reach airports twice (origin and dest): departures and arrivals in (C, C + 7d] differ per airport."""
     airports = pd.DataFrame({"faa": ["AAA", "BBB", "CCC"]})
     planes = pd.DataFrame({"tailnum": ["N1", "N2"]})
-    legs = [("CCC", "AAA", -60), ("AAA", "BBB", 1), ("AAA", "BBB", 2), ("AAA", "CCC", 3), ("BBB", "AAA", 4),
-            ("CCC", "BBB", 20)]
-    flights = pd.DataFrame({"flight_id": range(len(legs)), "origin": [o for o, _, _ in legs],
-                            "dest": [d for _, d, _ in legs], "at": [C + days * DAY for _, _, days in legs],
-                            "tailnum": ["N1", "N2"] * (len(legs) // 2)})
+    legs = [
+        ("CCC", "AAA", -60),
+        ("AAA", "BBB", 1),
+        ("AAA", "BBB", 2),
+        ("AAA", "CCC", 3),
+        ("BBB", "AAA", 4),
+        ("CCC", "BBB", 20),
+    ]
+    flights = pd.DataFrame(
+        {
+            "flight_id": range(len(legs)),
+            "origin": [o for o, _, _ in legs],
+            "dest": [d for _, d, _ in legs],
+            "at": [C + days * DAY for _, _, days in legs],
+            "tailnum": ["N1", "N2"] * (len(legs) // 2),
+        }
+    )
     keys = [{"columns": c, "references_table": "airports"} for c in ("origin", "dest")]
     keys.append({"columns": "tailnum", "references_table": "planes"})
-    schema = {"airports": {"primary_key": "faa"}, "planes": {"primary_key": "tailnum"},
-              "flights": {"primary_key": "flight_id", "foreign_keys": keys}}
+    schema = {
+        "airports": {"primary_key": "faa"},
+        "planes": {"primary_key": "tailnum"},
+        "flights": {"primary_key": "flight_id", "foreign_keys": keys},
+    }
     return inspect_database({"airports": airports, "planes": planes, "flights": flights}, {"tables": schema})
 
 
 def test_via_chooses_which_foreign_key_reaches_the_entity(two_way_db):
-    departures = _test_labels(two_way_db, "PREDICT COUNT(flights.* VIA flights.origin, 0, 7, days) FOR EACH airports.faa")
+    departures = _test_labels(
+        two_way_db, "PREDICT COUNT(flights.* VIA flights.origin, 0, 7, days) FOR EACH airports.faa"
+    )
     arrivals = _test_labels(two_way_db, "PREDICT COUNT(flights.* VIA flights.dest, 0, 7, days) FOR EACH airports.faa")
     assert departures == {"AAA": 3, "BBB": 1, "CCC": 0}
     assert arrivals == {"AAA": 1, "BBB": 2, "CCC": 1}
@@ -263,8 +310,12 @@ def test_via_through_a_link_table_and_the_hints_that_pick_each_path(two_way_db):
     destinations = _test_labels(two_way_db, query.format("dest"))
     origins = _test_labels(two_way_db, query.format("origin"))
     assert destinations == {"N1": 2, "N2": 2} and origins == {"N1": 2, "N2": 1}  # N2: AAA->BBB, AAA->CCC
-    with pytest.raises(RelpoolError, match=re.escape("(VIA flights.origin); flights.tailnum -> planes.tailnum, "
-                                                     "flights.dest -> airports.faa (VIA flights.dest)")):
+    with pytest.raises(
+        RelpoolError,
+        match=re.escape(
+            "(VIA flights.origin); flights.tailnum -> planes.tailnum, flights.dest -> airports.faa (VIA flights.dest)"
+        ),
+    ):
         build_task(two_way_db, query.format("at"), test_at=str(C))
     from relpool.query.bind import bind
     from relpool.query.parser import parse_query
@@ -273,11 +324,17 @@ def test_via_through_a_link_table_and_the_hints_that_pick_each_path(two_way_db):
     assert "e.g. AVG(flights.flight_id VIA flights.dest" in bound.notes[0]  # (its training labels are all NULL)
 
 
-@pytest.mark.parametrize(("via", "message"), [
-    ("flights.at", "flights.at is not a foreign key on a path from 'flights' to 'airports'; the paths are: "
-                   "flights.origin -> airports.faa (VIA flights.origin); flights.dest -> airports.faa (VIA flights.dest)"),
-    ("flights.gate", "unknown column 'gate' in table 'flights'"),
-])
+@pytest.mark.parametrize(
+    ("via", "message"),
+    [
+        (
+            "flights.at",
+            "flights.at is not a foreign key on a path from 'flights' to 'airports'; the paths are: "
+            "flights.origin -> airports.faa (VIA flights.origin); flights.dest -> airports.faa (VIA flights.dest)",
+        ),
+        ("flights.gate", "unknown column 'gate' in table 'flights'"),
+    ],
+)
 def test_via_naming_no_path_is_a_clear_error(two_way_db, via, message):
     query = f"PREDICT COUNT(flights.* VIA {via}, 0, 7, days) FOR EACH airports.faa"
     with pytest.raises(RelpoolError, match=re.escape(message)) as error:

@@ -6,7 +6,6 @@ import hashlib
 
 import pytest
 import yaml
-
 from conftest import write_duckdb, write_sqlite
 
 

@@ -34,6 +34,7 @@ def _values(db, table: str, column: str, order: str = "id") -> list:
 
 # --- SQLite: every storage-class mix reads --------------------------------------------------------
 
+
 def test_sqlite_columns_starting_with_more_nulls_than_a_batch_read(tmp_path):
     n = 3000  # ADBC types a column from its first 1024 rows
     rows = [(i, None, None, None, None) for i in range(n)] + [(n, "late text", 7, 2.5, b"\x00\xff")]
@@ -72,13 +73,26 @@ def test_sqlite_blobs_alone_stay_bytes_and_mixed_with_text_become_hex(tmp_path):
     assert _values(db, "t", "mixed") == ["DEAD", "text", "12"]
 
 
-@pytest.mark.parametrize(("declared", "expected"), [
-    ("INTEGER", "BIGINT"), ("BIGINT", "BIGINT"), ("REAL", "DOUBLE"), ("DOUBLE PRECISION", "DOUBLE"),
-    ("VARCHAR(20)", "VARCHAR"), ("DATETIME", "VARCHAR"), ("", "VARCHAR"), ("BLOB", "VARCHAR")])
+@pytest.mark.parametrize(
+    ("declared", "expected"),
+    [
+        ("INTEGER", "BIGINT"),
+        ("BIGINT", "BIGINT"),
+        ("REAL", "DOUBLE"),
+        ("DOUBLE PRECISION", "DOUBLE"),
+        ("VARCHAR(20)", "VARCHAR"),
+        ("DATETIME", "VARCHAR"),
+        ("", "VARCHAR"),
+        ("BLOB", "VARCHAR"),
+    ],
+)
 def test_sqlite_all_null_and_empty_columns_take_the_declared_affinity(declared, expected, tmp_path):
-    path = _sqlite(tmp_path / "nulls.sqlite", f"""
+    path = _sqlite(
+        tmp_path / "nulls.sqlite",
+        f"""
         CREATE TABLE full (id INTEGER PRIMARY KEY, v {declared}); INSERT INTO full VALUES (1, NULL), (2, NULL);
-        CREATE TABLE empty (id INTEGER PRIMARY KEY, v {declared});""")
+        CREATE TABLE empty (id INTEGER PRIMARY KEY, v {declared});""",
+    )
     db = read_database(path)
     assert db.columns("full")["v"] == expected
     assert db.columns("empty")["v"] == expected
@@ -87,9 +101,12 @@ def test_sqlite_all_null_and_empty_columns_take_the_declared_affinity(declared, 
 
 
 def test_sqlite_text_that_is_not_utf8_is_read_with_replacement_characters(tmp_path):
-    path = _sqlite(tmp_path / "latin1.sqlite", """
+    path = _sqlite(
+        tmp_path / "latin1.sqlite",
+        """
         CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT);
-        INSERT INTO t VALUES (1, 'ok'), (2, CAST(X'436166E9' AS TEXT)), (3, 'caf\u00e9');""")
+        INSERT INTO t VALUES (1, 'ok'), (2, CAST(X'436166E9' AS TEXT)), (3, 'caf\u00e9');""",
+    )
     db = read_database(path)
     assert _values(db, "t", "name") == ["ok", "Caf\ufffd", "caf\u00e9"]
 
@@ -126,16 +143,22 @@ def test_sqlite_with_a_wal_file_reads_the_rows_only_in_it(tmp_path):
 def test_sqlite_declared_foreign_key_to_a_missing_table_is_a_warning_and_ignored(tmp_path):
     from relpool.db import inspect_database
 
-    path = _sqlite(tmp_path / "ghost.sqlite", """
+    path = _sqlite(
+        tmp_path / "ghost.sqlite",
+        """
         CREATE TABLE users (uid INTEGER PRIMARY KEY, name TEXT);
         CREATE TABLE orders (oid INTEGER PRIMARY KEY, uid INTEGER REFERENCES users(uid), ts TEXT,
                              FOREIGN KEY (ts) REFERENCES ghost(x));""",
-                   {"users": [(i, f"u{i}") for i in range(5)],
-                    "orders": [(i, i % 5, f"2022-01-{1 + i:02d} 10:00:00") for i in range(20)]})
+        {
+            "users": [(i, f"u{i}") for i in range(5)],
+            "orders": [(i, i % 5, f"2022-01-{1 + i:02d} 10:00:00") for i in range(20)],
+        },
+    )
     inspection = inspect_database(path)
     assert inspection.validation.errors == []
     assert [(fk.columns, fk.references_table) for fk in inspection.schema.tables["orders"].foreign_keys] == [
-        (("uid",), "users")]
+        (("uid",), "users")
+    ]
     warnings = [p.message for p in inspection.validation.problems if p.level == "warning"]
     assert any("references table 'ghost', which is not in the database" in w and "ignored" in w for w in warnings)
     schema = {"tables": {"orders": {"foreign_keys": [{"columns": ["ts"], "references_table": "ghost"}]}}}
@@ -176,8 +199,13 @@ def _same(got, want) -> bool:
     return got == want
 
 
-@settings(max_examples=30, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(st.lists(_COLUMN, min_size=1, max_size=3))
 def test_sqlite_any_sequence_of_storage_classes_reads_with_values_kept(columns):
     length = max(lead + len(vals) for lead, vals in columns)
@@ -187,8 +215,9 @@ def test_sqlite_any_sequence_of_storage_classes_reads_with_values_kept(columns):
         path = Path(folder) / "wild.sqlite"
         with sqlite3.connect(path) as con:
             con.execute(f"CREATE TABLE t (id INTEGER PRIMARY KEY, {', '.join(names)})")  # no declared types
-            con.executemany(f"INSERT INTO t VALUES (?{', ?' * len(names)})",
-                            [(i, *(s[i] for s in series)) for i in range(length)])
+            con.executemany(
+                f"INSERT INTO t VALUES (?{', ?' * len(names)})", [(i, *(s[i] for s in series)) for i in range(length)]
+            )
         con.close()
         db = read_database(path)
         types = db.columns("t")
@@ -202,7 +231,7 @@ def test_sqlite_any_sequence_of_storage_classes_reads_with_values_kept(columns):
 
 # --- CSV: dialects, encodings, ragged rows ---------------------------------------------------------
 
-_ROWS = [("1", "ann", "1.5"), ("2", "Zoë, \"the\" boss", "-2.25"), ("3", "multi\nline", "30")]
+_ROWS = [("1", "ann", "1.5"), ("2", 'Zoë, "the" boss', "-2.25"), ("3", "multi\nline", "30")]
 _EXPECTED = [(1, "ann", 1.5), (2, 'Zoë, "the" boss', -2.25), (3, "multi\nline", 30.0)]
 
 
@@ -210,6 +239,7 @@ def _csv_text(delimiter: str = ",", decimal: str = ".") -> str:
     def field(v: str) -> str:
         v = v.replace(".", decimal) if v[-1].isdigit() else v
         return '"' + v.replace('"', '""') + '"' if any(c in v for c in (delimiter, '"', "\n")) else v
+
     lines = [delimiter.join(("id", "name", "amount"))] + [delimiter.join(map(field, row)) for row in _ROWS]
     return "\n".join(lines) + "\n"
 
@@ -218,31 +248,40 @@ def _table(db, name: str = "people") -> tuple[dict, list]:
     return db.columns(name), db.execute(f'SELECT * FROM "{name}" ORDER BY id').fetchall()
 
 
-@pytest.mark.parametrize(("label", "content"), [
-    pytest.param("comma", _csv_text().encode(), id="comma"),
-    pytest.param("bom", b"\xef\xbb\xbf" + _csv_text().encode(), id="bom"),
-    pytest.param("semicolon", _csv_text(";").encode(), id="semicolon"),
-    pytest.param("semicolon, decimal comma", _csv_text(";", ",").encode(), id="semicolon, decimal comma"),
-    pytest.param("tab", _csv_text("\t").encode(), id="tab"),
-    pytest.param("crlf", _csv_text().replace("\n", "\r\n").replace("multi\r\nline", "multi\nline").encode(), id="crlf"),
-    pytest.param("latin-1", _csv_text().encode("latin-1"), id="latin-1"),
-    pytest.param("cp1252", _csv_text().replace("the", "\u201cthe\u201d").encode("cp1252"), id="cp1252"),
-    pytest.param("utf-16", _csv_text().encode("utf-16"), id="utf-16"),
-])
+@pytest.mark.parametrize(
+    ("label", "content"),
+    [
+        pytest.param("comma", _csv_text().encode(), id="comma"),
+        pytest.param("bom", b"\xef\xbb\xbf" + _csv_text().encode(), id="bom"),
+        pytest.param("semicolon", _csv_text(";").encode(), id="semicolon"),
+        pytest.param("semicolon, decimal comma", _csv_text(";", ",").encode(), id="semicolon, decimal comma"),
+        pytest.param("tab", _csv_text("\t").encode(), id="tab"),
+        pytest.param(
+            "crlf", _csv_text().replace("\n", "\r\n").replace("multi\r\nline", "multi\nline").encode(), id="crlf"
+        ),
+        pytest.param("latin-1", _csv_text().encode("latin-1"), id="latin-1"),
+        pytest.param("cp1252", _csv_text().replace("the", "\u201cthe\u201d").encode("cp1252"), id="cp1252"),
+        pytest.param("utf-16", _csv_text().encode("utf-16"), id="utf-16"),
+    ],
+)
 def test_csv_dialects_and_encodings_read_like_the_plain_comma_file(label, content, tmp_path):
     path = tmp_path / "people.csv"
     path.write_bytes(content)
     columns, rows = _table(read_database(path))
     assert columns == {"id": "BIGINT", "name": "VARCHAR", "amount": "DOUBLE"}, label
-    expected = _EXPECTED if label != "cp1252" else [
-        r if r[0] != 2 else (2, 'Zoë, "\u201cthe\u201d" boss', -2.25) for r in _EXPECTED]
+    expected = (
+        _EXPECTED
+        if label != "cp1252"
+        else [r if r[0] != 2 else (2, 'Zoë, "\u201cthe\u201d" boss', -2.25) for r in _EXPECTED]
+    )
     assert rows == expected, label
     assert path.read_bytes() == content and [p.name for p in tmp_path.iterdir()] == ["people.csv"]
 
 
 @pytest.mark.parametrize(("bad_line", "expected"), [("20,short", "Found: 2"), ("20,long,1,extra", "Found: 4")])
-def test_csv_with_ragged_rows_is_one_error_naming_file_and_line_not_one_text_column(bad_line, expected, tmp_path,
-                                                                                   run_cli):
+def test_csv_with_ragged_rows_is_one_error_naming_file_and_line_not_one_text_column(
+    bad_line, expected, tmp_path, run_cli
+):
     lines = ["id,name,amount"] + [f"{i},n{i},{i}.5" for i in range(2000)]
     lines.insert(1500, bad_line)  # line 1501 of the file
     path = tmp_path / "ragged.csv"
@@ -270,6 +309,7 @@ def test_csv_quoted_thousands_in_a_comma_file_stay_text(tmp_path):
 
 # --- Folders: partitioned subfolders, names that clash, repeated column names ------------------------
 
+
 def _warnings(path) -> list[str]:
     from relpool.db import inspect_database
 
@@ -283,8 +323,10 @@ def test_folder_subfolder_of_parquet_parts_is_one_table_with_hive_keys(tmp_path)
     pd.DataFrame({"user_id": [1, 2, 3]}).to_parquet(tmp_path / "users.parquet")
     for year, ids in ((2021, [1, 2]), (2022, [3])):
         (tmp_path / "orders" / f"year={year}").mkdir(parents=True)
-        pq.write_table(pa.table({"order_id": ids, "user_id": [1] * len(ids)}),
-                       tmp_path / "orders" / f"year={year}" / "part-0.parquet")
+        pq.write_table(
+            pa.table({"order_id": ids, "user_id": [1] * len(ids)}),
+            tmp_path / "orders" / f"year={year}" / "part-0.parquet",
+        )
     (tmp_path / "orders" / "_SUCCESS").touch()
     (tmp_path / "orders" / "_temporary").mkdir()
     pq.write_table(pa.table({"order_id": [99]}), tmp_path / "orders" / "_temporary" / "part-9.parquet")
@@ -293,14 +335,19 @@ def test_folder_subfolder_of_parquet_parts_is_one_table_with_hive_keys(tmp_path)
     db = read_database(tmp_path)
     assert db.tables == ["orders", "users"]
     assert db.execute("SELECT order_id, year FROM orders ORDER BY order_id").fetchall() == [
-        (1, 2021), (2, 2021), (3, 2022)]
+        (1, 2021),
+        (2, 2021),
+        (3, 2022),
+    ]
     assert any("notes: subfolder skipped" in w for w in _warnings(tmp_path))
 
 
 def test_folder_files_whose_names_differ_only_in_case_are_one_error_naming_both(tmp_path):
     (tmp_path / "users.csv").write_text("id\n1\n")
     (tmp_path / "Users.CSV").write_text("id\n2\n")
-    with pytest.raises(RelpoolError, match=r"both named 'Users' \(Users\.CSV and users\.csv; table names ignore case\)"):
+    with pytest.raises(
+        RelpoolError, match=r"both named 'Users' \(Users\.CSV and users\.csv; table names ignore case\)"
+    ):
         read_database(tmp_path)
 
 
@@ -333,18 +380,27 @@ def test_output_where_nothing_can_be_created_is_one_error(tmp_path):
 
 # --- Times stored in a form that is not read as times ------------------------------------------------
 
+
 def _times_sqlite(tmp_path, paid_at: list, created: list) -> Path:
-    return _sqlite(tmp_path / "pay.sqlite", """
+    return _sqlite(
+        tmp_path / "pay.sqlite",
+        """
         CREATE TABLE customers (customer_id INTEGER PRIMARY KEY, created INTEGER);
         CREATE TABLE payments (payment_id INTEGER PRIMARY KEY, customer_id INTEGER, paid_at, amount REAL);""",
-                   {"customers": [(i, c) for i, c in enumerate(created)],
-                    "payments": [(i, i % len(created), t, 1.5) for i, t in enumerate(paid_at)]})
+        {
+            "customers": [(i, c) for i, c in enumerate(created)],
+            "payments": [(i, i % len(created), t, 1.5) for i, t in enumerate(paid_at)],
+        },
+    )
 
 
-@pytest.mark.parametrize(("paid_at", "kind"), [
-    ([1609461703 + 3600 * i for i in range(30)], "epoch seconds"),
-    ([1609461703000 + 3600000 * i for i in range(30)], "epoch milliseconds"),
-])
+@pytest.mark.parametrize(
+    ("paid_at", "kind"),
+    [
+        ([1609461703 + 3600 * i for i in range(30)], "epoch seconds"),
+        ([1609461703000 + 3600000 * i for i in range(30)], "epoch milliseconds"),
+    ],
+)
 def test_epoch_numbers_named_like_a_time_are_the_time_column_and_hide_the_future(tmp_path, paid_at, kind):
     import pandas as pd
 
@@ -381,16 +437,20 @@ def test_day_first_dates_are_a_warning_naming_the_column_and_the_leak(tmp_path):
 
 # --- SQLAlchemy URLs: missing dialects and drivers, refused connections -----------------------------
 
-@pytest.mark.parametrize(("url", "module", "names"), [
-    ("mysql://u@h/db", "MySQLdb", ["mysql", "mysqlclient"]),
-    ("mysql+pymysql://u@h/db", "pymysql", ["mysql+pymysql", "PyMySQL"]),
-    ("mssql+pyodbc://u:secret@h/db?driver=ODBC+Driver+18", "pyodbc", ["mssql+pyodbc", "pip install pyodbc"]),
-    ("oracle://u@h/db", "oracledb", ["oracle", "oracledb"]),
-    ("postgresql+psycopg2://u@h/db", "psycopg2", ["postgresql+psycopg2", "psycopg2-binary"]),
-    ("postgresql+asyncpg://u@h/db", None, ["asyncio", "postgresql://"]),
-    ("snowflake://u@account/db", "snowflake.sqlalchemy", ["snowflake", "snowflake-sqlalchemy"]),
-    ("foo://x", None, ["'foo'", "install the package"]),
-])
+
+@pytest.mark.parametrize(
+    ("url", "module", "names"),
+    [
+        ("mysql://u@h/db", "MySQLdb", ["mysql", "mysqlclient"]),
+        ("mysql+pymysql://u@h/db", "pymysql", ["mysql+pymysql", "PyMySQL"]),
+        ("mssql+pyodbc://u:secret@h/db?driver=ODBC+Driver+18", "pyodbc", ["mssql+pyodbc", "pip install pyodbc"]),
+        ("oracle://u@h/db", "oracledb", ["oracle", "oracledb"]),
+        ("postgresql+psycopg2://u@h/db", "psycopg2", ["postgresql+psycopg2", "psycopg2-binary"]),
+        ("postgresql+asyncpg://u@h/db", None, ["asyncio", "postgresql://"]),
+        ("snowflake://u@account/db", "snowflake.sqlalchemy", ["snowflake", "snowflake-sqlalchemy"]),
+        ("foo://x", None, ["'foo'", "install the package"]),
+    ],
+)
 def test_sql_url_with_a_missing_dialect_or_driver_is_one_error_naming_the_package(url, module, names, run_cli):
     if module and importlib.util.find_spec(module.split(".")[0]):
         pytest.skip(f"{module} is installed here")
@@ -436,11 +496,14 @@ def test_other_dialects_frames_with_mixed_object_columns_become_text():
     assert table.column("w").to_pylist() == [b"x", None, b"y"]
 
 
-@pytest.mark.parametrize(("tables", "message"), [
-    ({"orders": "order_id"}, "table 'orders' should be a mapping (pkey, fkeys, time_col), got 'order_id'"),
-    ({"orders": {"pkey": ["order_id"]}}, "table 'orders': pkey should be one column name, got ['order_id']"),
-    ({"orders": {"fkeys": ["customer_id"]}}, "fkeys should map each column to the table it references"),
-])
+@pytest.mark.parametrize(
+    ("tables", "message"),
+    [
+        ({"orders": "order_id"}, "table 'orders' should be a mapping (pkey, fkeys, time_col), got 'order_id'"),
+        ({"orders": {"pkey": ["order_id"]}}, "table 'orders': pkey should be one column name, got ['order_id']"),
+        ({"orders": {"fkeys": ["customer_id"]}}, "fkeys should map each column to the table it references"),
+    ],
+)
 def test_relbench_manifest_mistakes_are_one_clear_error(tmp_path, tables, message, run_cli):
     import pandas as pd
     import yaml

@@ -21,8 +21,22 @@ from relpool.report.fit_view import render_metrics
 from relpool.report.sections import evaluation_section
 
 QUERY = "PREDICT COUNT(transactions.*, 0, 3, days) > 0 FOR EACH customers.customer_id"
-TINY = ["--channels", "16", "--fanout", "8,4", "--max-steps", "3", "--batch-size", "64", "--step", "1 days",
-        "--epochs", "2", "--text-embedder", "hashing"]
+TINY = [
+    "--channels",
+    "16",
+    "--fanout",
+    "8,4",
+    "--max-steps",
+    "3",
+    "--batch-size",
+    "64",
+    "--step",
+    "1 days",
+    "--epochs",
+    "2",
+    "--text-embedder",
+    "hashing",
+]
 IMAGE = re.compile(r'<img alt="([^"]+)" src="data:image/png;base64,([A-Za-z0-9+/=]+)">')
 CHROMIUM = shutil.which("chromium")
 PLOT_BLUE = (0x3B, 0x6D, 0xB3)  # the GNN's colour in every plot, and the schema boxes' edges
@@ -57,8 +71,10 @@ def test_report_stands_alone_with_every_section(fitted):
         assert f"<h2>{heading}</h2>" in html
     assert "entity baseline" in html and "autofeat baseline" in html and "positive_rate" in html
     assert [alt for alt, _ in IMAGE.findall(html)] == [
-        "training loss and validation metric per epoch", "ROC and precision-recall curves",
-        "entity-relationship diagram"]
+        "training loss and validation metric per epoch",
+        "ROC and precision-recall curves",
+        "entity-relationship diagram",
+    ]
     assert "<script" not in html and "http://" not in html and "https://" not in html
 
 
@@ -73,19 +89,34 @@ def test_no_baselines_leaves_them_out(shop_db, tmp_path, run_cli):
 def _examples(n: int = 40, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     return pd.DataFrame({"entity": np.arange(n), "cutoff": pd.Timestamp("2020-01-01")}).assign(
-        label=rng.random(n) < 0.4)
+        label=rng.random(n) < 0.4
+    )
 
 
-@pytest.mark.parametrize("task_type, columns, alt", [
-    ("binary", lambda f, r: {"probability": r.random(len(f))}, "ROC and precision-recall curves"),
-    ("regression", lambda f, r: {"label": r.normal(size=len(f)), "prediction": r.normal(size=len(f))},
-     "predicted vs actual, residuals, and the share of examples within each error"),
-    ("multiclass", lambda f, r: {"label": r.choice(list("abc"), len(f)), "prediction": r.choice(list("abd"), len(f))},
-     "confusion matrix of the GNN"),
-    ("link_prediction", lambda f, r: {"label": [list(r.choice(9, 2)) for _ in range(len(f))],
-                                      "top_k": [list(r.permutation(9)[:3]) for _ in range(len(f))]},
-     "MAP, recall and hit rate by list length"),
-])
+@pytest.mark.parametrize(
+    "task_type, columns, alt",
+    [
+        ("binary", lambda f, r: {"probability": r.random(len(f))}, "ROC and precision-recall curves"),
+        (
+            "regression",
+            lambda f, r: {"label": r.normal(size=len(f)), "prediction": r.normal(size=len(f))},
+            "predicted vs actual, residuals, and the share of examples within each error",
+        ),
+        (
+            "multiclass",
+            lambda f, r: {"label": r.choice(list("abc"), len(f)), "prediction": r.choice(list("abd"), len(f))},
+            "confusion matrix of the GNN",
+        ),
+        (
+            "link_prediction",
+            lambda f, r: {
+                "label": [list(r.choice(9, 2)) for _ in range(len(f))],
+                "top_k": [list(r.permutation(9)[:3]) for _ in range(len(f))],
+            },
+            "MAP, recall and hit rate by list length",
+        ),
+    ],
+)
 def test_each_task_type_gets_its_test_set_plot(task_type, columns, alt):
     frame = _examples()
     gnn = frame.assign(**columns(frame, np.random.default_rng(1)))
@@ -106,15 +137,30 @@ def test_one_class_test_split_says_why_there_are_no_curves():
 def test_report_renders_in_headless_chromium(fitted, tmp_path):
     """The DOM holds every image with its data, the screenshot shows the plots, the console has no errors."""
     page = (fitted[0] / "report.html").resolve().as_uri()
-    base = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run", "--enable-logging=stderr", "--v=0"]
-    dom = subprocess.run([*base, f"--user-data-dir={tmp_path / 'dom'}", "--dump-dom", page],
-                         capture_output=True, text=True, timeout=120)
+    base = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--enable-logging=stderr",
+        "--v=0",
+    ]
+    dom = subprocess.run(
+        [*base, f"--user-data-dir={tmp_path / 'dom'}", "--dump-dom", page], capture_output=True, text=True, timeout=120
+    )
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert len(IMAGE.findall(dom.stdout)) == 3 and "<h2>Schema</h2>" in dom.stdout
     shot = tmp_path / "report.png"
-    screenshot = subprocess.run([*base, f"--user-data-dir={tmp_path / 'shot'}", "--window-size=1200,3200",
-                                 f"--screenshot={shot}", page], capture_output=True, text=True, timeout=120)
+    screenshot = subprocess.run(
+        [*base, f"--user-data-dir={tmp_path / 'shot'}", "--window-size=1200,3200", f"--screenshot={shot}", page],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert screenshot.returncode == 0 and shot.is_file(), screenshot.stderr[-2000:]
     for log in (dom.stderr, screenshot.stderr):
         assert not [line for line in log.splitlines() if "CONSOLE" in line or "Uncaught" in line], log[-2000:]
@@ -126,8 +172,16 @@ def test_report_renders_in_headless_chromium(fitted, tmp_path):
 
 @pytest.mark.parametrize(("best", "run", "hinted"), [(3, 3, True), (2, 3, False), (1, 1, False)])
 def test_the_fit_summary_says_when_more_epochs_may_help(best, run, hinted):
-    metrics = {"task_type": "binary", "pool": "mean", "best_epoch": best, "epochs_run": run, "seconds": 1.0,
-               "metric": "auroc", "val": {"auroc": 0.7}, "test": {"auroc": 0.6}}
+    metrics = {
+        "task_type": "binary",
+        "pool": "mean",
+        "best_epoch": best,
+        "epochs_run": run,
+        "seconds": 1.0,
+        "metric": "auroc",
+        "val": {"auroc": 0.7},
+        "test": {"auroc": 0.6},
+    }
     console = Console(record=True, width=200)
     render_metrics(metrics, Path("m"), console)
     assert ("was still improving at the last epoch" in console.export_text()) == hinted

@@ -6,29 +6,47 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 import torch
+from conftest import shop_frames
 
 import relpool
-from conftest import shop_frames
 from relpool.encode import HashingEmbedder
 from relpool.errors import RelpoolError
 from relpool.nn.gnn import RelationalLayer
 
 QUERY = "PREDICT COUNT(transactions.*, 0, 3, days) > 0 FOR EACH customers.customer_id"
-TINY = dict(channels=16, fanout=(8, 4), epochs=1, max_steps=3, batch_size=8, step="1 days",
-            text_embedder=HashingEmbedder(8))
-FIT_ARGS = ["--channels", "16", "--fanout", "8,4", "--max-steps", "3", "--batch-size", "8", "--step", "1 days",
-            "--epochs", "2", "--text-embedder", "hashing", "--no-baselines"]
+TINY = dict(
+    channels=16, fanout=(8, 4), epochs=1, max_steps=3, batch_size=8, step="1 days", text_embedder=HashingEmbedder(8)
+)
+FIT_ARGS = [
+    "--channels",
+    "16",
+    "--fanout",
+    "8,4",
+    "--max-steps",
+    "3",
+    "--batch-size",
+    "8",
+    "--step",
+    "1 days",
+    "--epochs",
+    "2",
+    "--text-embedder",
+    "hashing",
+    "--no-baselines",
+]
 
 
 def sparse_frames() -> dict[str, pd.DataFrame]:
     """The shop, plus complaints filed by one customer only: almost no mini-batch holds a complaint."""
     frames = shop_frames()
-    frames["complaints"] = pd.DataFrame({"complaint_id": [1, 2], "customer_id": [1, 1],
-                                         "filed": ["2020-01-03", "2020-01-05"], "severity": [1.0, 3.0]})
+    frames["complaints"] = pd.DataFrame(
+        {"complaint_id": [1, 2], "customer_id": [1, 1], "filed": ["2020-01-03", "2020-01-05"], "severity": [1.0, 3.0]}
+    )
     return frames
 
 
 # ---- 1. Node types missing from a mini-batch ----
+
 
 def test_a_table_with_rows_for_few_entities_trains_and_predicts(tmp_path):
     frames = sparse_frames()
@@ -44,13 +62,31 @@ def _with_empty_complaints(tmp_path):
     """The shop plus an empty complaints table linked to customers (declared: nothing to infer from)."""
     import yaml
 
-    frames = {**shop_frames(), "complaints": pd.DataFrame({
-        "complaint_id": pd.Series([], dtype=int), "customer_id": pd.Series([], dtype=int),
-        "filed": pd.Series([], dtype="datetime64[ns]"), "severity": pd.Series([], dtype=float)})}
+    frames = {
+        **shop_frames(),
+        "complaints": pd.DataFrame(
+            {
+                "complaint_id": pd.Series([], dtype=int),
+                "customer_id": pd.Series([], dtype=int),
+                "filed": pd.Series([], dtype="datetime64[ns]"),
+                "severity": pd.Series([], dtype=float),
+            }
+        ),
+    }
     schema = tmp_path / "schema.yaml"
-    schema.write_text(yaml.safe_dump({"tables": {"complaints": {
-        "primary_key": "complaint_id", "time_column": "filed",
-        "foreign_keys": [{"columns": "customer_id", "references_table": "customers"}]}}}))
+    schema.write_text(
+        yaml.safe_dump(
+            {
+                "tables": {
+                    "complaints": {
+                        "primary_key": "complaint_id",
+                        "time_column": "filed",
+                        "foreign_keys": [{"columns": "customer_id", "references_table": "customers"}],
+                    }
+                }
+            }
+        )
+    )
     return frames, schema
 
 
@@ -64,14 +100,17 @@ def test_an_empty_table_linked_to_the_entity_trains_and_predicts(tmp_path):
 def test_message_passing_skips_edge_types_whose_source_or_target_is_absent():
     layer = RelationalLayer(["a", "b", "c"], [("b", "to", "a"), ("c", "to", "a"), ("a", "to", "c")], 8, "adaptive")
     x = {"a": torch.randn(3, 8), "b": torch.randn(2, 8)}  # no "c" rows in this batch
-    edges = {("b", "to", "a"): torch.tensor([[0, 1], [0, 2]]),
-             ("c", "to", "a"): torch.empty(2, 0, dtype=torch.long),
-             ("a", "to", "c"): torch.empty(2, 0, dtype=torch.long)}
+    edges = {
+        ("b", "to", "a"): torch.tensor([[0, 1], [0, 2]]),
+        ("c", "to", "a"): torch.empty(2, 0, dtype=torch.long),
+        ("a", "to", "c"): torch.empty(2, 0, dtype=torch.long),
+    }
     out = layer(x, edges)
     assert set(out) == {"a", "b"} and all(torch.isfinite(v).all() for v in out.values())
 
 
 # ---- 2. The output folder: never over the user's files, nothing half-written ----
+
 
 def _listing(folder) -> set[str]:
     return {str(p.relative_to(folder)) for p in folder.rglob("*")}
@@ -117,6 +156,7 @@ def test_a_failed_fit_leaves_nothing_behind(shop_db, tmp_path, monkeypatch):
 
     def broken(*args, **kwargs):
         raise RelpoolError("disk on fire")
+
     monkeypatch.setattr(fit_module, "write_model_dir", broken)  # fails after training, inside the folder
     with pytest.raises(RelpoolError, match="disk on fire"):
         relpool.fit(shop_db, QUERY, tmp_path / "new" / "deeper" / "m", **TINY)
@@ -124,13 +164,21 @@ def test_a_failed_fit_leaves_nothing_behind(shop_db, tmp_path, monkeypatch):
 
 
 def test_a_bad_query_fails_before_anything_is_created(shop_db, tmp_path, run_cli):
-    code, _, stderr = run_cli("fit", shop_db, "PREDICT COUNT(nope.*, 0, 3, days) > 0 FOR EACH customers.customer_id",
-                              "--out", tmp_path / "runs" / "m", "--text-embedder", "hashing")
+    code, _, stderr = run_cli(
+        "fit",
+        shop_db,
+        "PREDICT COUNT(nope.*, 0, 3, days) > 0 FOR EACH customers.customer_id",
+        "--out",
+        tmp_path / "runs" / "m",
+        "--text-embedder",
+        "hashing",
+    )
     assert code == 2 and "Traceback" not in stderr
     assert _listing(tmp_path) == set()
 
 
 # ---- Ctrl-C: one line, exit code 130, the checkpoint kept for --resume ----
+
 
 def _interrupt_at_epoch(monkeypatch, epoch: int):
     from relpool.train.loop import Loop
@@ -141,6 +189,7 @@ def _interrupt_at_epoch(monkeypatch, epoch: int):
         if e == epoch:
             raise KeyboardInterrupt
         return original(self, train, e, on_step)
+
     monkeypatch.setattr(Loop, "train_epoch", train_epoch)
 
 
@@ -175,8 +224,21 @@ def test_a_real_sigint_exits_130_without_a_traceback(shop_db, tmp_path):
     import time
 
     out = tmp_path / "m"
-    command = [sys.executable, "-m", "relpool.cli", "fit", shop_db, QUERY, "--out", str(out), *FIT_ARGS,
-               "--epochs", "50", "--patience", "50"]
+    command = [
+        sys.executable,
+        "-m",
+        "relpool.cli",
+        "fit",
+        shop_db,
+        QUERY,
+        "--out",
+        str(out),
+        *FIT_ARGS,
+        "--epochs",
+        "50",
+        "--patience",
+        "50",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     state = tmp_path / ".m.partial" / "checkpoint" / "state.json"
     deadline = time.time() + 240
@@ -191,6 +253,7 @@ def test_a_real_sigint_exits_130_without_a_traceback(shop_db, tmp_path):
 
 
 # ---- 3. Permissions: what the umask says, not mkstemp's 0600 ----
+
 
 def test_written_files_honour_the_umask(shop_db, tmp_path, run_cli):
     import os
@@ -213,6 +276,7 @@ def test_written_files_honour_the_umask(shop_db, tmp_path, run_cli):
 
 
 # ---- 4. An edited config.json is refused; 5. a database that changed since training ----
+
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
@@ -264,15 +328,24 @@ def test_extra_tables_and_columns_are_ignored_with_a_note(trained, tmp_path, run
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "p.parquet"), same)  # the extras changed nothing
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda f: f["transactions"].drop(columns=["amount", "quantity"]),
-     "the database lacks column(s) transactions.amount, transactions.quantity, which the model was trained with"),
-    (lambda f: f["transactions"].drop(columns="customer_id"),
-     "the database lacks column(s) transactions.customer_id, which the model was trained with"),
-    (lambda f: f["transactions"].assign(amount="lots"),
-     "table 'transactions' cannot be encoded the way the model was trained: Conversion Error: Could not convert "
-     "string 'lots' to DOUBLE when casting from source column amount"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            lambda f: f["transactions"].drop(columns=["amount", "quantity"]),
+            "the database lacks column(s) transactions.amount, transactions.quantity, which the model was trained with",
+        ),
+        (
+            lambda f: f["transactions"].drop(columns="customer_id"),
+            "the database lacks column(s) transactions.customer_id, which the model was trained with",
+        ),
+        (
+            lambda f: f["transactions"].assign(amount="lots"),
+            "table 'transactions' cannot be encoded the way the model was trained: Conversion Error: Could not convert "
+            "string 'lots' to DOUBLE when casting from source column amount",
+        ),
+    ],
+)
 def test_a_column_the_model_needs_is_one_clear_error(change, message, trained, tmp_path, run_cli):
     from conftest import write_sqlite
 
@@ -286,12 +359,14 @@ def test_a_column_the_model_needs_is_one_clear_error(change, message, trained, t
 
 # ---- 6. Absurd fanout, out of memory, unwritable output ----
 
+
 def test_a_fanout_that_cannot_fit_in_memory_is_refused_up_front(shop_db, tmp_path, run_cli, monkeypatch):
     from relpool.train import memory
 
     monkeypatch.setattr(memory, "available_bytes", lambda: 1 << 20)  # a machine with 1 MiB free
-    code, _, stderr = run_cli("fit", shop_db, QUERY, "--out", tmp_path / "m", *FIT_ARGS,
-                              "--fanout", "100000,100000", "--batch-size", "100000")
+    code, _, stderr = run_cli(
+        "fit", shop_db, QUERY, "--out", tmp_path / "m", *FIT_ARGS, "--fanout", "100000,100000", "--batch-size", "100000"
+    )
     message = " ".join(stderr.split())
     assert code == 2 and "--fanout 100000,100000 with --batch-size 100000 samples about" in message
     assert "GiB of memory is available: lower --fanout or --batch-size" in message
@@ -318,13 +393,17 @@ def test_running_out_of_memory_while_training_is_one_clear_error(shop_db, tmp_pa
     from relpool.train.loop import Loop
 
     def exhausted(*args, **kwargs):
-        raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: not enough memory: "
-                           "you tried to allocate 98765432100 bytes.")
+        raise RuntimeError(
+            "[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: not enough memory: "
+            "you tried to allocate 98765432100 bytes."
+        )
+
     monkeypatch.setattr(Loop, "train_epoch", exhausted)
     code, stdout, stderr = run_cli("fit", shop_db, QUERY, "--out", tmp_path / "m", *FIT_ARGS)
     assert code == 2 and "Traceback" not in stdout + stderr
-    assert "ran out of memory training with --fanout 8,4, --batch-size 8 and --channels 16; lower them" in \
-        " ".join(stderr.split())
+    assert "ran out of memory training with --fanout 8,4, --batch-size 8 and --channels 16; lower them" in " ".join(
+        stderr.split()
+    )
     assert _listing(tmp_path) == set()
 
 
@@ -352,8 +431,10 @@ def test_an_unwritable_output_folder_is_one_clear_error(where, shop_db, tmp_path
             pytest.skip("chattr +i is not available here")
         out, expected = locked / "m", "is not writable"
     try:
-        for command in (["fit", shop_db, QUERY, "--out", out, *FIT_ARGS],
-                        ["inspect", shop_db, "--write-schema", out.parent / "s.yaml"]):
+        for command in (
+            ["fit", shop_db, QUERY, "--out", out, *FIT_ARGS],
+            ["inspect", shop_db, "--write-schema", out.parent / "s.yaml"],
+        ):
             code, stdout, stderr = run_cli(*command)
             assert code == 2 and expected in " ".join(stderr.split()) and "Traceback" not in stdout + stderr
     finally:
@@ -363,20 +444,24 @@ def test_an_unwritable_output_folder_is_one_clear_error(where, shop_db, tmp_path
 
 # ---- 7. The Python API checks its arguments before reading anything ----
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"epochs": -1}, "epochs must be a whole number >= 1, got -1"),
-    ({"batch_size": 0}, "batch_size must be a whole number >= 1, got 0"),
-    ({"max_steps": 2.5}, "max_steps must be a whole number >= 1, got 2.5"),
-    ({"channels": 2}, "channels must be a whole number >= 4, got 2"),
-    ({"lr": -0.1}, "lr must be a positive number, got -0.1"),
-    ({"pool": "avg"}, "unknown pool 'avg'; choose one of"),
-    ({"strategy": "latest"}, "--strategy must be uniform or recent, got 'latest'"),
-    ({"fanout": (8, 0)}, "--fanout must be positive integers separated by commas (e.g. 16,8), got (8, 0)"),
-    ({"fanout": "8,x"}, "--fanout must be positive integers separated by commas (e.g. 16,8), got '8,x'"),
-    ({"text_embedder": "bert"}, "--text-embedder must be minilm or hashing, got 'bert'"),
-    ({"step": "1 fortnight"}, "--step must look like '7 days'"),
-    ({"val_at": "soon"}, "--val-at: cannot read 'soon' as a date or time"),
-])
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"epochs": -1}, "epochs must be a whole number >= 1, got -1"),
+        ({"batch_size": 0}, "batch_size must be a whole number >= 1, got 0"),
+        ({"max_steps": 2.5}, "max_steps must be a whole number >= 1, got 2.5"),
+        ({"channels": 2}, "channels must be a whole number >= 4, got 2"),
+        ({"lr": -0.1}, "lr must be a positive number, got -0.1"),
+        ({"pool": "avg"}, "unknown pool 'avg'; choose one of"),
+        ({"strategy": "latest"}, "--strategy must be uniform or recent, got 'latest'"),
+        ({"fanout": (8, 0)}, "--fanout must be positive integers separated by commas (e.g. 16,8), got (8, 0)"),
+        ({"fanout": "8,x"}, "--fanout must be positive integers separated by commas (e.g. 16,8), got '8,x'"),
+        ({"text_embedder": "bert"}, "--text-embedder must be minilm or hashing, got 'bert'"),
+        ({"step": "1 fortnight"}, "--step must look like '7 days'"),
+        ({"val_at": "soon"}, "--val-at: cannot read 'soon' as a date or time"),
+    ],
+)
 def test_api_arguments_are_checked_before_the_database_is_read(kwargs, message, tmp_path):
     with pytest.raises(RelpoolError) as raised:
         relpool.fit(str(tmp_path / "no-such.sqlite"), QUERY, tmp_path / "m", **kwargs)  # would be "not found"
@@ -405,6 +490,7 @@ def test_predict_warns_when_at_is_far_outside_the_data(trained, tmp_path, run_cl
 
 
 # ---- 8. Training on: --resume with more epochs; a table empty at training, missing later ----
+
 
 def test_resume_with_more_epochs_continues_to_the_straight_runs_model(shop_db, tmp_path):
     import numpy as np
@@ -437,8 +523,9 @@ def test_a_table_empty_at_training_may_be_missing_later(tmp_path, run_cli):
 
 
 def test_fit_names_the_baselines_final_folders(shop_db, tmp_path, run_cli):
-    code, _, stderr = run_cli("fit", shop_db, QUERY, "--out", tmp_path / "m",
-                              *[a for a in FIT_ARGS if a != "--no-baselines"])
+    code, _, stderr = run_cli(
+        "fit", shop_db, QUERY, "--out", tmp_path / "m", *[a for a in FIT_ARGS if a != "--no-baselines"]
+    )
     assert code == 0, stderr
     text = " ".join(stderr.split())
     assert ".partial" not in text and f"-> {tmp_path / 'm' / 'baselines' / 'autofeat'}" in text

@@ -55,7 +55,9 @@ def test_layout_ages_and_message_direction():
     assert data["order"].has_time.all()
     assert not data["product"].has_time.any() and (data["product"].age == 0).all()
     items = data["item"]
-    assert (items.age == data["order"].seed_time[items.batch] - torch.from_numpy(ORDER_TIME[ITEM_ORDER])[items.n_id]).all()
+    assert (
+        items.age == data["order"].seed_time[items.batch] - torch.from_numpy(ORDER_TIME[ITEM_ORDER])[items.n_id]
+    ).all()
     # walked order -> item over rev_fk_order_id, so messages flow item -> order under fk_order_id
     src, dst = data["item", "fk_order_id", "order"].edge_index
     assert (data["order"].n_id[dst] == torch.from_numpy(ITEM_ORDER)[data["item"].n_id[src]]).all()
@@ -92,8 +94,7 @@ def test_deterministic_for_a_seed_and_independent_of_thread_count():
     graph = shop()
     seeds, cutoffs = np.array([0, 0, 1, 0, 2, 0, 0]), np.array([100, 35, 20, 45, 9, 100, 25])
     runs = [
-        TemporalSampler(graph, [1, 1], seed=7, num_threads=n).sample("customer", seeds, cutoffs)
-        for n in (1, 1, 2, 3)
+        TemporalSampler(graph, [1, 1], seed=7, num_threads=n).sample("customer", seeds, cutoffs) for n in (1, 1, 2, 3)
     ]
     for other in runs[1:]:
         for a, b in zip(batch_arrays(runs[0]), batch_arrays(other)):

@@ -27,13 +27,19 @@ def problems(draw):
     graph.add_foreign_key("b", "a_id", "a", np.arange(n_b), keys(n_b, n_a))
     graph.add_foreign_key("b", "c_id", "c", np.arange(n_b), keys(n_b, n_c))
     graph.add_foreign_key("a", "c_id", "c", np.arange(n_a), keys(n_a, n_c))
-    pairs = sorted(draw(st.sets(st.tuples(st.integers(0, n_b - 1), st.integers(0, n_b - 1)), max_size=60))) if n_b else []
+    pairs = (
+        sorted(draw(st.sets(st.tuples(st.integers(0, n_b - 1), st.integers(0, n_b - 1)), max_size=60))) if n_b else []
+    )
     graph.add_edge_type(("b", "follows", "b"), *(np.array(pairs, np.int64).reshape(-1, 2).T))
 
     seed_type = draw(st.sampled_from(["a", "b"] if n_b else ["a"]))
     n_seeds = draw(st.integers(1, 6))
-    seed_ids = np.array(draw(st.lists(st.integers(0, graph.num_nodes(seed_type) - 1), min_size=n_seeds, max_size=n_seeds)))
-    cutoffs = np.maximum(np.array(draw(st.lists(TIMES, min_size=n_seeds, max_size=n_seeds))), graph.node_time[seed_type][seed_ids])
+    seed_ids = np.array(
+        draw(st.lists(st.integers(0, graph.num_nodes(seed_type) - 1), min_size=n_seeds, max_size=n_seeds))
+    )
+    cutoffs = np.maximum(
+        np.array(draw(st.lists(TIMES, min_size=n_seeds, max_size=n_seeds))), graph.node_time[seed_type][seed_ids]
+    )
     fanouts = draw(st.lists(st.integers(1, 4), min_size=1, max_size=3))
     return graph, seed_type, seed_ids, cutoffs, fanouts
 

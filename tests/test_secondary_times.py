@@ -43,8 +43,9 @@ def _frames(future: bool, as_epoch: bool, seed: int = 0, customers: int = 600) -
     value = pd.Series(pd.to_datetime(value))
     if as_epoch:
         value = (value.astype("int64") // 10**9).where(visits)
-    orders = pd.DataFrame({"order_id": np.arange(len(customer)), "customer_id": customer, "ordered_at": ordered,
-                           column: value.to_numpy()})
+    orders = pd.DataFrame(
+        {"order_id": np.arange(len(customer)), "customer_id": customer, "ordered_at": ordered, column: value.to_numpy()}
+    )
     seen = pd.DataFrame({"customer_id": customer[visits], "visited_at": visit_at[visits]}).reset_index(names="visit_id")
     return {"customers": pd.DataFrame({"customer_id": np.arange(customers)}), "orders": orders, "visits": seen}
 
@@ -55,8 +56,20 @@ def _autofeat(frames) -> float:
 
 
 def _gnn(frames, tmp_path) -> float:
-    model = relpool.fit(frames, QUERY, tmp_path / "m", channels=16, fanout=(16,), layers=1, epochs=6, max_steps=10,
-                        batch_size=256, lr=1e-2, text_embedder=HashingEmbedder(8), **CUTS)
+    model = relpool.fit(
+        frames,
+        QUERY,
+        tmp_path / "m",
+        channels=16,
+        fanout=(16,),
+        layers=1,
+        epochs=6,
+        max_steps=10,
+        batch_size=256,
+        lr=1e-2,
+        text_embedder=HashingEmbedder(8),
+        **CUTS,
+    )
     return model.metrics["test"]["auroc"]
 
 
@@ -79,7 +92,8 @@ def test_column_types_say_why_and_bound_time_less_tables_by_the_cutoff():
     frames = _frames(future=True, as_epoch=False, customers=20)
     frames["customers"] = frames["customers"].assign(
         signed_up=pd.Timestamp("2020-06-01") + pd.to_timedelta(np.arange(20), "D"),
-        last_login=pd.Timestamp("2021-01-01") + pd.to_timedelta(np.arange(20) * 5, "D"))
+        last_login=pd.Timestamp("2021-01-01") + pd.to_timedelta(np.arange(20) * 5, "D"),
+    )
     inspection = inspect_database(frames, {"tables": {"customers": {"time_column": None}}})  # no row time
     schema = inspection.schema.tables
     orders = infer_column_types(inspection.database, schema["orders"], CUTS["val_at"]).columns["delivered_at"]

@@ -22,9 +22,14 @@ T0 = pd.Timestamp("2022-01-01")
 
 def _orders(n_users: int, rows: int, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({"order_id": np.arange(rows), "user_id": rng.integers(0, n_users, rows),
-                         "ts": T0 + pd.to_timedelta(rng.integers(0, 200 * 86400, rows), unit="s"),
-                         "amount": rng.random(rows)})
+    return pd.DataFrame(
+        {
+            "order_id": np.arange(rows),
+            "user_id": rng.integers(0, n_users, rows),
+            "ts": T0 + pd.to_timedelta(rng.integers(0, 200 * 86400, rows), unit="s"),
+            "amount": rng.random(rows),
+        }
+    )
 
 
 def test_pandas_tz_aware_parquet_nanoseconds_is_a_time_column(tmp_path):
@@ -54,14 +59,22 @@ def test_decimal_and_huge_integer_keys_stay_exact_and_distinct(tmp_path):
     """DECIMAL(20, 0) ids (ETL tools), DECIMAL(12, 0), UBIGINT and HUGEINT: never floats that merge ids."""
     base, n = 10**18, 100
     big = [decimal.Decimal(base + i) for i in range(n)]
-    users = pa.table({"user_id": pa.array(big, pa.decimal128(20, 0)),
-                      "small_id": pa.array([decimal.Decimal(i) for i in range(n)], pa.decimal128(12, 0)),
-                      "u64": pa.array([2**63 + i for i in range(n)], pa.uint64()),
-                      "price": pa.array([decimal.Decimal(f"{i}.25") for i in range(n)], pa.decimal128(10, 2))})
+    users = pa.table(
+        {
+            "user_id": pa.array(big, pa.decimal128(20, 0)),
+            "small_id": pa.array([decimal.Decimal(i) for i in range(n)], pa.decimal128(12, 0)),
+            "u64": pa.array([2**63 + i for i in range(n)], pa.uint64()),
+            "price": pa.array([decimal.Decimal(f"{i}.25") for i in range(n)], pa.decimal128(10, 2)),
+        }
+    )
     orders = _orders(n, 500)
-    orders = pa.table({"order_id": orders["order_id"], "ts": orders["ts"],
-                       "user_id": pa.array([decimal.Decimal(base + int(i)) for i in orders["user_id"]],
-                                           pa.decimal128(20, 0))})
+    orders = pa.table(
+        {
+            "order_id": orders["order_id"],
+            "ts": orders["ts"],
+            "user_id": pa.array([decimal.Decimal(base + int(i)) for i in orders["user_id"]], pa.decimal128(20, 0)),
+        }
+    )
     pq.write_table(users, tmp_path / "users.parquet")
     pq.write_table(orders, tmp_path / "orders.parquet")
     inspection = inspect_database(tmp_path)
@@ -72,7 +85,8 @@ def test_decimal_and_huge_integer_keys_stay_exact_and_distinct(tmp_path):
     assert frame["user_id"].nunique() == n and frame["user_id"].dtype == np.int64
     assert frame["u64"].nunique() == n and str(2**63) in set(frame["u64"])  # exact, as text
     assert [(fk.columns, fk.references_table) for fk in inspection.schema.tables["orders"].foreign_keys] == [
-        (("user_id",), "users")]
+        (("user_id",), "users")
+    ]
     task = build_task(inspection, "PREDICT COUNT(orders.*, 0, 30, days) FOR EACH users.user_id")
     assert task.tables["train"]["entity"].nunique() == n
 
@@ -80,12 +94,16 @@ def test_decimal_and_huge_integer_keys_stay_exact_and_distinct(tmp_path):
 def _duckdb_with_uuid_and_enum(path):
     con = duckdb.connect(str(path))
     con.execute("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')")
-    con.execute("CREATE TABLE accounts AS SELECT uuid() AS account_id, i AS n, "
-                "(['sad', 'ok', 'happy'][1 + i % 3])::mood AS mood, "
-                "(i::HUGEINT + 170141183460469231731687303715884105000) AS huge FROM range(40) t(i)")
-    con.execute("CREATE TABLE logins AS SELECT i AS login_id, a.account_id, uuid() AS session, "
-                "TIMESTAMP '2022-01-01' + INTERVAL (i) HOUR AS at, "
-                "(['sad', 'ok', 'happy'][1 + i % 3])::mood AS mood FROM range(1200) t(i) JOIN accounts a ON a.n = i % 40")
+    con.execute(
+        "CREATE TABLE accounts AS SELECT uuid() AS account_id, i AS n, "
+        "(['sad', 'ok', 'happy'][1 + i % 3])::mood AS mood, "
+        "(i::HUGEINT + 170141183460469231731687303715884105000) AS huge FROM range(40) t(i)"
+    )
+    con.execute(
+        "CREATE TABLE logins AS SELECT i AS login_id, a.account_id, uuid() AS session, "
+        "TIMESTAMP '2022-01-01' + INTERVAL (i) HOUR AS at, "
+        "(['sad', 'ok', 'happy'][1 + i % 3])::mood AS mood FROM range(1200) t(i) JOIN accounts a ON a.n = i % 40"
+    )
     con.close()
     return path
 
@@ -98,8 +116,9 @@ def test_uuid_enum_and_hugeint_columns_are_text(tmp_path):
     assert db.scalar("SELECT count(DISTINCT huge) FROM accounts") == 40
     assert inspection.schema.tables["accounts"].primary_key == ("account_id",)
     assert [fk.references_table for fk in inspection.schema.tables["logins"].foreign_keys] == ["accounts"]
-    task = build_task(inspection, "PREDICT COUNT(logins.* WHERE logins.mood = 'happy', 0, 7, days) > 1 "
-                                  "FOR EACH accounts.account_id")
+    task = build_task(
+        inspection, "PREDICT COUNT(logins.* WHERE logins.mood = 'happy', 0, 7, days) > 1 FOR EACH accounts.account_id"
+    )
     assert task.task_type == "binary"
     multiclass = build_task(inspection, "PREDICT accounts.mood FOR EACH accounts.account_id")
     assert multiclass.task_type == "multiclass"
@@ -109,17 +128,43 @@ def test_fit_on_uuid_keys_and_columns(tmp_path):
     import relpool
 
     db_path = _duckdb_with_uuid_and_enum(tmp_path / "types.duckdb")
-    relpool.fit(db_path, "PREDICT COUNT(logins.*, 0, 7, days) FOR EACH accounts.account_id", tmp_path / "m",
-                channels=8, fanout=(4, 2), epochs=1, max_steps=2, batch_size=16, step="1 days",
-                text_embedder=HashingEmbedder(8), baselines=False)
+    relpool.fit(
+        db_path,
+        "PREDICT COUNT(logins.*, 0, 7, days) FOR EACH accounts.account_id",
+        tmp_path / "m",
+        channels=8,
+        fanout=(4, 2),
+        epochs=1,
+        max_steps=2,
+        batch_size=16,
+        step="1 days",
+        text_embedder=HashingEmbedder(8),
+        baselines=False,
+    )
     assert (tmp_path / "m" / "config.json").is_file()
 
 
-@pytest.mark.parametrize("dtype, stored", [
-    ("TIMESTAMP", None), ("TIMESTAMP WITH TIME ZONE", None), ("TIMESTAMP_NS", "TIMESTAMP"),
-    ("TIMESTAMPTZ_NS", "TIMESTAMPTZ"), ("UUID", "VARCHAR"), ("ENUM('a', 'b')", "VARCHAR"),
-    ("DECIMAL(18,0)", "BIGINT"), ("DECIMAL(20,0)", "INTEGER?"), ("DECIMAL(5,3)", "DOUBLE"),
-    ("HUGEINT", "INTEGER?"), ("UBIGINT", "INTEGER?"), ("BIGINT", None), ("UINTEGER", None), ("VARCHAR", None),
-    ("DOUBLE", None), ("INTERVAL", None), ("BIGINT[]", None)])
+@pytest.mark.parametrize(
+    "dtype, stored",
+    [
+        ("TIMESTAMP", None),
+        ("TIMESTAMP WITH TIME ZONE", None),
+        ("TIMESTAMP_NS", "TIMESTAMP"),
+        ("TIMESTAMPTZ_NS", "TIMESTAMPTZ"),
+        ("UUID", "VARCHAR"),
+        ("ENUM('a', 'b')", "VARCHAR"),
+        ("DECIMAL(18,0)", "BIGINT"),
+        ("DECIMAL(20,0)", "INTEGER?"),
+        ("DECIMAL(5,3)", "DOUBLE"),
+        ("HUGEINT", "INTEGER?"),
+        ("UBIGINT", "INTEGER?"),
+        ("BIGINT", None),
+        ("UINTEGER", None),
+        ("VARCHAR", None),
+        ("DOUBLE", None),
+        ("INTERVAL", None),
+        ("BIGINT[]", None),
+    ],
+)
 def test_store_type_rules(dtype, stored):
     assert store_type(dtype) == stored

@@ -13,8 +13,7 @@ import pytest
 
 from relpool.db import inspect_database
 from relpool.query.task import build_task
-from relpool.synth import SynthSpec, draw, generate
-from relpool.synth import build
+from relpool.synth import SynthSpec, build, draw, generate
 from relpool.synth.spec import PERIOD_SECONDS, START
 
 SMALL = dict(entities=120, rows_per_entity=20, snr=0.25, products=60)
@@ -35,8 +34,9 @@ def test_tables_keys_and_times_are_what_truth_says(shop):
         table = inspection.schema.tables[name]
         assert table.primary_key == (stated["primary_key"],)
         assert table.time_column == stated["time_column"]
-        assert {fk.columns[0]: f"{fk.references_table}.{fk.references_columns[0]}"
-                for fk in table.foreign_keys} == stated["foreign_keys"]
+        assert {
+            fk.columns[0]: f"{fk.references_table}.{fk.references_columns[0]}" for fk in table.foreign_keys
+        } == stated["foreign_keys"]
         assert inspection.rows[name] == stated["rows"]
     assert sum(inspection.rows.values()) == truth["rows_total"]
 
@@ -75,8 +75,7 @@ def test_labels_relpool_computes_from_the_query_are_the_generators(shop):
 
 
 def test_oracle_is_reproducible_and_depends_on_the_seed(tmp_path):
-    runs = [generate(SynthSpec(**SMALL, seed=seed), tmp_path / f"run{i}")["oracle"]
-            for i, seed in enumerate((3, 3, 4))]
+    runs = [generate(SynthSpec(**SMALL, seed=seed), tmp_path / f"run{i}")["oracle"] for i, seed in enumerate((3, 3, 4))]
     assert runs[0] == runs[1] and runs[0] != runs[2]
     assert 0.8 < runs[0]["test_auroc"] <= 1.0 and runs[0]["expected_auroc"] == pytest.approx(0.9)
     truth = json.loads((tmp_path / "run0" / "truth.json").read_text())
@@ -89,8 +88,9 @@ def test_chunked_generation_holds_no_per_row_objects(tmp_path, monkeypatch):
     peaks, rows = [], []
     for entities in (100, 800):
         tracemalloc.start()
-        truth = generate(SynthSpec(entities=entities, rows_per_entity=50, snr=0.1, format="parquet"),
-                         tmp_path / str(entities))
+        truth = generate(
+            SynthSpec(entities=entities, rows_per_entity=50, snr=0.1, format="parquet"), tmp_path / str(entities)
+        )
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
         rows.append(truth["rows_total"])
@@ -98,13 +98,16 @@ def test_chunked_generation_holds_no_per_row_objects(tmp_path, monkeypatch):
     assert peaks[1] < 1.5 * peaks[0], f"peaks {[round(p / 2**20, 1) for p in peaks]} MiB grow with the rows"
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--snr", "0"], "--snr must be in (0, 1]"),
-    (["--snr", "1.5"], "--snr must be in (0, 1]"),
-    (["--entities", "0"], "--entities must be at least 1"),
-    (["--format", "csv"], "--format must be one of sqlite, parquet"),
-    (["--snr", "0.01", "--rows-per-entity", "10"], "rounds to no signal row"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--snr", "0"], "--snr must be in (0, 1]"),
+        (["--snr", "1.5"], "--snr must be in (0, 1]"),
+        (["--entities", "0"], "--entities must be at least 1"),
+        (["--format", "csv"], "--format must be one of sqlite, parquet"),
+        (["--snr", "0.01", "--rows-per-entity", "10"], "rounds to no signal row"),
+    ],
+)
 def test_bad_input_is_one_clear_message_and_exit_2(args, message, run_cli, tmp_path):
     code, _, stderr = run_cli("synth", "--out", tmp_path / "db", *args)
     assert code == 2 and message in stderr and len(stderr.strip().splitlines()) == 1

@@ -14,21 +14,40 @@ from relpool.query import label_checks
 from relpool.query.task import build_task
 
 DAYS = pd.date_range("2020-01-01", periods=60, freq="D")
-TINY = ["--epochs", "2", "--max-steps", "2", "--channels", "8", "--fanout", "4,2", "--batch-size", "16",
-        "--text-embedder", "hashing", "--no-baselines"]
+TINY = [
+    "--epochs",
+    "2",
+    "--max-steps",
+    "2",
+    "--channels",
+    "8",
+    "--fanout",
+    "4,2",
+    "--batch-size",
+    "16",
+    "--text-embedder",
+    "hashing",
+    "--no-baselines",
+]
 
 
 def event_frames(n_users: int = 40, n_events: int = 800, seed: int = 0) -> dict[str, pd.DataFrame]:
     rng = np.random.default_rng(seed)
     ts = DAYS[rng.integers(0, len(DAYS), n_events)]
-    events = pd.DataFrame({
-        "event_id": np.arange(n_events), "user_id": rng.integers(0, n_users, n_events),
-        "ts": ts.strftime("%Y-%m-%d %H:%M:%S"),  # a text time column, as pandas writes SQLite
-        "never": 0, "one_class": "same", "all_null": np.nan, "amount": rng.random(n_events),
-        # 0/1 as SQLite stores booleans; true only before 2020-02-15: validation and test never see one
-        "early": np.where(ts < pd.Timestamp("2020-02-15"), rng.integers(0, 2, n_events), 0),
-        "code": [f"c{i}" for i in range(n_events)],
-    })
+    events = pd.DataFrame(
+        {
+            "event_id": np.arange(n_events),
+            "user_id": rng.integers(0, n_users, n_events),
+            "ts": ts.strftime("%Y-%m-%d %H:%M:%S"),  # a text time column, as pandas writes SQLite
+            "never": 0,
+            "one_class": "same",
+            "all_null": np.nan,
+            "amount": rng.random(n_events),
+            # 0/1 as SQLite stores booleans; true only before 2020-02-15: validation and test never see one
+            "early": np.where(ts < pd.Timestamp("2020-02-15"), rng.integers(0, 2, n_events), 0),
+            "code": [f"c{i}" for i in range(n_events)],
+        }
+    )
     return {"users": pd.DataFrame({"user_id": np.arange(n_users)}), "events": events}
 
 
@@ -41,14 +60,19 @@ def _task(inspection, target: str, **kwargs):
     return build_task(inspection, f"PREDICT {target} FOR EACH users.user_id", step="7 days", **kwargs)
 
 
-@pytest.mark.parametrize("target, message", [
-    ("COUNT(events.* WHERE events.never = 1, 0, 7, days) > 0",
-     "the label is always false in the training examples"),
-    ("COUNT(events.*, 0, 7, days) >= 0", "the label is always true in the training examples"),
-    ("LAST(events.one_class, 0, 7, days)", "the target has only one class ('same') in the training examples"),
-    ("AVG(events.all_null, 0, 7, days)", "the training split has no labelled examples: every one of its"),
-    ("LAST(events.code, 0, 7, days)", "classes among"),
-])
+@pytest.mark.parametrize(
+    "target, message",
+    [
+        (
+            "COUNT(events.* WHERE events.never = 1, 0, 7, days) > 0",
+            "the label is always false in the training examples",
+        ),
+        ("COUNT(events.*, 0, 7, days) >= 0", "the label is always true in the training examples"),
+        ("LAST(events.one_class, 0, 7, days)", "the target has only one class ('same') in the training examples"),
+        ("AVG(events.all_null, 0, 7, days)", "the training split has no labelled examples: every one of its"),
+        ("LAST(events.code, 0, 7, days)", "classes among"),
+    ],
+)
 def test_a_task_with_nothing_to_learn_is_one_clear_error(events, target, message):
     with pytest.raises(RelpoolError, match="nothing to learn|no labelled examples|classes among") as caught:
         _task(events, target)
@@ -69,11 +93,15 @@ def test_one_class_in_validation_only_is_a_warning(events):
     assert task.to_json()["warnings"] == task.warnings
 
 
-@pytest.mark.parametrize("target", ["COUNT(events.* WHERE events.never = 1, 0, 7, days)", "SUM(events.never, 0, 7, days)"])
+@pytest.mark.parametrize(
+    "target", ["COUNT(events.* WHERE events.never = 1, 0, 7, days)", "SUM(events.never, 0, 7, days)"]
+)
 def test_a_constant_regression_label_in_training_is_a_warning(events, target):
     task = _task(events, target)
-    assert any("the label is always 0 in the training examples (" in w and "only learn that constant" in w
-               for w in task.warnings)
+    assert any(
+        "the label is always 0 in the training examples (" in w and "only learn that constant" in w
+        for w in task.warnings
+    )
 
 
 def test_a_constant_regression_label_in_validation_only_is_a_warning(events):
@@ -83,18 +111,34 @@ def test_a_constant_regression_label_in_validation_only_is_a_warning(events):
     assert any("the label is always 0 in the test examples" in w for w in task.warnings)
 
 
-@pytest.mark.parametrize("layers, fanout, message", [
-    (3, "4", "--fanout gives 1 hop but --layers is 3: give one number per layer, e.g. 16,8,4"),
-    (2, "4,2,1,1", "--fanout gives 4 hops but --layers is 2: give one number per layer, e.g. 16,8"),
-])
+@pytest.mark.parametrize(
+    "layers, fanout, message",
+    [
+        (3, "4", "--fanout gives 1 hop but --layers is 3: give one number per layer, e.g. 16,8,4"),
+        (2, "4,2,1,1", "--fanout gives 4 hops but --layers is 2: give one number per layer, e.g. 16,8"),
+    ],
+)
 def test_a_fanout_that_does_not_match_the_layers_is_one_clear_error(tmp_path, run_cli, layers, fanout, message):
     with pytest.raises(RelpoolError, match=message):
-        relpool.fit(event_frames(), "PREDICT COUNT(events.*, 0, 7, days) > 0 FOR EACH users.user_id",
-                    tmp_path / "m", layers=layers, fanout=fanout)
+        relpool.fit(
+            event_frames(),
+            "PREDICT COUNT(events.*, 0, 7, days) > 0 FOR EACH users.user_id",
+            tmp_path / "m",
+            layers=layers,
+            fanout=fanout,
+        )
     assert not (tmp_path / "m").exists()
-    code, stdout, stderr = run_cli("fit", "nycflights13", "PREDICT COUNT(flights.*, 0, 7, days) > 0 FOR EACH "
-                                   "planes.tailnum", "--out", tmp_path / "m", "--layers", str(layers),
-                                   "--fanout", fanout)
+    code, stdout, stderr = run_cli(
+        "fit",
+        "nycflights13",
+        "PREDICT COUNT(flights.*, 0, 7, days) > 0 FOR EACH planes.tailnum",
+        "--out",
+        tmp_path / "m",
+        "--layers",
+        str(layers),
+        "--fanout",
+        fanout,
+    )
     assert code == 2 and message in " ".join(stderr.split()) and stdout == ""
 
 
@@ -136,12 +180,15 @@ def test_a_bare_integer_column_as_a_condition_suggests_a_comparison(events):
     assert "^" in text
 
 
-@pytest.mark.parametrize("options, message", [
-    (dict(step="99999999 days"), "--step '99999999 days' is more than 200 years"),
-    (dict(step="99999999 hours"), "more than 200 years"),
-    (dict(val_at="0001-01-01"), "the cutoffs fall outside the dates relpool can represent"),
-    (dict(val_at="9999-01-01"), "must come before the test cutoff"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (dict(step="99999999 days"), "--step '99999999 days' is more than 200 years"),
+        (dict(step="99999999 hours"), "more than 200 years"),
+        (dict(val_at="0001-01-01"), "the cutoffs fall outside the dates relpool can represent"),
+        (dict(val_at="9999-01-01"), "must come before the test cutoff"),
+    ],
+)
 def test_absurd_steps_and_cutoffs_are_clear_errors(events, options, message):
     query = "PREDICT COUNT(events.*, 0, 7, days) > 0 FOR EACH users.user_id"
     with pytest.raises(RelpoolError, match=message.replace("(", r"\(")):
@@ -156,8 +203,10 @@ def test_absurd_windows_are_clear_errors(events, window):
 
 def test_task_shows_names_as_a_query_writes_them(tmp_path, run_cli):
     frames = event_frames()
-    frames = {"user table": frames["users"].rename(columns={"user_id": "user id"}),
-              "events": frames["events"].rename(columns={"user_id": "user id"})}
+    frames = {
+        "user table": frames["users"].rename(columns={"user_id": "user id"}),
+        "events": frames["events"].rename(columns={"user_id": "user id"}),
+    }
     from conftest import write_sqlite
 
     db = write_sqlite(frames, tmp_path / "names.sqlite")
@@ -179,10 +228,16 @@ def test_warnings_about_which_rows_are_visible_reach_every_command_that_trains(t
     from conftest import write_sqlite
 
     days = pd.date_range("2021-01-01", periods=60, freq="D")
-    orders = pd.DataFrame({"order_id": range(600), "customer_id": [i % 30 for i in range(600)],
-                           "ordered_at": [("soon" if i % 10 == 0 else str(days[i % 60])) for i in range(600)]})
-    db = write_sqlite({"customers": pd.DataFrame({"customer_id": range(30)}), "orders": orders},
-                      tmp_path / "shop.sqlite")
+    orders = pd.DataFrame(
+        {
+            "order_id": range(600),
+            "customer_id": [i % 30 for i in range(600)],
+            "ordered_at": [("soon" if i % 10 == 0 else str(days[i % 60])) for i in range(600)],
+        }
+    )
+    db = write_sqlite(
+        {"customers": pd.DataFrame({"customer_id": range(30)}), "orders": orders}, tmp_path / "shop.sqlite"
+    )
     query = "PREDICT COUNT(orders.*, 0, 7, days) > 1 FOR EACH customers.customer_id"
     expected = "time column orders.ordered_at: 60 of 600 values do not parse as times"
     task = build_task(inspect_database(str(db)), query)

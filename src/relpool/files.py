@@ -181,8 +181,10 @@ class StagedFolder:
         return self.partial
 
     def _busy(self) -> RelpoolError:
-        return RelpoolError(f"another relpool fit is writing {self.final} ({self.partial}); wait for it, "
-                            f"or use --resume/--force if it was interrupted")
+        return RelpoolError(
+            f"another relpool fit is writing {self.final} ({self.partial}); wait for it, "
+            f"or use --resume/--force if it was interrupted"
+        )
 
     @property
     def created(self) -> bool:

@@ -18,8 +18,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from relpool.db.database import Database
-from relpool.db.sql import type_family
 from relpool.db.schema import Schema
+from relpool.db.sql import type_family
 from relpool.encode.rows import Cutoff
 from relpool.encode.stypes import infer_column_types
 
@@ -33,8 +33,14 @@ class Roles:
     categorical: tuple[str, ...]
 
 
-def column_roles(db: Database, schema: Schema, table: str, exclude: Collection[str] = frozenset(),
-                 keep_foreign_keys: bool = True, cutoff: Cutoff = None) -> Roles:
+def column_roles(
+    db: Database,
+    schema: Schema,
+    table: str,
+    exclude: Collection[str] = frozenset(),
+    keep_foreign_keys: bool = True,
+    cutoff: Cutoff = None,
+) -> Roles:
     """Numeric and categorical columns of ``table``, as the encoders type them, less ``exclude``.
 
     ``cutoff``: the first validation cutoff, the encoders' stats cutoff.

@@ -16,8 +16,9 @@ from relpool.db.visibility import table_time_sql, visible_sql
 from relpool.query.bind import BoundQuery
 
 
-def entity_features(inspection: Inspection, bound: BoundQuery, with_parents: bool,
-                    cutoff: pd.Timestamp | None = None) -> FeatureTable:
+def entity_features(
+    inspection: Inspection, bound: BoundQuery, with_parents: bool, cutoff: pd.Timestamp | None = None
+) -> FeatureTable:
     """Columns of the entity row (and its parents' rows) for every registered example.
 
     ``cutoff`` (the first validation cutoff) bounds the times of tables without a time column.
@@ -25,10 +26,16 @@ def entity_features(inspection: Inspection, bound: BoundQuery, with_parents: boo
     db, schema = inspection.database, inspection.schema
     entity = bound.entity_table
     hidden = {column for table, column in bound.hidden_columns if table == entity}
-    features = _row_features(column_roles(db, schema, entity, hidden, keep_foreign_keys=False, cutoff=cutoff), "e", entity, "")
+    features = _row_features(
+        column_roles(db, schema, entity, hidden, keep_foreign_keys=False, cutoff=cutoff), "e", entity, ""
+    )
     if bound.entity_time_sql:
-        features.append(Feature(f"DAYS_SINCE({entity}.{schema.tables[entity].time_column})",
-                                f"(epoch(x.cutoff) - epoch({bound.entity_time_sql})) / 86400"))
+        features.append(
+            Feature(
+                f"DAYS_SINCE({entity}.{schema.tables[entity].time_column})",
+                f"(epoch(x.cutoff) - epoch({bound.entity_time_sql})) / 86400",
+            )
+        )
     joins = [f"LEFT JOIN {quote(entity)} e ON e.{quote(bound.entity_column)} = x.entity"]
     for i, fk in enumerate(schema.tables[entity].foreign_keys if with_parents else []):
         parent = fk.references_table
@@ -37,8 +44,9 @@ def entity_features(inspection: Inspection, bound: BoundQuery, with_parents: boo
             continue
         alias = f"p{i}"
         visible = visible_sql(table_time_sql(db, schema.tables[parent], alias), "x.cutoff")
-        joins.append(f"LEFT JOIN {quote(parent)} {alias} ON {alias}.{quote(key[0])} = e.{quote(fk.columns[0])} "
-                     f"AND {visible}")
+        joins.append(
+            f"LEFT JOIN {quote(parent)} {alias} ON {alias}.{quote(key[0])} = e.{quote(fk.columns[0])} AND {visible}"
+        )
         roles = column_roles(db, schema, parent, keep_foreign_keys=False, cutoff=cutoff)
         features += _row_features(roles, alias, parent, f" | {entity}.{fk.columns[0]}")
     if not features:
@@ -49,6 +57,7 @@ def entity_features(inspection: Inspection, bound: BoundQuery, with_parents: boo
 
 
 def _row_features(roles, alias: str, table: str, suffix: str) -> list[Feature]:
-    return ([Feature(f"{table}.{c}{suffix}", f"TRY_CAST({alias}.{quote(c)} AS DOUBLE)") for c in roles.numeric]
-            + [Feature(f"{table}.{c}{suffix}", f"CAST({alias}.{quote(c)} AS VARCHAR)", categorical=True)
-               for c in roles.categorical])
+    return [Feature(f"{table}.{c}{suffix}", f"TRY_CAST({alias}.{quote(c)} AS DOUBLE)") for c in roles.numeric] + [
+        Feature(f"{table}.{c}{suffix}", f"CAST({alias}.{quote(c)} AS VARCHAR)", categorical=True)
+        for c in roles.categorical
+    ]

@@ -37,9 +37,13 @@ class Running:
     categorical: bool = False
 
 
-def aggregate_features(database: Database, groups: list[Group], windows: tuple[int, ...] = WINDOW_DAYS,
-                       track: Callable[[Iterable, str], Iterable] = lambda items, _: items,
-                       functions: set[str] | None = None) -> FeatureTable:
+def aggregate_features(
+    database: Database,
+    groups: list[Group],
+    windows: tuple[int, ...] = WINDOW_DAYS,
+    track: Callable[[Iterable, str], Iterable] = lambda items, _: items,
+    functions: set[str] | None = None,
+) -> FeatureTable:
     """Aggregates of every group for the registered examples (see :func:`relpool.baselines.table.registered`).
 
     ``functions`` keeps only the history aggregates of those names (e.g. {"COUNT", "MEAN"}); all by default.
@@ -56,10 +60,15 @@ def group_sql(group: Group, history: list[Running], recent: list[Feature], wides
     parts = [part for f in history for part in f.parts]
     aliases = iter(range(len(parts)))
     finals = [f.final.format(*(f"c.p{next(aliases)}" for _ in f.parts)) for f in history]
-    firsts = ", ".join(f"row_number() OVER (PARTITION BY r.__entity, r.{quote(c)} ORDER BY r.__t) = 1 AS __first{i}"
-                       for i, c in enumerate(group.categorical))
-    bucket = (f"r ASOF JOIN cuts ON {visible_sql('r.__t', 'cuts.cutoff')}" if group.has_time
-              else "r CROSS JOIN (SELECT min(cutoff) AS cutoff FROM cuts) cuts")  # every row visible at every cutoff
+    firsts = ", ".join(
+        f"row_number() OVER (PARTITION BY r.__entity, r.{quote(c)} ORDER BY r.__t) = 1 AS __first{i}"
+        for i, c in enumerate(group.categorical)
+    )
+    bucket = (
+        f"r ASOF JOIN cuts ON {visible_sql('r.__t', 'cuts.cutoff')}"
+        if group.has_time
+        else "r CROSS JOIN (SELECT min(cutoff) AS cutoff FROM cuts) cuts"
+    )  # every row visible at every cutoff
     ctes = [
         f"x AS (SELECT DISTINCT entity, cutoff FROM {EXAMPLES})",
         "cuts AS (SELECT DISTINCT cutoff FROM x)",
@@ -73,9 +82,11 @@ def group_sql(group: Group, history: list[Running], recent: list[Feature], wides
     ]
     joins = ["LEFT JOIN h ON h.entity = e.entity AND h.cutoff = e.cutoff"]
     if recent:
-        ctes.append(f"w AS (SELECT x.entity, x.cutoff, {_select((f.sql for f in recent), 'f', len(history))} "
-                    f"FROM x JOIN r ON r.__entity = x.entity AND {visible_sql('r.__t', 'x.cutoff')} "
-                    f"AND r.__t > x.cutoff - to_days({widest}) GROUP BY x.entity, x.cutoff)")
+        ctes.append(
+            f"w AS (SELECT x.entity, x.cutoff, {_select((f.sql for f in recent), 'f', len(history))} "
+            f"FROM x JOIN r ON r.__entity = x.entity AND {visible_sql('r.__t', 'x.cutoff')} "
+            f"AND r.__t > x.cutoff - to_days({widest}) GROUP BY x.entity, x.cutoff)"
+        )
         joins.append("LEFT JOIN w ON w.entity = e.entity AND w.cutoff = e.cutoff")
     columns = [(f"h.f{i}", f.zero_when_empty) for i, f in enumerate(history)]
     columns += [(f"w.f{len(history) + i}", f.zero_when_empty) for i, f in enumerate(recent)]
@@ -100,7 +111,8 @@ def history_features(group: Group) -> list[Running]:
         if group.has_time:
             features += [
                 Running(name("DAYS_SINCE_LAST", table), (("max(r.__t)", "max"),), _days_since("{0}")),
-                Running(name("DAYS_SINCE_FIRST", table), (("min(r.__t)", "min"),), _days_since("{0}"))]
+                Running(name("DAYS_SINCE_FIRST", table), (("min(r.__t)", "min"),), _days_since("{0}")),
+            ]
     for column in group.numeric:
         v, what = f"TRY_CAST(r.{quote(column)} AS DOUBLE)", f"{table}.{column}"
         # Squares of values shifted by one typical value, so a constant column has a deviation of exactly 0.
@@ -111,18 +123,34 @@ def history_features(group: Group) -> list[Running]:
             Running(name("MEAN", what), (total, n), "{0} / nullif({1}, 0)"),
             Running(name("MIN", what), ((f"min({v})", "min"),), "{0}"),
             Running(name("MAX", what), ((f"max({v})", "max"),), "{0}"),
-            Running(name("STD", what), ((f"sum({shifted})", "sum"), (f"sum({shifted} * {shifted})", "sum"), n),
-                    "CASE WHEN {2} > 1 THEN sqrt(greatest({1} - {0} * {0} / {2}, 0) / ({2} - 1)) END")]
+            Running(
+                name("STD", what),
+                ((f"sum({shifted})", "sum"), (f"sum({shifted} * {shifted})", "sum"), n),
+                "CASE WHEN {2} > 1 THEN sqrt(greatest({1} - {0} * {0} / {2}, 0) / ({2} - 1)) END",
+            ),
+        ]
         if group.has_time:
-            features.append(Running(name("LAST", what), (_latest(v), ), "{0}.v"))
+            features.append(Running(name("LAST", what), (_latest(v),), "{0}.v"))
     for i, column in enumerate(group.categorical):
         v, what = f"CAST(r.{quote(column)} AS VARCHAR)", f"{table}.{column}"
-        features.append(Running(name("NUM_UNIQUE", what), ((f"count({v}) FILTER (WHERE r.__first{i})", "sum"),),
-                                "{0}", zero_when_empty=True))
+        features.append(
+            Running(
+                name("NUM_UNIQUE", what),
+                ((f"count({v}) FILTER (WHERE r.__first{i})", "sum"),),
+                "{0}",
+                zero_when_empty=True,
+            )
+        )
         for value in group.top.get(column, ()):
             literal = "'" + value.replace("'", "''") + "'"
-            features.append(Running(name("COUNT", f"{what} = {literal}"),
-                                    ((f"count(*) FILTER (WHERE {v} = {literal})", "sum"),), "{0}", zero_when_empty=True))
+            features.append(
+                Running(
+                    name("COUNT", f"{what} = {literal}"),
+                    ((f"count(*) FILTER (WHERE {v} = {literal})", "sum"),),
+                    "{0}",
+                    zero_when_empty=True,
+                )
+            )
         if group.has_time and column in group.top:
             features.append(Running(name("LAST", what), (_latest(v),), "{0}.v", categorical=True))
     return features
@@ -139,8 +167,10 @@ def window_features(group: Group, windows: tuple[int, ...]) -> list[Feature]:
             features.append(Feature(f"COUNT({group.table}{suffix}", f"count(*) FILTER (WHERE {recent})", True))
         for column in group.numeric:
             v, what = f"TRY_CAST(r.{quote(column)} AS DOUBLE)", f"{group.table}.{column}"
-            features += [Feature(f"SUM({what}{suffix}", f"sum({v}) FILTER (WHERE {recent})", True),
-                         Feature(f"MEAN({what}{suffix}", f"avg({v}) FILTER (WHERE {recent})")]
+            features += [
+                Feature(f"SUM({what}{suffix}", f"sum({v}) FILTER (WHERE {recent})", True),
+                Feature(f"MEAN({what}{suffix}", f"avg({v}) FILTER (WHERE {recent})"),
+            ]
     return features
 
 

@@ -30,30 +30,53 @@ class Fitted:
 def fit_predict(kind: TaskKind, features: FeatureTable, split: np.ndarray, labels: pd.Series, seed: int) -> Fitted:
     """Train on rows with ``split == 'train'``, stop early on 'val', predict every split."""
     if features.frame.shape[1] == 0:
-        raise RelpoolError("there are no columns to learn from: the entity table has only keys and no related "
-                           "table is reachable; try --kind autofeat or another entity")
+        raise RelpoolError(
+            "there are no columns to learn from: the entity table has only keys and no related "
+            "table is reachable; try --kind autofeat or another entity"
+        )
     matrix, categorical = _encode(features, split == "train")
     train, val = split == "train", split == "val"
     target, classes = kind.lightgbm_target(labels, train)
     if classes is not None:  # class codes: -1, a class never seen in training, cannot guide early stopping
         val = val & (target.to_numpy() >= 0)
     objective, metric = kind.lightgbm
-    params = {"objective": objective, "metric": metric, "learning_rate": 0.05, "num_leaves": 31,
-              "min_data_in_leaf": 20, "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1,
-              "lambda_l2": 1.0, "num_threads": 2, "deterministic": True, "force_row_wise": True, "seed": seed,
-              "verbose": -1, **({"num_class": len(classes)} if classes is not None else {})}
+    params = {
+        "objective": objective,
+        "metric": metric,
+        "learning_rate": 0.05,
+        "num_leaves": 31,
+        "min_data_in_leaf": 20,
+        "feature_fraction": 0.8,
+        "bagging_fraction": 0.8,
+        "bagging_freq": 1,
+        "lambda_l2": 1.0,
+        "num_threads": 2,
+        "deterministic": True,
+        "force_row_wise": True,
+        "seed": seed,
+        "verbose": -1,
+        **({"num_class": len(classes)} if classes is not None else {}),
+    }
     names = [f"f{i}" for i in range(matrix.shape[1])]  # LightGBM rejects JSON characters in names
-    train_set = lgb.Dataset(matrix[train], target[train].to_numpy(), feature_name=names,
-                            categorical_feature=categorical, free_raw_data=False)
+    train_set = lgb.Dataset(
+        matrix[train],
+        target[train].to_numpy(),
+        feature_name=names,
+        categorical_feature=categorical,
+        free_raw_data=False,
+    )
     val_set = lgb.Dataset(matrix[val], target[val].to_numpy(), reference=train_set)
-    booster = lgb.train(params, train_set, MAX_ROUNDS, valid_sets=[val_set],
-                        callbacks=[lgb.early_stopping(PATIENCE, verbose=False)])
+    booster = lgb.train(
+        params, train_set, MAX_ROUNDS, valid_sets=[val_set], callbacks=[lgb.early_stopping(PATIENCE, verbose=False)]
+    )
     raw = booster.predict(matrix, num_iteration=booster.best_iteration)
     values = classes[raw.argmax(axis=1)] if classes is not None else raw
     predictions = {s: values[split == s] for s in np.unique(split)}
     gain, count = booster.feature_importance("gain"), booster.feature_importance("split")
-    importances = sorted(({"name": n, "gain": float(g), "split": int(c)}
-                          for n, g, c in zip(features.frame.columns, gain, count)), key=lambda r: -r["gain"])
+    importances = sorted(
+        ({"name": n, "gain": float(g), "split": int(c)} for n, g, c in zip(features.frame.columns, gain, count)),
+        key=lambda r: -r["gain"],
+    )
     return Fitted(predictions, importances, int(booster.best_iteration))
 
 

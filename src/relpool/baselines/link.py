@@ -18,8 +18,8 @@ def rank_items(database: Database, bound: BoundQuery, k: int, personal: bool) ->
     """The top ``k`` items for every registered example, in the examples' order."""
     sql = f"""
         WITH x AS (SELECT DISTINCT entity, cutoff FROM {EXAMPLES}),
-        own AS (SELECT * FROM ({past_uses_sql(bound, 'x')}) WHERE {'TRUE' if personal else 'FALSE'}),
-        popular AS ({popular_items_sql(bound, 'x')}),
+        own AS (SELECT * FROM ({past_uses_sql(bound, "x")}) WHERE {"TRUE" if personal else "FALSE"}),
+        popular AS ({popular_items_sql(bound, "x")}),
         candidates AS (
             SELECT entity, cutoff, item FROM own
             UNION

@@ -34,8 +34,9 @@ class Group:
     top: dict[str, tuple[str, ...]]  # categorical column -> its most frequent values; absent: too many
 
 
-def plan_groups(inspection: Inspection, entity: str, stats_cutoff: pd.Timestamp,
-                times_cutoff: pd.Timestamp | None = None) -> list[Group]:
+def plan_groups(
+    inspection: Inspection, entity: str, stats_cutoff: pd.Timestamp, times_cutoff: pd.Timestamp | None = None
+) -> list[Group]:
     """Every path from a related table to ``entity``, with its columns' roles and top categories.
 
     ``times_cutoff`` (default ``stats_cutoff``) bounds the times of tables without a time column.
@@ -47,25 +48,32 @@ def plan_groups(inspection: Inspection, entity: str, stats_cutoff: pd.Timestamp,
             continue
         for path in find_paths(db, schema, entity, table):
             # The key back to the entity is the group's identity, not a feature of its rows.
-            to_entity = {c for fk in schema.tables[table].foreign_keys
-                         if fk.references_table == entity for c in fk.columns}
-            roles = column_roles(db, schema, table, exclude=to_entity,
-                                 cutoff=stats_cutoff if times_cutoff is None else times_cutoff)
+            to_entity = {
+                c for fk in schema.tables[table].foreign_keys if fk.references_table == entity for c in fk.columns
+            }
+            roles = column_roles(
+                db, schema, table, exclude=to_entity, cutoff=stats_cutoff if times_cutoff is None else times_cutoff
+            )
             label = ", ".join(part.split(" -> ")[0] for part in path.description.split(", "))
-            top = {c: values for c in roles.categorical
-                   if (values := _top_values(inspection, path.sql, path.has_time, c, stats_cutoff)) is not None}
+            top = {
+                c: values
+                for c in roles.categorical
+                if (values := _top_values(inspection, path.sql, path.has_time, c, stats_cutoff)) is not None
+            }
             own_rows = label.split(".")[0] == table
             groups.append(Group(label, table, path.sql, path.has_time, own_rows, roles.numeric, roles.categorical, top))
     return groups
 
 
-def _top_values(inspection: Inspection, sql: str, has_time: bool, column: str,
-                stats_cutoff: pd.Timestamp) -> tuple[str, ...] | None:
+def _top_values(
+    inspection: Inspection, sql: str, has_time: bool, column: str, stats_cutoff: pd.Timestamp
+) -> tuple[str, ...] | None:
     rows = inspection.database.execute(
         f"SELECT CAST(r.{quote(column)} AS VARCHAR) AS v, count(*) AS n FROM ({sql}) r "
         f"WHERE {visible_sql('r.__t' if has_time else None, '?')} AND r.{quote(column)} IS NOT NULL "
         f"GROUP BY v ORDER BY n DESC, v LIMIT {MAX_CATEGORIES + 1}",
-        [stats_cutoff.to_pydatetime()] if has_time else None).fetchall()
+        [stats_cutoff.to_pydatetime()] if has_time else None,
+    ).fetchall()
     if len(rows) > MAX_CATEGORIES:
         return None
     return tuple(v for v, _ in rows[:TOP_CATEGORIES])

@@ -39,8 +39,9 @@ class BaselineResult:
     test_predictions: pd.DataFrame  # entity, cutoff, label and the prediction columns a GNN's predictions have
 
 
-def run_baseline(inspection: Inspection, task: Task, kind: str, seed: int = 0,
-                 console: Console | None = None) -> BaselineResult:
+def run_baseline(
+    inspection: Inspection, task: Task, kind: str, seed: int = 0, console: Console | None = None
+) -> BaselineResult:
     """Fit on train, stop early on val, and score val and test."""
     if kind not in KINDS:
         raise RelpoolError(f"unknown baseline kind {kind!r}; choose one of {', '.join(KINDS)}")
@@ -57,21 +58,34 @@ def run_baseline(inspection: Inspection, task: Task, kind: str, seed: int = 0,
             with console.status("Ranking items by past use and popularity…"):
                 predictions = rank_items(db, bound, bound.query.rank_top, personal=kind == "autofeat")
             predictions = {s: [p for p, keep in zip(predictions, split == s) if keep] for s in EVALUATED}
-            importances, extra = [], {"ranking": "own past frequency, then popularity" if kind == "autofeat"
-                                      else "popularity"}
+            importances, extra = (
+                [],
+                {"ranking": "own past frequency, then popularity" if kind == "autofeat" else "popularity"},
+            )
         else:
             features = _features(inspection, task, kind, console)
-            with console.status(f"Training LightGBM on {features.frame.shape[1]} features, "
-                                f"{int((split == 'train').sum()):,} examples…"):
+            with console.status(
+                f"Training LightGBM on {features.frame.shape[1]} features, {int((split == 'train').sum()):,} examples…"
+            ):
                 fitted = fit_predict(task.kind, features, split, examples["label"], seed)
             predictions, importances = fitted.predictions, fitted.importances
             extra = {"features": features.frame.shape[1], "best_iteration": fitted.best_iteration}
     scores = {s: task.kind.score(task.tables[s]["label"], predictions[s], bound.query.rank_top) for s in EVALUATED}
     metric = task.kind.main_metric(bound.query.rank_top)
-    return BaselineResult({"task_type": task.task_type, "metric": metric, "val": scores["val"],
-                           "test": scores["test"], "n_train": int(len(task.tables["train"])),
-                           "seconds": round(time.perf_counter() - started, 3), "baseline": kind, **extra},
-                          importances, _prediction_frame(task, predictions["test"]))
+    return BaselineResult(
+        {
+            "task_type": task.task_type,
+            "metric": metric,
+            "val": scores["val"],
+            "test": scores["test"],
+            "n_train": int(len(task.tables["train"])),
+            "seconds": round(time.perf_counter() - started, 3),
+            "baseline": kind,
+            **extra,
+        },
+        importances,
+        _prediction_frame(task, predictions["test"]),
+    )
 
 
 def _features(inspection: Inspection, task: Task, kind: str, console: Console) -> FeatureTable:
@@ -82,8 +96,9 @@ def _features(inspection: Inspection, task: Task, kind: str, console: Console) -
     if kind == "entity":
         return own
     groups = plan_groups(inspection, task.bound.entity_table, task.tables["train"]["cutoff"].max(), times_cutoff)
-    aggregates = aggregate_features(inspection.database, groups,
-                                    track=lambda items, what: track(items, what, console=console, transient=True))
+    aggregates = aggregate_features(
+        inspection.database, groups, track=lambda items, what: track(items, what, console=console, transient=True)
+    )
     return FeatureTable.concat([own, aggregates])
 
 
@@ -95,8 +110,10 @@ def _prediction_frame(task: Task, predicted) -> pd.DataFrame:
 
 def write_outputs(result: BaselineResult, folder: Path) -> list[Path]:
     """``metrics.json``, ``features.json`` (importances) and ``predictions_test.parquet``, each written atomically."""
-    files = {folder / "metrics.json": result.metrics,
-             folder / "features.json": {"importance": "gain", "features": result.importances}}
+    files = {
+        folder / "metrics.json": result.metrics,
+        folder / "features.json": {"importance": "gain", "features": result.importances},
+    }
     for path, content in files.items():
         write_atomically(path, lambda p, c=content: p.write_text(json.dumps(c, indent=2) + "\n"))
     predictions = folder / "predictions_test.parquet"

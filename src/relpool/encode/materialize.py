@@ -46,23 +46,40 @@ class EncodedTable:
         return self.tensor_frame.num_rows
 
 
-def materialize_database(inspection: Inspection, *, stats_cutoff: Cutoff,
-                         text_embedder: TextEmbedder | None = None,
-                         hidden_columns: Collection[tuple[str, str]] = ()) -> dict[str, EncodedTable]:
+def materialize_database(
+    inspection: Inspection,
+    *,
+    stats_cutoff: Cutoff,
+    text_embedder: TextEmbedder | None = None,
+    hidden_columns: Collection[tuple[str, str]] = (),
+) -> dict[str, EncodedTable]:
     """Encode every table; text columns use ``text_embedder`` (default: cached MiniLM, loaded if needed).
 
     ``hidden_columns`` are (table, column) pairs no input may contain, e.g. ``BoundQuery.hidden_columns``.
     """
     embedder = text_embedder or MiniLMEmbedder()
-    return {name: materialize_table(inspection.database, table, stats_cutoff=stats_cutoff, text_embedder=embedder,
-                                    hidden={column for t, column in hidden_columns if t == name})
-            for name, table in inspection.schema.tables.items()}
+    return {
+        name: materialize_table(
+            inspection.database,
+            table,
+            stats_cutoff=stats_cutoff,
+            text_embedder=embedder,
+            hidden={column for t, column in hidden_columns if t == name},
+        )
+        for name, table in inspection.schema.tables.items()
+    }
 
 
-def materialize_table(database: Database, table: TableSchema, *, stats_cutoff: Cutoff,
-                      text_embedder: TextEmbedder | None = None, column_types: TableColumnTypes | None = None,
-                      hidden: Collection[str] = (),
-                      col_stats: dict[str, dict[StatType, Any]] | None = None) -> EncodedTable:
+def materialize_table(
+    database: Database,
+    table: TableSchema,
+    *,
+    stats_cutoff: Cutoff,
+    text_embedder: TextEmbedder | None = None,
+    column_types: TableColumnTypes | None = None,
+    hidden: Collection[str] = (),
+    col_stats: dict[str, dict[StatType, Any]] | None = None,
+) -> EncodedTable:
     """Encode one table; ``column_types`` defaults to inference at the same cutoff, without ``hidden``.
 
     ``column_types`` and ``col_stats`` kept from training re-encode a database exactly as the model
@@ -75,7 +92,8 @@ def materialize_table(database: Database, table: TableSchema, *, stats_cutoff: C
     col_to_stype = types.col_to_stype
     visible = visible_predicate(database, table, stats_cutoff)
     stats_rows = database.execute(
-        f"SELECT count(*) FROM {quote(table.name)}{f' WHERE {visible}' if visible else ''}").fetchone()[0]
+        f"SELECT count(*) FROM {quote(table.name)}{f' WHERE {visible}' if visible else ''}"
+    ).fetchone()[0]
     if not col_to_stype:
         return EncodedTable(table.name, TensorFrame({}, {}, num_rows=num_rows), {}, types, stats_rows)
 
@@ -85,16 +103,31 @@ def materialize_table(database: Database, table: TableSchema, *, stats_cutoff: C
     text_config = None
     if torch_frame.text_embedded in col_to_stype.values():
         text_config = text_embedder_config(text_embedder or MiniLMEmbedder())
-    chunks = [_encode_rows(database, table.name, column_sql, col_to_stype, col_stats, text_config,
-                           range(lo, min(lo + CHUNK_ROWS, num_rows)))
-              for lo in range(0, max(num_rows, 1), CHUNK_ROWS)]
+    chunks = [
+        _encode_rows(
+            database,
+            table.name,
+            column_sql,
+            col_to_stype,
+            col_stats,
+            text_config,
+            range(lo, min(lo + CHUNK_ROWS, num_rows)),
+        )
+        for lo in range(0, max(num_rows, 1), CHUNK_ROWS)
+    ]
     tensor_frame = chunks[0] if len(chunks) == 1 else torch_frame.cat(chunks)
     return EncodedTable(table.name, tensor_frame, col_stats, types, stats_rows)
 
 
-def _encode_rows(database: Database, table: str, column_sql: dict[str, str],
-                 col_to_stype: dict[str, torch_frame.stype], col_stats: dict[str, dict[StatType, Any]],
-                 text_config: dict | None, rows: range) -> TensorFrame:
+def _encode_rows(
+    database: Database,
+    table: str,
+    column_sql: dict[str, str],
+    col_to_stype: dict[str, torch_frame.stype],
+    col_stats: dict[str, dict[StatType, Any]],
+    text_config: dict | None,
+    rows: range,
+) -> TensorFrame:
     """The TensorFrame of the rows with rowid in ``rows``, encoded with the given statistics."""
     expressions = [f"{sql} AS {quote(name)}" for name, sql in column_sql.items()]
     frame = database.execute(ordered_select(table, expressions, f"rowid >= {rows.start} AND rowid < {rows.stop}")).df()

@@ -31,8 +31,13 @@ UNKNOWN = "<unknown>"
 _VOCABULARY = {torch_frame.categorical: StatType.COUNT, torch_frame.multicategorical: StatType.MULTI_COUNT}
 
 
-def visible_col_stats(database: Database, table: str, column_sql: dict[str, str],
-                      col_to_stype: dict[str, torch_frame.stype], visible: str | None) -> dict[str, dict[StatType, Any]]:
+def visible_col_stats(
+    database: Database,
+    table: str,
+    column_sql: dict[str, str],
+    col_to_stype: dict[str, torch_frame.stype],
+    visible: str | None,
+) -> dict[str, dict[StatType, Any]]:
     """pytorch-frame's col_stats over the rows where ``visible`` holds, each vocabulary ending in :data:`UNKNOWN`.
 
     ``column_sql`` reads each column as its semantic type; ``visible`` is an SQL condition (None: every row).
@@ -62,8 +67,9 @@ def _column(database: Database, rows: str) -> pd.Series:
 
 def category_counts(database: Database, rows: str) -> tuple[list[str], list[int]]:
     """(categories, counts) of the non-NULL ``v`` in the subquery ``rows``, most frequent first."""
-    counted = database.execute(f"SELECT v, count(*) AS n FROM {rows} WHERE v IS NOT NULL "
-                                   "GROUP BY v ORDER BY n DESC, v").fetchall()
+    counted = database.execute(
+        f"SELECT v, count(*) AS n FROM {rows} WHERE v IS NOT NULL GROUP BY v ORDER BY n DESC, v"
+    ).fetchall()
     return [v for v, _ in counted], [n for _, n in counted]
 
 
@@ -72,12 +78,16 @@ def numerical_stats(values: np.ndarray) -> dict[StatType, Any]:
     finite = values[np.isfinite(values)]
     if not len(finite):
         return {StatType.MEAN: np.nan, StatType.STD: np.nan, StatType.QUANTILES: [np.nan] * 5}
-    return {StatType.MEAN: np.mean(finite).item(), StatType.STD: np.std(finite).item(),
-            StatType.QUANTILES: np.quantile(finite, q=[0, 0.25, 0.5, 0.75, 1]).tolist()}
+    return {
+        StatType.MEAN: np.mean(finite).item(),
+        StatType.STD: np.std(finite).item(),
+        StatType.QUANTILES: np.quantile(finite, q=[0, 0.25, 0.5, 0.75, 1]).tolist(),
+    }
 
 
-def map_unseen(frame: pd.DataFrame, col_stats: dict[str, dict[StatType, Any]],
-               col_to_stype: dict[str, torch_frame.stype]) -> pd.DataFrame:
+def map_unseen(
+    frame: pd.DataFrame, col_stats: dict[str, dict[StatType, Any]], col_to_stype: dict[str, torch_frame.stype]
+) -> pd.DataFrame:
     """A copy of ``frame`` where categories missing from the vocabularies read :data:`UNKNOWN`."""
     out = frame.copy()
     for col, stype in col_to_stype.items():
@@ -87,7 +97,12 @@ def map_unseen(frame: pd.DataFrame, col_stats: dict[str, dict[StatType, Any]],
         if stype == torch_frame.categorical:
             out[col] = out[col].where(out[col].isna() | out[col].isin(vocabulary), UNKNOWN)
         else:
-            out[col] = pd.Series([[x if x in vocabulary else UNKNOWN for x in items]
-                                  if isinstance(items, np.ndarray | list) else None for items in out[col]],
-                                 index=out.index, dtype=object)
+            out[col] = pd.Series(
+                [
+                    [x if x in vocabulary else UNKNOWN for x in items] if isinstance(items, np.ndarray | list) else None
+                    for items in out[col]
+                ],
+                index=out.index,
+                dtype=object,
+            )
     return out

@@ -65,14 +65,16 @@ class TableColumnTypes:
         return {name: {"type": c.semantic, "reason": c.reason} for name, c in self.columns.items()}
 
 
-def infer_column_types(database: Database, table: TableSchema, stats_cutoff: Cutoff,
-                       hidden: Collection[str] = ()) -> TableColumnTypes:
+def infer_column_types(
+    database: Database, table: TableSchema, stats_cutoff: Cutoff, hidden: Collection[str] = ()
+) -> TableColumnTypes:
     """Decide every column's semantic type from the rows visible at ``stats_cutoff``.
 
     ``hidden`` columns (a static prediction target) are never encoded, whatever the schema says.
     """
-    profile = profile_table(database, table.name, visible_predicate(database, table, stats_cutoff),
-                            exact_distinct=True, text_shape=True)
+    profile = profile_table(
+        database, table.name, visible_predicate(database, table, stats_cutoff), exact_distinct=True, text_shape=True
+    )
     roles = _key_roles(table)
     later = later_times(database, table, stats_cutoff)
     columns = {}
@@ -95,8 +97,9 @@ def _key_roles(table: TableSchema) -> dict[str, str]:
     for fk in table.foreign_keys:
         for column in fk.columns:
             parents.setdefault(column, []).append(fk.references_table)
-    roles = {column: f"foreign key to {', '.join(tables)}: an edge, not a feature"
-             for column, tables in parents.items()}
+    roles = {
+        column: f"foreign key to {', '.join(tables)}: an edge, not a feature" for column, tables in parents.items()
+    }
     for column in table.primary_key or ():
         roles[column] = "primary key: identifies the row, not a feature"
     if table.time_column:
@@ -158,17 +161,27 @@ def _decide_string(p: ColumnProfile, t: TextProfile) -> tuple[str, str, str | No
     unique = f"{p.distinct:,} distinct values in {p.non_null:,}"
     if t.time_parsed >= MIN_TIME_PARSED:
         return "timestamp", f"text parsed as timestamps ({t.time_parsed:.0%} of a sample)", None
-    if (t.separator_fraction >= LIST_FRACTION and 0 < t.items_distinct <= MAX_CATEGORIES
-            and t.items_distinct * 2 <= p.distinct):
-        return ("multicategorical", f"'{t.separator}'-separated lists in {t.separator_fraction:.0%} of values, "
-                f"{t.items_distinct:,} distinct items in {p.distinct:,} distinct lists", t.separator)
+    if (
+        t.separator_fraction >= LIST_FRACTION
+        and 0 < t.items_distinct <= MAX_CATEGORIES
+        and t.items_distinct * 2 <= p.distinct
+    ):
+        return (
+            "multicategorical",
+            f"'{t.separator}'-separated lists in {t.separator_fraction:.0%} of values, "
+            f"{t.items_distinct:,} distinct items in {p.distinct:,} distinct lists",
+            t.separator,
+        )
     prose = t.space_fraction >= TEXT_SPACES or t.mean_length >= TEXT_LENGTH
     repeats = p.unique_ratio <= IDENTIFIER_RATIO
     if repeats and p.distinct <= MAX_CATEGORIES:
         return "categorical", f"{unique}: values repeat", None
     if prose:
-        return "text", (f"{unique}, {t.space_fraction:.0%} with spaces, mean length {t.mean_length:.0f}: "
-                        "free text"), None
+        return (
+            "text",
+            (f"{unique}, {t.space_fraction:.0%} with spaces, mean length {t.mean_length:.0f}: free text"),
+            None,
+        )
     if not repeats:
         return "ignore", f"{unique}, short and without spaces: an identifier", None
     return "categorical", f"{unique}: short values that repeat", None

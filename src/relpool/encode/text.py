@@ -72,8 +72,9 @@ class MiniLMEmbedder:
 
     dim = MINILM_DIM
 
-    def __init__(self, cache_dir: str | Path | None = None, batch_size: int = 128, device: str = "cpu",
-                 model=None) -> None:
+    def __init__(
+        self, cache_dir: str | Path | None = None, batch_size: int = 128, device: str = "cpu", model=None
+    ) -> None:
         self.cache = EmbeddingCache(Path(cache_dir or default_cache_dir()) / MINILM_NAME, self.dim)
         self.batch_size = batch_size
         self.device = device
@@ -83,8 +84,12 @@ class MiniLMEmbedder:
         vectors, found = self.cache.lookup(texts)
         missing = [t for t, hit in zip(texts, found) if not hit]
         if missing:
-            computed = np.asarray(self._load().encode(missing, batch_size=self.batch_size, convert_to_numpy=True,
-                                                      show_progress_bar=False), dtype=np.float32)
+            computed = np.asarray(
+                self._load().encode(
+                    missing, batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False
+                ),
+                dtype=np.float32,
+            )
             vectors[~found] = computed
             self.cache.store(missing, computed)
         return vectors

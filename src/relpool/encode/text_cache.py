@@ -79,7 +79,9 @@ class EmbeddingCache:
         except (OSError, ValueError) as exc:
             raise RelpoolError(f"the text embedding cache shard {shard} is unreadable ({exc}); delete it") from None
         if shape != (len(keys), self.dim):
-            raise RelpoolError(f"the text embedding cache shard {shard} holds {shape} vectors, expected "
-                               f"({len(keys)}, {self.dim}); delete it")
+            raise RelpoolError(
+                f"the text embedding cache shard {shard} holds {shape} vectors, expected "
+                f"({len(keys)}, {self.dim}); delete it"
+            )
         for row, key in enumerate(keys):
             index[key.decode()] = (shard, row)

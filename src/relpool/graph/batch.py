@@ -27,9 +27,7 @@ EdgeSample = np.ndarray
 """int64 [2, E] of one followed edge type: neighbour batch indices, then target batch indices."""
 
 
-def check_seeds(
-    graph: TemporalGraph, seed_type: str, seed_ids, cutoffs
-) -> tuple[np.ndarray, np.ndarray]:
+def check_seeds(graph: TemporalGraph, seed_type: str, seed_ids, cutoffs) -> tuple[np.ndarray, np.ndarray]:
     """Seed ids and cutoffs as int64; a seed newer than its cutoff does not exist then: refused."""
     seed_ids = np.ascontiguousarray(seed_ids, dtype=np.int64)
     cutoffs = np.ascontiguousarray(cutoffs, dtype=np.int64)

@@ -39,12 +39,18 @@ def build_graph(inspection: Inspection) -> BuiltGraph:
     for name, table in schema.tables.items():
         for fk in table.foreign_keys:
             on = " AND ".join(f"c.{quote(a)} = p.{quote(b)}" for a, b in zip(fk.columns, fk.references_columns))
-            child, parent = db.execute(
-                f"SELECT c.rowid, coalesce(p.rowid, -1) FROM {quote(name)} c "
-                f"LEFT JOIN {quote(fk.references_table)} p ON {on} ORDER BY c.rowid").fetchnumpy().values()
+            child, parent = (
+                db.execute(
+                    f"SELECT c.rowid, coalesce(p.rowid, -1) FROM {quote(name)} c "
+                    f"LEFT JOIN {quote(fk.references_table)} p ON {on} ORDER BY c.rowid"
+                )
+                .fetchnumpy()
+                .values()
+            )
             # Edge types are (child, fk_<columns>, parent) and (parent, rev_fk_<columns>, child).
             dropped[fk.describe(name)] = graph.add_foreign_key(
-                name, "_".join(fk.columns), fk.references_table, child, parent)
+                name, "_".join(fk.columns), fk.references_table, child, parent
+            )
     return BuiltGraph(graph, dropped)
 
 

@@ -93,6 +93,4 @@ class TemporalGraph:
 
     def nbytes(self) -> int:
         """Bytes of structure and times (CSRs and node times), features excluded."""
-        return sum(csr.nbytes() for csr in self.edges.values()) + sum(
-            t.nbytes for t in self.node_time.values()
-        )
+        return sum(csr.nbytes() for csr in self.edges.values()) + sum(t.nbytes for t in self.node_time.values())

@@ -121,9 +121,6 @@ def _concat(arrays: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(arrays + [np.empty(0, np.int64)])
 
 
-
-
-
 def _segment_upper_bound(times: np.ndarray, lo: np.ndarray, hi: np.ndarray, cutoff: np.ndarray) -> np.ndarray:
     """Per row, the first slot in [lo, hi) with time > cutoff, by bisection of all rows at once."""
     lo, hi = lo.copy(), hi.copy()

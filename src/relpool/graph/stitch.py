@@ -35,7 +35,9 @@ def stitch_chunks(
         if t != st:
             return [(c, a, b) for c, (a, b) in enumerate(zip(lo, hi))]
         mid = lo + seed_counts
-        return [(c, a, b) for c, (a, b) in enumerate(zip(lo, mid))] + [(c, a, b) for c, (a, b) in enumerate(zip(mid, hi))]
+        return [(c, a, b) for c, (a, b) in enumerate(zip(lo, mid))] + [
+            (c, a, b) for c, (a, b) in enumerate(zip(mid, hi))
+        ]
 
     def to_batch_index(local: np.ndarray, t: int, c: int) -> np.ndarray:
         if one_chunk:
@@ -49,7 +51,9 @@ def stitch_chunks(
         for t, name in enumerate(node_types)
     }
     type_index = {name: t for t, name in enumerate(node_types)}
-    edge_start = np.concatenate([np.zeros((len(chunks), 1), np.int64), np.array([c[EDGE_COUNTS] for c in chunks]).cumsum(axis=1)], axis=1)
+    edge_start = np.concatenate(
+        [np.zeros((len(chunks), 1), np.int64), np.array([c[EDGE_COUNTS] for c in chunks]).cumsum(axis=1)], axis=1
+    )
     edges = {}
     for r, edge_type in enumerate(edge_types):
         src, _, dst = edge_type

@@ -1,4 +1,5 @@
 """Neural building blocks of relpool: pooling operators over sets of related rows."""
+
 from relpool.nn.pool import Pool, available_pools, build_pool
 
 __all__ = ["Pool", "available_pools", "build_pool"]

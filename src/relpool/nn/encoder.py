@@ -36,15 +36,21 @@ class TableEncoder(nn.Module):
     A table with no encoded column (only keys) still needs a starting vector: a learned constant.
     """
 
-    def __init__(self, channels: int, col_stats: dict, col_names_dict: dict, num_layers: int = 2,
-                 dropout: float = 0.1):
+    def __init__(self, channels: int, col_stats: dict, col_names_dict: dict, num_layers: int = 2, dropout: float = 0.1):
         super().__init__()
         self.channels = channels
         self.resnet = None
         self.constant = None
         if col_names_dict:
-            self.resnet = ResNet(channels, channels, num_layers, col_stats, col_names_dict,
-                                 stype_encoder_dict=stype_encoders(), dropout_prob=dropout)
+            self.resnet = ResNet(
+                channels,
+                channels,
+                num_layers,
+                col_stats,
+                col_names_dict,
+                stype_encoder_dict=stype_encoders(),
+                dropout_prob=dropout,
+            )
         else:
             self.constant = nn.Parameter(torch.zeros(channels))
 

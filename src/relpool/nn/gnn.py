@@ -22,12 +22,17 @@ def edge_key(edge_type: EdgeType) -> str:
 
 
 class RelationalLayer(nn.Module):
-    def __init__(self, node_types: list[str], edge_types: list[EdgeType], channels: int, pool: str,
-                 pool_options: dict | None = None):
+    def __init__(
+        self,
+        node_types: list[str],
+        edge_types: list[EdgeType],
+        channels: int,
+        pool: str,
+        pool_options: dict | None = None,
+    ):
         super().__init__()
         self.message = nn.ModuleDict({edge_key(e): nn.Linear(channels, channels) for e in edge_types})
-        self.pool = nn.ModuleDict({edge_key(e): build_pool(pool, channels, **(pool_options or {}))
-                                   for e in edge_types})
+        self.pool = nn.ModuleDict({edge_key(e): build_pool(pool, channels, **(pool_options or {})) for e in edge_types})
         self.update = nn.ModuleDict({t: nn.Linear(channels, channels) for t in node_types})
         self.norm = nn.ModuleDict({t: nn.LayerNorm(channels) for t in node_types})
 
@@ -40,5 +45,6 @@ class RelationalLayer(nn.Module):
                 continue
             messages = self.message[key](x[source]).relu().index_select(0, index[0])
             incoming[target] = incoming[target] + self.pool[key](
-                messages, index[1], dim_size=x[target].size(0), query=x[target])
+                messages, index[1], dim_size=x[target].size(0), query=x[target]
+            )
         return {t: self.norm[t](h + incoming[t].relu()) for t, h in x.items()}

@@ -24,8 +24,11 @@ class LinkHead(nn.Module):
         self.item_embedding = nn.Embedding(num_items, channels)
         nn.init.normal_(self.item_embedding.weight, std=0.1)
         self.item_features = nn.Linear(channels, channels)
-        self.history = nn.Sequential(nn.Linear(history_features, channels), nn.ReLU(),
-                                     nn.Linear(channels, 1)) if history_features else None
+        self.history = (
+            nn.Sequential(nn.Linear(history_features, channels), nn.ReLU(), nn.Linear(channels, 1))
+            if history_features
+            else None
+        )
 
     def item_vectors(self, item_features: Tensor) -> Tensor:
         return self.item_embedding.weight + self.item_features(item_features)
@@ -37,4 +40,3 @@ class LinkHead(nn.Module):
             row, item, features = history
             scores = scores.index_put((row, item), self.history(features).squeeze(-1), accumulate=True)
         return scores
-

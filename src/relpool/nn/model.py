@@ -46,12 +46,14 @@ class RelationalModel(nn.Module):
         super().__init__()
         self.spec = spec
         c = spec.channels
-        self.tables = nn.ModuleDict({t: TableEncoder(c, col_stats[t], col_names[t], dropout=spec.dropout)
-                                     for t in spec.node_types})
+        self.tables = nn.ModuleDict(
+            {t: TableEncoder(c, col_stats[t], col_names[t], dropout=spec.dropout) for t in spec.node_types}
+        )
         self.age = AgeEncoder(c)
         edge_types: list[EdgeType] = [tuple(e) for e in spec.edge_types]
-        self.layers = nn.ModuleList([RelationalLayer(spec.node_types, edge_types, c, spec.pool, spec.pool_options)
-                                     for _ in range(spec.layers)])
+        self.layers = nn.ModuleList(
+            [RelationalLayer(spec.node_types, edge_types, c, spec.pool, spec.pool_options) for _ in range(spec.layers)]
+        )
         if spec.kind.ranks_items:
             self.head = LinkHead(c, spec.num_items, spec.history_features)
         else:
@@ -62,15 +64,21 @@ class RelationalModel(nn.Module):
         for node_type in batch.node_types:
             store = batch[node_type]
             if store.num_nodes:
-                x[node_type] = (self.tables[node_type](frames[node_type], store.num_nodes)
-                                + self.age(store.age, store.has_time))
+                x[node_type] = self.tables[node_type](frames[node_type], store.num_nodes) + self.age(
+                    store.age, store.has_time
+                )
         edge_index = {e: batch[e].edge_index for e in batch.edge_types}
         for layer in self.layers:
             x = layer(x, edge_index)
         return x[self.spec.entity_table][: batch[self.spec.entity_table].batch_size]
 
-    def forward(self, frames: dict[str, TensorFrame], batch: HeteroData, item_frame: TensorFrame | None = None,
-                history: tuple[Tensor, Tensor, Tensor] | None = None) -> Tensor:
+    def forward(
+        self,
+        frames: dict[str, TensorFrame],
+        batch: HeteroData,
+        item_frame: TensorFrame | None = None,
+        history: tuple[Tensor, Tensor, Tensor] | None = None,
+    ) -> Tensor:
         """Binary/regression: [B] logits or values; multiclass: [B, C] logits; link: [B, num_items] scores."""
         seeds = self.seed_embeddings(frames, batch)
         if self.spec.kind.ranks_items:

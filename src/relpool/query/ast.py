@@ -40,7 +40,7 @@ class Literal:
 class Aggregation:
     function: str
     target: ColumnRef
-    row_filter: "Expr | None"
+    row_filter: Expr | None
     start: int
     end: int
     unit: str
@@ -54,20 +54,20 @@ class Aggregation:
 
 @dataclass(frozen=True)
 class Comparison:
-    left: "Expr"
+    left: Expr
     op: str  # = != < <= > >=
-    right: "Expr"
+    right: Expr
 
 
 @dataclass(frozen=True)
 class BoolOp:
     op: str  # AND | OR
-    items: tuple["Expr", ...]
+    items: tuple[Expr, ...]
 
 
 @dataclass(frozen=True)
 class Not:
-    item: "Expr"
+    item: Expr
 
 
 Expr = ColumnRef | Literal | Aggregation | Comparison | BoolOp | Not

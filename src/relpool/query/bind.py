@@ -13,8 +13,18 @@ from relpool.db.inspection import Inspection
 from relpool.db.sql import quote, type_family
 from relpool.db.visibility import table_time_sql
 from relpool.errors import RelpoolError
-from relpool.query.ast import (Aggregation, BoolOp, ColumnRef, Comparison, Expr, Literal, Not, Query,
-                               aggregations_in, column_refs_in)
+from relpool.query.ast import (
+    Aggregation,
+    BoolOp,
+    ColumnRef,
+    Comparison,
+    Expr,
+    Literal,
+    Not,
+    Query,
+    aggregations_in,
+    column_refs_in,
+)
 from relpool.query.literals import as_integer, literal_family, literal_sql
 from relpool.query.parser import caret
 from relpool.query.paths import Path, find_paths
@@ -87,8 +97,9 @@ class _Binder:
         self.table(ref.table, ref.position)
         columns = list(self.db.columns(ref.table))
         if ref.column not in columns:
-            raise self.fail(f"unknown column '{ref.column}' in table '{ref.table}'{suggest(ref.column, columns)}",
-                            ref.position)
+            raise self.fail(
+                f"unknown column '{ref.column}' in table '{ref.table}'{suggest(ref.column, columns)}", ref.position
+            )
         return type_family(self.db.columns(ref.table)[ref.column])
 
     # ---- the query ----
@@ -98,8 +109,12 @@ class _Binder:
         self.column(q.entity)
         key = self.schema.tables[self.entity].primary_key
         if not key or key != (q.entity.column,):
-            what = f"its primary key is ({', '.join(key)})" if key else "it has no primary key (declare one with --schema)"
-            raise self.fail(f"FOR EACH needs the single-column primary key of '{self.entity}'; {what}", q.entity.position)
+            what = (
+                f"its primary key is ({', '.join(key)})" if key else "it has no primary key (declare one with --schema)"
+            )
+            raise self.fail(
+                f"FOR EACH needs the single-column primary key of '{self.entity}'; {what}", q.entity.position
+            )
 
         static_target = None
         if isinstance(q.target, ColumnRef):
@@ -108,19 +123,27 @@ class _Binder:
             raise self.fail("the target must aggregate a related table or name a column of the entity table", 8)
         for agg in aggregations_in(q.target):
             if agg.start < 0:
-                raise self.fail(f"the target window of {agg} must start at or after the cutoff (start >= 0): "
-                                f"predicting the past is not forecasting", agg.position)
+                raise self.fail(
+                    f"the target window of {agg} must start at or after the cutoff (start >= 0): "
+                    f"predicting the past is not forecasting",
+                    agg.position,
+                )
         target_sql, family = self.expr(q.target, "target")
 
         filter_sql = None
         if static_target and aggregations_in(q.entity_filter):
-            raise self.fail("with a column target, WHERE can only use columns of the entity table",
-                            aggregations_in(q.entity_filter)[0].position)
+            raise self.fail(
+                "with a column target, WHERE can only use columns of the entity table",
+                aggregations_in(q.entity_filter)[0].position,
+            )
         if q.entity_filter is not None:
             for agg in aggregations_in(q.entity_filter):
                 if agg.end > 0:
-                    raise self.fail(f"WHERE may only look at the past, but the window of {agg} ends {agg.end} "
-                                    f"{agg.unit} after the cutoff", agg.position)
+                    raise self.fail(
+                        f"WHERE may only look at the past, but the window of {agg} ends {agg.end} "
+                        f"{agg.unit} after the cutoff",
+                        agg.position,
+                    )
             for ref in column_refs_in(q.entity_filter):
                 if static_target and ref.column == static_target and ref.table == self.entity:
                     raise self.fail(f"WHERE uses the target column {ref}: that would leak the label", ref.position)
@@ -130,14 +153,26 @@ class _Binder:
 
         kind, item_table = infer_kind(q, self.schema, family, self.fail)
         time_sql = table_time_sql(self.db, self.schema.tables[self.entity], "e")
-        return BoundQuery(q, self.entity, q.entity.column, time_sql, kind, self.aggregations, target_sql,
-                          filter_sql, static_target, item_table, self.notes)
+        return BoundQuery(
+            q,
+            self.entity,
+            q.entity.column,
+            time_sql,
+            kind,
+            self.aggregations,
+            target_sql,
+            filter_sql,
+            static_target,
+            item_table,
+            self.notes,
+        )
 
     def _static_target(self, ref: ColumnRef) -> str:
         self.column(ref)
         if ref.table != self.entity:
-            raise self.fail(f"a column target must belong to the entity table '{self.entity}', not '{ref.table}'",
-                            ref.position)
+            raise self.fail(
+                f"a column target must belong to the entity table '{self.entity}', not '{ref.table}'", ref.position
+            )
         table = self.schema.tables[self.entity]
         if ref.column in (table.primary_key or ()) or ref.column == table.time_column:
             raise self.fail(f"{ref} is the entity's key or time column and cannot be predicted", ref.position)
@@ -198,33 +233,47 @@ class _Binder:
         family = self.column(ref)
         if where == "row filter":
             if ref.table != path.table:
-                raise self.fail(f"inside {path.table}'s aggregation, conditions can use {path.table}'s columns, "
-                                f"not {ref}", ref.position)
+                raise self.fail(
+                    f"inside {path.table}'s aggregation, conditions can use {path.table}'s columns, not {ref}",
+                    ref.position,
+                )
             return f"r.{quote(ref.column)}", family
         if ref.table != self.entity:
-            raise self.fail(f"{ref} is not a column of the entity table '{self.entity}'; aggregate it instead, "
-                            f"e.g. LAST({ref}, -30, 0, days)", ref.position)
+            raise self.fail(
+                f"{ref} is not a column of the entity table '{self.entity}'; aggregate it instead, "
+                f"e.g. LAST({ref}, -30, 0, days)",
+                ref.position,
+            )
         return f"e.{quote(ref.column)}", family
 
     def _aggregation(self, node: Aggregation) -> tuple[str, str]:
         table = self.table(node.target.table, node.target.position)
         if table == self.entity:
-            raise self.fail(f"{node.function} aggregates rows related to '{self.entity}', not its own rows",
-                            node.target.position)
+            raise self.fail(
+                f"{node.function} aggregates rows related to '{self.entity}', not its own rows", node.target.position
+            )
         if node.start >= node.end:
-            raise self.fail(f"the window ({node.start}, {node.end}] of {node} is empty: start must be below end",
-                            node.position)
+            raise self.fail(
+                f"the window ({node.start}, {node.end}] of {node} is empty: start must be below end", node.position
+            )
         if max(abs(node.start), abs(node.end)) > MAX_OFFSET[node.unit]:
-            raise self.fail(f"the window ({node.start}, {node.end}] of {node} reaches more than 200 years from "
-                            f"the cutoff (at most {MAX_OFFSET[node.unit]:,} {node.unit})", node.position)
+            raise self.fail(
+                f"the window ({node.start}, {node.end}] of {node} reaches more than 200 years from "
+                f"the cutoff (at most {MAX_OFFSET[node.unit]:,} {node.unit})",
+                node.position,
+            )
         paths = find_paths(self.db, self.schema, self.entity, table)
         if not paths:
-            raise self.fail(f"'{table}' is not related to '{self.entity}' through one or two foreign keys",
-                            node.target.position)
+            raise self.fail(
+                f"'{table}' is not related to '{self.entity}' through one or two foreign keys", node.target.position
+            )
         path = self._choose_path(node, paths)
         if not path.has_time:
-            raise self.fail(f"{node} needs a time column, and neither '{table}' nor the tables linking it to "
-                            f"'{self.entity}' has one", node.position)
+            raise self.fail(
+                f"{node} needs a time column, and neither '{table}' nor the tables linking it to "
+                f"'{self.entity}' has one",
+                node.position,
+            )
         value_sql, family = self._aggregate_value(node)
         row_filter = None
         if node.row_filter is not None:
@@ -243,14 +292,19 @@ class _Binder:
             chosen = [p for p in paths if str(node.via) in p.keys]
             if not chosen:
                 ways = "; ".join(f"{p.description} (VIA {_distinct_key(p, paths)})" for p in paths)
-                raise self.fail(f"{node.via} is not a foreign key on a path from '{table}' to '{self.entity}'; "
-                                f"the paths are: {ways}", node.via.position)
+                raise self.fail(
+                    f"{node.via} is not a foreign key on a path from '{table}' to '{self.entity}'; "
+                    f"the paths are: {ways}",
+                    node.via.position,
+                )
             paths = chosen
         if len(paths) > 1:
-            self.notes.append(f"{table} reaches {self.entity} in {len(paths)} ways; using {paths[0].description} "
-                              f"(not {'; '.join(p.description for p in paths[1:])}); "
-                              f"name another with VIA, e.g. "
-                              f"{node.function}({node.target} VIA {_distinct_key(paths[1], paths)}, …)")
+            self.notes.append(
+                f"{table} reaches {self.entity} in {len(paths)} ways; using {paths[0].description} "
+                f"(not {'; '.join(p.description for p in paths[1:])}); "
+                f"name another with VIA, e.g. "
+                f"{node.function}({node.target} VIA {_distinct_key(paths[1], paths)}, …)"
+            )
         return paths[0]
 
     def _aggregate_value(self, node: Aggregation) -> tuple[str, str]:
@@ -264,8 +318,9 @@ class _Binder:
             family = "time"  # the row's time, however it is stored (text times too)
         col = f"r.{quote(ref.column)}"
         if fn in ("SUM", "AVG") and family not in NUMERIC:
-            raise self.fail(f"{fn} needs a numeric column, and {ref} is {self.db.columns(ref.table)[ref.column]}",
-                            ref.position)
+            raise self.fail(
+                f"{fn} needs a numeric column, and {ref} is {self.db.columns(ref.table)[ref.column]}", ref.position
+            )
         return {
             "COUNT": (f"count({col})", "integer"),
             "COUNT_DISTINCT": (f"count(DISTINCT {col})", "integer"),

@@ -31,11 +31,14 @@ def forecast_sql(bound: BoundQuery, cutoffs_relation: str) -> str:
         ctes.append(
             f"agg{i} AS (SELECT p.__entity, p.__cutoff, {agg.value_sql} AS value FROM pairs p "
             f"JOIN rows{i} r ON r.__entity = p.__entity AND r.__t > {low} AND r.__t <= {high}{row_filter} "
-            f"GROUP BY p.__entity, p.__cutoff)")
+            f"GROUP BY p.__entity, p.__cutoff)"
+        )
         joins.append(f"LEFT JOIN agg{i} a{i} ON a{i}.__entity = e.__entity AND a{i}.__cutoff = e.__cutoff")
     where = f"WHERE {bound.filter_sql}" if bound.filter_sql else ""
-    return (f"WITH {', '.join(ctes)} SELECT e.__entity AS entity, e.__cutoff AS cutoff, {bound.target_sql} AS label "
-            f"FROM base e {' '.join(joins)} {where} ORDER BY cutoff, entity")
+    return (
+        f"WITH {', '.join(ctes)} SELECT e.__entity AS entity, e.__cutoff AS cutoff, {bound.target_sql} AS label "
+        f"FROM base e {' '.join(joins)} {where} ORDER BY cutoff, entity"
+    )
 
 
 def static_sql(bound: BoundQuery, all_visible_at: str) -> str:
@@ -46,9 +49,11 @@ def static_sql(bound: BoundQuery, all_visible_at: str) -> str:
         where.append(f"{bound.entity_time_sql} IS NOT NULL")
     if bound.filter_sql:
         where.append(bound.filter_sql)
-    return (f"SELECT e.{quote(bound.entity_column)} AS entity, {cutoff} AS cutoff, "
-            f"e.{quote(bound.static_target)} AS label FROM {quote(bound.entity_table)} e "
-            f"WHERE {' AND '.join(where)} ORDER BY cutoff, entity")
+    return (
+        f"SELECT e.{quote(bound.entity_column)} AS entity, {cutoff} AS cutoff, "
+        f"e.{quote(bound.static_target)} AS label FROM {quote(bound.entity_table)} e "
+        f"WHERE {' AND '.join(where)} ORDER BY cutoff, entity"
+    )
 
 
 def entities_sql(bound: BoundQuery, cutoff_literal: str) -> str:
@@ -56,5 +61,7 @@ def entities_sql(bound: BoundQuery, cutoff_literal: str) -> str:
     where = [visible_sql(bound.entity_time_sql, cutoff_literal)]
     if bound.filter_sql:
         where.append(bound.filter_sql)
-    return (f"SELECT e.{quote(bound.entity_column)} AS entity, {cutoff_literal} AS cutoff "
-            f"FROM {quote(bound.entity_table)} e WHERE {' AND '.join(where)} ORDER BY entity")
+    return (
+        f"SELECT e.{quote(bound.entity_column)} AS entity, {cutoff_literal} AS cutoff "
+        f"FROM {quote(bound.entity_table)} e WHERE {' AND '.join(where)} ORDER BY entity"
+    )

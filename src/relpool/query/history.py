@@ -28,8 +28,10 @@ def past_uses_sql(bound: BoundQuery, examples: str, example_columns: str = "x.en
     ``examples`` is a relation (alias x) with ``entity`` and ``cutoff`` columns; every example with
     at least one visible use gets one row per item it used.
     """
-    return (f"SELECT {example_columns}, r.item, count(*) AS n, max(r.__t) AS last FROM {examples} x "
-            f"JOIN ({item_rows_sql(bound)}) r ON r.__entity = x.entity AND {visible_sql('r.__t', 'x.cutoff')} GROUP BY ALL")
+    return (
+        f"SELECT {example_columns}, r.item, count(*) AS n, max(r.__t) AS last FROM {examples} x "
+        f"JOIN ({item_rows_sql(bound)}) r ON r.__entity = x.entity AND {visible_sql('r.__t', 'x.cutoff')} GROUP BY ALL"
+    )
 
 
 def popular_items_sql(bound: BoundQuery, cutoffs: str) -> str:
@@ -37,7 +39,9 @@ def popular_items_sql(bound: BoundQuery, cutoffs: str) -> str:
     target's that ends at each cutoff of relation ``cutoffs`` (column ``cutoff``); rank 1 the most
     used, ties by item."""
     start, end, unit = bound.target_window
-    return (f"SELECT c.cutoff, r.item, count(*) AS n, "
-            f"row_number() OVER (PARTITION BY c.cutoff ORDER BY count(*) DESC, r.item) AS rank "
-            f"FROM (SELECT DISTINCT cutoff FROM {cutoffs}) c JOIN ({item_rows_sql(bound)}) r "
-            f"ON {visible_sql('r.__t', 'c.cutoff')} AND r.__t > c.cutoff - {INTERVAL[unit]}({end - start}) GROUP BY c.cutoff, r.item")
+    return (
+        f"SELECT c.cutoff, r.item, count(*) AS n, "
+        f"row_number() OVER (PARTITION BY c.cutoff ORDER BY count(*) DESC, r.item) AS rank "
+        f"FROM (SELECT DISTINCT cutoff FROM {cutoffs}) c JOIN ({item_rows_sql(bound)}) r "
+        f"ON {visible_sql('r.__t', 'c.cutoff')} AND r.__t > c.cutoff - {INTERVAL[unit]}({end - start}) GROUP BY c.cutoff, r.item"
+    )

@@ -27,7 +27,12 @@ def visible_rows(inspection: Inspection, entity_table: str, table: str, examples
     visible = visible_sql("r.__t" if path.has_time else None, "x.cutoff")
     frame = examples[["entity", "cutoff"]].reset_index(names="example")
     with inspection.database.with_relation("__examples", frame) as cursor:
-        return cursor.execute(
-            f"SELECT x.example, r.* FROM __examples x JOIN ({path.sql}) r ON r.__entity = x.entity "
-            f"WHERE {visible} "
-            f"ORDER BY x.example, r.__t").df().drop(columns="__entity")
+        return (
+            cursor.execute(
+                f"SELECT x.example, r.* FROM __examples x JOIN ({path.sql}) r ON r.__entity = x.entity "
+                f"WHERE {visible} "
+                f"ORDER BY x.example, r.__t"
+            )
+            .df()
+            .drop(columns="__entity")
+        )

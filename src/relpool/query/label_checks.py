@@ -19,7 +19,7 @@ SPLIT_NAMES = {"train": "training", "val": "validation", "test": "test"}
 MANY_TRAINING_ROWS = 500_000
 
 
-def check_labels(task: "Task", splits: tuple[str, ...]) -> tuple[list[str], list[str]]:
+def check_labels(task: Task, splits: tuple[str, ...]) -> tuple[list[str], list[str]]:
     """Raise for what makes ``splits`` unusable; return (notes, warnings) for what does not."""
     warnings = []
     for split in splits:
@@ -33,22 +33,28 @@ def check_labels(task: "Task", splits: tuple[str, ...]) -> tuple[list[str], list
     rows = len(task.tables["train"]) if "train" in splits else 0
     if rows > MANY_TRAINING_ROWS:
         cutoffs = len(task.cutoffs["train"])
-        notes.append(f"{rows:,} training examples ({cutoffs:,} cutoffs); each epoch samples only --max-steps x "
-                     f"--batch-size of them, so a longer --step (fewer cutoffs) builds the task much faster")
+        notes.append(
+            f"{rows:,} training examples ({cutoffs:,} cutoffs); each epoch samples only --max-steps x "
+            f"--batch-size of them, so a longer --step (fewer cutoffs) builds the task much faster"
+        )
     return notes, warnings
 
 
-def _check_rows(task: "Task", split: str) -> None:
+def _check_rows(task: Task, split: str) -> None:
     if len(task.tables[split]):
         return
     name, dropped = SPLIT_NAMES[split], task.dropped[split]
     at = _cutoffs_text(task.cutoffs[split])
     if dropped:
         target = task.bound.aggregations[0].node if task.bound.aggregations else task.bound.query.target
-        raise RelpoolError(f"the {name} split has no labelled examples: every one of its {dropped:,} labels "
-                           f"(cutoffs {at}) is NULL, because {target} has no value there")
-    raise RelpoolError(f"the {name} split has no examples: no {task.bound.entity_table} exists at its cutoffs "
-                       f"({at}), or none passes the query's WHERE; use --val-at / --test-at to move them")
+        raise RelpoolError(
+            f"the {name} split has no labelled examples: every one of its {dropped:,} labels "
+            f"(cutoffs {at}) is NULL, because {target} has no value there"
+        )
+    raise RelpoolError(
+        f"the {name} split has no examples: no {task.bound.entity_table} exists at its cutoffs "
+        f"({at}), or none passes the query's WHERE; use --val-at / --test-at to move them"
+    )
 
 
 def _cutoffs_text(cutoffs: list) -> str:

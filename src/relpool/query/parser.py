@@ -18,12 +18,33 @@ from relpool.query.ast import Aggregation, BoolOp, ColumnRef, Comparison, Litera
 
 # How an expected terminal is named in an error message.
 _READABLE = {
-    "PREDICT": "PREDICT", "FOR": "FOR", "EACH": "EACH", "WHERE": "WHERE", "VIA": "VIA", "RANK": "RANK", "TOP": "TOP",
-    "AND": "AND", "OR": "OR", "NOT": "NOT", "TRUE": "TRUE", "FALSE": "FALSE", "NULL": "NULL",
+    "PREDICT": "PREDICT",
+    "FOR": "FOR",
+    "EACH": "EACH",
+    "WHERE": "WHERE",
+    "VIA": "VIA",
+    "RANK": "RANK",
+    "TOP": "TOP",
+    "AND": "AND",
+    "OR": "OR",
+    "NOT": "NOT",
+    "TRUE": "TRUE",
+    "FALSE": "FALSE",
+    "NULL": "NULL",
     "AGG_FUNC": "an aggregation (COUNT, SUM, AVG, MIN, MAX, COUNT_DISTINCT, FIRST, LAST, LIST_DISTINCT)",
-    "UNIT": "a time unit (hours, days, weeks, months, years)", "COMP_OP": "a comparison (=, !=, <, <=, >, >=)",
-    "NAME": "a name", "QUOTED_NAME": "a quoted name", "INT": "an integer", "SIGNED_NUMBER": "a number", "STRING": "a quoted string",
-    "SIGN": "a sign", "STAR": "'*'", "DOT": "'.'", "COMMA": "','", "LPAR": "'('", "RPAR": "')'",
+    "UNIT": "a time unit (hours, days, weeks, months, years)",
+    "COMP_OP": "a comparison (=, !=, <, <=, >, >=)",
+    "NAME": "a name",
+    "QUOTED_NAME": "a quoted name",
+    "INT": "an integer",
+    "SIGNED_NUMBER": "a number",
+    "STRING": "a quoted string",
+    "SIGN": "a sign",
+    "STAR": "'*'",
+    "DOT": "'.'",
+    "COMMA": "','",
+    "LPAR": "'('",
+    "RPAR": "')'",
     "$END": "the end of the query",
 }
 
@@ -55,7 +76,7 @@ def caret(text: str, position: int) -> str:
     position = max(0, min(position, len(text)))
     start = text.rfind("\n", 0, position) + 1
     end = text.find("\n", position)
-    line = text[start: end if end >= 0 else len(text)]
+    line = text[start : end if end >= 0 else len(text)]
     return f"\n  {line}\n  {' ' * (position - start)}^"
 
 
@@ -121,8 +142,9 @@ class _ToAst(Transformer):
         if isinstance(rest[0], Token) and rest[0].type == "WHERE":
             row_filter, rest = rest[1], rest[2:]
         start, end, unit = rest
-        return Aggregation(str(function).upper(), target, row_filter, start, end, str(unit).lower(),
-                           function.start_pos, via)
+        return Aggregation(
+            str(function).upper(), target, row_filter, start, end, str(unit).lower(), function.start_pos, via
+        )
 
     def via(self, _via, column):
         return column

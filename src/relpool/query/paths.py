@@ -29,7 +29,7 @@ def find_paths(db: Database, schema: Schema, entity: str, table: str) -> list[Pa
     if one_hop:
         return one_hop
     paths = []
-    for middle, m in schema.tables.items():
+    for middle in schema.tables:
         if middle in (entity, table):
             continue
         for to_entity in _single_fks(schema, middle, entity):
@@ -56,27 +56,43 @@ def _columns(db: Database, table: str, alias: str) -> str:
 
 def _direct(db: Database, schema: Schema, table: str, fk: ForeignKey) -> Path:
     t = _time(db, schema, table, "r")
-    sql = (f"SELECT r.{quote(fk.columns[0])} AS __entity, {t or 'NULL::TIMESTAMP'} AS __t, {_columns(db, table, 'r')} "
-           f"FROM {quote(table)} r WHERE r.{quote(fk.columns[0])} IS NOT NULL")
+    sql = (
+        f"SELECT r.{quote(fk.columns[0])} AS __entity, {t or 'NULL::TIMESTAMP'} AS __t, {_columns(db, table, 'r')} "
+        f"FROM {quote(table)} r WHERE r.{quote(fk.columns[0])} IS NOT NULL"
+    )
     return Path(table, fk.describe(table), sql, t is not None, (f"{table}.{fk.columns[0]}",))
 
 
 def _two_hops_down(db, schema, table, down: ForeignKey, middle: str, to_entity: ForeignKey) -> Path:
     t = _time(db, schema, table, "r") or _time(db, schema, middle, "m")
-    sql = (f"SELECT m.{quote(to_entity.columns[0])} AS __entity, {t or 'NULL::TIMESTAMP'} AS __t, "
-           f"{_columns(db, table, 'r')} FROM {quote(table)} r JOIN {quote(middle)} m "
-           f"ON r.{quote(down.columns[0])} = m.{quote(down.references_columns[0])} "
-           f"WHERE m.{quote(to_entity.columns[0])} IS NOT NULL")
-    return Path(table, f"{down.describe(table)}, {to_entity.describe(middle)}", sql, t is not None,
-                (f"{table}.{down.columns[0]}", f"{middle}.{to_entity.columns[0]}"))
+    sql = (
+        f"SELECT m.{quote(to_entity.columns[0])} AS __entity, {t or 'NULL::TIMESTAMP'} AS __t, "
+        f"{_columns(db, table, 'r')} FROM {quote(table)} r JOIN {quote(middle)} m "
+        f"ON r.{quote(down.columns[0])} = m.{quote(down.references_columns[0])} "
+        f"WHERE m.{quote(to_entity.columns[0])} IS NOT NULL"
+    )
+    return Path(
+        table,
+        f"{down.describe(table)}, {to_entity.describe(middle)}",
+        sql,
+        t is not None,
+        (f"{table}.{down.columns[0]}", f"{middle}.{to_entity.columns[0]}"),
+    )
 
 
 def _through_link(db, schema, table, middle: str, to_entity: ForeignKey, link: ForeignKey) -> Path:
     # The link row's time is the event's time (a purchase dates the product's appearance).
     t = _time(db, schema, middle, "m")
-    sql = (f"SELECT m.{quote(to_entity.columns[0])} AS __entity, {t or 'NULL::TIMESTAMP'} AS __t, "
-           f"{_columns(db, table, 'r')} FROM {quote(middle)} m JOIN {quote(table)} r "
-           f"ON m.{quote(link.columns[0])} = r.{quote(link.references_columns[0])} "
-           f"WHERE m.{quote(to_entity.columns[0])} IS NOT NULL")
-    return Path(table, f"{to_entity.describe(middle)}, {link.describe(middle)}", sql, t is not None,
-                (f"{middle}.{to_entity.columns[0]}", f"{middle}.{link.columns[0]}"))
+    sql = (
+        f"SELECT m.{quote(to_entity.columns[0])} AS __entity, {t or 'NULL::TIMESTAMP'} AS __t, "
+        f"{_columns(db, table, 'r')} FROM {quote(middle)} m JOIN {quote(table)} r "
+        f"ON m.{quote(link.columns[0])} = r.{quote(link.references_columns[0])} "
+        f"WHERE m.{quote(to_entity.columns[0])} IS NOT NULL"
+    )
+    return Path(
+        table,
+        f"{to_entity.describe(middle)}, {link.describe(middle)}",
+        sql,
+        t is not None,
+        (f"{middle}.{to_entity.columns[0]}", f"{middle}.{link.columns[0]}"),
+    )

@@ -40,7 +40,9 @@ def parse_step(text: str) -> tuple[int, str]:
         if n > MAX_OFFSET[unit]:
             raise RelpoolError(f"--step {text!r} is more than 200 years (at most {MAX_OFFSET[unit]:,} {unit})")
         return n, unit
-    raise RelpoolError(f"--step must look like '7 days' (a positive number and one of {', '.join(UNITS)}), got {text!r}")
+    raise RelpoolError(
+        f"--step must look like '7 days' (a positive number and one of {', '.join(UNITS)}), got {text!r}"
+    )
 
 
 def parse_time(text: str, what: str) -> pd.Timestamp:
@@ -62,16 +64,23 @@ class Cutoffs:
         return {"train": self.train, "val": self.val, "test": self.test}
 
 
-def forecast_cutoffs(first: pd.Timestamp, last: pd.Timestamp, window: tuple[int, int, str],
-                     step: tuple[int, str] | None = None, val_at: pd.Timestamp | None = None,
-                     test_at: pd.Timestamp | None = None) -> Cutoffs:
+def forecast_cutoffs(
+    first: pd.Timestamp,
+    last: pd.Timestamp,
+    window: tuple[int, int, str],
+    step: tuple[int, str] | None = None,
+    val_at: pd.Timestamp | None = None,
+    test_at: pd.Timestamp | None = None,
+) -> Cutoffs:
     """Cutoffs for a label window (c + start, c + end] over data spanning [first, last]."""
     try:
         return _forecast_cutoffs(first, last, window, step, val_at, test_at)
     except (OverflowError, pd.errors.OutOfBoundsDatetime):
-        raise RelpoolError(f"the cutoffs fall outside the dates relpool can represent; check the window "
-                           f"({window[0]}, {window[1]}] {window[2]}, --step, --val-at and --test-at against the "
-                           f"data's times {first} .. {last}") from None
+        raise RelpoolError(
+            f"the cutoffs fall outside the dates relpool can represent; check the window "
+            f"({window[0]}, {window[1]}] {window[2]}, --step, --val-at and --test-at against the "
+            f"data's times {first} .. {last}"
+        ) from None
 
 
 def _forecast_cutoffs(first, last, window, step, val_at, test_at) -> Cutoffs:
@@ -81,8 +90,10 @@ def _forecast_cutoffs(first, last, window, step, val_at, test_at) -> Cutoffs:
     latest_test = last - offset(end, unit)
     test_at = test_at if test_at is not None else latest_test
     if test_at > latest_test:
-        raise RelpoolError(f"the test cutoff {test_at} leaves an incomplete label window: the data ends at {last}, "
-                           f"so the last cutoff with a full window is {latest_test}")
+        raise RelpoolError(
+            f"the test cutoff {test_at} leaves an incomplete label window: the data ends at {last}, "
+            f"so the last cutoff with a full window is {latest_test}"
+        )
     val_at = val_at if val_at is not None else test_at - length
     if val_at >= test_at:
         raise RelpoolError(f"the validation cutoff {val_at} must come before the test cutoff {test_at}")
@@ -91,12 +102,14 @@ def _forecast_cutoffs(first, last, window, step, val_at, test_at) -> Cutoffs:
         train.append(cutoff)
         cutoff = cutoff - step_offset
     if not train:
-        raise RelpoolError(f"not enough history for training: the data spans {first} .. {last}, and the first training "
-                           f"cutoff would be {val_at - length}; use a shorter window, --val-at or --test-at")
+        raise RelpoolError(
+            f"not enough history for training: the data spans {first} .. {last}, and the first training "
+            f"cutoff would be {val_at - length}; use a shorter window, --val-at or --test-at"
+        )
     return Cutoffs(sorted(train), [val_at], [test_at])
 
 
-def data_time_range(inspection: "Inspection") -> tuple[pd.Timestamp, pd.Timestamp] | None:
+def data_time_range(inspection: Inspection) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     """Earliest and latest in-range time over every table's time column (far-out times left out)."""
     spreads = [s for s in inspection.time_spreads.values() if s is not None and s.first is not None]
     if not spreads:
@@ -104,7 +117,7 @@ def data_time_range(inspection: "Inspection") -> tuple[pd.Timestamp, pd.Timestam
     return min(pd.Timestamp(s.first) for s in spreads), max(pd.Timestamp(s.last) for s in spreads)
 
 
-def check_cutoff_in_range(inspection: "Inspection", at: str | pd.Timestamp) -> str | None:
+def check_cutoff_in_range(inspection: Inspection, at: str | pd.Timestamp) -> str | None:
     """A warning when a prediction time lies far outside the database's times, else None.
 
     Far outside: before its earliest time (nothing is visible yet), or later than its latest time by
@@ -117,9 +130,13 @@ def check_cutoff_in_range(inspection: "Inspection", at: str | pd.Timestamp) -> s
     first, last = span
     width = max(last - first, pd.Timedelta(days=1))
     if at < first:
-        return (f"--at {at} is before every time in the database ({first} .. {last}): no row is visible then, "
-                f"so the predictions see no history")
+        return (
+            f"--at {at} is before every time in the database ({first} .. {last}): no row is visible then, "
+            f"so the predictions see no history"
+        )
     if at > last + width:
-        return (f"--at {at} is {(at - last).days:,} days after the newest time in the database ({first} .. {last}), "
-                f"more than the data's whole span: every input row is that much older than in training")
+        return (
+            f"--at {at} is {(at - last).days:,} days after the newest time in the database ({first} .. {last}), "
+            f"more than the data's whole span: every input row is that much older than in training"
+        )
     return None

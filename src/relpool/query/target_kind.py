@@ -7,7 +7,7 @@ RANK TOP k goes with a list, and a ranked list names the foreign key whose rows 
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from relpool.db.schema import Schema
 from relpool.errors import RelpoolError
@@ -35,5 +35,7 @@ def _item_table(schema: Schema, agg: Aggregation, fail: Fail) -> str:
     for fk in schema.tables[agg.target.table].foreign_keys:
         if fk.columns == (agg.target.column,):
             return fk.references_table
-    raise fail(f"LIST_DISTINCT ranks the rows a foreign key points at, and {agg.target} is not a "
-               f"foreign key", agg.target.position)
+    raise fail(
+        f"LIST_DISTINCT ranks the rows a foreign key points at, and {agg.target} is not a foreign key",
+        agg.target.position,
+    )

@@ -57,8 +57,11 @@ class Task:
             "query": b.query.text,
             "task_type": self.task_type,
             "metrics": self.kind.metric_names(b.query.rank_top),
-            "entity": {"table": b.entity_table, "column": b.entity_column,
-                       "count": int(pd.concat([t["entity"] for t in self.tables.values()]).nunique())},
+            "entity": {
+                "table": b.entity_table,
+                "column": b.entity_column,
+                "count": int(pd.concat([t["entity"] for t in self.tables.values()]).nunique()),
+            },
             "window": {"start": window[0], "end": window[1], "unit": window[2]} if window else None,
             "hidden_columns": sorted(str(ColumnRef(t, c)) for t, c in b.hidden_columns),
             "item_table": b.item_table,
@@ -67,19 +70,32 @@ class Task:
             "seconds": round(self.seconds, 3),
             "cutoff_range": [str(min(every)), str(max(every))] if every else None,
             "time_range": _spread_json(self.time_range),
-            "splits": {split: {"rows": int(len(self.tables[split])),
-                               "cutoffs": [str(c) for c in self.cutoffs[split]],
-                               "label_stats": self.label_stats(split),
-                               "dropped_without_label": self.dropped[split]} for split in SPLITS},
+            "splits": {
+                split: {
+                    "rows": int(len(self.tables[split])),
+                    "cutoffs": [str(c) for c in self.cutoffs[split]],
+                    "label_stats": self.label_stats(split),
+                    "dropped_without_label": self.dropped[split],
+                }
+                for split in SPLITS
+            },
         }
 
 
-def build_task(inspection: Inspection, query: str, step: str | None = None, val_at: str | None = None,
-               test_at: str | None = None, seed: int = 0, need: tuple[str, ...] = SPLITS) -> Task:
+def build_task(
+    inspection: Inspection,
+    query: str,
+    step: str | None = None,
+    val_at: str | None = None,
+    test_at: str | None = None,
+    seed: int = 0,
+    need: tuple[str, ...] = SPLITS,
+) -> Task:
     """The task's tables; ``need``: the splits that must be usable (evaluation needs no training labels)."""
     if not isinstance(inspection, Inspection):
-        raise RelpoolError(f"build_task needs an Inspection, got a {type(inspection).__name__}: "
-                           f"pass relpool.db.inspect_database(db)")
+        raise RelpoolError(
+            f"build_task needs an Inspection, got a {type(inspection).__name__}: pass relpool.db.inspect_database(db)"
+        )
     inspection.raise_for_errors()
     started = time.perf_counter()
     bound = bind(parse_query(query), inspection)
@@ -100,8 +116,13 @@ def build_task(inspection: Inspection, query: str, step: str | None = None, val_
 def _spread_json(spread: TimeSpread | None) -> dict | None:
     if spread is None or spread.first is None:
         return None
-    return {"first": str(spread.first), "last": str(spread.last), "rows": spread.rows,
-            "left_out": spread.outside, "left_out_examples": [str(v) for v in spread.examples]}
+    return {
+        "first": str(spread.first),
+        "last": str(spread.last),
+        "rows": spread.rows,
+        "left_out": spread.outside,
+        "left_out_examples": [str(v) for v in spread.examples],
+    }
 
 
 def _declared(split_times: dict[str, str], key: str) -> pd.Timestamp | None:
@@ -114,8 +135,14 @@ def _forecast_tables(inspection, bound: BoundQuery, step, val, test):
     spread = time_spread(inspection.database, f"({bound.aggregations[0].path.sql})", "__t")
     if spread.first is None:
         raise RelpoolError(f"'{bound.aggregations[0].path.table}' has no rows with a time: nothing to forecast")
-    cutoffs = forecast_cutoffs(pd.Timestamp(spread.first), pd.Timestamp(spread.last), bound.target_window,
-                               parse_step(step) if step else None, val, test).as_dict()
+    cutoffs = forecast_cutoffs(
+        pd.Timestamp(spread.first),
+        pd.Timestamp(spread.last),
+        bound.target_window,
+        parse_step(step) if step else None,
+        val,
+        test,
+    ).as_dict()
     every = sorted({c for split in cutoffs.values() for c in split})
     sql = forecast_sql(bound, "(SELECT unnest(?::TIMESTAMP[]) AS cutoff)")
     frame = db.execute(sql, [[c.to_pydatetime() for c in every]]).df()

@@ -19,20 +19,29 @@ from relpool.report.html import page
 from relpool.report.sections import evaluation_section, learning_section, metrics_section, schema_section, task_section
 
 
-def write_report(folder: str | Path, inspection: Inspection, task: Task, gnn: dict,
-                 predictions: dict[str, pd.DataFrame], baselines: dict[str, dict]) -> Path:
+def write_report(
+    folder: str | Path,
+    inspection: Inspection,
+    task: Task,
+    gnn: dict,
+    predictions: dict[str, pd.DataFrame],
+    baselines: dict[str, dict],
+) -> Path:
     """Write ``folder``/report.html; return its path.
 
     ``gnn``: the GNN's metrics.json content; ``baselines``: kind -> the baseline's metrics (empty when none
     ran); ``predictions``: the test split's predictions per model, "GNN" first, then "<kind> baseline".
     """
-    html = page(f"relpool report: {ColumnRef(task.bound.entity_table, task.bound.entity_column)}", [
-        task_section(task.to_json()),
-        metrics_section(gnn, baselines),
-        learning_section(gnn, baselines),
-        evaluation_section(task.task_type, predictions, task.bound.query.rank_top),
-        schema_section(inspection, f"schema of {inspection.database.source}"),
-    ])
+    html = page(
+        f"relpool report: {ColumnRef(task.bound.entity_table, task.bound.entity_column)}",
+        [
+            task_section(task.to_json()),
+            metrics_section(gnn, baselines),
+            learning_section(gnn, baselines),
+            evaluation_section(task.task_type, predictions, task.bound.query.rank_top),
+            schema_section(inspection, f"schema of {inspection.database.source}"),
+        ],
+    )
     path = Path(folder) / "report.html"
     write_atomically(path, lambda p: p.write_text(html, encoding="utf-8"))
     return path

@@ -11,8 +11,11 @@ from relpool.tasks import metric_text
 
 
 def render_metrics(metrics: dict, folder: Path, console: Console) -> None:
-    table = Table(title=f"{metrics['task_type']} with {metrics['pool']} pooling: best epoch {metrics['best_epoch']} "
-                        f"of {metrics['epochs_run']}, {metrics['seconds']:.0f} s", title_justify="left")
+    table = Table(
+        title=f"{metrics['task_type']} with {metrics['pool']} pooling: best epoch {metrics['best_epoch']} "
+        f"of {metrics['epochs_run']}, {metrics['seconds']:.0f} s",
+        title_justify="left",
+    )
     names = list(metrics["test"])
     table.add_column("split")
     for name in names:
@@ -21,19 +24,27 @@ def render_metrics(metrics: dict, folder: Path, console: Console) -> None:
         table.add_row(split, *(metric_text(metrics[split][n]) for n in names))
     console.print(table)
     if still_improving(metrics):
-        console.print(f"note: validation {metrics['metric']} was still improving at the last epoch; "
-                      f"more --epochs (or --max-steps) may give a better model", style="yellow")
+        console.print(
+            f"note: validation {metrics['metric']} was still improving at the last epoch; "
+            f"more --epochs (or --max-steps) may give a better model",
+            style="yellow",
+        )
     if validation_undefined(metrics):
-        console.print(f"note: validation {metrics['metric']} is undefined (n/a), so the last epoch's model was kept",
-                      style="yellow")
+        console.print(
+            f"note: validation {metrics['metric']} is undefined (n/a), so the last epoch's model was kept",
+            style="yellow",
+        )
     console.print(f"model written to {folder}/ (model.safetensors, config.json, metrics.json)")
 
 
 def still_improving(metrics: dict) -> bool:
     """The best epoch was the last of several: training stopped at its budget, not at a plateau (never
     said when the validation metric is undefined: the last epoch is then kept for want of a better one)."""
-    return (metrics["epochs_run"] > 1 and metrics["best_epoch"] == metrics["epochs_run"]
-            and not validation_undefined(metrics))
+    return (
+        metrics["epochs_run"] > 1
+        and metrics["best_epoch"] == metrics["epochs_run"]
+        and not validation_undefined(metrics)
+    )
 
 
 def validation_undefined(metrics: dict) -> bool:

@@ -17,8 +17,10 @@ img { max-width: 100%; display: block; margin: 0.5rem 0; } .note { color: #666; 
 
 
 def page(title: str, body: list[str]) -> str:
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
-            f"<style>{STYLE}</style></head>\n<body>\n<h1>{escape(title)}</h1>\n" + "\n".join(body) + "\n</body></html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        f"<style>{STYLE}</style></head>\n<body>\n<h1>{escape(title)}</h1>\n" + "\n".join(body) + "\n</body></html>\n"
+    )
 
 
 def section(heading: str, *parts: str) -> str:
@@ -39,8 +41,9 @@ def table(headers: list[str], rows: list[list], main_row: int | None = None) -> 
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     lines = []
     for i, row in enumerate(rows):
-        cells = "".join(f"<td>{escape(c)}</td>" if isinstance(c, str) else f'<td class="num">{_number(c)}</td>'
-                        for c in row)
+        cells = "".join(
+            f"<td>{escape(c)}</td>" if isinstance(c, str) else f'<td class="num">{_number(c)}</td>' for c in row
+        )
         lines.append(f'<tr class="main">{cells}</tr>' if i == main_row else f"<tr>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(lines)}</tbody></table>"
 

@@ -18,8 +18,12 @@ def render_inspection(inspection: Inspection, console: Console, evidence: bool =
     for name, table in schema.tables.items():
         time_range = inspection.time_ranges.get(name)
         tables.add_row(
-            name, f"{inspection.rows[name]:,}", ", ".join(table.primary_key or ()) or "-",
-            table.time_column or "-", f"{time_range[0]} .. {time_range[1]}" if time_range else "-")
+            name,
+            f"{inspection.rows[name]:,}",
+            ", ".join(table.primary_key or ()) or "-",
+            table.time_column or "-",
+            f"{time_range[0]} .. {time_range[1]}" if time_range else "-",
+        )
     console.print(tables)
 
     fks = Table(title="Foreign keys", title_justify="left")

@@ -48,9 +48,12 @@ def learning_curves(history: list[dict], metric: str, best_epoch: int, baselines
 def _styles(names) -> list[dict]:
     """The GNN (first) solid blue; each baseline its own colour and dash."""
     colours = ("#c0504d", "#9bbb59", "#8064a2")
-    return [{"color": "#3b6db3", "linestyle": "-"} if i == 0 else
-            {"color": colours[(i - 1) % len(colours)], "linestyle": BASELINE_STYLES[(i - 1) % len(BASELINE_STYLES)]}
-            for i, _ in enumerate(names)]
+    return [
+        {"color": "#3b6db3", "linestyle": "-"}
+        if i == 0
+        else {"color": colours[(i - 1) % len(colours)], "linestyle": BASELINE_STYLES[(i - 1) % len(BASELINE_STYLES)]}
+        for i, _ in enumerate(names)
+    ]
 
 
 def binary_curves(predictions: dict[str, pd.DataFrame]) -> bytes | None:
@@ -66,7 +69,9 @@ def binary_curves(predictions: dict[str, pd.DataFrame]) -> bytes | None:
         fpr, tpr, _ = skm.roc_curve(labels, probability)
         roc_ax.plot(fpr, tpr, **style, label=f"{name} (AUROC {skm.roc_auc_score(labels, probability):.3f})")
         precision, recall, _ = skm.precision_recall_curve(labels, probability)
-        pr_ax.plot(recall, precision, **style, label=f"{name} (AP {skm.average_precision_score(labels, probability):.3f})")
+        pr_ax.plot(
+            recall, precision, **style, label=f"{name} (AP {skm.average_precision_score(labels, probability):.3f})"
+        )
     roc_ax.plot([0, 1], [0, 1], linestyle=":", color="#999999", label="chance")
     roc_ax.set(title="ROC curve (test)", xlabel="false positive rate", ylabel="true positive rate")
     pr_ax.axhline(y.mean(), linestyle=":", color="#999999", label=f"positive rate {y.mean():.3f}")
@@ -92,10 +97,15 @@ def regression_plots(predictions: dict[str, pd.DataFrame]) -> bytes:
     res_ax.set(title="GNN: residuals (test)", xlabel="predicted", ylabel="actual - predicted")
     for (name, frame), style in zip(predictions.items(), _styles(predictions)):
         errors = np.sort(np.abs(frame["label"].astype(float).to_numpy() - frame["prediction"].astype(float).to_numpy()))
-        error_ax.plot(errors, np.arange(1, len(errors) + 1) / len(errors), **style,
-                      label=f"{name} (MAE {errors.mean():.3g})")
-    error_ax.set(title="share of examples within an absolute error (test)", xlabel="absolute error",
-                 ylabel="share of examples", ylim=(0, 1.02))
+        error_ax.plot(
+            errors, np.arange(1, len(errors) + 1) / len(errors), **style, label=f"{name} (MAE {errors.mean():.3g})"
+        )
+    error_ax.set(
+        title="share of examples within an absolute error (test)",
+        xlabel="absolute error",
+        ylabel="share of examples",
+        ylim=(0, 1.02),
+    )
     error_ax.set_xlim(0, np.quantile(np.abs(actual - predicted), 0.98) * 1.5 or 1)
     error_ax.legend(fontsize=8)
     return png(fig)
@@ -106,14 +116,22 @@ def confusion(labels: pd.Series, predicted: pd.Series) -> bytes:
     actual, predicted = labels.astype(str), predicted.astype(str)
     shown = actual.value_counts().index[:MAX_CLASSES].tolist()
     names = shown + (["other"] if actual.nunique() > len(shown) or not predicted.isin(shown).all() else [])
-    counts = skm.confusion_matrix(actual.where(actual.isin(shown), "other"),
-                                  predicted.where(predicted.isin(shown), "other"), labels=names)
+    counts = skm.confusion_matrix(
+        actual.where(actual.isin(shown), "other"), predicted.where(predicted.isin(shown), "other"), labels=names
+    )
     size = 3 + 0.45 * len(names)
     fig, ax = plt.subplots(figsize=(size + 1, size))
     image = ax.imshow(counts, cmap="Blues")
     for (row, col), value in np.ndenumerate(counts):
-        ax.text(col, row, f"{value:,}", ha="center", va="center", fontsize=8,
-                color="white" if value > counts.max() / 2 else "black")
+        ax.text(
+            col,
+            row,
+            f"{value:,}",
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white" if value > counts.max() / 2 else "black",
+        )
     ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
     ax.set_yticks(range(len(names)), names)
     ax.set(title="confusion matrix (test)", xlabel="predicted", ylabel="actual")

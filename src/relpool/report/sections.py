@@ -18,17 +18,31 @@ from relpool.tasks import is_better, task_kind
 
 def task_section(summary: dict) -> str:
     entity, window = summary["entity"], summary["window"]
-    facts = [f"Task type {summary['task_type']}, main metric {summary['metrics'][0]}; "
-             f"{entity['count']:,} entities of {entity_text(entity)}."]
+    facts = [
+        f"Task type {summary['task_type']}, main metric {summary['metrics'][0]}; "
+        f"{entity['count']:,} entities of {entity_text(entity)}."
+    ]
     if window:
         facts.append(f"Label window ({window['start']}, {window['end']}] {window['unit']} after each cutoff.")
     if summary["hidden_columns"]:
         facts.append(f"Hidden from every input: {', '.join(summary['hidden_columns'])}.")
-    rows = [[name, split["rows"], cutoff_text(split["cutoffs"]), stats_text(split["label_stats"]),
-             split["dropped_without_label"]] for name, split in summary["splits"].items()]
+    rows = [
+        [
+            name,
+            split["rows"],
+            cutoff_text(split["cutoffs"]),
+            stats_text(split["label_stats"]),
+            split["dropped_without_label"],
+        ]
+        for name, split in summary["splits"].items()
+    ]
     warnings = [f"Warning: {w}." for w in summary.get("warnings", [])]
-    return section("Task", code(summary["query"]), *(paragraph(f) for f in facts + summary["notes"] + warnings),
-                   table(["split", "examples", "cutoffs", "label statistics", "dropped (no label)"], rows))
+    return section(
+        "Task",
+        code(summary["query"]),
+        *(paragraph(f) for f in facts + summary["notes"] + warnings),
+        table(["split", "examples", "cutoffs", "label statistics", "dropped (no label)"], rows),
+    )
 
 
 def metrics_section(gnn: dict, baselines: dict[str, dict]) -> str:
@@ -40,27 +54,36 @@ def metrics_section(gnn: dict, baselines: dict[str, dict]) -> str:
         value = m["test"][main]
         if value is not None and is_better(main, value, best):
             best, best_row = value, i
-    rows = [[label, m["n_train"], m["val"][main], *(m["test"][n] for n in names), f"{m['seconds']:.1f} s"]
-            for label, m in models.items()]
+    rows = [
+        [label, m["n_train"], m["val"][main], *(m["test"][n] for n in names), f"{m['seconds']:.1f} s"]
+        for label, m in models.items()
+    ]
     headers = ["model", "training examples", f"val {main}", *(f"test {n}" for n in names), "seconds"]
-    note = ("entity: LightGBM on the entity table's own columns; autofeat: LightGBM on aggregates along every "
+    note = (
+        (
+            "entity: LightGBM on the entity table's own columns; autofeat: LightGBM on aggregates along every "
             "foreign-key path. All models see the same splits and the same time rule; bold: the best test "
-            f"{main}.") if baselines else \
-        "Baselines were not run (--no-baselines)."
+            f"{main}."
+        )
+        if baselines
+        else "Baselines were not run (--no-baselines)."
+    )
     return section("Metrics", table(headers, rows, main_row=best_row), paragraph(note, note=True))
 
 
 def learning_section(gnn: dict, baselines: dict[str, dict]) -> str:
     main = gnn["metric"]
-    png = plots.learning_curves(gnn["history"], main, gnn["best_epoch"],
-                                {kind: m["val"][main] for kind, m in baselines.items()})
+    png = plots.learning_curves(
+        gnn["history"], main, gnn["best_epoch"], {kind: m["val"][main] for kind, m in baselines.items()}
+    )
     kept = f"The weights of epoch {gnn['best_epoch']} (best validation {main}) are kept."
     if validation_undefined(gnn):
         kept = f"Validation {main} is undefined (n/a), so the weights of the last epoch, {gnn['best_epoch']}, are kept."
     if still_improving(gnn):
         kept += f" Validation {main} was still improving at the last epoch: more epochs may give a better model."
-    return section("Learning curves", image(png, "training loss and validation metric per epoch"),
-                   paragraph(kept, note=True))
+    return section(
+        "Learning curves", image(png, "training loss and validation metric per epoch"), paragraph(kept, note=True)
+    )
 
 
 def evaluation_section(task_type: str, predictions: dict[str, pd.DataFrame], k: int | None) -> str:
@@ -69,16 +92,24 @@ def evaluation_section(task_type: str, predictions: dict[str, pd.DataFrame], k: 
     if plots_of == "roc":
         png = plots.binary_curves(predictions)
         if png is None:
-            return section("Test set", paragraph("The test split holds one class only: ROC and precision-recall "
-                                                 "curves are undefined."))
+            return section(
+                "Test set",
+                paragraph("The test split holds one class only: ROC and precision-recall curves are undefined."),
+            )
         return section("Test set", image(png, "ROC and precision-recall curves"))
     if plots_of == "residuals":
-        return section("Test set", image(plots.regression_plots(predictions),
-                                         "predicted vs actual, residuals, and the share of examples within each error"))
+        return section(
+            "Test set",
+            image(
+                plots.regression_plots(predictions),
+                "predicted vs actual, residuals, and the share of examples within each error",
+            ),
+        )
     if plots_of == "confusion":
         gnn = predictions["GNN"]
-        return section("Test set", image(plots.confusion(gnn["label"], gnn["prediction"]),
-                                         "confusion matrix of the GNN"))
+        return section(
+            "Test set", image(plots.confusion(gnn["label"], gnn["prediction"]), "confusion matrix of the GNN")
+        )
     return section("Test set", image(plots.ranking_curves(predictions, k), "MAP, recall and hit rate by list length"))
 
 

@@ -35,8 +35,10 @@ def entity_text(entity: dict) -> str:
 def render_task(summary: dict, console: Console) -> None:
     entity = summary["entity"]
     console.print(f"[bold]{summary['query']}[/]")
-    console.print(f"task type [bold]{summary['task_type']}[/], metrics {', '.join(summary['metrics'])}; "
-                  f"{entity['count']:,} entities of {entity_text(entity)}; built in {summary['seconds']:.2f} s")
+    console.print(
+        f"task type [bold]{summary['task_type']}[/], metrics {', '.join(summary['metrics'])}; "
+        f"{entity['count']:,} entities of {entity_text(entity)}; built in {summary['seconds']:.2f} s"
+    )
     for line in summary["notes"]:
         console.print(f"[yellow]note:[/] {line}")
     for line in summary.get("warnings", []):
@@ -47,8 +49,13 @@ def render_task(summary: dict, console: Console) -> None:
     for header in ("split", "rows", "cutoffs", "labels", "dropped (no label)"):
         table.add_column(header, justify="right" if header in ("rows", "dropped (no label)") else "left")
     for name, split in summary["splits"].items():
-        table.add_row(name, f"{split['rows']:,}", cutoff_text(split["cutoffs"]), stats_text(split["label_stats"]),
-                      f"{split['dropped_without_label']:,}")
+        table.add_row(
+            name,
+            f"{split['rows']:,}",
+            cutoff_text(split["cutoffs"]),
+            stats_text(split["label_stats"]),
+            f"{split['dropped_without_label']:,}",
+        )
     console.print(table)
     line = range_text(summary)
     if line:
@@ -64,6 +71,8 @@ def range_text(summary: dict) -> str | None:
     if times:
         text += f", chosen within the data's times {times['first']} .. {times['last']}"
         if times["left_out"]:
-            text += (f" ([yellow]{times['left_out']:,} times far outside left out[/], "
-                     f"e.g. {', '.join(times['left_out_examples'])})")
+            text += (
+                f" ([yellow]{times['left_out']:,} times far outside left out[/], "
+                f"e.g. {', '.join(times['left_out_examples'])})"
+            )
     return text

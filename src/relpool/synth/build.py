@@ -83,27 +83,38 @@ def _write(spec: SynthSpec, folder: Path) -> tuple[dict[str, int], pa.Table, int
 def _truth(spec: SynthSpec, rows: dict[str, int], labels: pa.Table, signal_rows: int, seconds: float) -> dict:
     cutoffs = {split: [str(c) for c in values] for split, values in spec.cutoffs().items()}
     return {
-        "database": database_name(spec), "format": spec.format, "spec": spec.to_dict(),
+        "database": database_name(spec),
+        "format": spec.format,
+        "spec": spec.to_dict(),
         "query": QUERY,
-        "task": {"type": Binary.name, "metric": Binary.metrics[0], "window_days": PERIOD_SECONDS // 86400,
-                 "cutoffs": cutoffs,
-                 "note": "relpool's default cutoffs for this query; labels.parquet holds every (customer, cutoff)"},
+        "task": {
+            "type": Binary.name,
+            "metric": Binary.metrics[0],
+            "window_days": PERIOD_SECONDS // 86400,
+            "cutoffs": cutoffs,
+            "note": "relpool's default cutoffs for this query; labels.parquet holds every (customer, cutoff)",
+        },
         "tables": {name: {"rows": rows[name], **info} for name, info in describe().items()},
         "rows_total": sum(rows.values()),
         "signal": {
             "planted_in": "transactions",
             "recognised_by": f"the product's category is '{draw.MARKER}' and purchased_at is in (cutoff - 7 days, "
-                             f"cutoff]; older marker rows carry earlier, independent weekly states",
+            f"cutoff]; older marker rows carry earlier, independent weekly states",
             "carrier": f"amount > {draw.AMOUNT_MEDIAN:g} (the median) iff the latent state is 1; noise rows draw "
-                       f"amounts from the same normal({draw.AMOUNT_MEDIAN:g}, {draw.AMOUNT_SCALE:g})",
-            "rows_per_customer_week": spec.signal_rows, "fraction": spec.signal_rows / spec.rows_per_entity,
+            f"amounts from the same normal({draw.AMOUNT_MEDIAN:g}, {draw.AMOUNT_SCALE:g})",
+            "rows_per_customer_week": spec.signal_rows,
+            "fraction": spec.signal_rows / spec.rows_per_entity,
             "rows": signal_rows,
         },
-        "distractor": {"column": "customers.loyalty_score",
-                       "effect": f"P(latent = 1) = sigmoid({spec.distractor_strength} x loyalty_score)"},
-        "label": {"definition": "the week's latent state flipped with probability label_noise, realised as one "
-                                "sessions row with kind = 'checkout' in the following week",
-                  "file": "labels.parquet"},
+        "distractor": {
+            "column": "customers.loyalty_score",
+            "effect": f"P(latent = 1) = sigmoid({spec.distractor_strength} x loyalty_score)",
+        },
+        "label": {
+            "definition": "the week's latent state flipped with probability label_noise, realised as one "
+            "sessions row with kind = 'checkout' in the following week",
+            "file": "labels.parquet",
+        },
         "oracle": oracle_scores(spec, labels),
         "seconds": round(seconds, 3),
     }

@@ -47,8 +47,15 @@ def products(spec: SynthSpec) -> pa.Table:
     category = rng.choice(CATEGORIES, n).astype(object)
     category[rng.permutation(n)[: max(1, int(n * MARKER_SHARE))]] = MARKER
     name = np.char.add(np.char.add(rng.choice(ADJECTIVES, n), " "), rng.choice(NOUNS, n))
-    return pa.table({"product_id": np.arange(1, n + 1), "category": category,
-                     "price": np.round(np.exp(rng.normal(3.0, 0.8, n)), 2), "name": name}, schema=SCHEMAS["products"])
+    return pa.table(
+        {
+            "product_id": np.arange(1, n + 1),
+            "category": category,
+            "price": np.round(np.exp(rng.normal(3.0, 0.8, n)), 2),
+            "name": name,
+        },
+        schema=SCHEMAS["products"],
+    )
 
 
 def times_in_weeks(rng: np.random.Generator, weeks: np.ndarray) -> np.ndarray:
@@ -72,17 +79,30 @@ def chunk(spec: SynthSpec, index: int, lo: int, hi: int, catalog: pa.Table, sess
     loyalty = rng.normal(0.0, 1.0, n)
     z = rng.random((n, p)) < 1 / (1 + np.exp(-spec.distractor_strength * loyalty))[:, None]
     y = z[:, : p - 1] ^ (rng.random((n, p - 1)) < spec.label_noise)
-    customers = pa.table({
-        "customer_id": ids, "signup_time": START - rng.integers(1, 365 * 86400, n).astype("timedelta64[s]"),
-        "region": rng.choice(REGIONS, n), "age": rng.integers(18, 81, n), "loyalty_score": np.round(loyalty, 3),
-    }, schema=SCHEMAS["customers"])
-    return Chunk({"customers": customers, "transactions": transactions(spec, rng, ids, z, catalog),
-                  "sessions": sessions(spec, rng, ids, y, session_offset)},
-                 labels(spec, ids, y, z, loyalty), n * p * spec.signal_rows)
+    customers = pa.table(
+        {
+            "customer_id": ids,
+            "signup_time": START - rng.integers(1, 365 * 86400, n).astype("timedelta64[s]"),
+            "region": rng.choice(REGIONS, n),
+            "age": rng.integers(18, 81, n),
+            "loyalty_score": np.round(loyalty, 3),
+        },
+        schema=SCHEMAS["customers"],
+    )
+    return Chunk(
+        {
+            "customers": customers,
+            "transactions": transactions(spec, rng, ids, z, catalog),
+            "sessions": sessions(spec, rng, ids, y, session_offset),
+        },
+        labels(spec, ids, y, z, loyalty),
+        n * p * spec.signal_rows,
+    )
 
 
-def transactions(spec: SynthSpec, rng: np.random.Generator, ids: np.ndarray, z: np.ndarray,
-                 catalog: pa.Table) -> pa.Table:
+def transactions(
+    spec: SynthSpec, rng: np.random.Generator, ids: np.ndarray, z: np.ndarray, catalog: pa.Table
+) -> pa.Table:
     n, p, m, k = len(ids), spec.periods, spec.rows_per_entity, spec.signal_rows
     shape = (n, p, m)
     signal = np.zeros(shape, dtype=bool)
@@ -93,12 +113,18 @@ def transactions(spec: SynthSpec, rng: np.random.Generator, ids: np.ndarray, z: 
     product = np.where(signal, rng.choice(marker, shape), rng.choice(other, shape))
     weeks = np.broadcast_to(np.arange(1, p + 1)[None, :, None], shape)
     first_id = (ids[0] - 1) * p * m + 1
-    return pa.table({
-        "transaction_id": np.arange(first_id, first_id + n * p * m, dtype=np.int64),
-        "customer_id": np.repeat(ids, p * m), "product_id": product.ravel(),
-        "purchased_at": times_in_weeks(rng, weeks).ravel(), "amount": amounts(rng, signal, z[:, :, None]).ravel(),
-        "quantity": rng.integers(1, 6, n * p * m), "channel": rng.choice(CHANNELS, n * p * m),
-    }, schema=SCHEMAS["transactions"])
+    return pa.table(
+        {
+            "transaction_id": np.arange(first_id, first_id + n * p * m, dtype=np.int64),
+            "customer_id": np.repeat(ids, p * m),
+            "product_id": product.ravel(),
+            "purchased_at": times_in_weeks(rng, weeks).ravel(),
+            "amount": amounts(rng, signal, z[:, :, None]).ravel(),
+            "quantity": rng.integers(1, 6, n * p * m),
+            "channel": rng.choice(CHANNELS, n * p * m),
+        },
+        schema=SCHEMAS["transactions"],
+    )
 
 
 def sessions(spec: SynthSpec, rng: np.random.Generator, ids: np.ndarray, y: np.ndarray, offset: int) -> pa.Table:
@@ -109,22 +135,36 @@ def sessions(spec: SynthSpec, rng: np.random.Generator, ids: np.ndarray, y: np.n
     who, week = np.nonzero(y)
     customer = np.concatenate([noise_customer, ids[who]])
     weeks = np.concatenate([noise_week, week + 2])  # y's column j is the label at the end of week j + 1
-    kind = np.concatenate([rng.choice(np.array(["browse", "search"]), len(noise_customer)),
-                           np.full(len(who), "checkout")])
+    kind = np.concatenate(
+        [rng.choice(np.array(["browse", "search"]), len(noise_customer)), np.full(len(who), "checkout")]
+    )
     started = times_in_weeks(rng, weeks)
     if ids[0] == 1:  # one event exactly at the end of the last week: relpool's default test cutoff is then week p - 1
         started[p * s - 1] = START + np.timedelta64(p * PERIOD_SECONDS, "s")
     order = np.lexsort((started, customer))
     rows = len(customer)
-    return pa.table({
-        "session_id": np.arange(offset + 1, offset + rows + 1, dtype=np.int64), "customer_id": customer[order],
-        "started_at": started[order], "kind": kind[order], "duration_s": np.round(rng.exponential(240.0, rows), 1),
-        "device": rng.choice(DEVICES, rows),
-    }, schema=SCHEMAS["sessions"])
+    return pa.table(
+        {
+            "session_id": np.arange(offset + 1, offset + rows + 1, dtype=np.int64),
+            "customer_id": customer[order],
+            "started_at": started[order],
+            "kind": kind[order],
+            "duration_s": np.round(rng.exponential(240.0, rows), 1),
+            "device": rng.choice(DEVICES, rows),
+        },
+        schema=SCHEMAS["sessions"],
+    )
 
 
 def labels(spec: SynthSpec, ids: np.ndarray, y: np.ndarray, z: np.ndarray, loyalty: np.ndarray) -> pa.Table:
     n, weeks = len(ids), spec.periods - 1
     cutoffs = START + (np.arange(1, weeks + 1) * PERIOD_SECONDS).astype("timedelta64[s]")
-    return pa.table({"customer_id": np.repeat(ids, weeks), "cutoff": np.tile(cutoffs, n), "label": y.ravel(),
-                     "oracle": z[:, :weeks].ravel().astype(np.float64), "distractor": np.repeat(loyalty, weeks)})
+    return pa.table(
+        {
+            "customer_id": np.repeat(ids, weeks),
+            "cutoff": np.tile(cutoffs, n),
+            "label": y.ravel(),
+            "oracle": z[:, :weeks].ravel().astype(np.float64),
+            "distractor": np.repeat(loyalty, weeks),
+        }
+    )

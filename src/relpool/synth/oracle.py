@@ -23,8 +23,10 @@ def auroc(labels: np.ndarray, scores: np.ndarray) -> float | None:
 def oracle_scores(spec: SynthSpec, labels: pa.Table) -> dict:
     cutoffs = labels["cutoff"].to_numpy()
     y, oracle, distractor = (labels[c].to_numpy() for c in ("label", "oracle", "distractor"))
-    out = {"score": "the customer's latent state of the week before the cutoff, read from any signal row",
-           "expected_auroc": 1 - spec.label_noise}
+    out = {
+        "score": "the customer's latent state of the week before the cutoff, read from any signal row",
+        "expected_auroc": 1 - spec.label_noise,
+    }
     for split, [cutoff] in ((s, spec.cutoffs()[s]) for s in ("val", "test")):
         rows = cutoffs == cutoff
         out[f"{split}_auroc"] = auroc(y[rows], oracle[rows])

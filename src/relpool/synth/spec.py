@@ -17,8 +17,7 @@ FORMATS = ("sqlite", "parquet")
 START = np.datetime64("2024-01-01T00:00:00", "s")
 PERIOD_SECONDS = 7 * 24 * 3600
 MIN_PERIODS = 5  # at least one training cutoff, validation, test, and the test label's week
-QUERY = ("PREDICT COUNT(sessions.* WHERE sessions.kind = 'checkout', 0, 7, days) > 0 "
-         "FOR EACH customers.customer_id")
+QUERY = "PREDICT COUNT(sessions.* WHERE sessions.kind = 'checkout', 0, 7, days) > 0 FOR EACH customers.customer_id"
 
 
 @dataclass(frozen=True)
@@ -46,8 +45,10 @@ class SynthSpec:
         if self.periods < MIN_PERIODS:
             raise RelpoolError(f"--periods must be at least {MIN_PERIODS}, got {self.periods}")
         if self.signal_rows < 1:
-            raise RelpoolError(f"--snr {self.snr} x --rows-per-entity {self.rows_per_entity} rounds to no signal row "
-                               f"per week; use --rows-per-entity >= {int(np.ceil(0.5 / self.snr))}")
+            raise RelpoolError(
+                f"--snr {self.snr} x --rows-per-entity {self.rows_per_entity} rounds to no signal row "
+                f"per week; use --rows-per-entity >= {int(np.ceil(0.5 / self.snr))}"
+            )
         if self.products < 20 or self.sessions_per_period < 1:
             raise RelpoolError("a synthetic shop needs at least 20 products and 1 session per customer and week")
 
@@ -62,8 +63,11 @@ class SynthSpec:
     def cutoffs(self) -> dict[str, list[np.datetime64]]:
         """The cutoffs relpool chooses by default for :data:`QUERY` (weekly steps back from validation)."""
         p = self.periods
-        return {"train": [self.cutoff(k) for k in range(1, p - 2)], "val": [self.cutoff(p - 2)],
-                "test": [self.cutoff(p - 1)]}
+        return {
+            "train": [self.cutoff(k) for k in range(1, p - 2)],
+            "val": [self.cutoff(p - 2)],
+            "test": [self.cutoff(p - 1)],
+        }
 
     def to_dict(self) -> dict:
         return asdict(self)

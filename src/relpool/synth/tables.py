@@ -6,27 +6,61 @@ import pyarrow as pa
 
 TIME = pa.timestamp("s")
 SCHEMAS = {
-    "customers": pa.schema([("customer_id", pa.int64()), ("signup_time", TIME), ("region", pa.string()),
-                            ("age", pa.int64()), ("loyalty_score", pa.float64())]),
-    "products": pa.schema([("product_id", pa.int64()), ("category", pa.string()), ("price", pa.float64()),
-                           ("name", pa.string())]),
-    "transactions": pa.schema([("transaction_id", pa.int64()), ("customer_id", pa.int64()),
-                               ("product_id", pa.int64()), ("purchased_at", TIME), ("amount", pa.float64()),
-                               ("quantity", pa.int64()), ("channel", pa.string())]),
-    "sessions": pa.schema([("session_id", pa.int64()), ("customer_id", pa.int64()), ("started_at", TIME),
-                           ("kind", pa.string()), ("duration_s", pa.float64()), ("device", pa.string())]),
+    "customers": pa.schema(
+        [
+            ("customer_id", pa.int64()),
+            ("signup_time", TIME),
+            ("region", pa.string()),
+            ("age", pa.int64()),
+            ("loyalty_score", pa.float64()),
+        ]
+    ),
+    "products": pa.schema(
+        [("product_id", pa.int64()), ("category", pa.string()), ("price", pa.float64()), ("name", pa.string())]
+    ),
+    "transactions": pa.schema(
+        [
+            ("transaction_id", pa.int64()),
+            ("customer_id", pa.int64()),
+            ("product_id", pa.int64()),
+            ("purchased_at", TIME),
+            ("amount", pa.float64()),
+            ("quantity", pa.int64()),
+            ("channel", pa.string()),
+        ]
+    ),
+    "sessions": pa.schema(
+        [
+            ("session_id", pa.int64()),
+            ("customer_id", pa.int64()),
+            ("started_at", TIME),
+            ("kind", pa.string()),
+            ("duration_s", pa.float64()),
+            ("device", pa.string()),
+        ]
+    ),
 }
-PRIMARY_KEYS = {"customers": "customer_id", "products": "product_id", "transactions": "transaction_id",
-                "sessions": "session_id"}
-TIME_COLUMNS = {"customers": "signup_time", "products": None, "transactions": "purchased_at",
-                "sessions": "started_at"}
-FOREIGN_KEYS = {"transactions": {"customer_id": "customers", "product_id": "products"},
-                "sessions": {"customer_id": "customers"}}
+PRIMARY_KEYS = {
+    "customers": "customer_id",
+    "products": "product_id",
+    "transactions": "transaction_id",
+    "sessions": "session_id",
+}
+TIME_COLUMNS = {"customers": "signup_time", "products": None, "transactions": "purchased_at", "sessions": "started_at"}
+FOREIGN_KEYS = {
+    "transactions": {"customer_id": "customers", "product_id": "products"},
+    "sessions": {"customer_id": "customers"},
+}
 
 
 def describe() -> dict:
     """Keys, time columns and columns of every table, as truth.json states them."""
-    return {name: {"primary_key": PRIMARY_KEYS[name], "time_column": TIME_COLUMNS[name],
-                   "foreign_keys": {c: f"{t}.{PRIMARY_KEYS[t]}" for c, t in FOREIGN_KEYS.get(name, {}).items()},
-                   "columns": {f.name: str(f.type) for f in schema}}
-            for name, schema in SCHEMAS.items()}
+    return {
+        name: {
+            "primary_key": PRIMARY_KEYS[name],
+            "time_column": TIME_COLUMNS[name],
+            "foreign_keys": {c: f"{t}.{PRIMARY_KEYS[t]}" for c, t in FOREIGN_KEYS.get(name, {}).items()},
+            "columns": {f.name: str(f.type) for f in schema},
+        }
+        for name, schema in SCHEMAS.items()
+    }

@@ -51,10 +51,14 @@ class SqliteWriter:
 
 
 def ddl(table: str, schema: pa.Schema) -> str:
-    columns = [f"{quote(f.name)} {SQL_TYPES[f.type]}" + (" PRIMARY KEY" if f.name == PRIMARY_KEYS[table] else "")
-               for f in schema]
-    columns += [f"FOREIGN KEY ({quote(c)}) REFERENCES {quote(t)}({quote(PRIMARY_KEYS[t])})"
-                for c, t in FOREIGN_KEYS.get(table, {}).items()]
+    columns = [
+        f"{quote(f.name)} {SQL_TYPES[f.type]}" + (" PRIMARY KEY" if f.name == PRIMARY_KEYS[table] else "")
+        for f in schema
+    ]
+    columns += [
+        f"FOREIGN KEY ({quote(c)}) REFERENCES {quote(t)}({quote(PRIMARY_KEYS[t])})"
+        for c, t in FOREIGN_KEYS.get(table, {}).items()
+    ]
     return f"CREATE TABLE {quote(table)} ({', '.join(columns)})"
 
 

@@ -8,7 +8,8 @@ subclass plus :func:`register`.
 from __future__ import annotations
 
 import math
-from typing import Callable, ClassVar, Sequence, TypeVar
+from collections.abc import Callable, Sequence
+from typing import ClassVar, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,7 @@ from torch import Tensor
 from relpool.errors import RelpoolError
 from relpool.tasks.targets import Targets
 
-_REGISTRY: dict[str, "TaskKind"] = {}
+_REGISTRY: dict[str, TaskKind] = {}
 
 K = TypeVar("K", bound=type["TaskKind"])
 
@@ -113,12 +114,14 @@ class TaskKind:
 
 def register(name: str) -> Callable[[K], K]:
     """Class decorator: make a kind available to :func:`task_kind` under ``name``."""
+
     def wrap(cls: K) -> K:
         if name in _REGISTRY:
             raise ValueError(f"task kind {name!r} is registered twice")
         cls.name = name
         _REGISTRY[name] = cls()
         return cls
+
     return wrap
 
 

@@ -22,20 +22,27 @@ def binary_metrics(y_true, probability) -> dict[str, float]:
     out = {"f1": float(skm.f1_score(y_true, probability >= 0.5, zero_division=0))}
     if y_true.all() or not y_true.any():  # one class only: ranking metrics are undefined
         return {"auroc": float("nan"), "average_precision": float("nan"), **out}
-    return {"auroc": float(skm.roc_auc_score(y_true, probability)),
-            "average_precision": float(skm.average_precision_score(y_true, probability)), **out}
+    return {
+        "auroc": float(skm.roc_auc_score(y_true, probability)),
+        "average_precision": float(skm.average_precision_score(y_true, probability)),
+        **out,
+    }
 
 
 def regression_metrics(y_true, y_pred) -> dict[str, float]:
     y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
-    return {"mae": float(skm.mean_absolute_error(y_true, y_pred)),
-            "rmse": float(np.sqrt(skm.mean_squared_error(y_true, y_pred))),
-            "r2": float(skm.r2_score(y_true, y_pred))}
+    return {
+        "mae": float(skm.mean_absolute_error(y_true, y_pred)),
+        "rmse": float(np.sqrt(skm.mean_squared_error(y_true, y_pred))),
+        "r2": float(skm.r2_score(y_true, y_pred)),
+    }
 
 
 def multiclass_metrics(y_true, y_pred) -> dict[str, float]:
-    return {"accuracy": float(skm.accuracy_score(y_true, y_pred)),
-            "macro_f1": float(skm.f1_score(y_true, y_pred, average="macro", zero_division=0))}
+    return {
+        "accuracy": float(skm.accuracy_score(y_true, y_pred)),
+        "macro_f1": float(skm.f1_score(y_true, y_pred, average="macro", zero_division=0)),
+    }
 
 
 def ranking_metrics(true_items: list, ranked_items: list, k: int) -> dict[str, float]:

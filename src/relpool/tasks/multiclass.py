@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -42,7 +42,8 @@ class Multiclass(TaskKind):
         probabilities = torch.softmax(outputs, dim=-1)
         best = probabilities.argmax(dim=-1).numpy()
         return self.prediction_frame([targets.classes[i] for i in best]).assign(
-            probability=probabilities.max(dim=-1).values.numpy())
+            probability=probabilities.max(dim=-1).values.numpy()
+        )
 
     def compute_metrics(self, labels: pd.Series, predicted: Sequence, k: int | None) -> dict[str, float]:
         return multiclass_metrics(labels.astype(str), predicted)
@@ -62,9 +63,11 @@ class Multiclass(TaskKind):
         labels = labels.astype(str)
         classes = labels.nunique()
         if classes > MIN_CLASSES_FOR_ID_CHECK and classes > len(labels) / 2:
-            raise RelpoolError(f"the target has {classes:,} classes among {len(labels):,} training examples: most "
-                               f"values occur once, as an id or a time would; predict something with fewer "
-                               f"distinct values (or a count or condition on it)")
+            raise RelpoolError(
+                f"the target has {classes:,} classes among {len(labels):,} training examples: most "
+                f"values occur once, as an id or a time would; predict something with fewer "
+                f"distinct values (or a count or condition on it)"
+            )
 
     def lightgbm_target(self, labels: pd.Series, train: np.ndarray) -> tuple[pd.Series, np.ndarray | None]:
         classes = np.array(sorted(labels[train].astype(str).unique()))

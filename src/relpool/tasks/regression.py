@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import pandas as pd
 import torch
@@ -39,8 +39,12 @@ class Regression(TaskKind):
 
     def label_stats(self, labels: pd.Series) -> dict:
         values = labels.astype(float)
-        return {"mean": float(values.mean()), "std": float(values.std(ddof=0)),
-                "min": float(values.min()), "max": float(values.max())}
+        return {
+            "mean": float(values.mean()),
+            "std": float(values.std(ddof=0)),
+            "min": float(values.min()),
+            "max": float(values.max()),
+        }
 
     def one_value(self, labels: pd.Series, name: str, train: bool) -> str | None:
         values = labels.astype(float)

@@ -17,5 +17,10 @@ class Targets:
     item_keys: list | None = None  # link prediction: item dense id -> key, at training time
 
     def to_dict(self) -> dict:
-        return {"task_type": self.task_type, "classes": self.classes, "mean": self.mean, "std": self.std,
-                "item_keys": self.item_keys}
+        return {
+            "task_type": self.task_type,
+            "classes": self.classes,
+            "mean": self.mean,
+            "std": self.std,
+            "item_keys": self.item_keys,
+        }

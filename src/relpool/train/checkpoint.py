@@ -27,7 +27,9 @@ def load_tensors(path: Path) -> dict[str, torch.Tensor]:
     try:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
-        raise RelpoolError(f"{path} is not a readable safetensors file ({exc}); the model directory is damaged") from None
+        raise RelpoolError(
+            f"{path} is not a readable safetensors file ({exc}); the model directory is damaged"
+        ) from None
 
 
 def save_json(path: Path, data: dict) -> None:

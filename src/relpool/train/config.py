@@ -49,16 +49,27 @@ class ModelConfig:
     encoders: dict[str, EncoderConfig]
 
     @classmethod
-    def from_json(cls, raw: dict) -> "ModelConfig":
+    def from_json(cls, raw: dict) -> ModelConfig:
         """The typed config; ``TypeError``/``ValueError``/``KeyError`` when a section has fields this version does not know."""
         raw = upgrade(raw)
         return cls(
-            query=raw["query"], entity_column=raw["entity_column"], rank_top=raw["rank_top"], source=raw["source"],
-            schema=raw["schema"], rows=raw["rows"], options=FitOptions.from_dict(raw["options"]),
-            model=ModelSpec(**raw["model"]), targets=Targets(**raw["targets"]), stats_cutoff=raw["stats_cutoff"],
-            text_embedder=raw["text_embedder"], hidden_columns=raw["hidden_columns"],
-            encoders={name: EncoderConfig({c: ColumnType(**t) for c, t in e["column_types"].items()}, e["col_stats"])
-                      for name, e in raw["encoders"].items()})
+            query=raw["query"],
+            entity_column=raw["entity_column"],
+            rank_top=raw["rank_top"],
+            source=raw["source"],
+            schema=raw["schema"],
+            rows=raw["rows"],
+            options=FitOptions.from_dict(raw["options"]),
+            model=ModelSpec(**raw["model"]),
+            targets=Targets(**raw["targets"]),
+            stats_cutoff=raw["stats_cutoff"],
+            text_embedder=raw["text_embedder"],
+            hidden_columns=raw["hidden_columns"],
+            encoders={
+                name: EncoderConfig({c: ColumnType(**t) for c, t in e["column_types"].items()}, e["col_stats"])
+                for name, e in raw["encoders"].items()
+            },
+        )
 
 
 def _loop_without_negatives(raw: dict) -> dict:

@@ -39,8 +39,10 @@ def key_to_dense_id(inspection: Inspection, table: str, keys: pd.Series) -> np.n
     key = inspection.schema.tables[table].primary_key[0]
     frame = pd.DataFrame({"k": keys.to_numpy(), "i": np.arange(len(keys))})
     with inspection.database.with_relation("__keys", frame) as cursor:
-        ids = cursor.execute(f"SELECT coalesce(t.rowid, -1) FROM __keys x LEFT JOIN {quote(table)} t "
-                             f"ON t.{quote(key)} = x.k ORDER BY x.i").fetchnumpy()
+        ids = cursor.execute(
+            f"SELECT coalesce(t.rowid, -1) FROM __keys x LEFT JOIN {quote(table)} t "
+            f"ON t.{quote(key)} = x.k ORDER BY x.i"
+        ).fetchnumpy()
     return np.asarray(next(iter(ids.values())), dtype=np.int64)
 
 
@@ -54,8 +56,9 @@ def fit_targets(task: Task, inspection: Inspection) -> Targets:
     if task.kind.ranks_items:
         item_table = task.bound.item_table
         key = inspection.schema.tables[item_table].primary_key[0]
-        keys = inspection.database.execute(
-            f"SELECT {quote(key)} FROM {quote(item_table)} ORDER BY rowid").fetchnumpy()[key]
+        keys = inspection.database.execute(f"SELECT {quote(key)} FROM {quote(item_table)} ORDER BY rowid").fetchnumpy()[
+            key
+        ]
         item_keys = [k.item() if hasattr(k, "item") else k for k in keys]
     return task.kind.fit_targets(task.tables["train"]["label"], item_keys)
 
@@ -71,8 +74,9 @@ def split_data(inspection: Inspection, task: Task, targets: Targets, split: str,
     return SplitData(frame, seeds, cutoff_seconds(frame["cutoff"]), target, uses)
 
 
-def prepare_splits(inspection: Inspection, task: Task, targets: Targets, splits: tuple[str, ...] = SPLITS,
-                   history: bool = True) -> dict[str, SplitData]:
+def prepare_splits(
+    inspection: Inspection, task: Task, targets: Targets, splits: tuple[str, ...] = SPLITS, history: bool = True
+) -> dict[str, SplitData]:
     return {split: split_data(inspection, task, targets, split, history) for split in splits}
 
 

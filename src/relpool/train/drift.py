@@ -36,13 +36,16 @@ def reconcile(database: Database, config: ModelConfig) -> list[str]:
     present = database.tables
     missing_tables = [t for t in trained if t not in present]
     rows = config.rows  # rows per table at training ({}: not recorded by older relpool versions)
-    were_empty = [t for t in missing_tables if rows.get(t) == 0 and t in config.encoders
-                  and config.encoders[t].column_types]
+    were_empty = [
+        t for t in missing_tables if rows.get(t) == 0 and t in config.encoders and config.encoders[t].column_types
+    ]
     missing_tables = [t for t in missing_tables if t not in were_empty]
     if missing_tables:
         why = "" if rows else " (this model does not record which tables were empty at training)"
-        raise RelpoolError(f"the database has no table {_names(missing_tables)}, which the model was trained with "
-                           f"(it has: {', '.join(present)}){why}")
+        raise RelpoolError(
+            f"the database has no table {_names(missing_tables)}, which the model was trained with "
+            f"(it has: {', '.join(present)}){why}"
+        )
     for table in were_empty:
         _create_empty(database, table, config.encoders[table].column_types)
     missing, extra_columns = [], []
@@ -60,8 +63,10 @@ def reconcile(database: Database, config: ModelConfig) -> list[str]:
         database.declared.pop(table, None)
     notes = []
     if were_empty:
-        notes.append(f"the database has no table {_names(were_empty)}; it was empty at training, so the model "
-                     f"sees it as empty, as it did then")
+        notes.append(
+            f"the database has no table {_names(were_empty)}; it was empty at training, so the model "
+            f"sees it as empty, as it did then"
+        )
     if extra_tables:
         notes.append(f"ignoring table(s) {_names(extra_tables)}, which the model was not trained with")
     if extra_columns:

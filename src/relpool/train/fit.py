@@ -33,11 +33,11 @@ from relpool.query.task import Task, build_task
 from relpool.tasks import Targets
 from relpool.train.data import fit_targets, prepare_splits
 from relpool.train.fit_options import FitOptions
-from relpool.train.options import check_options, resolve_text_embedder
 from relpool.train.history import FEATURES as HISTORY_FEATURES
 from relpool.train.loop import Loop
 from relpool.train.memory import check_batch_fits
 from relpool.train.model_dir import write_model_dir
+from relpool.train.options import check_options, resolve_text_embedder
 from relpool.train.output import FitOutput, gone_message, is_interrupt, plan_fit_output
 from relpool.train.prepare import Prepared, prepare_training, stats_cutoff
 from relpool.train.progress import ProgressBars
@@ -55,10 +55,20 @@ class FitRun:
     metrics: dict
 
 
-def fit(db, query: str, out: str | Path, options: FitOptions | None = None, schema: str | Path | None = None,
-        resume: bool = False, console: Console | None = None, text_embedder=None, force: bool = False,
-        finish: Callable[[Path, FitRun], None] | None = None, inspection: Inspection | None = None,
-        task: Task | None = None) -> dict:
+def fit(
+    db,
+    query: str,
+    out: str | Path,
+    options: FitOptions | None = None,
+    schema: str | Path | None = None,
+    resume: bool = False,
+    console: Console | None = None,
+    text_embedder=None,
+    force: bool = False,
+    finish: Callable[[Path, FitRun], None] | None = None,
+    inspection: Inspection | None = None,
+    task: Task | None = None,
+) -> dict:
     """Train on ``db`` for ``query``; write the model directory ``out``; return the metrics.
 
     ``inspection`` (of ``db`` with ``schema``) and ``task`` (built from it for ``query`` and the options' split
@@ -101,8 +111,10 @@ def fit(db, query: str, out: str | Path, options: FitOptions | None = None, sche
 
 def _out_of_memory(options: FitOptions) -> str:
     loop = options.loop
-    return (f"ran out of memory training with --fanout {','.join(map(str, loop.fanout))}, --batch-size "
-            f"{loop.batch_size} and --channels {options.channels}; lower them")
+    return (
+        f"ran out of memory training with --fanout {','.join(map(str, loop.fanout))}, --batch-size "
+        f"{loop.batch_size} and --channels {options.channels}; lower them"
+    )
 
 
 @dataclass
@@ -114,8 +126,16 @@ class _Training:
     embedder: object
 
 
-def _prepare(db, query: str, options: FitOptions, schema, console: Console, text_embedder,
-             inspection: Inspection | None, task: Task | None) -> _Training:
+def _prepare(
+    db,
+    query: str,
+    options: FitOptions,
+    schema,
+    console: Console,
+    text_embedder,
+    inspection: Inspection | None,
+    task: Task | None,
+) -> _Training:
     torch.set_num_threads(options.loop.threads)
     with console.status("Reading the database, building the task, graph and column encoders…"):
         inspection = inspection or inspect_database(db, schema)
@@ -125,9 +145,17 @@ def _prepare(db, query: str, options: FitOptions, schema, console: Console, text
         prepared = prepare_training(inspection, task, embedder)
         targets = fit_targets(task, inspection)
         splits = prepare_splits(inspection, task, targets)
-        check_batch_fits(prepared.graph, task.bound.entity_table, splits["train"].seeds, splits["train"].cutoffs,
-                         fanout=options.loop.fanout, strategy=options.loop.strategy,
-                         batch_size=options.loop.batch_size, channels=options.channels, layers=options.layers)
+        check_batch_fits(
+            prepared.graph,
+            task.bound.entity_table,
+            splits["train"].seeds,
+            splits["train"].cutoffs,
+            fanout=options.loop.fanout,
+            strategy=options.loop.strategy,
+            batch_size=options.loop.batch_size,
+            channels=options.channels,
+            layers=options.layers,
+        )
     for note in task.bound.notes + task.notes:
         console.print(f"note: {note}", highlight=False, soft_wrap=True)
     for warning in task.warnings:
@@ -138,17 +166,25 @@ def _prepare(db, query: str, options: FitOptions, schema, console: Console, text
 def _network(training: _Training, options: FitOptions) -> RelationalModel:
     task, targets, graph = training.task, training.targets, training.prepared.graph
     spec = ModelSpec(
-        task_type=task.task_type, entity_table=task.bound.entity_table, node_types=graph.node_types,
+        task_type=task.task_type,
+        entity_table=task.bound.entity_table,
+        node_types=graph.node_types,
         edge_types=[list(e) for e in graph.edge_types],
-        out_dim=task.kind.out_dim(targets), channels=options.channels, layers=options.layers,
-        pool=options.pool, item_table=task.bound.item_table, num_items=len(targets.item_keys or []),
-        history_features=len(HISTORY_FEATURES) if task.kind.ranks_items else 0)
+        out_dim=task.kind.out_dim(targets),
+        channels=options.channels,
+        layers=options.layers,
+        pool=options.pool,
+        item_table=task.bound.item_table,
+        num_items=len(targets.item_keys or []),
+        history_features=len(HISTORY_FEATURES) if task.kind.ranks_items else 0,
+    )
     torch.manual_seed(options.loop.seed)
     return RelationalModel(spec, training.prepared.col_stats, training.prepared.col_names)
 
 
-def _train(training: _Training, output: FitOutput, options: FitOptions, resume: bool, console: Console,
-           started: float) -> tuple[Path, dict]:
+def _train(
+    training: _Training, output: FitOutput, options: FitOptions, resume: bool, console: Console, started: float
+) -> tuple[Path, dict]:
     """Train with early stopping (continuing a checkpoint with ``resume``); write the model; return its folder
     (the staging folder) and the metrics."""
     prepared, task, targets, splits = training.prepared, training.task, training.targets, training.splits
@@ -164,8 +200,11 @@ def _train(training: _Training, output: FitOutput, options: FitOptions, resume: 
         best = restore_checkpoint(output.checkpoint, loop, stopping, run_id, output.staged.final)
         console.print(f"resuming after epoch {stopping.epoch}")
         if stopping.stopped and stopping.epoch < options.epochs:
-            console.print(f"note: that run had stopped early ({stopping.bad_epochs} epochs without improvement); "
-                          f"a larger --patience trains on", highlight=False)
+            console.print(
+                f"note: that run had stopped early ({stopping.bad_epochs} epochs without improvement); "
+                f"a larger --patience trains on",
+                highlight=False,
+            )
     elif resume:
         console.print(f"note: no checkpoint to resume in {output.staged.final}; training from the start")
 
@@ -182,15 +221,32 @@ def _train(training: _Training, output: FitOutput, options: FitOptions, resume: 
     model.load_state_dict(best)
     final = {split: predict_split(loop, splits[split], targets, k) for split in ("val", "test")}
     metrics = {
-        "task_type": task.task_type, "metric": metric,
-        "val": score_split(final["val"], targets, k), "test": score_split(final["test"], targets, k),
-        "n_train": len(splits["train"]), "n_val": len(splits["val"]), "n_test": len(splits["test"]),
-        "best_epoch": stopping.best_epoch, "epochs_run": stopping.epoch, "history": stopping.history,
-        "pool": options.pool, "seconds": time.perf_counter() - started,
+        "task_type": task.task_type,
+        "metric": metric,
+        "val": score_split(final["val"], targets, k),
+        "test": score_split(final["test"], targets, k),
+        "n_train": len(splits["train"]),
+        "n_val": len(splits["val"]),
+        "n_test": len(splits["test"]),
+        "best_epoch": stopping.best_epoch,
+        "epochs_run": stopping.epoch,
+        "history": stopping.history,
+        "pool": options.pool,
+        "seconds": time.perf_counter() - started,
     }
     output.check_present()
-    write_model_dir(out, model, prepared.inspection, task, prepared.tables, targets, options, stats_cutoff(task),
-                    metrics, embedder_to_json(training.embedder))
+    write_model_dir(
+        out,
+        model,
+        prepared.inspection,
+        task,
+        prepared.tables,
+        targets,
+        options,
+        stats_cutoff(task),
+        metrics,
+        embedder_to_json(training.embedder),
+    )
     for split, predicted in final.items():
         write_atomically(out / f"predictions_{split}.parquet", lambda p, f=predicted: f.to_parquet(p, index=False))
     return out, metrics

@@ -26,7 +26,7 @@ class LoopOptions:
     threads: int = 2
 
     @classmethod
-    def from_dict(cls, data: dict) -> "LoopOptions":
+    def from_dict(cls, data: dict) -> LoopOptions:
         return cls(**{**data, "fanout": tuple(data["fanout"])})
 
 
@@ -48,5 +48,5 @@ class FitOptions:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "FitOptions":
+    def from_dict(cls, data: dict) -> FitOptions:
         return cls(**{**data, "loop": LoopOptions.from_dict(data["loop"])})

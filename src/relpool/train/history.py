@@ -37,23 +37,35 @@ class ItemHistory:
         counts = self.indptr[examples + 1] - lo
         picked = ragged_arange(lo, counts)
         owner = np.repeat(np.arange(len(examples)), counts)
-        return (torch.from_numpy(owner), torch.from_numpy(self.items[picked]),
-                torch.from_numpy(self.features[picked]))
+        return (torch.from_numpy(owner), torch.from_numpy(self.items[picked]), torch.from_numpy(self.features[picked]))
 
 
 def item_history(inspection: Inspection, bound: BoundQuery, examples: pd.DataFrame, item_keys: list) -> ItemHistory:
     """The past uses of every example (columns entity, cutoff), items numbered as in ``item_keys``."""
-    frame = pd.DataFrame({"__i": np.arange(len(examples)), "entity": examples["entity"].to_numpy(),
-                          "cutoff": pd.to_datetime(examples["cutoff"]).to_numpy()})
+    frame = pd.DataFrame(
+        {
+            "__i": np.arange(len(examples)),
+            "entity": examples["entity"].to_numpy(),
+            "cutoff": pd.to_datetime(examples["cutoff"]).to_numpy(),
+        }
+    )
     items = pd.DataFrame({"item": item_keys, "__item": np.arange(len(item_keys))})
     uses_sql = past_uses_sql(bound, "__history_examples", "x.__i, x.cutoff")
     with inspection.database.with_relation("__history_examples", frame) as cursor:
         cursor.register("__history_items", items)
         uses = cursor.execute(
             f"SELECT u.__i, k.__item, u.n, date_diff('second', u.last, u.cutoff) / 86400.0 AS days "
-            f"FROM ({uses_sql}) u JOIN __history_items k ON k.item = u.item ORDER BY u.__i, k.__item").df()
+            f"FROM ({uses_sql}) u JOIN __history_items k ON k.item = u.item ORDER BY u.__i, k.__item"
+        ).df()
     counts = np.bincount(uses["__i"].to_numpy(), minlength=len(examples))
-    features = np.stack([np.ones(len(uses)), np.log1p(uses["n"].to_numpy(dtype=np.float64)),
-                         np.log1p(uses["days"].to_numpy(dtype=np.float64))], axis=1).astype(np.float32)
-    return ItemHistory(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
-                       uses["__item"].to_numpy(dtype=np.int64), features)
+    features = np.stack(
+        [
+            np.ones(len(uses)),
+            np.log1p(uses["n"].to_numpy(dtype=np.float64)),
+            np.log1p(uses["days"].to_numpy(dtype=np.float64)),
+        ],
+        axis=1,
+    ).astype(np.float32)
+    return ItemHistory(
+        np.concatenate([[0], np.cumsum(counts)]).astype(np.int64), uses["__item"].to_numpy(dtype=np.int64), features
+    )

@@ -26,19 +26,32 @@ def epoch_seed(seed: int, epoch: int, stream: int) -> int:
 
 
 class Loop:
-    def __init__(self, model: RelationalModel, graph: TemporalGraph, tables: dict[str, EncodedTable],
-                 targets: Targets, options: LoopOptions):
+    def __init__(
+        self,
+        model: RelationalModel,
+        graph: TemporalGraph,
+        tables: dict[str, EncodedTable],
+        targets: Targets,
+        options: LoopOptions,
+    ):
         self.model, self.graph, self.tables, self.targets, self.options = model, graph, tables, targets, options
         self.entity = model.spec.entity_table
         self.item_table = model.spec.item_table
         self.optimizer = torch.optim.AdamW(model.parameters(), lr=options.lr, weight_decay=options.weight_decay)
 
     def sampler(self, seed: int) -> TemporalSampler:
-        return TemporalSampler(self.graph, list(self.options.fanout), self.options.strategy, seed=seed,
-                               num_threads=self.options.threads)
+        return TemporalSampler(
+            self.graph, list(self.options.fanout), self.options.strategy, seed=seed, num_threads=self.options.threads
+        )
 
-    def outputs(self, sampler: TemporalSampler, seeds: np.ndarray, cutoffs: np.ndarray,
-                history: ItemHistory | None = None, rows: np.ndarray | None = None) -> torch.Tensor:
+    def outputs(
+        self,
+        sampler: TemporalSampler,
+        seeds: np.ndarray,
+        cutoffs: np.ndarray,
+        history: ItemHistory | None = None,
+        rows: np.ndarray | None = None,
+    ) -> torch.Tensor:
         """The model's outputs for one batch; ``rows`` index ``history`` (link prediction) for its examples."""
         batch = sampler.sample(self.entity, seeds, cutoffs)
         item_frame = self.tables[self.item_table].tensor_frame if self.item_table else None
@@ -48,7 +61,7 @@ class Loop:
     def steps(self, train: SplitData, epoch: int) -> list[np.ndarray]:
         order = np.random.default_rng(epoch_seed(self.options.seed, epoch, 0)).permutation(len(train))
         size = self.options.batch_size
-        return [order[i: i + size] for i in range(0, len(order), size)][: self.options.max_steps_per_epoch]
+        return [order[i : i + size] for i in range(0, len(order), size)][: self.options.max_steps_per_epoch]
 
     def train_epoch(self, train: SplitData, epoch: int, on_step=None) -> float:
         self.model.train()
@@ -72,12 +85,17 @@ class Loop:
         return kind.loss(out, kind.batch(train.target, index))
 
     @torch.no_grad()
-    def predict_outputs(self, seeds: np.ndarray, cutoffs: np.ndarray, seed: int,
-                        history: ItemHistory | None = None) -> torch.Tensor:
+    def predict_outputs(
+        self, seeds: np.ndarray, cutoffs: np.ndarray, seed: int, history: ItemHistory | None = None
+    ) -> torch.Tensor:
         """Raw model outputs for every example, in order (a fixed sampler seed: same input, same output)."""
         self.model.eval()
         sampler = self.sampler(seed)
         size = self.options.batch_size * 2
-        parts = [self.outputs(sampler, seeds[i: i + size], cutoffs[i: i + size], history,
-                              np.arange(i, min(i + size, len(seeds)))) for i in range(0, len(seeds), size)]
+        parts = [
+            self.outputs(
+                sampler, seeds[i : i + size], cutoffs[i : i + size], history, np.arange(i, min(i + size, len(seeds)))
+            )
+            for i in range(0, len(seeds), size)
+        ]
         return torch.cat(parts) if parts else torch.empty(0)

@@ -35,7 +35,10 @@ def available_bytes() -> int | None:
                 found.append(int(line.split()[1]) * 1024)
     except (OSError, ValueError):
         pass
-    for limit, usage in (("memory.max", "memory.current"), ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes")):
+    for limit, usage in (
+        ("memory.max", "memory.current"),
+        ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes"),
+    ):
         try:
             cap = Path("/sys/fs/cgroup", limit).read_text().strip()
             if cap.isdigit() and int(cap) < 1 << 60:
@@ -50,9 +53,19 @@ def batch_bytes(nodes: float, edges: float, channels: int, layers: int) -> float
     return 4.0 * channels * floats
 
 
-def check_batch_fits(graph: TemporalGraph, seed_type: str, seeds: np.ndarray, cutoffs: np.ndarray, *,
-                     fanout: tuple[int, ...], strategy: str, batch_size: int, channels: int, layers: int,
-                     budget: int | None = None) -> None:
+def check_batch_fits(
+    graph: TemporalGraph,
+    seed_type: str,
+    seeds: np.ndarray,
+    cutoffs: np.ndarray,
+    *,
+    fanout: tuple[int, ...],
+    strategy: str,
+    batch_size: int,
+    channels: int,
+    layers: int,
+    budget: int | None = None,
+) -> None:
     """Refuse, naming the options to lower, a mini-batch that cannot fit in ``budget`` (default: available)."""
     budget = available_bytes() if budget is None else budget
     if budget is None or not len(seeds):
@@ -62,7 +75,7 @@ def check_batch_fits(graph: TemporalGraph, seed_type: str, seeds: np.ndarray, cu
     examples = min(batch_size, len(seeds))  # a batch holds at most every example
     nodes = edges = 0
     for count, i in enumerate(picks, 1):
-        batch = sampler.sample(seed_type, seeds[i: i + 1], cutoffs[i: i + 1])
+        batch = sampler.sample(seed_type, seeds[i : i + 1], cutoffs[i : i + 1])
         nodes, edges = nodes + batch.num_nodes, edges + batch.num_edges
         batch_nodes, batch_edges = nodes / count * examples, edges / count * examples
         need = batch_bytes(batch_nodes, batch_edges, channels, layers)
@@ -71,4 +84,5 @@ def check_batch_fits(graph: TemporalGraph, seed_type: str, seeds: np.ndarray, cu
                 f"--fanout {','.join(map(str, fanout))} with --batch-size {batch_size} samples about "
                 f"{batch_nodes:,.0f} rows and {batch_edges:,.0f} edges per mini-batch, which needs at least "
                 f"{need / GIB:,.1f} GiB to train on, but {budget / GIB:,.1f} GiB of memory is available: "
-                f"lower --fanout or --batch-size")
+                f"lower --fanout or --batch-size"
+            )

@@ -33,8 +33,9 @@ def versions() -> dict[str, str | None]:
     return out
 
 
-def write_model_dir(out: Path, model, inspection, task, tables, targets, options, stats_cutoff, metrics,
-                    text_embedder: dict) -> None:
+def write_model_dir(
+    out: Path, model, inspection, task, tables, targets, options, stats_cutoff, metrics, text_embedder: dict
+) -> None:
     weights = out / "model.safetensors"
     save_tensors(weights, model.state_dict())
     config = {
@@ -52,9 +53,13 @@ def write_model_dir(out: Path, model, inspection, task, tables, targets, options
         "stats_cutoff": str(stats_cutoff),
         "text_embedder": text_embedder,
         "hidden_columns": sorted([t, c] for t, c in task.bound.hidden_columns),
-        "encoders": {name: {"column_types": {c: asdict(t) for c, t in table.column_types.columns.items()},
-                            "col_stats": col_stats_to_json(table.col_stats)}
-                     for name, table in tables.items()},
+        "encoders": {
+            name: {
+                "column_types": {c: asdict(t) for c, t in table.column_types.columns.items()},
+                "col_stats": col_stats_to_json(table.col_stats),
+            }
+            for name, table in tables.items()
+        },
         "weights_sha256": sha256(weights),
     }
     config = json.loads(json.dumps(config, default=str))  # as it reads back
@@ -68,8 +73,16 @@ def config_checksum(config: dict) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-SECTIONS = {"query": str, "entity_column": str, "schema": dict, "model": dict, "targets": dict, "encoders": dict,
-            "options": dict, "text_embedder": dict}
+SECTIONS = {
+    "query": str,
+    "entity_column": str,
+    "schema": dict,
+    "model": dict,
+    "targets": dict,
+    "encoders": dict,
+    "options": dict,
+    "text_embedder": dict,
+}
 
 
 def _check_sections(folder: Path, config: dict) -> None:
@@ -79,8 +92,11 @@ def _check_sections(folder: Path, config: dict) -> None:
         bad.append("schema.tables")
     if not bad and not isinstance(config["options"].get("loop"), dict):
         bad.append("options.loop")
-    bad += [f"encoders.{name}" for name, e in (config["encoders"].items() if not bad else ())
-            if not (isinstance(e, dict) and isinstance(e.get("column_types"), dict) and "col_stats" in e)]
+    bad += [
+        f"encoders.{name}"
+        for name, e in (config["encoders"].items() if not bad else ())
+        if not (isinstance(e, dict) and isinstance(e.get("column_types"), dict) and "col_stats" in e)
+    ]
     if bad:
         raise RelpoolError(f"{folder}/config.json is damaged: {', '.join(bad)} is not what relpool wrote")
 
@@ -91,18 +107,34 @@ def read_config(folder: Path) -> dict:
         raise RelpoolError(f"model directory not found: {folder}")
     config = load_json(folder / "config.json")
     if not isinstance(config, dict) or config.get("format") != FORMAT_VERSION:
-        raise RelpoolError(f"{folder}/config.json is not a relpool model (format {config.get('format')!r}, "
-                           f"expected {FORMAT_VERSION})" if isinstance(config, dict) else
-                           f"{folder}/config.json is not a relpool model")
-    missing = [k for k in ("query", "entity_column", "schema", "model", "targets", "encoders", "weights_sha256", "options",
-                           "text_embedder")
-               if k not in config]
+        raise RelpoolError(
+            f"{folder}/config.json is not a relpool model (format {config.get('format')!r}, expected {FORMAT_VERSION})"
+            if isinstance(config, dict)
+            else f"{folder}/config.json is not a relpool model"
+        )
+    missing = [
+        k
+        for k in (
+            "query",
+            "entity_column",
+            "schema",
+            "model",
+            "targets",
+            "encoders",
+            "weights_sha256",
+            "options",
+            "text_embedder",
+        )
+        if k not in config
+    ]
     if missing:
         raise RelpoolError(f"{folder}/config.json lacks {', '.join(missing)}; the model directory is damaged")
     _check_sections(folder, config)
     if "config_sha256" in config and config["config_sha256"] != config_checksum(config):
-        raise RelpoolError(f"{folder}/config.json was edited after training (it no longer matches its checksum); "
-                           f"restore the original, or train a new model with relpool fit")
+        raise RelpoolError(
+            f"{folder}/config.json was edited after training (it no longer matches its checksum); "
+            f"restore the original, or train a new model with relpool fit"
+        )
     weights = folder / "model.safetensors"
     if not weights.is_file():
         raise RelpoolError(f"{weights} is missing")

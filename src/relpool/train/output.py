@@ -91,20 +91,26 @@ def _plan(out, target: Path, staged: StagedFolder, resume: bool, force: bool) ->
         raise RelpoolError(f"--out {out} is a file; give a folder for the model")
     earlier = target.is_dir() and any(target.iterdir())
     if earlier and not is_model_dir(target):
-        raise RelpoolError(f"--out {out} is a folder with other files in it; give a new or empty folder "
-                           f"(relpool replaces only a model directory it wrote)")
+        raise RelpoolError(
+            f"--out {out} is a folder with other files in it; give a new or empty folder "
+            f"(relpool replaces only a model directory it wrote)"
+        )
     partial_state = staged.partial / "checkpoint" / "state.json"
     if staged.partial.exists():
         if resume and partial_state.is_file():
             return FitOutput(staged, staged.partial / "checkpoint")
         if not (resume or force):
-            raise RelpoolError(f"an interrupted run of this model is in {staged.partial}; add --resume to continue "
-                               f"it, or --force to start over")
+            raise RelpoolError(
+                f"an interrupted run of this model is in {staged.partial}; add --resume to continue "
+                f"it, or --force to start over"
+            )
         shutil.rmtree(staged.partial)  # ours (the name says so) and nothing to resume from in it
     if earlier and resume:
         found = target / "checkpoint"
         return FitOutput(staged, found if (found / "state.json").is_file() else None)
     if earlier and not force:
-        raise RelpoolError(f"--out {out} already holds a relpool model; add --resume to continue training it, "
-                           f"--force to replace it, or choose another folder")
+        raise RelpoolError(
+            f"--out {out} already holds a relpool model; add --resume to continue training it, "
+            f"--force to replace it, or choose another folder"
+        )
     return FitOutput(staged, None)

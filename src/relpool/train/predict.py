@@ -59,7 +59,7 @@ class Model:
         self._session: _Session | None = None
 
     @classmethod
-    def load(cls, folder: str | Path) -> "Model":
+    def load(cls, folder: str | Path) -> Model:
         folder = Path(folder)
         config = read_config(folder)
         try:
@@ -84,8 +84,9 @@ class Model:
                 console.print(f"note: {text}", highlight=False, soft_wrap=True)
 
             prepared = prepare_for_model(db, self.settings, note)
-            session = _Session(key, prepared, self._loop(prepared), bind(parse_query(self.settings.query),
-                                                                          prepared.inspection), notes)
+            session = _Session(
+                key, prepared, self._loop(prepared), bind(parse_query(self.settings.query), prepared.inspection), notes
+            )
             if key is not None:
                 self._session = session
             return session
@@ -98,8 +99,10 @@ class Model:
         try:
             model.load_state_dict(load_tensors(self.folder / "model.safetensors"))
         except RuntimeError as exc:
-            raise RelpoolError(f"the weights in {self.folder} do not fit the model described by its config.json: "
-                               f"{str(exc).splitlines()[0]}") from None
+            raise RelpoolError(
+                f"the weights in {self.folder} do not fit the model described by its config.json: "
+                f"{str(exc).splitlines()[0]}"
+            ) from None
         return Loop(model, prepared.graph, prepared.tables, self.targets, self.settings.options.loop)
 
     def predict(self, db, at: str | None = None, console: Console | None = None) -> pd.DataFrame:
@@ -116,8 +119,11 @@ class Model:
             console.print(f"warning: {warning}", style="yellow", highlight=False, soft_wrap=True)
         entities = self._entities_at(session, at)
         seeds = key_to_dense_id(inspection, self.spec.entity_table, entities["entity"])
-        history = (item_history(inspection, session.bound, entities, self.targets.item_keys)
-                   if self.spec.history_features else None)
+        history = (
+            item_history(inspection, session.bound, entities, self.targets.item_keys)
+            if self.spec.history_features
+            else None
+        )
         outputs = session.loop.predict_outputs(seeds, cutoff_seconds(entities["cutoff"]), EVAL_SEED, history)
         predictions = self.kind.predictions(outputs, self.targets, self.k)
         key = self.settings.entity_column
@@ -129,8 +135,10 @@ class Model:
         inspection, options = session.prepared.inspection, self.settings.options
         task = build_task(inspection, self.settings.query, options.step, options.val_at, options.test_at)
         splits = prepare_splits(inspection, task, self.targets, ("val", "test"), self.spec.history_features > 0)
-        return {split: score_split(predict_split(session.loop, splits[split], self.targets, self.k), self.targets,
-                                   self.k) for split in ("val", "test")}
+        return {
+            split: score_split(predict_split(session.loop, splits[split], self.targets, self.k), self.targets, self.k)
+            for split in ("val", "test")
+        }
 
     def _entities_at(self, session: _Session, at: str | None) -> pd.DataFrame:
         inspection, bound = session.prepared.inspection, session.bound

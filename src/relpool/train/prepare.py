@@ -49,8 +49,9 @@ def stats_cutoff(task: Task) -> pd.Timestamp:
 
 def prepare_training(inspection: Inspection, task: Task, embedder: TextEmbedder) -> Prepared:
     """The graph and every table encoded with statistics and column types learned at :func:`stats_cutoff`."""
-    tables = materialize_database(inspection, stats_cutoff=stats_cutoff(task), text_embedder=embedder,
-                                  hidden_columns=task.bound.hidden_columns)
+    tables = materialize_database(
+        inspection, stats_cutoff=stats_cutoff(task), text_embedder=embedder, hidden_columns=task.bound.hidden_columns
+    )
     return Prepared(inspection, build_graph(inspection).graph, tables)
 
 
@@ -81,9 +82,14 @@ def _encode(inspection: Inspection, config: ModelConfig) -> dict[str, EncodedTab
         if missing:
             raise RelpoolError(f"table '{name}' lacks column(s) {', '.join(missing)} the model was trained with")
         try:
-            tables[name] = materialize_table(inspection.database, table, stats_cutoff=None, text_embedder=embedder,
-                                             column_types=stored.table_types(name),
-                                             col_stats=col_stats_from_json(stored.col_stats))
+            tables[name] = materialize_table(
+                inspection.database,
+                table,
+                stats_cutoff=None,
+                text_embedder=embedder,
+                column_types=stored.table_types(name),
+                col_stats=col_stats_from_json(stored.col_stats),
+            )
         except duckdb.Error as exc:  # a column's values no longer convert the way they did at training
             first = " ".join(str(exc).split("LINE")[0].split())
             raise RelpoolError(f"table '{name}' cannot be encoded the way the model was trained: {first}") from None

@@ -11,9 +11,16 @@ from relpool.train.trainer import Callbacks, EarlyStopping
 
 class ProgressBars(Callbacks):
     def __init__(self, console: Console):
-        self.progress = Progress(TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-                                 console=console, transient=False)
+        self.progress = Progress(
+            TextColumn("{task.description:>8}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[info]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
         self.epochs = self.batches = None
         self.steps = 0
 
@@ -31,8 +38,11 @@ class ProgressBars(Callbacks):
 
     def epoch_end(self, stopping: EarlyStopping) -> None:
         latest = stopping.history[-1]["val"][stopping.metric]
-        self.progress.update(self.epochs, advance=1, info=f"val {stopping.metric} {metric_text(latest)} "
-                                                          f"(best {metric_text(stopping.best)})")
+        self.progress.update(
+            self.epochs,
+            advance=1,
+            info=f"val {stopping.metric} {metric_text(latest)} (best {metric_text(stopping.best)})",
+        )
 
     def close(self) -> None:
         self.progress.stop()

@@ -11,7 +11,14 @@ import json
 from pathlib import Path
 
 from relpool.errors import RelpoolError
-from relpool.train.checkpoint import load_json, load_tensors, optimizer_tensors, restore_optimizer, save_json, save_tensors
+from relpool.train.checkpoint import (
+    load_json,
+    load_tensors,
+    optimizer_tensors,
+    restore_optimizer,
+    save_json,
+    save_tensors,
+)
 from relpool.train.fit_options import FitOptions
 from relpool.train.loop import Loop
 from relpool.train.trainer import EarlyStopping, Weights
@@ -40,8 +47,12 @@ def save_checkpoint(folder: Path, loop: Loop, stopping: EarlyStopping, run_id: d
     if best is not None and not (folder / f"best-{best_epoch}.safetensors").exists():
         save_tensors(folder / f"best-{best_epoch}.safetensors", best)
     save_json(folder / "state.json", {**stopping.to_json(), "optimizer": groups, "run": run_id})
-    keep = {f"model-{epoch}.safetensors", f"optimizer-{epoch}.safetensors", f"best-{best_epoch}.safetensors",
-            "state.json"}
+    keep = {
+        f"model-{epoch}.safetensors",
+        f"optimizer-{epoch}.safetensors",
+        f"best-{best_epoch}.safetensors",
+        "state.json",
+    }
     for old in folder.iterdir():
         if old.name not in keep:
             old.unlink()
@@ -54,14 +65,18 @@ def restore_checkpoint(folder: Path, loop: Loop, stopping: EarlyStopping, run_id
     if isinstance(run, dict) and isinstance(run.get("options"), dict):  # checkpoints that recorded them
         run = {**run, "options": {k: v for k, v in run["options"].items() if k not in NOT_IDENTITY}}
     if run != run_id:
-        raise RelpoolError(f"{out} holds a checkpoint of a different run (query or options differ); "
-                           f"use another --out, or --force instead of --resume to start over")
+        raise RelpoolError(
+            f"{out} holds a checkpoint of a different run (query or options differ); "
+            f"use another --out, or --force instead of --resume to start over"
+        )
     epoch = saved["epoch"]
     try:
         loop.model.load_state_dict(load_tensors(folder / f"model-{epoch}.safetensors"))
     except RuntimeError:
-        raise RelpoolError(f"the checkpoint in {out} does not fit this version's network (written by an older "
-                           f"relpool?); use --force instead of --resume to start over") from None
+        raise RelpoolError(
+            f"the checkpoint in {out} does not fit this version's network (written by an older "
+            f"relpool?); use --force instead of --resume to start over"
+        ) from None
     restore_optimizer(loop.optimizer, load_tensors(folder / f"optimizer-{epoch}.safetensors"), saved["optimizer"])
     stopping.restore(saved)
     return load_tensors(folder / f"best-{stopping.best_epoch}.safetensors") if stopping.best_epoch else None

@@ -19,8 +19,9 @@ from relpool.query.task import Task, build_task
 from relpool.tasks import metric_text
 
 
-def run_baselines(inspection: Inspection, task: Task, model_dir: Path, seed: int, console: Console,
-                  shown_as: Path | None = None) -> dict[str, BaselineResult]:
+def run_baselines(
+    inspection: Inspection, task: Task, model_dir: Path, seed: int, console: Console, shown_as: Path | None = None
+) -> dict[str, BaselineResult]:
     """Every baseline kind in turn; returns kind -> result. Messages name folders under ``shown_as``
     (the final model directory, when ``model_dir`` is the staging folder renamed there afterwards)."""
     results = {}
@@ -36,16 +37,29 @@ def run_baselines(inspection: Inspection, task: Task, model_dir: Path, seed: int
         write_outputs(result, folder)
         metrics = result.metrics
         score = metrics["test"][metrics["metric"]]
-        console.print(f"  {kind}: test {metrics['metric']} " + metric_text(score) +
-                      f" ({metrics['seconds']:.1f} s) -> {(shown_as or model_dir) / 'baselines' / kind}",
-                      highlight=False, soft_wrap=True)
+        console.print(
+            f"  {kind}: test {metrics['metric']} "
+            + metric_text(score)
+            + f" ({metrics['seconds']:.1f} s) -> {(shown_as or model_dir) / 'baselines' / kind}",
+            highlight=False,
+            soft_wrap=True,
+        )
         results[kind] = result
     return results
 
 
-def baseline(db, query: str, out: str | Path, kind: str, console: Console, schema=None, step: str | None = None,
-             val_at: str | None = None, test_at: str | None = None,
-             seed: int = 0) -> tuple[BaselineResult, list[Path]]:
+def baseline(
+    db,
+    query: str,
+    out: str | Path,
+    kind: str,
+    console: Console,
+    schema=None,
+    step: str | None = None,
+    val_at: str | None = None,
+    test_at: str | None = None,
+    seed: int = 0,
+) -> tuple[BaselineResult, list[Path]]:
     """``relpool baseline``: inspect, build the task, train one baseline, write it into ``out`` (created, with
     its parents, once trained); returns the result and the files written."""
     if kind not in KINDS:

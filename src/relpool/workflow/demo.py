@@ -29,8 +29,9 @@ FIT = {"epochs": 5, "max_steps": 20}
 STEPS = 4
 
 
-def run_demo(out: str | Path, console: Console, db=DB, query: str = QUERY, step: str = STEP,
-             fit_options: dict | None = None) -> Path:
+def run_demo(
+    out: str | Path, console: Console, db=DB, query: str = QUERY, step: str = STEP, fit_options: dict | None = None
+) -> Path:
     """Run every step into the folder ``out``; return the path of the report. ``db``, ``query``, ``step`` and
     ``fit_options`` (:class:`~relpool.train.options.FitSettings` fields, default FIT) exist so tests can run
     the same steps on a tiny database."""
@@ -55,13 +56,24 @@ def run_demo(out: str | Path, console: Console, db=DB, query: str = QUERY, step:
             task = build_task(inspection, query, step)
         render_task(task.to_json(), console)
     with _step(console, 3, "Training the relational GNN with adaptive pooling"):
-        metrics = fit(db, query, target, options, console=console, force=True, text_embedder=embedder,
-                      inspection=inspection, task=task)
+        metrics = fit(
+            db,
+            query,
+            target,
+            options,
+            console=console,
+            force=True,
+            text_embedder=embedder,
+            inspection=inspection,
+            task=task,
+        )
         render_metrics(metrics, target, console)
     with _step(console, 4, "Baselines (entity-only and auto-feature LightGBM) and the report"):
         report = report_run(target, FitRun(inspection, task, metrics), options.loop.seed, console)
-    console.print(f"\n[bold green]Done in {time.perf_counter() - started:.0f} s.[/] Open the report: "
-                  f"[bold]{report}[/]", soft_wrap=True)
+    console.print(
+        f"\n[bold green]Done in {time.perf_counter() - started:.0f} s.[/] Open the report: [bold]{report}[/]",
+        soft_wrap=True,
+    )
     return report
 
 

@@ -18,8 +18,9 @@ MIN_MATCH_NAMED = 0.5
 MIN_MATCH_UNNAMED = 0.9
 
 
-def infer_single_foreign_keys(db: Database, child: TableProfile, keys: dict[str, tuple[str, ...]],
-                              profiles: dict[str, TableProfile]) -> list[ForeignKey]:
+def infer_single_foreign_keys(
+    db: Database, child: TableProfile, keys: dict[str, tuple[str, ...]], profiles: dict[str, TableProfile]
+) -> list[ForeignKey]:
     """For each column, the best parent among tables with a single-column key (never the table itself)."""
     own_key = keys.get(child.name)
     found = []
@@ -51,8 +52,9 @@ def infer_single_foreign_keys(db: Database, child: TableProfile, keys: dict[str,
     return found
 
 
-def infer_composite_foreign_keys(db: Database, child: TableProfile, keys: dict[str, tuple[str, ...]],
-                                 profiles: dict[str, TableProfile]) -> list[ForeignKey]:
+def infer_composite_foreign_keys(
+    db: Database, child: TableProfile, keys: dict[str, tuple[str, ...]], profiles: dict[str, TableProfile]
+) -> list[ForeignKey]:
     """Columns named like every column of another table's composite key, e.g. flights(origin, time_hour).
 
     The child's columns may come in any order. Tables keyed by the same columns (one-to-one
@@ -65,15 +67,19 @@ def infer_composite_foreign_keys(db: Database, child: TableProfile, keys: dict[s
             continue
         if own == set(key) and _hub(key, keys, profiles) != parent:
             continue
-        if not all(c in child.columns and child.columns[c].key_family == profiles[parent].columns[c].key_family
-                   for c in key):
+        if not all(
+            c in child.columns and child.columns[c].key_family == profiles[parent].columns[c].key_family for c in key
+        ):
             continue
         stats = foreign_key_match(db, child.name, key, parent, key)
         if stats.matched_fraction >= MIN_MATCH_NAMED:
-            evidence = (f"column names match the key {parent}({', '.join(key)}); "
-                        f"{stats.matched_fraction:.1%} of non-null rows match")
-            evidence += _float_note([(child.name, child.columns[c]) for c in key]
-                                    + [(parent, profiles[parent].columns[c]) for c in key])
+            evidence = (
+                f"column names match the key {parent}({', '.join(key)}); "
+                f"{stats.matched_fraction:.1%} of non-null rows match"
+            )
+            evidence += _float_note(
+                [(child.name, child.columns[c]) for c in key] + [(parent, profiles[parent].columns[c]) for c in key]
+            )
             found.append(ForeignKey(key, parent, key, evidence))
     return found
 

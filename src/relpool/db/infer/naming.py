@@ -33,8 +33,12 @@ def is_primary_key_name(table: str, column: str) -> bool:
 def looks_like_key(column: str) -> bool:
     """``id``, ``pid``, ``user_id``, ``playerID``, ``userId``, ``zip_code``, ``tailnum``; not ``humid`` or ``paid``."""
     c = column.lower()
-    return (c == "id" or c.endswith(("_id", "_key", "code", "_no", "num")) or column.endswith(("ID", "Id"))
-            or (len(c) <= 3 and c.endswith("id")))
+    return (
+        c == "id"
+        or c.endswith(("_id", "_key", "code", "_no", "num"))
+        or column.endswith(("ID", "Id"))
+        or (len(c) <= 3 and c.endswith("id"))
+    )
 
 
 TIME_NAME_HINTS = ("time", "date", "timestamp", "created", "updated", "_at", "_ts", "when", "day")

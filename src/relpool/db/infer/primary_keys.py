@@ -39,9 +39,13 @@ def infer_single_key(db: Database, profile: TableProfile) -> tuple[tuple[str, ..
     return None, "no single column is unique, non-null and named or placed like a key"
 
 
-def infer_composite_key(db: Database, profile: TableProfile, foreign_key_columns: list[str],
-                        time_column: str | None,
-                        profiles: dict[str, TableProfile] | None = None) -> tuple[tuple[str, ...] | None, str]:
+def infer_composite_key(
+    db: Database,
+    profile: TableProfile,
+    foreign_key_columns: list[str],
+    time_column: str | None,
+    profiles: dict[str, TableProfile] | None = None,
+) -> tuple[tuple[str, ...] | None, str]:
     """A unique pair of columns that mean something relationally (e.g. weather(origin, time_hour)).
 
     Tried: pairs among the table's foreign-key columns and its time column, and pairs other tables
@@ -51,8 +55,11 @@ def infer_composite_key(db: Database, profile: TableProfile, foreign_key_columns
     A pair that is unique by accident (two measurements) is never taken for a key.
     """
     rows = profile.rows
-    complete = [c for c in profile.columns.values()
-                if rows and c.non_null == rows and c.key_family in ("integer", "string", "time")]
+    complete = [
+        c
+        for c in profile.columns.values()
+        if rows and c.non_null == rows and c.key_family in ("integer", "string", "time")
+    ]
     related = [c for c in dict.fromkeys(foreign_key_columns) if profile.columns[c].non_null == rows]
     if time_column and profile.columns[time_column].non_null == rows and time_column not in related:
         related.append(time_column)
@@ -75,8 +82,10 @@ def infer_composite_key(db: Database, profile: TableProfile, foreign_key_columns
                 continue
         if is_unique_key(db, profile.name, pair):
             roles = [_role(c, foreign_key_columns, time_column) for c in pair]
-            evidence = (f"({', '.join(pair)}) unique and non-null in all {rows:,} rows; "
-                        f"{pair[0]} is {roles[0]}, {pair[1]} is {roles[1]}")
+            evidence = (
+                f"({', '.join(pair)}) unique and non-null in all {rows:,} rows; "
+                f"{pair[0]} is {roles[0]}, {pair[1]} is {roles[1]}"
+            )
             if carriers:
                 shown = ", ".join(carriers[:5]) + (", ..." if len(carriers) > 5 else "")
                 evidence += f"; {len(carriers)} other table(s) carry the pair: {shown}"

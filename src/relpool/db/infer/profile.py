@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from relpool.db.database import Database
-from relpool.db.sql import quote, type_family
 from relpool.db.measure import key_family, non_integral_count_sql, time_parsed_share
+from relpool.db.sql import quote, type_family
 
 SEPARATORS = ("|", ";", ",")
 LIST_FRACTION = 0.5  # text is a candidate delimited list when this share of values holds a separator
@@ -67,8 +67,9 @@ class TableProfile:
     columns: dict[str, ColumnProfile]
 
 
-def profile_table(db: Database, table: str, where: str | None = None, *, exact_distinct: bool = False,
-                  text_shape: bool = False) -> TableProfile:
+def profile_table(
+    db: Database, table: str, where: str | None = None, *, exact_distinct: bool = False, text_shape: bool = False
+) -> TableProfile:
     """Profile of the rows matching ``where`` (all rows if None).
 
     ``text_shape`` adds a :class:`TextProfile` to every text column: one more sample query per
@@ -99,15 +100,18 @@ def profile_table(db: Database, table: str, where: str | None = None, *, exact_d
     return TableProfile(table, rows, profiles)
 
 
-def _text_profile(db: Database, table: str, column: str, dtype: str, condition: str, non_null: int,
-                  values: Iterator) -> TextProfile:
+def _text_profile(
+    db: Database, table: str, column: str, dtype: str, condition: str, non_null: int, values: Iterator
+) -> TextProfile:
     """The text measures of one column: its five aggregates from ``values``, then its samples."""
     space, length = next(values) or 0.0, next(values) or 0.0
     sep_fraction, sep = max((next(values) or 0.0, sep) for sep in SEPARATORS)
     return TextProfile(
-        space, length,
+        space,
+        length,
         time_parsed_share(db, table, column, dtype, condition) if non_null else 0.0,
-        sep if sep_fraction > 0 else None, sep_fraction,
+        sep if sep_fraction > 0 else None,
+        sep_fraction,
         _items_distinct(db, table, column, sep, condition) if sep_fraction >= LIST_FRACTION else 0,
     )
 
@@ -115,10 +119,11 @@ def _text_profile(db: Database, table: str, column: str, dtype: str, condition: 
 def split_items_sql(column: str, separator: str) -> str:
     """SQL turning delimited text into a list of trimmed, non-empty items (the encoders' multicategorical)."""
     sep = separator.replace("'", "''")
-    return (f"list_filter(list_transform(string_split({quote(column)}, '{sep}'), lambda x: trim(x)), "
-            "lambda x: x <> '')")
+    return f"list_filter(list_transform(string_split({quote(column)}, '{sep}'), lambda x: trim(x)), lambda x: x <> '')"
 
 
 def _items_distinct(db: Database, table: str, column: str, separator: str, condition: str) -> int:
-    return db.scalar(f"SELECT count(DISTINCT item) FROM (SELECT unnest({split_items_sql(column, separator)}) "
-                     f"AS item FROM {quote(table)}{condition})")
+    return db.scalar(
+        f"SELECT count(DISTINCT item) FROM (SELECT unnest({split_items_sql(column, separator)}) "
+        f"AS item FROM {quote(table)}{condition})"
+    )

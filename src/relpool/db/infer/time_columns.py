@@ -32,8 +32,11 @@ def infer_time_column(db: Database, profile: TableProfile, has_single_key: bool)
         tier, evidence = _datetime_evidence(db, profile, col)
         if evidence:
             ranked.append(((tier, -time_name_score(col.name), -col.non_null, col.position), col.name, evidence))
-        elif (col.family in ("integer", "float") and time_name_score(col.name) > 0
-              and (evidence := _epoch_evidence(db, profile, col))):
+        elif (
+            col.family in ("integer", "float")
+            and time_name_score(col.name) > 0
+            and (evidence := _epoch_evidence(db, profile, col))
+        ):
             ranked.append(((CLEAN, -time_name_score(col.name), -col.non_null, col.position), col.name, evidence))
         elif not has_single_key and col.key_family == "integer" and is_year_name(col.name):
             evidence = _year_evidence(db, profile, col)
@@ -64,8 +67,10 @@ def _datetime_evidence(db: Database, profile: TableProfile, col: ColumnProfile) 
     named = time_name_score(col.name) > 0
     if share >= MIN_PARSED_MAJORITY or (named and share >= MIN_PARSED_NAMED):
         why = "most values parse" if share >= MIN_PARSED_MAJORITY else "named like a time"
-        return PARTLY, (f"text partly parsed as timestamps ({seen}; {why}), {_filled(profile, col)}; "
-                        f"rows whose value does not parse are never visible")
+        return PARTLY, (
+            f"text partly parsed as timestamps ({seen}; {why}), {_filled(profile, col)}; "
+            f"rows whose value does not parse are never visible"
+        )
     return CLEAN, None
 
 
@@ -74,7 +79,9 @@ def _epoch_evidence(db: Database, profile: TableProfile, col: ColumnProfile) -> 
 
     Unlike a year, an epoch time dates the row even in an entity table (customers.created_at).
     """
-    low, high = db.execute(f"SELECT min({quote(col.name)}), max({quote(col.name)}) FROM {quote(profile.name)}").fetchone()
+    low, high = db.execute(
+        f"SELECT min({quote(col.name)}), max({quote(col.name)}) FROM {quote(profile.name)}"
+    ).fetchone()
     found = epoch_kind(low, high)
     if not found:
         return None
@@ -84,9 +91,12 @@ def _epoch_evidence(db: Database, profile: TableProfile, col: ColumnProfile) -> 
 
 
 def _year_evidence(db: Database, profile: TableProfile, col: ColumnProfile) -> str | None:
-    low, high = db.execute(f"SELECT min({quote(col.name)}), max({quote(col.name)}) FROM {quote(profile.name)}").fetchone()
+    low, high = db.execute(
+        f"SELECT min({quote(col.name)}), max({quote(col.name)}) FROM {quote(profile.name)}"
+    ).fetchone()
     if low is None or not (1700 <= low <= high <= 2200):
         return None
     kind = f"{INTEGRAL_FLOAT} year column" if col.family == "float" else "integer year column"
-    return (f"{kind} ({int(low)}-{int(high)}; a row counts as known at the end of its year), "
-            f"table has no single-column key")
+    return (
+        f"{kind} ({int(low)}-{int(high)}; a row counts as known at the end of its year), table has no single-column key"
+    )

@@ -75,10 +75,17 @@ def _check_rows_fit(db: Database, readable: Path, path: Path, delimiter: str) ->
             cursor.execute(
                 f"SELECT count(*) FROM read_csv({literal(str(readable))}, delim = {literal(delimiter)}, header = true, "
                 "sample_size = -1, ignore_errors = true, store_rejects = true, "
-                "rejects_table = 'relpool_rejects', rejects_scan = 'relpool_reject_scans')")
+                "rejects_table = 'relpool_rejects', rejects_scan = 'relpool_reject_scans')"
+            )
             good = cursor.fetchall()[0][0]  # read to the end: the rejects tables appear only then
-            made = cursor.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'relpool_rejects'").fetchone()[0]
-            bad = cursor.execute("SELECT line, error_message FROM relpool_rejects ORDER BY line").fetchall() if made else []
+            made = cursor.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'relpool_rejects'"
+            ).fetchone()[0]
+            bad = (
+                cursor.execute("SELECT line, error_message FROM relpool_rejects ORDER BY line").fetchall()
+                if made
+                else []
+            )
         finally:
             cursor.execute("DROP TABLE IF EXISTS relpool_rejects")
             cursor.execute("DROP TABLE IF EXISTS relpool_reject_scans")
@@ -86,7 +93,8 @@ def _check_rows_fit(db: Database, readable: Path, path: Path, delimiter: str) ->
         shown = repr(delimiter) if delimiter != "\t" else "tab"
         raise RelpoolError(
             f"cannot read {path}: {len(bad)} of {good + len(bad)} rows do not have the header's fields "
-            f"(first at line {bad[0][0]}: {bad[0][1]}); fix those lines, or quote fields that contain {shown}")
+            f"(first at line {bad[0][0]}: {bad[0][1]}); fix those lines, or quote fields that contain {shown}"
+        )
 
 
 def _read_decimal_commas(db: Database, name: str, readable: Path, path: Path) -> None:
@@ -97,7 +105,8 @@ def _read_decimal_commas(db: Database, name: str, readable: Path, path: Path) ->
         return
     probes = ", ".join(
         f"bool_or(contains({quote(c)}, ',')) AND bool_and(regexp_full_match({quote(c)}, '{_DECIMAL_COMMA}'))"
-        for c in text)
+        for c in text
+    )
     commas = [c for c, hit in zip(text, db.execute(f"SELECT {probes} FROM {quote(name)}").fetchone()) if hit]
     if not commas:
         return

@@ -5,8 +5,13 @@ from __future__ import annotations
 from relpool.db.schema import ForeignKey, TableOverride
 
 
-def declared_table(source: str, primary_key: tuple[str, ...] | None, foreign_keys: list[ForeignKey],
-                   time_column: str | None = None, with_time: bool = False) -> TableOverride:
+def declared_table(
+    source: str,
+    primary_key: tuple[str, ...] | None,
+    foreign_keys: list[ForeignKey],
+    time_column: str | None = None,
+    with_time: bool = False,
+) -> TableOverride:
     """Only what the source actually declares is fixed; the rest is left to inference.
 
     SQL databases rarely declare keys for every table, so a missing primary key or an empty
@@ -24,4 +29,6 @@ def declared_table(source: str, primary_key: tuple[str, ...] | None, foreign_key
 
 
 def declared_fk(columns, references_table: str, references_columns, source: str) -> ForeignKey:
-    return ForeignKey(tuple(columns), references_table, tuple(references_columns or ()), evidence=f"declared in {source}")
+    return ForeignKey(
+        tuple(columns), references_table, tuple(references_columns or ()), evidence=f"declared in {source}"
+    )

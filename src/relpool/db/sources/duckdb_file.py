@@ -21,11 +21,13 @@ def read_duckdb_file(path: Path) -> Database:
         db.execute(f"ATTACH {literal} AS user_db (READ_ONLY)")
         tables = db.execute(
             "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'user_db' "
-            "AND NOT internal ORDER BY schema_name, table_name").fetchall()
+            "AND NOT internal ORDER BY schema_name, table_name"
+        ).fetchall()
         constraints = db.execute(
             "SELECT table_name, constraint_type, constraint_column_names, referenced_table, referenced_column_names "
             "FROM duckdb_constraints() WHERE database_name = 'user_db' "
-            "AND constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY')").fetchall()
+            "AND constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY')"
+        ).fetchall()
         for schema, table in tables:
             db.add_sql(table, f"SELECT * FROM user_db.{quote(schema)}.{quote(table)}", what=f"{path}: {table}")
     except duckdb.Error as exc:

@@ -35,9 +35,15 @@ def read_folder(folder: Path) -> Database:
         add_file(db, table_name(path), path)
     for d in subfolders:
         if not parts[d] and any(_table_files(d)):
-            db.notes.append((d.name, (
-                f"{d}: subfolder skipped, it holds no Parquet files (only Parquet parts are read as one table); "
-                f"concatenate its files into {d.name}.csv beside it to read it")))
+            db.notes.append(
+                (
+                    d.name,
+                    (
+                        f"{d}: subfolder skipped, it holds no Parquet files (only Parquet parts are read as one table); "
+                        f"concatenate its files into {d.name}.csv beside it to read it"
+                    ),
+                )
+            )
     return db
 
 
@@ -51,8 +57,11 @@ def add_file(db: Database, name: str, path: Path) -> None:
     """One table from a Parquet or CSV file, or from a folder of Parquet parts."""
     if path.is_dir():
         files = ", ".join(literal(str(p)) for p in _parquet_parts(path))
-        db.add_sql(name, f"SELECT * FROM read_parquet([{files}], hive_partitioning = true, union_by_name = true)",
-                   what=str(path))
+        db.add_sql(
+            name,
+            f"SELECT * FROM read_parquet([{files}], hive_partitioning = true, union_by_name = true)",
+            what=str(path),
+        )
         return
     if path.name.lower().endswith(PARQUET_SUFFIXES):
         db.add_sql(name, f"SELECT * FROM read_parquet({literal(str(path))})", what=str(path))
@@ -78,15 +87,22 @@ def _check_distinct_names(folder: Path, sources: list[Path]) -> None:
         key = table_name(path).lower()
         if key in seen:
             case = "; table names ignore case" if table_name(seen[key]) != table_name(path) else ""
-            raise RelpoolError(f"{folder}: two tables are both named '{table_name(seen[key])}' "
-                               f"({seen[key].name} and {path.name}{case}); rename or remove one")
+            raise RelpoolError(
+                f"{folder}: two tables are both named '{table_name(seen[key])}' "
+                f"({seen[key].name} and {path.name}{case}); rename or remove one"
+            )
         seen[key] = path
 
 
 def _table_files(folder: Path) -> list[Path]:
     """Table files anywhere below ``folder``, leaving out hidden paths (``.x``, Spark's ``_temporary``)."""
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name.lower().endswith(TABLE_SUFFIXES)
-                  and not any(part.startswith((".", "_")) for part in p.relative_to(folder).parts))
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and p.name.lower().endswith(TABLE_SUFFIXES)
+        and not any(part.startswith((".", "_")) for part in p.relative_to(folder).parts)
+    )
 
 
 def _parquet_parts(folder: Path) -> list[Path]:
@@ -108,8 +124,12 @@ def _note_renamed_columns(db: Database, name: str, path: Path, header: list[str]
     repeated = {n.lower() for n in header if sum(m.lower() == n.lower() for m in header) > 1}
     renamed = [f"'{old}' as {new}" for old, new in zip(header, stored) if old != new and old.lower() in repeated]
     if renamed:
-        db.notes.append((name, (
-            f"{path.name}: column names repeat (ignoring case), so DuckDB renamed them: {', '.join(renamed)}; "
-            f"rename the columns in the file to choose the names")))
-
-
+        db.notes.append(
+            (
+                name,
+                (
+                    f"{path.name}: column names repeat (ignoring case), so DuckDB renamed them: {', '.join(renamed)}; "
+                    f"rename the columns in the file to choose the names"
+                ),
+            )
+        )

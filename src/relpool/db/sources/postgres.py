@@ -20,8 +20,21 @@ from relpool.db.database import Database
 from relpool.db.sql import literal, quote
 from relpool.errors import RelpoolError
 
-NATIVE = {"bool", "int2", "int4", "int8", "float4", "float8", "text", "varchar", "date", "time", "timestamp",
-          "timestamptz", "bytea"}
+NATIVE = {
+    "bool",
+    "int2",
+    "int4",
+    "int8",
+    "float4",
+    "float8",
+    "text",
+    "varchar",
+    "date",
+    "time",
+    "timestamp",
+    "timestamptz",
+    "bytea",
+}
 
 # Name, base type name and numeric precision/scale (typmod = (precision << 16 | scale) + 4) per column.
 _COLUMNS_SQL = """
@@ -39,8 +52,10 @@ ORDER BY a.attnum
 """
 
 # Partitions of a partitioned table hold the parent's rows a second time: only the parent is read.
-PARTITIONS_SQL = ("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                  "WHERE n.nspname = :namespace AND c.relispartition")
+PARTITIONS_SQL = (
+    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = :namespace AND c.relispartition"
+)
 
 
 def column_expression(name: str, base_type: str, precision: int | None, scale: int | None) -> str:
@@ -71,5 +86,3 @@ def read_postgres(db: Database, libpq_uri: str, tables: list[str], namespace: st
                 db.add_arrow(t, cur.fetch_arrow_table())
     except adbc_pg.Error as exc:
         raise RelpoolError(f"cannot read from {shown}: {' '.join(str(exc).split())}") from None
-
-

@@ -31,7 +31,8 @@ def read_relbench(folder: Path) -> Database:
         pkey = spec.get("pkey")
         fks = [declared_fk([col], parent, None, source) for col, parent in (spec.get("fkeys") or {}).items()]
         db.declared[name] = declared_table(
-            source, (pkey,) if pkey else None, fks, time_column=spec.get("time_col"), with_time=True)
+            source, (pkey,) if pkey else None, fks, time_column=spec.get("time_col"), with_time=True
+        )
     db.split_times = {k: str(manifest[k]) for k in ("val_timestamp", "test_timestamp") if manifest.get(k)}
     return db
 
@@ -48,6 +49,7 @@ def _table_spec(manifest_path: Path, name: str, spec) -> dict:
             raise RelpoolError(f"{where}: {key} should be one column name, got {spec[key]!r}")
     fkeys = spec.get("fkeys")
     if fkeys is not None and not (isinstance(fkeys, dict) and all(isinstance(v, str) for v in fkeys.values())):
-        raise RelpoolError(f"{where}: fkeys should map each column to the table it references "
-                           f"(customer_id: customers), got {fkeys!r}")
+        raise RelpoolError(
+            f"{where}: fkeys should map each column to the table it references (customer_id: customers), got {fkeys!r}"
+        )
     return spec

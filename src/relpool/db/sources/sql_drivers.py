@@ -12,16 +12,30 @@ from relpool.errors import RelpoolError
 
 # Driver module -> the package that provides it (pip names differ from module names).
 DRIVER_PACKAGES = {
-    "MySQLdb": "mysqlclient", "pymysql": "PyMySQL", "mysql": "mysql-connector-python", "mariadb": "mariadb",
-    "pyodbc": "pyodbc", "pymssql": "pymssql",
-    "psycopg2": "psycopg2-binary", "pg8000": "pg8000", "oracledb": "oracledb", "cx_Oracle": "cx_Oracle",
+    "MySQLdb": "mysqlclient",
+    "pymysql": "PyMySQL",
+    "mysql": "mysql-connector-python",
+    "mariadb": "mariadb",
+    "pyodbc": "pyodbc",
+    "pymssql": "pymssql",
+    "psycopg2": "psycopg2-binary",
+    "pg8000": "pg8000",
+    "oracledb": "oracledb",
+    "cx_Oracle": "cx_Oracle",
 }
 
 # Dialects that live in their own packages, outside SQLAlchemy.
 DIALECT_PACKAGES = {
-    "snowflake": "snowflake-sqlalchemy", "bigquery": "sqlalchemy-bigquery", "redshift": "sqlalchemy-redshift",
-    "databricks": "databricks-sqlalchemy", "clickhouse": "clickhouse-sqlalchemy", "trino": "trino",
-    "cockroachdb": "sqlalchemy-cockroachdb", "ibm_db_sa": "ibm_db_sa", "db2": "ibm_db_sa", "hana": "sqlalchemy-hana",
+    "snowflake": "snowflake-sqlalchemy",
+    "bigquery": "sqlalchemy-bigquery",
+    "redshift": "sqlalchemy-redshift",
+    "databricks": "databricks-sqlalchemy",
+    "clickhouse": "clickhouse-sqlalchemy",
+    "trino": "trino",
+    "cockroachdb": "sqlalchemy-cockroachdb",
+    "ibm_db_sa": "ibm_db_sa",
+    "db2": "ibm_db_sa",
+    "hana": "sqlalchemy-hana",
 }
 
 
@@ -36,7 +50,8 @@ def check_driver(url: sa.URL, shown: str) -> None:
         raise RelpoolError(f"cannot read {shown}: SQLAlchemy has no dialect '{url.drivername}' here ({fix})") from None
     if getattr(dialect, "is_async", False):
         raise RelpoolError(
-            f"cannot read {shown}: '{url.drivername}' is an asyncio driver; give the URL without it ({backend}://...)")
+            f"cannot read {shown}: '{url.drivername}' is an asyncio driver; give the URL without it ({backend}://...)"
+        )
     try:
         dialect.import_dbapi()
     except ImportError as exc:
@@ -44,4 +59,5 @@ def check_driver(url: sa.URL, shown: str) -> None:
         package = DRIVER_PACKAGES.get(module, module or "its driver")
         raise RelpoolError(
             f"cannot read {shown}: the {url.drivername} dialect needs the driver module '{module}' "
-            f"(pip install {package})") from None
+            f"(pip install {package})"
+        ) from None

@@ -77,7 +77,7 @@ def _read_file_url(parsed: sa.URL, shown: str) -> Database:
 
 def arrow_from_frame(frame: pd.DataFrame) -> pa.Table:
     """Arrow from a driver's DataFrame; an object column mixing Python types becomes text."""
-    for column in frame.columns[frame.dtypes == object]:
+    for column in frame.select_dtypes(include="object").columns:
         if pd.api.types.infer_dtype(frame[column], skipna=True).startswith("mixed"):
             frame[column] = frame[column].map(lambda v: v if v is None or v is pd.NA else str(v), na_action="ignore")
     return pa.Table.from_pandas(frame, preserve_index=False)
@@ -85,8 +85,10 @@ def arrow_from_frame(frame: pd.DataFrame) -> pa.Table:
 
 def _declared(inspector, table: str, schema: str | None, source: str):
     pk = tuple(inspector.get_pk_constraint(table, schema=schema).get("constrained_columns") or ())
-    fks = [declared_fk(fk["constrained_columns"], fk["referred_table"], fk["referred_columns"], source)
-           for fk in inspector.get_foreign_keys(table, schema=schema)]
+    fks = [
+        declared_fk(fk["constrained_columns"], fk["referred_table"], fk["referred_columns"], source)
+        for fk in inspector.get_foreign_keys(table, schema=schema)
+    ]
     return declared_table(source, pk or None, fks)
 
 

@@ -31,8 +31,12 @@ def read_sqlite(path: Path) -> Database:
     db = Database.empty(str(path))
     try:
         with closing(sqlite3.connect(uri, uri=True)) as meta:
-            tables = [r[0] for r in meta.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+            tables = [
+                r[0]
+                for r in meta.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+                )
+            ]
             selects = {t: uniform_select(meta, t) for t in tables}
             db.declared = {t: _declared(meta, t, path.name) for t in tables}
         with adbc_sqlite.connect(uri) as con, con.cursor() as cur:

@@ -1,4 +1,5 @@
 """AdaPool (Brothers, ICML 2025): attention pooling queried by the target itself."""
+
 from __future__ import annotations
 
 import math
@@ -34,8 +35,7 @@ class AdaptivePool(Pool):
         self.v = torch.nn.Linear(dim, dim, bias=bias)
         self.out = torch.nn.Linear(dim, dim, bias=bias)
 
-    def forward(self, x: Tensor, index: Tensor, dim_size: int,
-                query: Tensor | None = None) -> Tensor:
+    def forward(self, x: Tensor, index: Tensor, dim_size: int, query: Tensor | None = None) -> Tensor:
         if query is None:
             query = scatter(x, index, 0, dim_size, reduce="mean")
         h, dh = self.heads, self.dim // self.heads

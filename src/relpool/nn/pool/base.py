@@ -1,13 +1,15 @@
 """The pooling contract and the registry that picks an operator by name."""
+
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 import torch
 from torch import Tensor
 from torch_geometric.nn.aggr import Aggregation
 
-_REGISTRY: dict[str, type["Pool"]] = {}
+_REGISTRY: dict[str, type[Pool]] = {}
 
 P = TypeVar("P", bound=type["Pool"])
 
@@ -27,8 +29,7 @@ class Pool(torch.nn.Module):
         super().__init__()
         self.dim = dim
 
-    def forward(self, x: Tensor, index: Tensor, dim_size: int,
-                query: Tensor | None = None) -> Tensor:
+    def forward(self, x: Tensor, index: Tensor, dim_size: int, query: Tensor | None = None) -> Tensor:
         raise NotImplementedError
 
     def extra_repr(self) -> str:
@@ -47,19 +48,20 @@ class AggrPool(Pool):
         super().__init__(dim)
         self.aggr = self.aggregation(**kwargs)
 
-    def forward(self, x: Tensor, index: Tensor, dim_size: int,
-                query: Tensor | None = None) -> Tensor:
+    def forward(self, x: Tensor, index: Tensor, dim_size: int, query: Tensor | None = None) -> Tensor:
         return self.aggr(x, index, dim_size=dim_size)
 
 
 def register(name: str) -> Callable[[P], P]:
     """Class decorator: make an operator available to :func:`build_pool`."""
+
     def wrap(cls: P) -> P:
         if name in _REGISTRY:
             raise ValueError(f"pool {name!r} is registered twice")
         cls.name = name
         _REGISTRY[name] = cls
         return cls
+
     return wrap
 
 

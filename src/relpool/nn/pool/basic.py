@@ -4,6 +4,7 @@ PyG's scatter already gives 0 for empty targets of sum/mean/max/min. Its std
 uses E[x^2] - E[x]^2, which cancels catastrophically in float32 once values are
 large (|x| ~ 1e4 loses the whole variance), so :class:`StdPool` centres first.
 """
+
 from __future__ import annotations
 
 import math
@@ -45,8 +46,14 @@ class MinPool(AggrPool):
 class CenteredStdAggregation(aggr.StdAggregation):
     """PyG's std computed as sqrt(E[(x - E[x])^2]): stable for large values."""
 
-    def forward(self, x: Tensor, index: Tensor | None = None, ptr: Tensor | None = None,
-                dim_size: int | None = None, dim: int = -2) -> Tensor:
+    def forward(
+        self,
+        x: Tensor,
+        index: Tensor | None = None,
+        ptr: Tensor | None = None,
+        dim_size: int | None = None,
+        dim: int = -2,
+    ) -> Tensor:
         self.assert_index_present(index)
         mean = self.reduce(x, index, ptr, dim_size, dim, reduce="mean")
         centred = x - mean.index_select(dim, index)

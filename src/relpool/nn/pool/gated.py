@@ -1,4 +1,5 @@
 """Gated max-mean pooling: each target decides from its own set how max-like to be."""
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """Several pooling operators side by side, concatenated and projected back to d."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -18,15 +19,14 @@ class MultiPool(Pool):
     ``options`` maps a member's name to its keyword arguments.
     """
 
-    def __init__(self, dim: int, pools: Sequence[str] = ("mean", "max", "std"),
-                 options: Mapping[str, dict] | None = None):
+    def __init__(
+        self, dim: int, pools: Sequence[str] = ("mean", "max", "std"), options: Mapping[str, dict] | None = None
+    ):
         super().__init__(dim)
         if not pools or "multi" in pools:
             raise ValueError("multi needs a non-empty list of other pools")
-        self.pools = torch.nn.ModuleList(build_pool(name, dim, **(options or {}).get(name, {}))
-                                         for name in pools)
+        self.pools = torch.nn.ModuleList(build_pool(name, dim, **(options or {}).get(name, {})) for name in pools)
         self.proj = torch.nn.Linear(len(pools) * dim, dim)
 
-    def forward(self, x: Tensor, index: Tensor, dim_size: int,
-                query: Tensor | None = None) -> Tensor:
+    def forward(self, x: Tensor, index: Tensor, dim_size: int, query: Tensor | None = None) -> Tensor:
         return self.proj(torch.cat([p(x, index, dim_size, query) for p in self.pools], dim=-1))

@@ -1,4 +1,5 @@
 """Set Transformer pooling by multihead attention (PMA) with k learned seeds."""
+
 from __future__ import annotations
 
 import torch
@@ -21,12 +22,17 @@ class PMAPool(Pool):
     def __init__(self, dim: int, seeds: int = 1, heads: int = 1, layer_norm: bool = False):
         super().__init__(dim)
         self.pma = aggr.SetTransformerAggregation(
-            dim, num_seed_points=seeds, num_encoder_blocks=0, num_decoder_blocks=0,
-            heads=heads, concat=True, layer_norm=layer_norm)
+            dim,
+            num_seed_points=seeds,
+            num_encoder_blocks=0,
+            num_decoder_blocks=0,
+            heads=heads,
+            concat=True,
+            layer_norm=layer_norm,
+        )
         self.proj = torch.nn.Linear(seeds * dim, dim) if seeds > 1 else torch.nn.Identity()
 
-    def forward(self, x: Tensor, index: Tensor, dim_size: int,
-                query: Tensor | None = None) -> Tensor:
+    def forward(self, x: Tensor, index: Tensor, dim_size: int, query: Tensor | None = None) -> Tensor:
         out = x.new_zeros(dim_size, self.dim)
         if index.numel() == 0:  # PyG's to_dense_batch cannot size an empty batch
             return out

@@ -1,4 +1,5 @@
 """GeM / power-mean pooling that also works on signed inputs."""
+
 from __future__ import annotations
 
 from torch import Tensor
@@ -18,16 +19,28 @@ class RangePowerMeanAggregation(aggr.PowerMeanAggregation):
     ``[p_min, p_max]`` so that ``u ** p`` stays a normal float32 number.
     """
 
-    def __init__(self, p: float = 1.0, learn: bool = True, channels: int = 1,
-                 eps: float = 1e-3, p_min: float = 0.5, p_max: float = 10.0):
+    def __init__(
+        self,
+        p: float = 1.0,
+        learn: bool = True,
+        channels: int = 1,
+        eps: float = 1e-3,
+        p_min: float = 0.5,
+        p_max: float = 10.0,
+    ):
         super().__init__(p=p, learn=learn, channels=channels, clamp_min=eps, clamp_max=1.0)
         self.p_min, self.p_max = p_min, p_max
 
-    def forward(self, x: Tensor, index: Tensor | None = None, ptr: Tensor | None = None,
-                dim_size: int | None = None, dim: int = -2) -> Tensor:
+    def forward(
+        self,
+        x: Tensor,
+        index: Tensor | None = None,
+        ptr: Tensor | None = None,
+        dim_size: int | None = None,
+        dim: int = -2,
+    ) -> Tensor:
         self.assert_index_present(index)
-        p = self.p.clamp(self.p_min, self.p_max) if self.learn else \
-            min(max(self.p, self.p_min), self.p_max)
+        p = self.p.clamp(self.p_min, self.p_max) if self.learn else min(max(self.p, self.p_min), self.p_max)
         lo = self.reduce(x, index, None, dim_size, dim, reduce="min")
         span = self.reduce(x, index, None, dim_size, dim, reduce="max") - lo
         # A zero span (one element, or equal elements) gives u = 0 -> lo, which is exact.
@@ -35,7 +48,7 @@ class RangePowerMeanAggregation(aggr.PowerMeanAggregation):
         u = u.clamp(self.min_value, self.max_value).pow(p)
         m = self.reduce(u, index, None, dim_size, dim, reduce="mean")
         # Empty groups have m = 0; the floor keeps pow(1/p) and its gradient finite there.
-        m = m.clamp(min=self.min_value ** self.p_max).pow(1.0 / p)
+        m = m.clamp(min=self.min_value**self.p_max).pow(1.0 / p)
         return lo + span * m
 
 

@@ -1,4 +1,5 @@
 """SoftPool: a softmax-weighted mean that slides between mean (t -> 0) and max (t -> inf)."""
+
 from __future__ import annotations
 
 from torch_geometric.nn import aggr
