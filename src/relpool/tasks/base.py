@@ -71,7 +71,7 @@ class TaskKind:
         """The model's outputs in the user's terms, one row per example."""
         raise NotImplementedError
 
-    def prediction_frame(self, values: Sequence) -> pd.DataFrame:
+    def prediction_frame(self, values: Sequence | np.ndarray) -> pd.DataFrame:
         """``values`` in the column every model's predictions file holds (the baselines have only it)."""
         return pd.DataFrame({self.column: values})
 

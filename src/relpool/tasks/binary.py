@@ -25,7 +25,8 @@ class Binary(TaskKind):
     def encode(self, labels: pd.Series, targets: Targets) -> Tensor:
         return torch.tensor(labels.astype(bool).to_numpy(), dtype=torch.float)
 
-    def loss(self, outputs: Tensor, target: Tensor) -> Tensor:
+    def loss(self, outputs: Tensor, target: Tensor | list[Tensor]) -> Tensor:
+        assert isinstance(target, Tensor)  # this kind encodes its targets as one tensor
         return nn.functional.binary_cross_entropy_with_logits(outputs, target)
 
     def predictions(self, outputs: Tensor, targets: Targets, k: int | None) -> pd.DataFrame:

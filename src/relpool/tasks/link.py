@@ -28,23 +28,29 @@ class Link(TaskKind):
 
     def encode(self, labels: pd.Series, targets: Targets) -> list[Tensor]:
         """Each example's true items as dense ids; items unknown at training are left out."""
+        assert targets.item_keys is not None  # fit_targets always sets them for this kind
         index = {k: i for i, k in enumerate(targets.item_keys)}
         return [torch.tensor([index[k] for k in items if k in index], dtype=torch.long) for items in labels]
 
-    def batch(self, target: list[Tensor], index: np.ndarray) -> list[Tensor]:
+    def batch(self, target: Tensor | list[Tensor], index: np.ndarray) -> list[Tensor]:
+        assert isinstance(target, list)  # encoded as one tensor of item ids per example
         return [target[i] for i in index]
 
-    def loss(self, outputs: Tensor, target: list[Tensor]) -> Tensor:
+    def loss(self, outputs: Tensor, target: Tensor | list[Tensor]) -> Tensor:
+        assert isinstance(target, list)
         return softmax_link_loss(outputs, target)
 
     def predictions(self, outputs: Tensor, targets: Targets, k: int | None) -> pd.DataFrame:
+        assert k is not None and targets.item_keys is not None  # a ranking query always has RANK TOP k
+        item_keys = targets.item_keys
         top = outputs.topk(min(k, outputs.size(1)), dim=-1).indices.numpy()
-        return self.prediction_frame([[targets.item_keys[i] for i in row] for row in top])
+        return self.prediction_frame([[item_keys[i] for i in row] for row in top])
 
-    def prediction_frame(self, values: Sequence) -> pd.DataFrame:
+    def prediction_frame(self, values: Sequence | np.ndarray) -> pd.DataFrame:
         return pd.DataFrame({self.column: [list(items) for items in values]})
 
     def compute_metrics(self, labels: pd.Series, predicted: Sequence, k: int | None) -> dict[str, float]:
+        assert k is not None  # a ranking query always has RANK TOP k
         return ranking_metrics(list(labels), list(predicted), k)
 
     def label_stats(self, labels: pd.Series) -> dict:

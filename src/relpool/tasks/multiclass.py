@@ -28,20 +28,22 @@ class Multiclass(TaskKind):
         return Targets(self.name, classes=sorted(labels.astype(str).unique().tolist()))
 
     def out_dim(self, targets: Targets) -> int:
-        return len(targets.classes)
+        return len(_classes(targets))
 
     def encode(self, labels: pd.Series, targets: Targets) -> Tensor:
-        index = {c: i for i, c in enumerate(targets.classes)}
+        index = {c: i for i, c in enumerate(_classes(targets))}
         return torch.tensor([index.get(str(v), -1) for v in labels], dtype=torch.long)  # -1: unseen class
 
-    def loss(self, outputs: Tensor, target: Tensor) -> Tensor:
+    def loss(self, outputs: Tensor, target: Tensor | list[Tensor]) -> Tensor:
+        assert isinstance(target, Tensor)  # this kind encodes its targets as one tensor
         return nn.functional.cross_entropy(outputs, target, ignore_index=-1)
 
     def predictions(self, outputs: Tensor, targets: Targets, k: int | None) -> pd.DataFrame:
         """The likeliest class and its probability."""
         probabilities = torch.softmax(outputs, dim=-1)
         best = probabilities.argmax(dim=-1).numpy()
-        return self.prediction_frame([targets.classes[i] for i in best]).assign(
+        classes = _classes(targets)
+        return self.prediction_frame([classes[i] for i in best]).assign(
             probability=probabilities.max(dim=-1).values.numpy()
         )
 
@@ -54,7 +56,9 @@ class Multiclass(TaskKind):
 
     def one_value(self, labels: pd.Series, name: str, train: bool) -> str | None:
         """Only training matters: accuracy is still defined on a split of one class."""
-        classes = labels.astype(str).unique() if train else ()
+        if not train:
+            return None
+        classes = labels.astype(str).unique()
         if len(classes) == 1:
             return f"the target has only one class ({classes[0]!r}) in the {name} examples ({len(labels):,})"
         return None
@@ -73,3 +77,9 @@ class Multiclass(TaskKind):
         classes = np.array(sorted(labels[train].astype(str).unique()))
         codes = pd.Categorical(labels.astype(str), categories=classes).codes
         return pd.Series(codes, index=labels.index), classes
+
+
+def _classes(targets: Targets) -> list[str]:
+    """The classes seen in training (:meth:`Multiclass.fit_targets` always sets them)."""
+    assert targets.classes is not None
+    return targets.classes

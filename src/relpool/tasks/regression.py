@@ -28,7 +28,8 @@ class Regression(TaskKind):
     def encode(self, labels: pd.Series, targets: Targets) -> Tensor:
         return torch.tensor((labels.astype(float).to_numpy() - targets.mean) / targets.std, dtype=torch.float)
 
-    def loss(self, outputs: Tensor, target: Tensor) -> Tensor:
+    def loss(self, outputs: Tensor, target: Tensor | list[Tensor]) -> Tensor:
+        assert isinstance(target, Tensor)  # this kind encodes its targets as one tensor
         return nn.functional.l1_loss(outputs, target)
 
     def predictions(self, outputs: Tensor, targets: Targets, k: int | None) -> pd.DataFrame:

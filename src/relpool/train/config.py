@@ -82,7 +82,7 @@ def _loop_without_negatives(raw: dict) -> dict:
 
 def _unrecorded_sections(raw: dict) -> dict:
     """Sections later versions added, at the values that reproduce what older versions did without them."""
-    defaults = {"rank_top": None, "source": "", "rows": {}, "stats_cutoff": "", "hidden_columns": []}
+    defaults: dict[str, Any] = {"rank_top": None, "source": "", "rows": {}, "stats_cutoff": "", "hidden_columns": []}
     return {**defaults, **raw}
 
 

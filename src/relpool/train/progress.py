@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from relpool.tasks import metric_text
 from relpool.train.trainer import Callbacks, EarlyStopping
@@ -21,7 +29,8 @@ class ProgressBars(Callbacks):
             console=console,
             transient=False,
         )
-        self.epochs = self.batches = None
+        self.epochs: TaskID | None = None  # set by start()
+        self.batches: TaskID | None = None
         self.steps = 0
 
     def start(self, epochs: int, done: int, steps: int) -> None:
@@ -31,12 +40,15 @@ class ProgressBars(Callbacks):
         self.batches = self.progress.add_task("batches", total=steps, info="")
 
     def epoch_start(self, epoch: int) -> None:
+        assert self.batches is not None
         self.progress.reset(self.batches, total=self.steps)
 
     def step(self, loss: float) -> None:
+        assert self.batches is not None
         self.progress.update(self.batches, advance=1, info=f"loss {loss:.4f}")
 
     def epoch_end(self, stopping: EarlyStopping) -> None:
+        assert self.epochs is not None
         latest = stopping.history[-1]["val"][stopping.metric]
         self.progress.update(
             self.epochs,
