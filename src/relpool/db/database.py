@@ -16,12 +16,13 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from relpool.db.schema import TableOverride
-from relpool.db.sql import literal, quote
+from relpool.db.sql import first_row, literal, quote
 from relpool.db.store_types import normalise_types
 from relpool.errors import RelpoolError
 
@@ -48,9 +49,14 @@ class Database:
         ``fetchone``, ``fetchall``, ``df``, ``fetchnumpy`` or ``to_arrow_table``."""
         return self._con.execute(sql, params)
 
-    def scalar(self, sql: str, params: list | None = None):
+    def row(self, sql: str, params: list | None = None) -> tuple[Any, ...]:
+        """The first row of ``sql``'s result, for a query that always returns one (an aggregate without
+        GROUP BY); raises when it returned none."""
+        return first_row(self.execute(sql, params), sql)
+
+    def scalar(self, sql: str, params: list | None = None) -> Any:
         """The first column of the first row of ``sql``'s result."""
-        return self.execute(sql, params).fetchone()[0]
+        return self.row(sql, params)[0]
 
     @contextmanager
     def settings(self, **values: str | int | bool) -> Iterator[None]:

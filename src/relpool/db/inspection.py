@@ -119,4 +119,6 @@ def _time_spread(database: Database, table: TableSchema) -> TimeSpread | None:
     dtype = database.columns(table.name).get(table.time_column or "")
     if not dtype or not can_hold_times(dtype):
         return None
-    return time_spread(database, quote(table.name), table_time_sql(database, table))
+    time_sql = table_time_sql(database, table)
+    assert time_sql is not None  # the table has a time column: it has a type
+    return time_spread(database, quote(table.name), time_sql)

@@ -37,9 +37,7 @@ def column_key_family(db: Database, table: str, column: str) -> str:
     family = type_family(db.columns(table)[column])
     if family != "float":
         return family
-    filled, odd = db.execute(
-        f"SELECT count({quote(column)}), {non_integral_count_sql(column)} FROM {quote(table)}"
-    ).fetchone()
+    filled, odd = db.row(f"SELECT count({quote(column)}), {non_integral_count_sql(column)} FROM {quote(table)}")
     return key_family(family, filled > 0 and odd == 0)
 
 
@@ -54,11 +52,11 @@ class KeyStats:
 def key_stats(db: Database, table: str, columns: tuple[str, ...]) -> KeyStats:
     cols = ", ".join(quote(c) for c in columns)
     any_null = " OR ".join(f"{quote(c)} IS NULL" for c in columns)
-    rows, nulls = db.execute(f"SELECT count(*), count(*) FILTER (WHERE {any_null}) FROM {quote(table)}").fetchone()
-    dup = db.execute(
+    rows, nulls = db.row(f"SELECT count(*), count(*) FILTER (WHERE {any_null}) FROM {quote(table)}")
+    dup = db.row(
         f"SELECT sum(n - 1), min(({cols})) FROM (SELECT {cols}, count(*) AS n FROM {quote(table)} "
         f"WHERE NOT ({any_null}) GROUP BY ALL HAVING count(*) > 1)"
-    ).fetchone()
+    )
     example = dup[1]
     if example is not None and not isinstance(example, tuple):
         example = tuple(example.values()) if isinstance(example, dict) else (example,)
@@ -69,10 +67,10 @@ def is_unique_key(db: Database, table: str, columns: tuple[str, ...]) -> bool:
     """Exact: no NULL in any column and no repeated value (tuple)."""
     cols = ", ".join(quote(c) for c in columns)
     not_null = " AND ".join(f"{quote(c)} IS NOT NULL" for c in columns)
-    rows, distinct, complete = db.execute(
+    rows, distinct, complete = db.row(
         f"SELECT count(*), (SELECT count(*) FROM (SELECT DISTINCT {cols} FROM {quote(table)})), "
         f"count(*) FILTER (WHERE {not_null}) FROM {quote(table)}"
-    ).fetchone()
+    )
     return rows > 0 and rows == distinct == complete
 
 
@@ -106,11 +104,11 @@ def foreign_key_match(
     pcols = ", ".join(quote(b) for b in parent_columns)
     any_null = " OR ".join(f"c.{quote(a)} IS NULL" for a in columns)
     ccols = ", ".join(f"c.{quote(a)}" for a in columns)
-    rows, nulls, matched, example = db.execute(
+    rows, nulls, matched, example = db.row(
         f"SELECT count(*), count(*) FILTER (WHERE {any_null}), count(*) FILTER (WHERE p._hit), "
         f"min(({ccols})) FILTER (WHERE NOT ({any_null}) AND p._hit IS NULL) "
         f"FROM {quote(child)} c LEFT JOIN (SELECT DISTINCT {pcols}, true AS _hit FROM {quote(parent)}) p ON {on}"
-    ).fetchone()
+    )
     if example is not None and not isinstance(example, tuple):
         example = tuple(example.values()) if isinstance(example, dict) else (example,)
     return MatchStats(rows, nulls, matched, example)
@@ -157,22 +155,20 @@ class TimeSpread:
 def time_spread(db: Database, relation_sql: str, time_sql: str) -> TimeSpread:
     """:class:`TimeSpread` of ``time_sql`` (a TIMESTAMP expression) over ``relation_sql`` (a FROM item)."""
     timed = f"(SELECT {time_sql} AS t FROM {relation_sql}) WHERE t IS NOT NULL"
-    rows = db.execute(f"SELECT count(*) FROM {timed}").fetchone()[0]
+    rows = db.scalar(f"SELECT count(*) FROM {timed}")
     if rows < SPREAD_MIN_ROWS:
-        first, last = db.execute(f"SELECT min(t), max(t) FROM {timed}").fetchone()
+        first, last = db.row(f"SELECT min(t), max(t) FROM {timed}")
         return TimeSpread(rows, first, last, 0, ())
     q = max(SPREAD_QUANTILE, SPREAD_MIN_FROM_END / rows)
-    lo, hi = db.execute(
-        f"SELECT quantile_disc(epoch(t), {q}), quantile_disc(epoch(t), {1 - q}) FROM {timed}"
-    ).fetchone()
+    lo, hi = db.row(f"SELECT quantile_disc(epoch(t), {q}), quantile_disc(epoch(t), {1 - q}) FROM {timed}")
     width = max(hi - lo, SPREAD_MIN_SECONDS)
     low, high = lo - SPREAD_FACTOR * width, hi + SPREAD_FACTOR * width
     outside = f"epoch(t) < {low!r} OR epoch(t) > {high!r}"
-    first, last, count, early, late = db.execute(
+    first, last, count, early, late = db.row(
         f"SELECT min(t) FILTER (WHERE NOT ({outside})), max(t) FILTER (WHERE NOT ({outside})), "
         f"count(*) FILTER (WHERE {outside}), min(t) FILTER (WHERE epoch(t) < {low!r}), "
         f"max(t) FILTER (WHERE epoch(t) > {high!r}) FROM {timed}"
-    ).fetchone()
+    )
     return TimeSpread(rows, first, last, count, tuple(v for v in (early, late) if v is not None))
 
 
@@ -180,10 +176,10 @@ def time_parsed_share(database: Database, table: str, column: str, dtype: str, c
     """Share of a sample of the non-NULL values (of the rows ``condition`` keeps) that parse as timestamps."""
     non_null = f"{quote(column)} IS NOT NULL"
     condition = f"{condition} AND {non_null}" if condition else f" WHERE {non_null}"
-    sampled, parsed = database.execute(
+    sampled, parsed = database.row(
         # The sample is drawn from the filtered subquery: USING SAMPLE on a table samples before WHERE.
         f"SELECT count(*), count({time_expression(column, dtype)}) FROM (SELECT {quote(column)} FROM "
         f"(SELECT {quote(column)} FROM {quote(table)}{condition}) "
         f"USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (0))"
-    ).fetchone()
+    )
     return parsed / sampled if sampled else 0.0

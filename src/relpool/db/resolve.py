@@ -83,7 +83,8 @@ def _usable_declarations(db: Database, user: dict[str, TableOverride]) -> tuple[
 
     Fields the user's YAML gives are not checked: the YAML replaces them anyway.
     """
-    usable, ignored = {}, []
+    usable: dict[str, TableOverride] = {}
+    ignored: list[tuple[str, str]] = []
     for table, override in db.declared.items():
         given = user[table].fields if table in user else {}
         fields = {}

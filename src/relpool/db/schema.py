@@ -47,7 +47,7 @@ class TableSchema:
     evidence: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        out = {
+        out: dict = {
             "primary_key": list(self.primary_key) if self.primary_key else None,
             "time_column": self.time_column,
             "foreign_keys": [fk.to_dict() for fk in self.foreign_keys],
@@ -116,7 +116,7 @@ def parse_overrides(data: object, source: str) -> tuple[dict[str, TableOverride]
             raise RelpoolError(
                 f"{source}: table '{name}' has unknown field(s) {sorted(unknown)}; expected {sorted(_TABLE_FIELDS)}"
             )
-        fields = {}
+        fields: dict = {}
         if "primary_key" in spec:
             fields["primary_key"] = _column_tuple(spec["primary_key"], f"{source}: {name}.primary_key")
         if "time_column" in spec:
@@ -170,6 +170,8 @@ def _foreign_key(spec: object, table: str, source: str) -> ForeignKey:
     if not isinstance(spec, dict) or not {"columns", "references_table"} <= set(spec):
         raise RelpoolError(f"{where} needs 'columns' and 'references_table' (and optionally 'references_columns')")
     columns = _column_tuple(spec["columns"], f"{where}: columns")
+    if columns is None:
+        raise RelpoolError(f"{where}: columns must be a column name or a list of column names")
     ref_columns = _column_tuple(spec.get("references_columns"), f"{where}: references_columns")
     if ref_columns is not None and len(ref_columns) != len(columns):
         raise RelpoolError(

@@ -6,6 +6,11 @@ calls while loading a table (:mod:`.store_types`) share one copy.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import duckdb
+
 TIME_TYPES = ("TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "DATE", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS")
 INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
 STRING_TYPES = ("VARCHAR", "UUID")
@@ -35,3 +40,12 @@ def type_family(duckdb_type: str) -> str:
     if t == "BOOLEAN":
         return "boolean"
     return "other"
+
+
+def first_row(result: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
+    """The next row of ``result`` (``sql``'s, on a store connection or cursor), for a query that always
+    returns one (an aggregate without GROUP BY); raises when it returned none."""
+    row = result.fetchone()
+    if row is None:
+        raise RuntimeError(f"no row from a query that always returns one: {sql}")
+    return row

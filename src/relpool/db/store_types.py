@@ -21,7 +21,7 @@ import re
 
 import duckdb
 
-from relpool.db.sql import quote
+from relpool.db.sql import first_row, quote
 
 WIDE_INTEGERS = ("HUGEINT", "UHUGEINT", "UBIGINT", "BIGNUM", "VARINT")
 _DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)")
@@ -58,11 +58,12 @@ def normalise_types(con: duckdb.DuckDBPyConnection, table: str, columns: dict[st
         return
     wide = [name for name, t in targets.items() if t == "INTEGER?"]
     if wide:
-        fits = con.execute(
+        fits_sql = (
             "SELECT "
             + ", ".join(f"count({quote(c)}) = count(TRY_CAST({quote(c)} AS BIGINT))" for c in wide)
             + f" FROM {quote(table)}"
-        ).fetchone()
+        )
+        fits = first_row(con.execute(fits_sql), fits_sql)
         targets.update({c: "BIGINT" if ok else "VARCHAR" for c, ok in zip(wide, fits)})
     casts = ", ".join(f"CAST({quote(c)} AS {t}) AS {quote(c)}" for c, t in targets.items())
     con.execute(f"CREATE OR REPLACE TABLE {quote(table)} AS SELECT * REPLACE ({casts}) FROM {quote(table)}")

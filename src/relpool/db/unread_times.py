@@ -24,15 +24,15 @@ def unread_kind(db: Database, table: str, column: str) -> tuple[str, object] | N
     family = type_family(db.columns(table)[column])
     col, tab = quote(column), quote(table)
     if family in ("integer", "float"):
-        low, high, example = db.execute(f"SELECT min({col}), max({col}), any_value({col}) FROM {tab}").fetchone()
+        low, high, example = db.row(f"SELECT min({col}), max({col}), any_value({col}) FROM {tab}")
         found = epoch_kind(low, high)
         return (found[0], example) if found else None
     if family == "string":
-        sampled, matching, example = db.execute(
+        sampled, matching, example = db.row(
             f"SELECT count(*), count(*) FILTER (WHERE regexp_matches(v, '{SLASH_DATE}')), "
             f"min(v) FILTER (WHERE regexp_matches(v, '{SLASH_DATE}')) FROM (SELECT {col} AS v FROM {tab} "
             f"WHERE {col} IS NOT NULL) USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (0)"
-        ).fetchone()
+        )
         if sampled and matching >= MIN_SHARE * sampled:
             return "day- or month-first dates", example
     return None

@@ -34,7 +34,9 @@ from relpool.encode.rows import Cutoff, parse_cutoff
 def later_times(database: Database, table: TableSchema, cutoff: Cutoff) -> dict[str, str]:
     """Column -> why it is no input, for every time column of ``table`` (but its own) that can show the future."""
     skip = set(table.primary_key or ()) | {c for fk in table.foreign_keys for c in fk.columns}
-    skip |= {table.time_column, *table.column_types}
+    skip |= set(table.column_types)
+    if table.time_column is not None:
+        skip.add(table.time_column)
     dtypes = database.columns(table.name)
     times = {
         name: dtype
@@ -48,12 +50,13 @@ def later_times(database: Database, table: TableSchema, cutoff: Cutoff) -> dict[
         own = table_time_sql(database, table)
         what = f"the row's time {table.time_column}"
     else:
+        assert stamp is not None  # returned above without a time column or a cutoff
         own, what = f"TIMESTAMP '{stamp.isoformat(sep=' ')}'", f"the first validation cutoff {stamp}"
     parts = []
     for name, dtype in times.items():
         value = time_expression(name, dtype)
         parts += [f"count(*) FILTER (WHERE {value} > {own})", f"max(epoch({value}) - epoch({own}))"]
-    counts = iter(database.execute(f"SELECT count(*), {', '.join(parts)} FROM {quote(table.name)}").fetchone())
+    counts = iter(database.row(f"SELECT count(*), {', '.join(parts)} FROM {quote(table.name)}"))
     rows = next(counts)
     reasons = {}
     for name in times:
@@ -73,8 +76,6 @@ def _holds_times(database: Database, table: str, column: str, dtype: str) -> boo
     if kind == "string":
         return time_parsed_share(database, table, column, dtype, "") >= MIN_TIME_PARSED
     if kind in ("integer", "float") and time_name_score(column) > 0:
-        low, high = database.execute(
-            f"SELECT min({quote(column)}), max({quote(column)}) FROM {quote(table)}"
-        ).fetchone()
+        low, high = database.row(f"SELECT min({quote(column)}), max({quote(column)}) FROM {quote(table)}")
         return epoch_kind(low, high) is not None
     return False

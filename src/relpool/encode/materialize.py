@@ -91,9 +91,7 @@ def materialize_table(
     types = column_types or infer_column_types(database, table, stats_cutoff, hidden)
     col_to_stype = types.col_to_stype
     visible = visible_predicate(database, table, stats_cutoff)
-    stats_rows = database.execute(
-        f"SELECT count(*) FROM {quote(table.name)}{f' WHERE {visible}' if visible else ''}"
-    ).fetchone()[0]
+    stats_rows = database.scalar(f"SELECT count(*) FROM {quote(table.name)}{f' WHERE {visible}' if visible else ''}")
     if not col_to_stype:
         return EncodedTable(table.name, TensorFrame({}, {}, num_rows=num_rows), {}, types, stats_rows)
 

@@ -14,6 +14,7 @@ visible; every row of a table without a time column is.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeAlias
 
 import pandas as pd
 
@@ -24,7 +25,7 @@ from relpool.db.times import utc_timestamp
 from relpool.db.visibility import table_time_sql, visible_sql
 from relpool.errors import RelpoolError
 
-Cutoff = str | datetime | pd.Timestamp | None
+Cutoff: TypeAlias = str | datetime | pd.Timestamp | None
 
 
 def ordered_select(table: str, expressions: list[str], where: str | None = None) -> str:
@@ -35,7 +36,7 @@ def ordered_select(table: str, expressions: list[str], where: str | None = None)
 
 def check_dense_rowids(database: Database, table: str) -> int:
     """The table's row count, after checking its rowids are 0..n-1 (they are dense ids)."""
-    n, low, high = database.execute(f"SELECT count(*), min(rowid), max(rowid) FROM {quote(table)}").fetchone()
+    n, low, high = database.row(f"SELECT count(*), min(rowid), max(rowid) FROM {quote(table)}")
     if n and (low != 0 or high != n - 1):
         raise RelpoolError(f"table '{table}' has rowids {low}..{high} for {n} rows; the store table was modified")
     return n

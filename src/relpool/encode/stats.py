@@ -43,7 +43,7 @@ def visible_col_stats(
     ``column_sql`` reads each column as its semantic type; ``visible`` is an SQL condition (None: every row).
     """
     where = f" WHERE {visible}" if visible else ""
-    stats = {}
+    stats: dict[str, dict[StatType, Any]] = {}
     for col, stype in col_to_stype.items():
         rows = f"(SELECT {column_sql[col]} AS v FROM {quote(table)}{where})"
         if not StatType.stats_for_stype(stype):

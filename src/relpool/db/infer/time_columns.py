@@ -79,9 +79,7 @@ def _epoch_evidence(db: Database, profile: TableProfile, col: ColumnProfile) -> 
 
     Unlike a year, an epoch time dates the row even in an entity table (customers.created_at).
     """
-    low, high = db.execute(
-        f"SELECT min({quote(col.name)}), max({quote(col.name)}) FROM {quote(profile.name)}"
-    ).fetchone()
+    low, high = db.row(f"SELECT min({quote(col.name)}), max({quote(col.name)}) FROM {quote(profile.name)}")
     found = epoch_kind(low, high)
     if not found:
         return None
@@ -91,9 +89,7 @@ def _epoch_evidence(db: Database, profile: TableProfile, col: ColumnProfile) -> 
 
 
 def _year_evidence(db: Database, profile: TableProfile, col: ColumnProfile) -> str | None:
-    low, high = db.execute(
-        f"SELECT min({quote(col.name)}), max({quote(col.name)}) FROM {quote(profile.name)}"
-    ).fetchone()
+    low, high = db.row(f"SELECT min({quote(col.name)}), max({quote(col.name)}) FROM {quote(profile.name)}")
     if low is None or not (1700 <= low <= high <= 2200):
         return None
     kind = f"{INTEGRAL_FLOAT} year column" if col.family == "float" else "integer year column"

@@ -47,6 +47,6 @@ def utf8_copy(path: Path) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="relpool-csv-") as folder:
         copy = Path(folder) / (path.name[:-3] if path.name.lower().endswith(".gz") else path.name)
         with _open(path) as raw, copy.open("w", encoding="utf-8", newline="") as out:
-            text = codecs.getreader(encoding)(raw, errors="replace")
+            text = codecs.getreader(encoding)(raw, "replace")  # errors="replace" (positional, as typeshed has it)
             shutil.copyfileobj(text, out, _CHUNK)
         yield copy

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from relpool.db.database import Database
 from relpool.db.sources.csv_encoding import is_utf8, utf8_copy
-from relpool.db.sql import literal, quote
+from relpool.db.sql import first_row, literal, quote
 from relpool.errors import RelpoolError
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -78,9 +78,8 @@ def _check_rows_fit(db: Database, readable: Path, path: Path, delimiter: str) ->
                 "rejects_table = 'relpool_rejects', rejects_scan = 'relpool_reject_scans')"
             )
             good = cursor.fetchall()[0][0]  # read to the end: the rejects tables appear only then
-            made = cursor.execute(
-                "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'relpool_rejects'"
-            ).fetchone()[0]
+            made_sql = "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'relpool_rejects'"
+            made = first_row(cursor.execute(made_sql), made_sql)[0]
             bad = (
                 cursor.execute("SELECT line, error_message FROM relpool_rejects ORDER BY line").fetchall()
                 if made
@@ -107,10 +106,10 @@ def _read_decimal_commas(db: Database, name: str, readable: Path, path: Path) ->
         f"bool_or(contains({quote(c)}, ',')) AND bool_and(regexp_full_match({quote(c)}, '{_DECIMAL_COMMA}'))"
         for c in text
     )
-    commas = [c for c, hit in zip(text, db.execute(f"SELECT {probes} FROM {quote(name)}").fetchone()) if hit]
+    commas = [c for c, hit in zip(text, db.row(f"SELECT {probes} FROM {quote(name)}")) if hit]
     if not commas:
         return
-    delimiter = db.execute(f"SELECT Delimiter FROM sniff_csv({literal(str(readable))})").fetchone()[0]
+    delimiter = db.scalar(f"SELECT Delimiter FROM sniff_csv({literal(str(readable))})")
     if delimiter == ",":
         return  # "1,5" was a quoted field of a comma file: ambiguous, kept as text
     trial = "_relpool_decimal_trial"

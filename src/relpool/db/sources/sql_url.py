@@ -35,7 +35,8 @@ def read_sql_url(url: str) -> Database:
     shown = parsed.render_as_string(hide_password=True)
     check_driver(parsed, shown)
     # ?schema=NAME is ours (which schema to read), not a driver option.
-    schema = parsed.query.get("schema") if isinstance(parsed.query.get("schema"), str) else None
+    given = parsed.query.get("schema")
+    schema = given if isinstance(given, str) else None
     parsed = parsed.difference_update_query(["schema"])
     try:
         engine = sa.create_engine(parsed, execution_options={"postgresql_readonly": True})
