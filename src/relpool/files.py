@@ -43,7 +43,7 @@ def check_output_path(path: str | Path, protected: list[str | Path], make_parent
     return out
 
 
-def write_atomically(path: str | Path, write: Callable[[Path], None]) -> None:
+def write_atomically(path: str | Path, write: Callable[[Path], object]) -> None:
     """Call ``write`` on a temporary file beside ``path`` and rename it into place only if it succeeds."""
     path = Path(path)
     with created_parents(path.parent, path):

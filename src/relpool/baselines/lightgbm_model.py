@@ -39,6 +39,7 @@ def fit_predict(kind: TaskKind, features: FeatureTable, split: np.ndarray, label
     target, classes = kind.lightgbm_target(labels, train)
     if classes is not None:  # class codes: -1, a class never seen in training, cannot guide early stopping
         val = val & (target.to_numpy() >= 0)
+    assert kind.lightgbm is not None  # every kind a LightGBM baseline fits names its objective
     objective, metric = kind.lightgbm
     params = {
         "objective": objective,
@@ -69,7 +70,7 @@ def fit_predict(kind: TaskKind, features: FeatureTable, split: np.ndarray, label
     booster = lgb.train(
         params, train_set, MAX_ROUNDS, valid_sets=[val_set], callbacks=[lgb.early_stopping(PATIENCE, verbose=False)]
     )
-    raw = booster.predict(matrix, num_iteration=booster.best_iteration)
+    raw = np.asarray(booster.predict(matrix, num_iteration=booster.best_iteration))
     values = classes[raw.argmax(axis=1)] if classes is not None else raw
     predictions = {s: values[split == s] for s in np.unique(split)}
     gain, count = booster.feature_importance("gain"), booster.feature_importance("split")

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +29,7 @@ from relpool.db.inspection import Inspection
 from relpool.errors import RelpoolError
 from relpool.files import write_atomically
 from relpool.query.task import Task
+from relpool.tasks.base import Predicted
 
 KINDS = ("entity", "autofeat")
 EVALUATED = ("val", "test")
@@ -53,11 +56,16 @@ def run_baseline(
     examples = pd.concat([task.tables[s].assign(split=s) for s in ("train", *EVALUATED)], ignore_index=True)
     split = examples["split"].to_numpy()
     bound, db = task.bound, inspection.database
+    predictions: Mapping[str, Predicted]  # split -> ranked item lists, or LightGBM's outputs
+    importances: list[dict]
+    extra: dict[str, object]
     with registered(db, examples):
         if task.kind.ranks_items:
+            k = bound.query.rank_top
+            assert k is not None  # a ranking query has RANK TOP k
             with console.status("Ranking items by past use and popularity…"):
-                predictions = rank_items(db, bound, bound.query.rank_top, personal=kind == "autofeat")
-            predictions = {s: [p for p, keep in zip(predictions, split == s) if keep] for s in EVALUATED}
+                ranked = rank_items(db, bound, k, personal=kind == "autofeat")
+            predictions = {s: [p for p, keep in zip(ranked, split == s) if keep] for s in EVALUATED}
             importances, extra = (
                 [],
                 {"ranking": "own past frequency, then popularity" if kind == "autofeat" else "popularity"},
@@ -115,7 +123,11 @@ def write_outputs(result: BaselineResult, folder: Path) -> list[Path]:
         folder / "features.json": {"importance": "gain", "features": result.importances},
     }
     for path, content in files.items():
-        write_atomically(path, lambda p, c=content: p.write_text(json.dumps(c, indent=2) + "\n"))
+        write_atomically(path, partial(_write_json, content))
     predictions = folder / "predictions_test.parquet"
     write_atomically(predictions, lambda p: result.test_predictions.to_parquet(p, index=False))
     return [*files, predictions]
+
+
+def _write_json(data: dict, path: Path) -> None:
+    path.write_text(json.dumps(data, indent=2) + "\n")

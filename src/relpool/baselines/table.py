@@ -6,9 +6,10 @@ orders by ``__row``, so its result lines up with the examples without a pandas m
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 import pandas as pd
 
@@ -23,6 +24,16 @@ class Feature:
     sql: str  # an aggregate, or a row expression, depending on the statement
     zero_when_empty: bool = False  # counts and sums over no rows are 0, not missing
     categorical: bool = False  # a category value (text) rather than a number
+
+
+class Column(Protocol):
+    """What :func:`fetch` reads of a feature: a :class:`Feature`, or a history aggregate built from parts."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def categorical(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -56,7 +67,7 @@ def registered(database: Database, examples: pd.DataFrame) -> Iterator[None]:
             database.execute(f"DROP VIEW IF EXISTS {EXAMPLES}")
 
 
-def fetch(database: Database, features: list[Feature], sql: str) -> FeatureTable:
+def fetch(database: Database, features: Sequence[Column], sql: str) -> FeatureTable:
     """Run ``sql`` (selecting f0, f1, … in the examples' order) and name the columns after ``features``."""
     frame = database.execute(sql).df()
     frame.columns = [f.name for f in features]

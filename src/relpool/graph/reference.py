@@ -15,7 +15,7 @@ from torch_geometric.data import HeteroData
 
 from relpool.arrays import ragged_arange
 from relpool.graph.batch import build_batch, check_seeds
-from relpool.graph.hetero import TemporalGraph
+from relpool.graph.hetero import EdgeType, TemporalGraph
 from relpool.graph.sampler import check_sampler_args
 
 
@@ -32,9 +32,9 @@ class NumpyTemporalSampler:
         seeds = np.arange(len(seed_ids))
         table = {t: _NodeTable(graph.num_nodes(t)) for t in graph.node_types}
         frontier = {seed_type: table[seed_type].add(seeds, seed_ids, graph.node_time[seed_type][seed_ids])}
-        edges = {r: ([], []) for r in graph.edge_types}
+        edges: dict[EdgeType, tuple[list[np.ndarray], list[np.ndarray]]] = {r: ([], []) for r in graph.edge_types}
         for k in self.fanouts:
-            found = {}
+            found: dict[str, list[tuple]] = {}
             for edge_type, csr in graph.edges.items():
                 src_type, _, dst_type = edge_type
                 if src_type not in frontier:

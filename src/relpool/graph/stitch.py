@@ -46,15 +46,15 @@ def stitch_chunks(
             return local + offsets[c, t]
         return np.where(local < seed_counts[c], local + bounds[c], local - seed_counts[c] + offsets[c, t])
 
-    nodes = {
-        name: tuple(np.concatenate([chunks[c][k][a:b] for c, a, b in node_slices(t)]) for k in (IDS, BATCH, TIME))
-        for t, name in enumerate(node_types)
-    }
+    def gather(t: int, k: int) -> np.ndarray:
+        return np.concatenate([chunks[c][k][a:b] for c, a, b in node_slices(t)])
+
+    nodes = {name: (gather(t, IDS), gather(t, BATCH), gather(t, TIME)) for t, name in enumerate(node_types)}
     type_index = {name: t for t, name in enumerate(node_types)}
     edge_start = np.concatenate(
         [np.zeros((len(chunks), 1), np.int64), np.array([c[EDGE_COUNTS] for c in chunks]).cumsum(axis=1)], axis=1
     )
-    edges = {}
+    edges: dict[EdgeType, EdgeSample] = {}
     for r, edge_type in enumerate(edge_types):
         src, _, dst = edge_type
         edge_index = np.empty((2, (edge_start[:, r + 1] - edge_start[:, r]).sum()), np.int64)

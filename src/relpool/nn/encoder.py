@@ -39,8 +39,8 @@ class TableEncoder(nn.Module):
     def __init__(self, channels: int, col_stats: dict, col_names_dict: dict, num_layers: int = 2, dropout: float = 0.1):
         super().__init__()
         self.channels = channels
-        self.resnet = None
-        self.constant = None
+        self.resnet: ResNet | None = None
+        self.constant: nn.Parameter | None = None
         if col_names_dict:
             self.resnet = ResNet(
                 channels,
@@ -56,6 +56,7 @@ class TableEncoder(nn.Module):
 
     def forward(self, frame: TensorFrame, num_rows: int) -> Tensor:
         if self.resnet is None:
+            assert self.constant is not None  # the table has no encoded column
             return self.constant.expand(num_rows, -1)
         return self.resnet(frame)
 
@@ -65,6 +66,8 @@ class AgeEncoder(nn.Module):
 
     Rows of tables without a time have no age: they get a learned vector instead.
     """
+
+    frequencies: Tensor  # a buffer (saved with the model, not trained)
 
     def __init__(self, channels: int, periods_days: tuple[float, ...] = (1, 7, 30, 365, 3650)):
         super().__init__()

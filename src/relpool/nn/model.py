@@ -50,10 +50,11 @@ class RelationalModel(nn.Module):
             {t: TableEncoder(c, col_stats[t], col_names[t], dropout=spec.dropout) for t in spec.node_types}
         )
         self.age = AgeEncoder(c)
-        edge_types: list[EdgeType] = [tuple(e) for e in spec.edge_types]
+        edge_types: list[EdgeType] = [(src, rel, dst) for src, rel, dst in spec.edge_types]
         self.layers = nn.ModuleList(
             [RelationalLayer(spec.node_types, edge_types, c, spec.pool, spec.pool_options) for _ in range(spec.layers)]
         )
+        self.head: LinkHead | nn.Sequential
         if spec.kind.ranks_items:
             self.head = LinkHead(c, spec.num_items, spec.history_features)
         else:
@@ -82,6 +83,7 @@ class RelationalModel(nn.Module):
         """Binary/regression: [B] logits or values; multiclass: [B, C] logits; link: [B, num_items] scores."""
         seeds = self.seed_embeddings(frames, batch)
         if self.spec.kind.ranks_items:
+            assert isinstance(self.head, LinkHead) and self.spec.item_table is not None  # set for ranking kinds
             items = self.tables[self.spec.item_table](item_frame, self.spec.num_items)
             return self.head(seeds, self.head.item_vectors(items), history)
         out = self.head(seeds)

@@ -43,15 +43,17 @@ def forecast_sql(bound: BoundQuery, cutoffs_relation: str) -> str:
 
 def static_sql(bound: BoundQuery, all_visible_at: str) -> str:
     """Autocomplete: one row per entity; its cutoff is its own time, or ``all_visible_at`` without one."""
+    target = bound.static_target
+    assert target is not None  # an autocomplete query predicts an entity column
     cutoff = bound.entity_time_sql or all_visible_at
-    where = [f"e.{quote(bound.static_target)} IS NOT NULL"]
+    where = [f"e.{quote(target)} IS NOT NULL"]
     if bound.entity_time_sql:
         where.append(f"{bound.entity_time_sql} IS NOT NULL")
     if bound.filter_sql:
         where.append(bound.filter_sql)
     return (
         f"SELECT e.{quote(bound.entity_column)} AS entity, {cutoff} AS cutoff, "
-        f"e.{quote(bound.static_target)} AS label FROM {quote(bound.entity_table)} e "
+        f"e.{quote(target)} AS label FROM {quote(bound.entity_table)} e "
         f"WHERE {' AND '.join(where)} ORDER BY cutoff, entity"
     )
 

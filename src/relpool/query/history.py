@@ -38,7 +38,9 @@ def popular_items_sql(bound: BoundQuery, cutoffs: str) -> str:
     """SELECT cutoff, item, n, rank: how often each item was used in the window as long as the
     target's that ends at each cutoff of relation ``cutoffs`` (column ``cutoff``); rank 1 the most
     used, ties by item."""
-    start, end, unit = bound.target_window
+    window = bound.target_window
+    assert window is not None  # a ranking target aggregates over a window
+    start, end, unit = window
     return (
         f"SELECT c.cutoff, r.item, count(*) AS n, "
         f"row_number() OVER (PARTITION BY c.cutoff ORDER BY count(*) DESC, r.item) AS rank "

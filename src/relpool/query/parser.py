@@ -81,7 +81,8 @@ def caret(text: str, position: int) -> str:
 
 
 def _syntax_message(text: str, exc: UnexpectedInput) -> str:
-    position = exc.pos_in_stream if getattr(exc, "pos_in_stream", None) is not None else len(text)
+    in_stream: int | None = getattr(exc, "pos_in_stream", None)
+    position = in_stream if in_stream is not None else len(text)
     if isinstance(exc, UnexpectedEOF):
         position = len(text.rstrip())
     if isinstance(exc, UnexpectedCharacters):

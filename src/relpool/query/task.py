@@ -135,10 +135,12 @@ def _forecast_tables(inspection, bound: BoundQuery, step, val, test):
     spread = time_spread(inspection.database, f"({bound.aggregations[0].path.sql})", "__t")
     if spread.first is None:
         raise RelpoolError(f"'{bound.aggregations[0].path.table}' has no rows with a time: nothing to forecast")
+    window = bound.target_window
+    assert window is not None  # a forecast's target aggregates over a window
     cutoffs = forecast_cutoffs(
         pd.Timestamp(spread.first),
         pd.Timestamp(spread.last),
-        bound.target_window,
+        window,
         parse_step(step) if step else None,
         val,
         test,

@@ -110,6 +110,7 @@ def evaluation_section(task_type: str, predictions: dict[str, pd.DataFrame], k: 
         return section(
             "Test set", image(plots.confusion(gnn["label"], gnn["prediction"]), "confusion matrix of the GNN")
         )
+    assert k is not None  # ranking plots: a ranking query has RANK TOP k
     return section("Test set", image(plots.ranking_curves(predictions, k), "MAP, recall and hit rate by list length"))
 
 

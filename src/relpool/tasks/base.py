@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import ClassVar, TypeVar
+from typing import ClassVar, TypeAlias, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,8 @@ from relpool.tasks.targets import Targets
 _REGISTRY: dict[str, TaskKind] = {}
 
 K = TypeVar("K", bound=type["TaskKind"])
+
+Predicted: TypeAlias = Sequence | np.ndarray  # one split's predictions: a GNN's or a baseline's column
 
 
 class TaskKind:
@@ -71,17 +73,17 @@ class TaskKind:
         """The model's outputs in the user's terms, one row per example."""
         raise NotImplementedError
 
-    def prediction_frame(self, values: Sequence | np.ndarray) -> pd.DataFrame:
+    def prediction_frame(self, values: Predicted) -> pd.DataFrame:
         """``values`` in the column every model's predictions file holds (the baselines have only it)."""
         return pd.DataFrame({self.column: values})
 
-    def score(self, labels: pd.Series, predicted: Sequence, k: int | None) -> dict[str, float | None]:
+    def score(self, labels: pd.Series, predicted: Predicted, k: int | None) -> dict[str, float | None]:
         """The kind's metrics of ``predicted`` (the :attr:`column` values); None where one is undefined
         (AUROC of a single class), as JSON has no NaN."""
         scores = self.compute_metrics(labels, predicted, k)
         return {name: (None if value is None or math.isnan(value) else value) for name, value in scores.items()}
 
-    def compute_metrics(self, labels: pd.Series, predicted: Sequence, k: int | None) -> dict[str, float]:
+    def compute_metrics(self, labels: pd.Series, predicted: Predicted, k: int | None) -> dict[str, float]:
         raise NotImplementedError
 
     # ---- labels ----

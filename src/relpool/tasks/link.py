@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 import torch
 from torch import Tensor
 
-from relpool.tasks.base import TaskKind, register
+from relpool.tasks.base import Predicted, TaskKind, register
 from relpool.tasks.metrics import ranking_metrics
 from relpool.tasks.targets import Targets
 
@@ -46,10 +44,10 @@ class Link(TaskKind):
         top = outputs.topk(min(k, outputs.size(1)), dim=-1).indices.numpy()
         return self.prediction_frame([[item_keys[i] for i in row] for row in top])
 
-    def prediction_frame(self, values: Sequence | np.ndarray) -> pd.DataFrame:
+    def prediction_frame(self, values: Predicted) -> pd.DataFrame:
         return pd.DataFrame({self.column: [list(items) for items in values]})
 
-    def compute_metrics(self, labels: pd.Series, predicted: Sequence, k: int | None) -> dict[str, float]:
+    def compute_metrics(self, labels: pd.Series, predicted: Predicted, k: int | None) -> dict[str, float]:
         assert k is not None  # a ranking query always has RANK TOP k
         return ranking_metrics(list(labels), list(predicted), k)
 

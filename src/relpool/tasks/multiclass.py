@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 import torch
 from torch import Tensor, nn
 
 from relpool.errors import RelpoolError
-from relpool.tasks.base import TaskKind, register
+from relpool.tasks.base import Predicted, TaskKind, register
 from relpool.tasks.metrics import multiclass_metrics
 from relpool.tasks.targets import Targets
 
@@ -47,7 +45,7 @@ class Multiclass(TaskKind):
             probability=probabilities.max(dim=-1).values.numpy()
         )
 
-    def compute_metrics(self, labels: pd.Series, predicted: Sequence, k: int | None) -> dict[str, float]:
+    def compute_metrics(self, labels: pd.Series, predicted: Predicted, k: int | None) -> dict[str, float]:
         return multiclass_metrics(labels.astype(str), predicted)
 
     def label_stats(self, labels: pd.Series) -> dict:

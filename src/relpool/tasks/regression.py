@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from relpool.tasks.base import TaskKind, register
+from relpool.tasks.base import Predicted, TaskKind, register
 from relpool.tasks.metrics import regression_metrics
 from relpool.tasks.targets import Targets
 
@@ -35,7 +33,7 @@ class Regression(TaskKind):
     def predictions(self, outputs: Tensor, targets: Targets, k: int | None) -> pd.DataFrame:
         return self.prediction_frame((outputs * targets.std + targets.mean).numpy())
 
-    def compute_metrics(self, labels: pd.Series, predicted: Sequence, k: int | None) -> dict[str, float]:
+    def compute_metrics(self, labels: pd.Series, predicted: Predicted, k: int | None) -> dict[str, float]:
         return regression_metrics(labels.astype(float), predicted)
 
     def label_stats(self, labels: pd.Series) -> dict:

@@ -36,7 +36,7 @@ class SplitData:
 
 def key_to_dense_id(inspection: Inspection, table: str, keys: pd.Series) -> np.ndarray:
     """Dense ids (rowids) of the rows of ``table`` whose single-column primary key is in ``keys``; -1 if none."""
-    key = inspection.schema.tables[table].primary_key[0]
+    key = _key_column(inspection, table)
     frame = pd.DataFrame({"k": keys.to_numpy(), "i": np.arange(len(keys))})
     with inspection.database.with_relation("__keys", frame) as cursor:
         ids = cursor.execute(
@@ -44,6 +44,13 @@ def key_to_dense_id(inspection: Inspection, table: str, keys: pd.Series) -> np.n
             f"ON t.{quote(key)} = x.k ORDER BY x.i"
         ).fetchnumpy()
     return np.asarray(next(iter(ids.values())), dtype=np.int64)
+
+
+def _key_column(inspection: Inspection, table: str) -> str:
+    """The single primary-key column of ``table`` (binding checked that the entity and item tables have one)."""
+    key = inspection.schema.tables[table].primary_key
+    assert key is not None
+    return key[0]
 
 
 def cutoff_seconds(cutoffs: pd.Series) -> np.ndarray:
@@ -55,7 +62,8 @@ def fit_targets(task: Task, inspection: Inspection) -> Targets:
     item_keys = None
     if task.kind.ranks_items:
         item_table = task.bound.item_table
-        key = inspection.schema.tables[item_table].primary_key[0]
+        assert item_table is not None  # a ranking query names its item table
+        key = _key_column(inspection, item_table)
         keys = inspection.database.execute(f"SELECT {quote(key)} FROM {quote(item_table)} ORDER BY rowid").fetchnumpy()[
             key
         ]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -25,7 +26,7 @@ from rich.console import Console
 from relpool.db import inspect_database
 from relpool.db.inspection import Inspection
 from relpool.encode import MiniLMEmbedder
-from relpool.encode.text import embedder_to_json
+from relpool.encode.text import TextEmbedder, embedder_to_json
 from relpool.errors import Interrupted, RelpoolError
 from relpool.files import write_atomically
 from relpool.nn.model import ModelSpec, RelationalModel
@@ -123,7 +124,7 @@ class _Training:
     task: Task
     targets: Targets
     splits: dict
-    embedder: object
+    embedder: TextEmbedder
 
 
 def _prepare(
@@ -248,5 +249,5 @@ def _train(
         embedder_to_json(training.embedder),
     )
     for split, predicted in final.items():
-        write_atomically(out / f"predictions_{split}.parquet", lambda p, f=predicted: f.to_parquet(p, index=False))
+        write_atomically(out / f"predictions_{split}.parquet", partial(predicted.to_parquet, index=False))
     return out, metrics

@@ -55,7 +55,10 @@ class Loop:
         """The model's outputs for one batch; ``rows`` index ``history`` (link prediction) for its examples."""
         batch = sampler.sample(self.entity, seeds, cutoffs)
         item_frame = self.tables[self.item_table].tensor_frame if self.item_table else None
-        uses = history.rows(rows) if history is not None else None
+        uses = None
+        if history is not None:
+            assert rows is not None  # given with every history
+            uses = history.rows(rows)
         return self.model(gather_frames(self.tables, batch), batch, item_frame, uses)
 
     def steps(self, train: SplitData, epoch: int) -> list[np.ndarray]:

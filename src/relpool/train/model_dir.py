@@ -24,7 +24,7 @@ VERSIONED = ("relpool", "torch", "torch-geometric", "pytorch-frame", "duckdb", "
 
 
 def versions() -> dict[str, str | None]:
-    out = {}
+    out: dict[str, str | None] = {}
     for name in VERSIONED:
         try:
             out[name] = metadata.version(name)

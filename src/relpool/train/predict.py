@@ -119,17 +119,16 @@ class Model:
             console.print(f"warning: {warning}", style="yellow", highlight=False, soft_wrap=True)
         entities = self._entities_at(session, at)
         seeds = key_to_dense_id(inspection, self.spec.entity_table, entities["entity"])
-        history = (
-            item_history(inspection, session.bound, entities, self.targets.item_keys)
-            if self.spec.history_features
-            else None
-        )
+        history = None
+        if self.spec.history_features:
+            assert self.targets.item_keys is not None  # history features are link prediction's
+            history = item_history(inspection, session.bound, entities, self.targets.item_keys)
         outputs = session.loop.predict_outputs(seeds, cutoff_seconds(entities["cutoff"]), EVAL_SEED, history)
         predictions = self.kind.predictions(outputs, self.targets, self.k)
         key = self.settings.entity_column
         return pd.concat([entities.rename(columns={"entity": key}).reset_index(drop=True), predictions], axis=1)
 
-    def evaluate(self, db, console: Console | None = None) -> dict[str, dict[str, float]]:
+    def evaluate(self, db, console: Console | None = None) -> dict[str, dict[str, float | None]]:
         """Validation and test metrics, the task rebuilt on ``db`` with the training run's split options."""
         session = self._prepare(db, console or Console(stderr=True))
         inspection, options = session.prepared.inspection, self.settings.options
