@@ -122,8 +122,9 @@ def dangling(table: str, fk, stats: MatchStats) -> list[Problem]:
     ]
 
 
-def show_value(values: tuple) -> str:
+def show_value(values: tuple | None) -> str:
     """A key value as a user would type it: 'N3ALAA', or ('EWR', 2013-02-20 19:00:00+00:00) for composites."""
+    assert values is not None  # shown only when a duplicate or dangling row exists
     shown = [repr(v) if isinstance(v, str) else str(v) for v in values]
     return shown[0] if len(shown) == 1 else f"({', '.join(shown)})"
 

@@ -33,10 +33,10 @@ def check_time_column(
             )
         ]
     expr = time_expression(column, dtype)
-    filled, unparsable, example = db.execute(
+    filled, unparsable, example = db.row(
         f"SELECT count({quote(column)}), count(*) FILTER (WHERE {quote(column)} IS NOT NULL AND {expr} IS NULL), "
         f"min({quote(column)}) FILTER (WHERE {quote(column)} IS NOT NULL AND {expr} IS NULL) FROM {quote(table)}"
-    ).fetchone()
+    )
     out = []
     if filled and unparsable == filled:
         found = unread_kind(db, table, column)
@@ -77,6 +77,7 @@ def check_time_column(
             )
         )
     if filled > unparsable:
+        assert spread is not None  # measured for every column that can hold times
         out += _out_of_range(table, column, spread)
     if type_family(dtype) == "string":
         out += _naive_among_offsets(db, table, column, expr)
@@ -124,10 +125,10 @@ OFFSET_PATTERN = r"\d:\d\d(:\d\d(\.\d*)?)?\s*([zZ]|UTC|GMT|[+-]\d\d(:?\d\d)?)$"
 def _naive_among_offsets(db: Database, table: str, column: str, expr: str) -> list[Problem]:
     """Text times where some carry a UTC offset and some do not: the naive ones are read as UTC."""
     has_offset = f"regexp_matches(trim({quote(column)}), '{OFFSET_PATTERN}')"
-    with_offset, naive, example = db.execute(
+    with_offset, naive, example = db.row(
         f"SELECT count(*) FILTER (WHERE {has_offset}), count(*) FILTER (WHERE NOT {has_offset}), "
         f"min({quote(column)}) FILTER (WHERE NOT {has_offset}) FROM {quote(table)} WHERE {expr} IS NOT NULL"
-    ).fetchone()
+    )
     if not (with_offset and naive):
         return []
     return [

@@ -212,6 +212,7 @@ class _Binder(Names):
             raise self.fail(f"{ref} is only allowed inside COUNT(...)", ref.position)
         family = self.column(ref)
         if where == "row filter":
+            assert path is not None  # a row filter belongs to an aggregation's path
             if ref.table != path.table:
                 raise self.fail(
                     f"inside {path.table}'s aggregation, conditions can use {path.table}'s columns, not {ref}",

@@ -12,6 +12,7 @@ import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from relpool.errors import RelpoolError
 from relpool.train.fit_options import FitOptions, LoopOptions
@@ -42,7 +43,7 @@ class FitSettings:
     step: str | None = _FIT.step
     val_at: str | None = _FIT.val_at
     test_at: str | None = _FIT.test_at
-    text_embedder: object = "minilm"  # "minilm", "hashing" or an embedder object
+    text_embedder: Any = "minilm"  # "minilm", "hashing" or an embedder object
 
     def build(self, db, query, out):
         """Check every setting (and db, query, out); return the ``FitOptions`` and the text embedder
