@@ -11,7 +11,7 @@ import functools
 
 import typer
 
-from relpool.commands import data, model
+from relpool.commands import data, explain, model
 from relpool.commands.shared import err
 from relpool.errors import RelpoolError
 
@@ -58,6 +58,7 @@ for command in (
     model.fit,
     model.evaluate,
     model.predict,
+    explain.explain,
     model.baseline,
     data.synth,
     model.demo,

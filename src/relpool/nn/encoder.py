@@ -60,6 +60,23 @@ class TableEncoder(nn.Module):
             return self.constant.expand(num_rows, -1)
         return self.resnet(frame)
 
+    def columns(self, frame: TensorFrame) -> tuple[Tensor, list[str]] | None:
+        """The per-column embeddings the stype encoders produce, [rows, columns, channels], and the
+        columns' names in that order; None for a table with no encoded column. ``from_columns`` of
+        them is ``forward`` (explanations attribute to these inputs)."""
+        if self.resnet is None:
+            return None
+        x, names = self.resnet.encoder(frame)
+        return x, list(names)
+
+    def from_columns(self, x: Tensor | None, num_rows: int) -> Tensor:
+        """The rest of ``forward`` after :meth:`columns`: ResNet's backbone and decoder, as its forward runs them."""
+        if self.resnet is None or x is None:
+            assert self.constant is not None  # the table has no encoded column
+            return self.constant.expand(num_rows, -1)
+        x = x.reshape(x.size(0), math.prod(x.shape[1:]))
+        return self.resnet.decoder(self.resnet.backbone(x))
+
 
 class AgeEncoder(nn.Module):
     """How old a row is at its seed's cutoff, in days, as sinusoids of several periods + log-age.

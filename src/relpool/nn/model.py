@@ -68,6 +68,10 @@ class RelationalModel(nn.Module):
                 x[node_type] = self.tables[node_type](frames[node_type], store.num_nodes) + self.age(
                     store.age, store.has_time
                 )
+        return self.propagate(x, batch)
+
+    def propagate(self, x: dict[str, Tensor], batch: HeteroData) -> Tensor:
+        """The seeds' embeddings after the message-passing layers, from every sampled row's input vector."""
         edge_index = {e: batch[e].edge_index for e in batch.edge_types}
         for layer in self.layers:
             x = layer(x, edge_index)
@@ -81,7 +85,15 @@ class RelationalModel(nn.Module):
         history: tuple[Tensor, Tensor, Tensor] | None = None,
     ) -> Tensor:
         """Binary/regression: [B] logits or values; multiclass: [B, C] logits; link: [B, num_items] scores."""
-        seeds = self.seed_embeddings(frames, batch)
+        return self.head_outputs(self.seed_embeddings(frames, batch), item_frame, history)
+
+    def head_outputs(
+        self,
+        seeds: Tensor,
+        item_frame: TensorFrame | None = None,
+        history: tuple[Tensor, Tensor, Tensor] | None = None,
+    ) -> Tensor:
+        """:meth:`forward` from the seeds' embeddings on."""
         if self.spec.kind.ranks_items:
             assert isinstance(self.head, LinkHead) and self.spec.item_table is not None  # set for ranking kinds
             items = self.tables[self.spec.item_table](item_frame, self.spec.num_items)

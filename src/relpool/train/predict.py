@@ -29,6 +29,7 @@ from relpool.train.checkpoint import load_json, load_tensors
 from relpool.train.config import ModelConfig
 from relpool.train.data import cutoff_seconds, key_to_dense_id, prepare_splits
 from relpool.train.db_fingerprint import fingerprint
+from relpool.train.explain import explain_entity
 from relpool.train.history import item_history
 from relpool.train.loop import Loop
 from relpool.train.model_dir import read_config
@@ -138,6 +139,18 @@ class Model:
             split: score_split(predict_split(session.loop, splits[split], self.targets, self.k), self.targets, self.k)
             for split in ("val", "test")
         }
+
+    def explain(self, db, entity: str, at: str | None = None, top: int = 10, console: Console | None = None) -> dict:
+        """Which rows, tables and columns drove the prediction for the entity whose primary key is ``entity``
+        (as text) at ``at`` (default: the newest time in the database); see :mod:`relpool.train.explain`.
+
+        The prepared database is the one ``predict`` uses and reuses."""
+        console = console or Console(stderr=True)
+        if at is not None:
+            parse_time(at, "--at")
+        session = self._prepare(db, console)
+        entities = self._entities_at(session, at)
+        return explain_entity(session.prepared, session.loop, session.bound, self.settings, entities, str(entity), top)
 
     def _entities_at(self, session: _Session, at: str | None) -> pd.DataFrame:
         inspection, bound = session.prepared.inspection, session.bound

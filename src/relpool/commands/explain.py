@@ -1,0 +1,36 @@
+"""``relpool explain``: which rows, tables and columns drove one entity's prediction."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from relpool.commands.shared import DbArg, err, stdout
+
+
+def explain(
+    model_dir: Annotated[Path, typer.Argument(help="A model directory written by relpool fit.", show_default=False)],
+    db: DbArg,
+    entity: Annotated[
+        str, typer.Option("--entity", help="The entity's primary-key value, as text.", show_default=False)
+    ],
+    at: Annotated[
+        str | None, typer.Option(help="Explain the prediction as of this time (default: the newest in the database).")
+    ] = None,
+    top: Annotated[int, typer.Option(min=1, help="How many rows to list.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+):
+    """Explain one prediction: the shares of the gradient attribution of the tables, columns and related
+    rows (visible at the cutoff) the model saw for the entity. Scores describe the model, not causes."""
+    from relpool.api import Model
+    from relpool.report.explain_view import render_explanation
+
+    with err.status("Loading the model and explaining…"):
+        explanation = Model.load(model_dir).explain(db, entity, at=at, top=top, console=err)
+    if as_json:
+        typer.echo(json.dumps(explanation))
+    else:
+        render_explanation(explanation, stdout)
