@@ -3,9 +3,12 @@
 The inputs attributed are what each row enters the network with: the per-column embeddings the
 pytorch-frame stype encoders produce inside :class:`~relpool.nn.encoder.TableEncoder` ([rows,
 columns, channels], before the ResNet backbone) and the row's age embedding. Integrated gradients
-from a zero baseline (every column embedding and age vector zero) gives each of them a share of
-``f(inputs) - f(zero)``; a row's score is the sum of the absolute attributions over its columns
-and its age, so scores add up from columns to rows to tables. The subgraph is the one given
+from a baseline gives each of them a share of ``f(inputs) - f(baseline)``; a row's score is the sum
+of the absolute attributions over its columns and its age, so scores add up from columns to rows to
+tables. The baseline of a row is the average row of its table (the mean column and age embeddings
+of a background sample of the table's rows, as SHAP's background): what a row has in common with
+every row of its table (a constant column, the same signup date) gets no credit; with no background
+the baseline is zero, which credits the entity's own row with the network's intercept. The subgraph is the one given
 (sampled once, by the caller): the scores explain that sample, not the model in general, and they
 say what the output is sensitive to, not what causes the label.
 """
@@ -31,6 +34,19 @@ STEPS = 16
 
 
 @dataclass
+class Background:
+    """Rows of one table whose average is the baseline of its rows: their encoded columns and ages."""
+
+    frame: TensorFrame
+    age: Tensor  # seconds before the seed's cutoff
+    has_time: Tensor
+
+    @property
+    def size(self) -> int:
+        return len(self.age)
+
+
+@dataclass
 class Attribution:
     """One seed's output and its attributions, per sampled node type of the batch."""
 
@@ -49,9 +65,11 @@ def attribute(
     batch: HeteroData,
     item_frame: TensorFrame | None = None,
     history: tuple[Tensor, Tensor, Tensor] | None = None,
+    background: dict[str, Background] | None = None,
     steps: int = STEPS,
 ) -> Attribution:
-    """Integrated gradients (zero baseline) of the seed's output in a one-seed ``batch``.
+    """Integrated gradients of the seed's output in a one-seed ``batch``, from the average row of each
+    table's ``background`` (zero for a table without one).
 
     Binary and regression attribute the logit / standardised value; multiclass the likeliest class's
     logit; link prediction the score of the top-ranked item."""
@@ -62,17 +80,23 @@ def attribute(
     node_types = [t for t in batch.node_types if batch[t].num_nodes]
     slots: list[tuple[str, str]] = []  # (node type, "columns" | "age") of each input
     inputs: list[Tensor] = []
+    baselines: list[Tensor] = []
     names: dict[str, list[str]] = {}
     with torch.no_grad():
         for node_type in node_types:
             store = batch[node_type]
             encoded = encoders[node_type].columns(frames[node_type])
             names[node_type] = (encoded[1] if encoded is not None else []) + [AGE_COLUMN]
+            rows = (background or {}).get(node_type)
             if encoded is not None:
                 slots.append((node_type, "columns"))
                 inputs.append(encoded[0].unsqueeze(0))
+                typical = encoders[node_type].columns(rows.frame) if rows is not None and rows.size else None
+                baselines.append(_average(typical[0] if typical else None, inputs[-1]))
             slots.append((node_type, "age"))
             inputs.append(model.age(store.age, store.has_time).unsqueeze(0))
+            typical_age = model.age(rows.age, rows.has_time) if rows is not None and rows.size else None
+            baselines.append(_average(typical_age, inputs[-1]))
 
     def forward(*scaled: Tensor) -> Tensor:
         """One output per integration step (dim 0 of every input): the whole subgraph at that scale."""
@@ -92,7 +116,7 @@ def attribute(
         output = forward(*inputs)  # [1] or [1, C]: the unscaled inputs give the prediction
     target = int(output[0].argmax()) if output.dim() == 2 else None
     attributions = IntegratedGradients(forward).attribute(
-        tuple(inputs), baselines=tuple(torch.zeros_like(t) for t in inputs), target=target, n_steps=steps
+        tuple(inputs), baselines=tuple(baselines), target=target, n_steps=steps
     )
     scores: dict[str, list[Tensor]] = {t: [] for t in node_types}
     for (node_type, what), values in zip(slots, attributions):
@@ -110,3 +134,10 @@ def _encoder(model: RelationalModel, node_type: str) -> TableEncoder:
     encoder = model.tables[node_type]
     assert isinstance(encoder, TableEncoder)  # every node type has one
     return encoder
+
+
+def _average(rows: Tensor | None, like: Tensor) -> Tensor:
+    """The mean of ``rows`` over dim 0, repeated for every row of ``like`` ([1, rows, ...]); zeros without rows."""
+    if rows is None:
+        return torch.zeros_like(like)
+    return rows.mean(dim=0).expand_as(like[0]).unsqueeze(0).contiguous()

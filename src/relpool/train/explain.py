@@ -4,7 +4,8 @@ The entity's subgraph is sampled once with the evaluation seed (:data:`~.split_p
 as the first batch of a prediction does, so an explanation is reproducible and its prediction is the
 one ``predict`` gives the entity in a batch of its own (within a batch of many entities the sampler's
 stream for it can differ, and with it the neighbours). Only rows visible at the cutoff can be sampled.
-Integrated gradients (:mod:`relpool.nn.attribution`) scores every sampled row's encoded columns and age;
+Integrated gradients (:mod:`relpool.nn.attribution`) scores every sampled row's encoded columns and age,
+from the average row of its table (visible at the cutoff) as the baseline;
 shares are of the total absolute attribution, so tables sum to 1 and rows and columns are shares of
 the same total. They are not causal: they describe the model on this one sample.
 """
@@ -13,9 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import torch
 
 from relpool.errors import RelpoolError
-from relpool.nn.attribution import Attribution, attribute
+from relpool.graph.csr import NO_TIME
+from relpool.nn.attribution import Attribution, Background, attribute
 from relpool.query.bind import BoundQuery
 from relpool.train.config import ModelConfig
 from relpool.train.data import cutoff_seconds, gather_frames, key_to_dense_id
@@ -58,13 +61,36 @@ def explain_entity(
         assert settings.targets.item_keys is not None  # history features are link prediction's
         uses = item_history(inspection, bound, example, settings.targets.item_keys)
         history = uses.rows(np.arange(1))
-    attribution = attribute(loop.model, gather_frames(loop.tables, batch), batch, item_frame, history)
+    background = {
+        t: _background(loop, t, int(cutoff_seconds(example["cutoff"])[0]))
+        for t in batch.node_types
+        if batch[t].num_nodes
+    }
+    attribution = attribute(loop.model, gather_frames(loop.tables, batch), batch, item_frame, history, background)
     kind = spec.kind
     predicted = kind.predictions(attribution.output, settings.targets, settings.rank_top).iloc[0]
     result: dict = {"entity": key, "cutoff": cutoff.isoformat(), "prediction": plain(predicted[kind.column])}
     if "probability" in predicted.index and kind.column != "probability":  # multiclass: the class and its probability
         result["probability"] = plain(predicted["probability"])
     return {**result, **_scores(prepared, attribution, batch, table, top)}
+
+
+BACKGROUND_ROWS = 1024
+"""Rows per table whose average is the attribution's baseline: evenly spaced over the rows visible at the cutoff."""
+
+
+def _background(loop: Loop, table: str, cutoff: int) -> Background:
+    """The rows of ``table`` visible at ``cutoff`` (at most :data:`BACKGROUND_ROWS`, evenly spaced, so
+    the same every time), encoded, with their ages: no row after the cutoff shapes the baseline either."""
+    times = loop.graph.node_time[table]
+    visible = np.flatnonzero(times <= cutoff)
+    picked = visible[np.unique(np.linspace(0, len(visible) - 1, min(len(visible), BACKGROUND_ROWS)).astype(np.int64))]
+    has_time = times[picked] != NO_TIME
+    return Background(
+        frame=loop.tables[table].tensor_frame[torch.from_numpy(picked)],
+        age=torch.from_numpy(np.where(has_time, cutoff - times[picked], 0)),
+        has_time=torch.from_numpy(has_time),
+    )
 
 
 def _scores(prepared: Prepared, attribution: Attribution, batch, seed_type: str, top: int) -> dict:

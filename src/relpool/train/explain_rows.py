@@ -78,13 +78,11 @@ def plain(value):
     """A store value as JSON has it: numbers and text as they are, times in ISO form, missing as None."""
     if isinstance(value, np.ndarray | list | tuple):
         return [plain(v) for v in value]
-    if value is None or value is pd.NaT or value is pd.NA:
-        return None
     if isinstance(value, np.datetime64):
         value = pd.Timestamp(value)
     elif isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, float) and math.isnan(value):
+    if value is None or value is pd.NaT or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, pd.Timestamp | dt.datetime | dt.date):
         return value.isoformat()
