@@ -113,7 +113,8 @@ def _scores(prepared: Prepared, attribution: Attribution, batch, seed_type: str,
     looked_up = {}
     for t in dict.fromkeys(t for _, t, _, _ in ranked):
         ids = [n for _, u, n, _ in ranked if u == t]
-        read = [c for c in attribution.columns[t] if c in prepared.inspection.database.columns(t)]
+        present = prepared.inspection.database.columns(t)
+        read = [c for c in attribution.columns[t] if c in present]
         time_column = prepared.inspection.schema.tables[t].time_column
         looked_up[t] = read_rows(prepared.inspection, t, ids, read + ([time_column] if time_column else []))
     rows = []
