@@ -99,21 +99,21 @@ def attribute(
             baselines.append(_average(typical_age, inputs[-1]))
 
     def forward(*scaled: Tensor) -> Tensor:
-        """One output per integration step (dim 0 of every input): the whole subgraph at that scale."""
-        outputs = []
-        for step in range(scaled[0].size(0)):
-            parts: dict[str, dict[str, Tensor]] = {t: {} for t in node_types}
-            for (node_type, what), tensor in zip(slots, scaled):
-                parts[node_type][what] = tensor[step]
-            x = {
-                t: encoders[t].from_columns(parts[t].get("columns"), batch[t].num_nodes) + parts[t]["age"]
-                for t in node_types
-            }
-            outputs.append(model.head_outputs(model.propagate(x, batch), item_frame, history)[0])
-        return torch.stack(outputs)
+        """One output per integration step (dim 0 of every input): the steps' copies of the subgraph run
+        as one batch, node ``i`` of step ``s`` at ``i * steps + s``, so the seeds are the first ``steps``."""
+        copies = scaled[0].size(0)
+        parts: dict[str, dict[str, Tensor]] = {t: {} for t in node_types}
+        for (node_type, what), tensor in zip(slots, scaled):
+            parts[node_type][what] = tensor.transpose(0, 1).reshape(-1, *tensor.shape[2:])
+        x = {
+            t: encoders[t].from_columns(parts[t].get("columns"), batch[t].num_nodes * copies) + parts[t]["age"]
+            for t in node_types
+        }
+        seeds = model.propagate(x, _copies(batch, model.spec.entity_table, copies))
+        return model.head_outputs(seeds, item_frame, _copied_history(history, copies))
 
     with torch.no_grad():
-        output = forward(*inputs)  # [1] or [1, C]: the unscaled inputs give the prediction
+        output = forward(*inputs)  # [1] or [1, C]: the unscaled inputs give the prediction, as forward does
     target = int(output[0].argmax()) if output.dim() == 2 else None
     attributions = IntegratedGradients(forward).attribute(
         tuple(inputs), baselines=tuple(baselines), target=target, n_steps=steps
@@ -141,3 +141,23 @@ def _average(rows: Tensor | None, like: Tensor) -> Tensor:
     if rows is None:
         return torch.zeros_like(like)
     return rows.mean(dim=0).expand_as(like[0]).unsqueeze(0).contiguous()
+
+
+def _copies(batch: HeteroData, seed_type: str, copies: int) -> HeteroData:
+    """The batch's edges ``copies`` times over, interleaved (node ``i`` of copy ``s`` at ``i * copies + s``)."""
+    data = HeteroData()
+    step = torch.arange(copies).unsqueeze(1)
+    for edge_type in batch.edge_types:
+        index = batch[edge_type].edge_index
+        data[edge_type].edge_index = torch.stack([(row.unsqueeze(0) * copies + step).reshape(-1) for row in index])
+    data[seed_type].batch_size = copies
+    return data
+
+
+def _copied_history(history: tuple[Tensor, Tensor, Tensor] | None, copies: int) -> tuple[Tensor, Tensor, Tensor] | None:
+    """Link prediction's past uses of the one example, once for each copy."""
+    if history is None:
+        return None
+    row, item, features = history
+    step = torch.arange(copies).repeat_interleave(len(row))
+    return row.repeat(copies) * copies + step, item.repeat(copies), features.repeat(copies, 1)
