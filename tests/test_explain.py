@@ -209,3 +209,24 @@ def test_every_task_kind_is_explained(shop_db, tmp_path, query, key, prediction)
         assert all("category" not in r["values"] for r in explanation["rows"] if r["table"] == "products")
     if prediction is list:
         assert len(explanation["prediction"]) == 5
+
+
+def test_the_attributions_add_up_to_the_change_of_the_output(model_dir, shop_db):
+    """Integrated gradients' completeness: the signed attributions sum to f(inputs) - f(average rows),
+    which holds only if the attributed inputs are really what the network computes from."""
+    from relpool.nn.attribution import attribute
+    from relpool.train.data import gather_frames
+    from relpool.train.explain import _background
+
+    model = relpool.Model.load(model_dir)
+    model.explain(shop_db, "5", at=AT)
+    assert model._session is not None
+    loop, inspection = model._session.loop, model._session.prepared.inspection
+    seed, _ = entity_row(inspection, "customers", "5")
+    cutoff = pd.Timestamp(AT).value // 10**9
+    batch = loop.sampler(EVAL_SEED).sample("customers", np.array([seed]), np.array([cutoff]))
+    background = {t: _background(loop, t, cutoff) for t in batch.node_types if batch[t].num_nodes}
+    result = attribute(loop.model, gather_frames(loop.tables, batch), batch, background=background)
+    assert result.gap <= 0.05 * abs(result.signed_total) + 1e-4
+    again = attribute(loop.model, gather_frames(loop.tables, batch), batch, background=background, steps=1)
+    assert again.output == pytest.approx(result.output)

@@ -54,6 +54,8 @@ class Attribution:
     target: int | None  # the output column attributed (multiclass: the likeliest class; link: the top item)
     columns: dict[str, list[str]]  # node type -> column names, AGE_COLUMN last
     scores: dict[str, Tensor]  # node type -> [rows, columns] sum of |attribution| over the channels
+    signed_total: float = 0.0  # the attributions' sum: f(inputs) - f(baseline), up to ``gap``
+    gap: float = 0.0  # |f(inputs) - f(baseline) - signed_total|: integrated gradients' completeness error
 
     def row_scores(self, node_type: str) -> Tensor:
         return self.scores[node_type].sum(dim=1)
@@ -115,8 +117,8 @@ def attribute(
     with torch.no_grad():
         output = forward(*inputs)  # [1] or [1, C]: the unscaled inputs give the prediction, as forward does
     target = int(output[0].argmax()) if output.dim() == 2 else None
-    attributions = IntegratedGradients(forward).attribute(
-        tuple(inputs), baselines=tuple(baselines), target=target, n_steps=steps
+    attributions, gap = IntegratedGradients(forward).attribute(
+        tuple(inputs), baselines=tuple(baselines), target=target, n_steps=steps, return_convergence_delta=True
     )
     scores: dict[str, list[Tensor]] = {t: [] for t in node_types}
     for (node_type, what), values in zip(slots, attributions):
@@ -127,6 +129,8 @@ def attribute(
         target=target,
         columns=names,
         scores={t: torch.cat(parts, dim=1) for t, parts in scores.items()},
+        signed_total=float(sum(float(values.sum()) for values in attributions)),
+        gap=float(gap.abs().sum()),
     )
 
 
