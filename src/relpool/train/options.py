@@ -91,38 +91,15 @@ class FitSettings:
 DEFAULTS = FitSettings()
 
 
-def check_fit_arguments(
-    db,
-    query,
-    out,
-    *,
-    pool: str,
-    strategy: str,
-    fanout,
-    channels: int,
-    lr: float,
-    step: str | None = None,
-    val_at: str | None = None,
-    test_at: str | None = None,
-    **counts: int,
-) -> tuple[int, ...]:
-    """Refuse any argument training could not use; return the fanout as a tuple of ints."""
+def check_fit_arguments(db, query, out, **settings) -> tuple[int, ...]:
+    """Refuse any argument training could not use (``settings``: those of :func:`check_settings`); return
+    the fanout as a tuple of ints."""
     check_db_argument(db)
     if not isinstance(query, str) or not query.strip():
         raise RelpoolError(f"the query must be a non-empty string, got {query!r}")
     if not isinstance(out, (str, Path)) or not str(out):
         raise RelpoolError(f"out must be a folder path, got {out!r}")
-    return check_settings(
-        pool=pool,
-        strategy=strategy,
-        fanout=fanout,
-        channels=channels,
-        lr=lr,
-        step=step,
-        val_at=val_at,
-        test_at=test_at,
-        **counts,
-    )
+    return check_settings(**settings)
 
 
 def check_options(options) -> None:
