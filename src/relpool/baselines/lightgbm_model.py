@@ -25,6 +25,7 @@ class Fitted:
     predictions: dict[str, np.ndarray]  # split -> probabilities (binary), values, or class labels
     importances: list[dict]  # per feature: name, gain, split; largest gain first
     best_iteration: int
+    contributions: np.ndarray | None = None  # per feature: mean |SHAP value| over (a sample of) the test rows
 
 
 def fit_predict(kind: TaskKind, features: FeatureTable, split: np.ndarray, labels: pd.Series, seed: int) -> Fitted:
@@ -78,7 +79,24 @@ def fit_predict(kind: TaskKind, features: FeatureTable, split: np.ndarray, label
         ({"name": n, "gain": float(g), "split": int(c)} for n, g, c in zip(features.frame.columns, gain, count)),
         key=lambda r: -r["gain"],
     )
-    return Fitted(predictions, importances, int(booster.best_iteration))
+    return Fitted(predictions, importances, int(booster.best_iteration), _shap(booster, matrix[split == "test"], seed))
+
+
+SHAP_ROWS = 2000
+"""Test rows (a seeded sample) whose SHAP values are averaged: TreeSHAP costs per row and tree."""
+
+
+def _shap(booster: lgb.Booster, matrix: np.ndarray, seed: int) -> np.ndarray | None:
+    """Mean |SHAP value| per feature (``pred_contrib``; summed over the classes of a multiclass model)."""
+    if not len(matrix):
+        return None
+    rows = np.random.default_rng(seed).choice(len(matrix), min(len(matrix), SHAP_ROWS), replace=False)
+    contrib = np.asarray(
+        booster.predict(matrix[np.sort(rows)], num_iteration=booster.best_iteration, pred_contrib=True)
+    )
+    features = matrix.shape[1]
+    per_class = contrib.reshape(len(rows), -1, features + 1)[:, :, :features]  # the last of each class: the bias
+    return np.abs(per_class).sum(axis=1).mean(axis=0)
 
 
 def _encode(features: FeatureTable, train: np.ndarray) -> tuple[np.ndarray, list[int]]:

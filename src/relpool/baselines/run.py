@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -40,6 +40,7 @@ class BaselineResult:
     metrics: dict  # the content of metrics.json
     importances: list[dict]  # name, gain, split per feature, largest gain first; empty without a model
     test_predictions: pd.DataFrame  # entity, cutoff, label and the prediction columns a GNN's predictions have
+    contributions: list[dict] = field(default_factory=list)  # per source table: mean |SHAP| share, largest first
 
 
 def run_baseline(
@@ -59,6 +60,7 @@ def run_baseline(
     predictions: Mapping[str, Predicted]  # split -> ranked item lists, or LightGBM's outputs
     importances: list[dict]
     extra: dict[str, object]
+    contributions: list[dict] = []
     with registered(db, examples):
         if task.kind.ranks_items:
             k = bound.query.rank_top
@@ -77,6 +79,10 @@ def run_baseline(
             ):
                 fitted = fit_predict(task.kind, features, split, examples["label"], seed)
             predictions, importances = fitted.predictions, fitted.importances
+            if fitted.contributions is not None:
+                contributions = by_table(
+                    list(features.frame.columns), fitted.contributions, list(inspection.schema.tables)
+                )
             extra = {"features": features.frame.shape[1], "best_iteration": fitted.best_iteration}
     scores = {s: task.kind.score(task.tables[s]["label"], predictions[s], bound.query.rank_top) for s in EVALUATED}
     metric = task.kind.main_metric(bound.query.rank_top)
@@ -93,7 +99,24 @@ def run_baseline(
         },
         importances,
         _prediction_frame(task, predictions["test"]),
+        contributions,
     )
+
+
+def by_table(names: list[str], values, tables: list[str]) -> list[dict]:
+    """Per-feature magnitudes summed by each feature's source table, as shares (largest first).
+
+    A feature is named after its source table (:mod:`.features`, :mod:`.entity`): ``flights.distance``,
+    ``MEAN(flights.arr_delay | planes.tailnum)``, ``COUNT(flights | ...)``, ``DAYS_SINCE(planes.year)``;
+    the source is the longest table name the name (less an ``AGGREGATE(`` prefix) starts with."""
+    totals: dict[str, float] = {}
+    for name, value in zip(names, values):
+        inner = name.split("(", 1)[1] if "(" in name and name.split("(", 1)[0].isupper() else name
+        matches = [t for t in tables if inner == t or inner.startswith((f"{t}.", f"{t} ", f"{t})"))]
+        source = max(matches, key=len) if matches else "other"
+        totals[source] = totals.get(source, 0.0) + float(value)
+    total = sum(totals.values()) or 1.0
+    return [{"table": t, "share": v / total} for t, v in sorted(totals.items(), key=lambda x: (-x[1], x[0]))]
 
 
 def _features(inspection: Inspection, task: Task, kind: str, console: Console) -> FeatureTable:

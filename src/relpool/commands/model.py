@@ -121,6 +121,15 @@ def predict(
     at: Annotated[
         str | None, typer.Option(help="Predict as of this time (default: the newest in the database).")
     ] = None,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain",
+            help="Add a column 'explanation': per entity a JSON list of the rows that drove its prediction "
+            '([{"table", "key", "score"}], best first).',
+        ),
+    ] = False,
+    explain_top: Annotated[int, typer.Option(min=1, help="Rows per entity with --explain.")] = 3,
 ):
     """Predict for every entity existing at a time; one row per entity. Never writes into the database."""
     from relpool.api import Model
@@ -132,7 +141,7 @@ def predict(
     if target.is_dir():
         raise RelpoolError(f"--out {out} is a folder; give a file name ending in .parquet or .csv")
     with err.status("Loading the model and predicting…"):
-        predictions = Model.load(model_dir).predict(db, at=at, console=err)
+        predictions = Model.load(model_dir).predict(db, at=at, console=err, explain=explain, explain_top=explain_top)
     writer = (
         (lambda p: predictions.to_parquet(p, index=False))
         if out.suffix == ".parquet"

@@ -48,14 +48,15 @@ class Background:
 
 @dataclass
 class Attribution:
-    """One seed's output and its attributions, per sampled node type of the batch."""
+    """The seeds' outputs and their attributions, per sampled node type of the batch (one seed: :func:`attribute`)."""
 
-    output: Tensor  # the model's output for the seed, as forward gives it ([1] or [1, C])
+    output: Tensor  # the model's output for the seeds, as forward gives it ([B] or [B, C])
     target: int | None  # the output column attributed (multiclass: the likeliest class; link: the top item)
     columns: dict[str, list[str]]  # node type -> column names, AGE_COLUMN last
     scores: dict[str, Tensor]  # node type -> [rows, columns] sum of |attribution| over the channels
     signed_total: float = 0.0  # the attributions' sum: f(inputs) - f(baseline), up to ``gap``
     gap: float = 0.0  # |f(inputs) - f(baseline) - signed_total|: integrated gradients' completeness error
+    targets: Tensor | None = None  # every seed's attributed column ([B]; None for one-output kinds)
 
     def row_scores(self, node_type: str) -> Tensor:
         return self.scores[node_type].sum(dim=1)
@@ -77,7 +78,28 @@ def attribute(
     logit; link prediction the score of the top-ranked item."""
     if batch[model.spec.entity_table].batch_size != 1:
         raise ValueError("attribute() explains one seed: sample a batch of one")
+    return attribute_batch(model, frames, batch, item_frame, history, background, steps)
+
+
+def attribute_batch(
+    model: RelationalModel,
+    frames: dict[str, TensorFrame],
+    batch: HeteroData,
+    item_frame: TensorFrame | None = None,
+    history: tuple[Tensor, Tensor, Tensor] | None = None,
+    background: dict[str, Background] | None = None,
+    steps: int = STEPS,
+    chunk_rows: int | None = None,
+) -> Attribution:
+    """:func:`attribute` for every seed of ``batch`` at once: integrated gradients of the sum of the seeds'
+    outputs. The sampler is disjoint (a node belongs to one seed's subgraph, ``batch[t].batch`` says whose),
+    so each row's gradient is that of its own seed's output alone. ``output`` is [B] or [B, C], ``target``
+    the first seed's column (``targets`` all of them), ``gap`` the summed completeness error.
+    ``chunk_rows``: at most about this many sampled rows (over all copies) per forward pass, the integration
+    steps split into chunks to bound memory (None: all steps at once)."""
     model.eval()
+    seed_type = model.spec.entity_table
+    seeds = batch[seed_type].batch_size
     encoders = {t: _encoder(model, t) for t in batch.node_types}
     node_types = [t for t in batch.node_types if batch[t].num_nodes]
     slots: list[tuple[str, str]] = []  # (node type, "columns" | "age") of each input
@@ -100,9 +122,10 @@ def attribute(
             typical_age = model.age(rows.age, rows.has_time) if rows is not None and rows.size else None
             baselines.append(_average(typical_age, inputs[-1]))
 
-    def forward(*scaled: Tensor) -> Tensor:
-        """One output per integration step (dim 0 of every input): the steps' copies of the subgraph run
-        as one batch, node ``i`` of step ``s`` at ``i * steps + s``, so the seeds are the first ``steps``."""
+    def outputs(*scaled: Tensor) -> Tensor:
+        """Every seed's output per integration step (dim 0 of every input), [steps, B] or [steps, B, C]: the
+        steps' copies of the subgraph run as one batch, node ``i`` of step ``s`` at ``i * steps + s``, so the
+        seeds come first (seed ``b`` of step ``s`` at ``b * steps + s``)."""
         copies = scaled[0].size(0)
         parts: dict[str, dict[str, Tensor]] = {t: {} for t in node_types}
         for (node_type, what), tensor in zip(slots, scaled):
@@ -111,14 +134,29 @@ def attribute(
             t: encoders[t].from_columns(parts[t].get("columns"), batch[t].num_nodes * copies) + parts[t]["age"]
             for t in node_types
         }
-        seeds = model.propagate(x, _copies(batch, model.spec.entity_table, copies))
-        return model.head_outputs(seeds, item_frame, _copied_history(history, copies))
+        embedded = model.propagate(x, _copies(batch, seed_type, copies, seeds))
+        out = model.head_outputs(embedded, item_frame, _copied_history(history, copies))
+        return out.reshape(seeds, copies, *out.shape[1:]).transpose(0, 1)
 
     with torch.no_grad():
-        output = forward(*inputs)  # [1] or [1, C]: the unscaled inputs give the prediction, as forward does
-    target = int(output[0].argmax()) if output.dim() == 2 else None
+        output = outputs(*inputs)[0]  # [B] or [B, C]: the unscaled inputs give the prediction, as forward does
+    targets = output.argmax(dim=1) if output.dim() == 2 else None
+
+    def forward(*scaled: Tensor) -> Tensor:
+        """One number per integration step: the sum of the seeds' attributed outputs."""
+        out = outputs(*scaled)
+        if targets is not None:
+            out = out.gather(2, targets.view(1, -1, 1).expand(out.size(0), -1, 1)).squeeze(2)
+        return out.sum(dim=1)
+
+    rows_per_copy = sum(batch[t].num_nodes for t in node_types)
+    chunk = None if chunk_rows is None else max(1, min(steps, chunk_rows // max(1, rows_per_copy)))
     attributions, gap = IntegratedGradients(forward).attribute(
-        tuple(inputs), baselines=tuple(baselines), target=target, n_steps=steps, return_convergence_delta=True
+        tuple(inputs),
+        baselines=tuple(baselines),
+        n_steps=steps,
+        return_convergence_delta=True,
+        internal_batch_size=chunk if chunk is not None and chunk < steps else None,
     )
     scores: dict[str, list[Tensor]] = {t: [] for t in node_types}
     for (node_type, what), values in zip(slots, attributions):
@@ -126,11 +164,12 @@ def attribute(
         scores[node_type].append(magnitude.sum(dim=-1) if what == "columns" else magnitude.sum(dim=-1, keepdim=True))
     return Attribution(
         output=output.detach(),
-        target=target,
+        target=None if targets is None else int(targets[0]),
         columns=names,
         scores={t: torch.cat(parts, dim=1) for t, parts in scores.items()},
         signed_total=float(sum(float(values.sum()) for values in attributions)),
         gap=float(gap.abs().sum()),
+        targets=targets,
     )
 
 
@@ -147,14 +186,14 @@ def _average(rows: Tensor | None, like: Tensor) -> Tensor:
     return rows.mean(dim=0).expand_as(like[0]).unsqueeze(0).contiguous()
 
 
-def _copies(batch: HeteroData, seed_type: str, copies: int) -> HeteroData:
+def _copies(batch: HeteroData, seed_type: str, copies: int, seeds: int = 1) -> HeteroData:
     """The batch's edges ``copies`` times over, interleaved (node ``i`` of copy ``s`` at ``i * copies + s``)."""
     data = HeteroData()
     step = torch.arange(copies).unsqueeze(1)
     for edge_type in batch.edge_types:
         index = batch[edge_type].edge_index
         data[edge_type].edge_index = torch.stack([(row.unsqueeze(0) * copies + step).reshape(-1) for row in index])
-    data[seed_type].batch_size = copies
+    data[seed_type].batch_size = copies * seeds
     return data
 
 

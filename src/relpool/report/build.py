@@ -15,6 +15,7 @@ from relpool.db.inspection import Inspection
 from relpool.files import write_atomically
 from relpool.query.ast import ColumnRef
 from relpool.query.task import Task
+from relpool.report.explain_section import reliance_section
 from relpool.report.html import page
 from relpool.report.sections import evaluation_section, learning_section, metrics_section, schema_section, task_section
 
@@ -26,11 +27,13 @@ def write_report(
     gnn: dict,
     predictions: dict[str, pd.DataFrame],
     baselines: dict[str, dict],
+    reliance: dict | None = None,
 ) -> Path:
     """Write ``folder``/report.html; return its path.
 
     ``gnn``: the GNN's metrics.json content; ``baselines``: kind -> the baseline's metrics (empty when none
-    ran); ``predictions``: the test split's predictions per model, "GNN" first, then "<kind> baseline".
+    ran); ``predictions``: the test split's predictions per model, "GNN" first, then "<kind> baseline";
+    ``reliance``: what the model relies on (:func:`~relpool.report.explain_section.reliance_section`), or None.
     """
     html = page(
         f"relpool report: {ColumnRef(task.bound.entity_table, task.bound.entity_column)}",
@@ -39,6 +42,7 @@ def write_report(
             metrics_section(gnn, baselines),
             learning_section(gnn, baselines),
             evaluation_section(task.task_type, predictions, task.bound.query.rank_top),
+            *([reliance_section(reliance)] if reliance is not None else []),
             schema_section(inspection, f"schema of {inspection.database.source}"),
         ],
     )

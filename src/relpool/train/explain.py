@@ -12,18 +12,20 @@ the same total. They are not causal: they describe the model on this one sample.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import torch
 
 from relpool.errors import RelpoolError
 from relpool.graph.csr import NO_TIME
-from relpool.nn.attribution import Attribution, Background, attribute
+from relpool.nn.attribution import STEPS, Attribution, Background, attribute, attribute_batch
 from relpool.query.bind import BoundQuery
 from relpool.train.config import ModelConfig
 from relpool.train.data import cutoff_seconds, gather_frames, key_to_dense_id
 from relpool.train.explain_rows import entity_row, paths, plain, read_rows
-from relpool.train.history import item_history
+from relpool.train.history import ItemHistory, item_history
 from relpool.train.loop import Loop
 from relpool.train.prepare import Prepared
 from relpool.train.split_predictions import EVAL_SEED
@@ -126,3 +128,124 @@ def _scores(prepared: Prepared, attribution: Attribution, batch, seed_type: str,
         "columns": sorted(columns, key=lambda c: (-c["score"], c["table"], c["column"])),
         "rows": rows,
     }
+
+
+CHUNK_ROWS = 65_536
+"""Sampled rows (over all integration copies) per forward pass of a batch's attribution: bounds its memory."""
+
+
+@dataclass
+class Explained:
+    """Many predictions explained together, in the examples' order (see :func:`explain_examples`)."""
+
+    outputs: torch.Tensor  # the model's outputs, exactly as predict computes them
+    rows: list[list[dict]]  # per example its top rows, best first: table, key, score (and values when asked)
+    tables: pd.DataFrame  # per example (row) and table (column): the table's share of the attribution
+    columns: pd.DataFrame  # per example and (table, column): the column's share
+
+
+def explain_examples(
+    prepared: Prepared,
+    loop: Loop,
+    seeds: np.ndarray,
+    cutoffs: np.ndarray,
+    history: ItemHistory | None = None,
+    top: int = 3,
+    values: bool = False,
+    steps: int = STEPS,
+) -> Explained:
+    """Explain every example (dense ``seeds`` at int64 ``cutoffs``) while predicting it: predict's batches and
+    sampler (:data:`EVAL_SEED`, examples grouped by cutoff, so the subgraphs and outputs of a one-cutoff
+    call are predict's), and integrated gradients over each whole batch at once (:func:`attribute_batch`).
+    An example's shares are of its own subgraph's total, as :func:`explain_entity` computes them."""
+    if top < 1:
+        raise RelpoolError(f"--explain-top must be at least 1, got {top}")
+    loop.model.eval()
+    entity, size = loop.entity, loop.options.batch_size * 2
+    sampler = loop.sampler(EVAL_SEED)
+    item_frame = loop.tables[loop.item_table].tensor_frame if loop.item_table else None
+    outputs: list[torch.Tensor | None] = [None] * len(seeds)
+    found: list[tuple[np.ndarray, list]] = []  # (example indices, per-node arrays) of each batch
+    tables: dict[str, dict[int, float]] = {}
+    columns: dict[tuple[str, str], dict[int, float]] = {}
+    for cutoff in np.unique(cutoffs):
+        group = np.flatnonzero(cutoffs == cutoff)
+        background: dict[str, Background] = {}
+        for start in range(0, len(group), size):
+            index = group[start : start + size]
+            batch = sampler.sample(entity, seeds[index], cutoffs[index])
+            frames = gather_frames(loop.tables, batch)
+            uses = history.rows(index) if history is not None else None
+            with torch.no_grad():
+                out = loop.model(frames, batch, item_frame, uses)
+            for t in batch.node_types:
+                if batch[t].num_nodes and t not in background:
+                    background[t] = _background(loop, t, int(cutoff))
+            attribution = attribute_batch(loop.model, frames, batch, item_frame, uses, background, steps, CHUNK_ROWS)
+            for i, example in enumerate(index):
+                outputs[example] = out[i]
+            nodes = _per_seed(attribution, batch, len(index), index, tables, columns)
+            found.append((index, nodes))
+    return Explained(
+        outputs=torch.stack([o for o in outputs if o is not None]) if len(seeds) else torch.empty(0),
+        rows=_top_rows(prepared, loop, found, len(seeds), top, values),
+        tables=pd.DataFrame(tables).reindex(range(len(seeds))).fillna(0.0),
+        columns=pd.DataFrame(columns).reindex(range(len(seeds))).fillna(0.0),
+    )
+
+
+def _per_seed(attribution: Attribution, batch, seeds: int, index: np.ndarray, tables: dict, columns: dict) -> list:
+    """Each example's table and column shares (into ``tables`` / ``columns``: name -> {example: share}), and
+    every sampled node's (table, dense id, example, share) for ranking rows."""
+    scores = {t: s.double() for t, s in attribution.scores.items()}
+    owner = {t: batch[t].batch for t in scores}
+    totals = torch.zeros(seeds, dtype=torch.float64)
+    for t, s in scores.items():
+        totals.index_add_(0, owner[t], s.sum(dim=1))
+    totals[totals == 0] = 1.0  # all zero: every share 0
+    nodes = []
+    for t, s in scores.items():
+        per_column = torch.zeros(seeds, s.size(1), dtype=torch.float64).index_add_(0, owner[t], s) / totals[:, None]
+        share = per_column.sum(dim=1).numpy()
+        tables.setdefault(t, {}).update(zip(index.tolist(), share.tolist()))
+        for c, name in enumerate(attribution.columns[t]):
+            columns.setdefault((t, name), {}).update(zip(index.tolist(), per_column[:, c].tolist()))
+        row_share = (s.sum(dim=1) / totals[owner[t]]).numpy()
+        nodes.append((t, batch[t].n_id.numpy(), index[owner[t].numpy()], row_share))
+    return nodes
+
+
+def _top_rows(prepared: Prepared, loop: Loop, found: list, count: int, top: int, values: bool) -> list[list[dict]]:
+    """The ``top`` rows of every example, best first (ties by table name, then dense id, as one explanation
+    ranks them), their keys (and values) read back from the store once per table."""
+    nodes = [node for _, part in found for node in part]
+    names = sorted({t for t, *_ in nodes})
+
+    def joined(position: int, dtype) -> np.ndarray:
+        return np.concatenate([np.asarray(node[position], dtype) for node in nodes] or [np.empty(0, dtype)])
+
+    table = np.concatenate([np.full(len(node[1]), names.index(node[0])) for node in nodes] or [np.empty(0, np.int64)])
+    ids, example, share = joined(1, np.int64), joined(2, np.int64), joined(3, np.float64)
+    order = np.lexsort((ids, table, -share, example))
+    table, ids, example, share = table[order], ids[order], example[order], share[order]
+    first = np.searchsorted(example, example, side="left")
+    keep = np.arange(len(example)) - first < top
+    table, ids, example, share = table[keep], ids[keep], example[keep], share[keep]
+    inspection = prepared.inspection
+    looked_up = {}
+    for i, t in enumerate(names):
+        wanted = np.unique(ids[table == i]).tolist()
+        if not wanted:
+            continue
+        read: list[str] = []
+        if values:
+            present = inspection.database.columns(t)
+            time_column = inspection.schema.tables[t].time_column
+            read = [c for cs in loop.tables[t].tensor_frame.col_names_dict.values() for c in cs if c in present]
+            read += [time_column] if time_column else []
+        looked_up[t] = read_rows(inspection, t, wanted, read)
+    rows: list[list[dict]] = [[] for _ in range(count)]
+    for t, n_id, e, s in zip(table.tolist(), ids.tolist(), example.tolist(), share.tolist()):
+        key, row_values = looked_up[names[t]][n_id]
+        rows[e].append({"table": names[t], "key": key, "score": s, **({"values": row_values} if values else {})})
+    return rows

@@ -10,6 +10,7 @@ training are ignored, with a note (:mod:`relpool.train.drift`).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +18,9 @@ import pandas as pd
 import torch
 from rich.console import Console
 
+from relpool.db.inspection import Inspection
 from relpool.errors import RelpoolError
+from relpool.graph.build import build_graph
 from relpool.nn.model import RelationalModel
 from relpool.query.bind import BoundQuery, bind
 from relpool.query.compile import entities_sql, forecast_sql
@@ -29,11 +32,12 @@ from relpool.train.checkpoint import load_json, load_tensors
 from relpool.train.config import ModelConfig
 from relpool.train.data import cutoff_seconds, key_to_dense_id, prepare_splits
 from relpool.train.db_fingerprint import fingerprint
-from relpool.train.explain import explain_entity
+from relpool.train.explain import Explained, explain_entity, explain_examples
 from relpool.train.history import item_history
 from relpool.train.loop import Loop
 from relpool.train.model_dir import read_config
 from relpool.train.prepare import Prepared, prepare_for_model
+from relpool.train.prepare import _encode as encode_for_model
 from relpool.train.split_predictions import EVAL_SEED, predict_split, score_split
 
 
@@ -106,10 +110,22 @@ class Model:
             ) from None
         return Loop(model, prepared.graph, prepared.tables, self.targets, self.settings.options.loop)
 
-    def predict(self, db, at: str | None = None, console: Console | None = None) -> pd.DataFrame:
+    def predict(
+        self,
+        db,
+        at: str | None = None,
+        console: Console | None = None,
+        explain: bool = False,
+        explain_top: int = 3,
+    ) -> pd.DataFrame:
         """One row per entity that exists at ``at`` (default: the newest time in the database).
 
-        Notes (tables or columns the model ignores) go to ``console``, by default stderr."""
+        ``explain``: a column ``explanation`` beside the predictions, per entity a JSON list of the
+        ``explain_top`` rows that drove it, best first: ``[{"table", "key": {pk: value}, "score"}]``
+        (scores as :meth:`explain` gives them, computed batch-wise on predict's own subgraphs; the
+        predictions are unchanged). Notes (tables or columns the model ignores) go to ``console``, by default stderr."""
+        if explain and explain_top < 1:
+            raise RelpoolError(f"--explain-top must be at least 1, got {explain_top}")
         console = console or Console(stderr=True)
         if at is not None:
             parse_time(at, "--at")  # a bad time fails before the database is read
@@ -124,10 +140,34 @@ class Model:
         if self.spec.history_features:
             assert self.targets.item_keys is not None  # history features are link prediction's
             history = item_history(inspection, session.bound, entities, self.targets.item_keys)
-        outputs = session.loop.predict_outputs(seeds, cutoff_seconds(entities["cutoff"]), EVAL_SEED, history)
+        cutoffs = cutoff_seconds(entities["cutoff"])
+        explained = None
+        if explain:
+            explained = explain_examples(session.prepared, session.loop, seeds, cutoffs, history, explain_top)
+            outputs = explained.outputs
+        else:
+            outputs = session.loop.predict_outputs(seeds, cutoffs, EVAL_SEED, history)
         predictions = self.kind.predictions(outputs, self.targets, self.k)
         key = self.settings.entity_column
-        return pd.concat([entities.rename(columns={"entity": key}).reset_index(drop=True), predictions], axis=1)
+        frame = pd.concat([entities.rename(columns={"entity": key}).reset_index(drop=True), predictions], axis=1)
+        if explained is not None:
+            frame["explanation"] = [json.dumps(rows) for rows in explained.rows]
+        return frame
+
+    def explain_examples(self, inspection: Inspection, examples: pd.DataFrame, top: int = 5) -> Explained:
+        """Explanations of ``examples`` (entity, cutoff: e.g. a test split's) on the database ``inspection``
+        already holds (a finished training run's: nothing is read again, every table encoded with the model's
+        statistics); each example's table and column shares and its top rows with their values."""
+        torch.set_num_threads(self.settings.options.loop.threads)
+        prepared = Prepared(inspection, build_graph(inspection).graph, encode_for_model(inspection, self.settings))
+        loop = self._loop(prepared)
+        seeds = key_to_dense_id(inspection, self.spec.entity_table, examples["entity"])
+        history = None
+        if self.spec.history_features:
+            assert self.targets.item_keys is not None  # history features are link prediction's
+            bound = bind(parse_query(self.settings.query), inspection)
+            history = item_history(inspection, bound, examples, self.targets.item_keys)
+        return explain_examples(prepared, loop, seeds, cutoff_seconds(examples["cutoff"]), history, top, values=True)
 
     def evaluate(self, db, console: Console | None = None) -> dict[str, dict[str, float | None]]:
         """Validation and test metrics, the task rebuilt on ``db`` with the training run's split options."""

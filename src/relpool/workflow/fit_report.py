@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from rich.console import Console
 
 from relpool.db.inspection import Inspection
 from relpool.query.task import Task
 from relpool.report.build import write_report
+from relpool.train.explain_rows import plain
 from relpool.train.fit import FitRun, fit
 from relpool.train.fit_options import FitOptions
+from relpool.train.predict import Model
 from relpool.workflow.baselines import run_baselines
 
 
@@ -61,11 +64,13 @@ def report_run(
     from the run, its test predictions (the file training wrote) and the baselines' results; return its path.
     ``shown_as``: the folder to name in messages, when ``folder`` is a staging folder renamed there later."""
     compared = run_baselines(run.inspection, run.task, folder, seed, console, shown_as or folder) if baselines else {}
+    predictions = {
+        "GNN": pd.read_parquet(folder / "predictions_test.parquet"),
+        **{f"{kind} baseline": result.test_predictions for kind, result in compared.items()},
+    }
+    with console.status("Explaining test predictions for the report…"):
+        reliance = reliance_of(folder, run, predictions["GNN"], compared, seed)
     with console.status("Drawing the report…"):
-        predictions = {
-            "GNN": pd.read_parquet(folder / "predictions_test.parquet"),
-            **{f"{kind} baseline": result.test_predictions for kind, result in compared.items()},
-        }
         return write_report(
             folder,
             run.inspection,
@@ -73,4 +78,81 @@ def report_run(
             run.metrics,
             predictions,
             {kind: result.metrics for kind, result in compared.items()},
+            reliance,
         )
+
+
+SAMPLE = 100
+"""Test examples (seeded) whose explanations are averaged into the report's global view."""
+
+
+def reliance_of(folder: Path, run: FitRun, test: pd.DataFrame, compared: dict, seed: int) -> dict | None:
+    """What the report's "What the model relies on" draws: the trained model in ``folder`` explains a seeded
+    sample of the test examples and five chosen ones (on the run's own inspection: nothing read again); the
+    autofeat baseline's SHAP values by table go beside. None without test examples."""
+    if test.empty:
+        return None
+    rng = np.random.default_rng(seed)
+    sample = np.sort(rng.choice(len(test), min(SAMPLE, len(test)), replace=False))
+    model = Model.load(folder)
+    cases = _cases(test, model.kind.column, model.kind.plots, rng)
+    picked = np.unique(np.concatenate([sample, [i for _, i in cases]]).astype(np.int64))
+    explained = model.explain_examples(run.inspection, test.iloc[picked][["entity", "cutoff"]].reset_index(drop=True))
+    at = {int(i): j for j, i in enumerate(picked)}
+    rows = [at[int(i)] for i in sample]
+    gnn = explained.tables.iloc[rows].mean()
+    columns = explained.columns.iloc[rows].mean().sort_values(ascending=False, kind="stable")
+    autofeat = {c["table"]: c["share"] for c in compared["autofeat"].contributions} if "autofeat" in compared else {}
+    names = sorted(set(gnn.index) | set(autofeat), key=lambda t: (-float(gnn.get(t, 0.0)), t))
+    predicted = model.kind.predictions(explained.outputs, model.targets, model.k)
+    return {
+        "examples": len(sample),
+        "tables": [{"table": t, "gnn": float(gnn.get(t, 0.0)), "autofeat": autofeat.get(t)} for t in names],
+        "columns": [{"table": t, "column": c, "score": float(v)} for (t, c), v in columns.items()],
+        "cases": [
+            {
+                "title": title,
+                "entity": plain(test["entity"].iloc[i]),
+                "cutoff": pd.Timestamp(test["cutoff"].iloc[i]).isoformat(),
+                "label": plain(test["label"].iloc[i]),
+                "prediction": plain(predicted[model.kind.column].iloc[at[i]]),
+                "rows": explained.rows[at[i]],
+            }
+            for title, i in cases
+        ],
+    }
+
+
+def _cases(test: pd.DataFrame, column: str, plots: str, rng: np.random.Generator) -> list[tuple[str, int]]:
+    """Five examples worth showing: binary the most confident positive and negative, regression the largest
+    and smallest prediction, multiclass the most and least confident; then the two worst errors and one at
+    random (link prediction: five at random)."""
+    order: list[tuple[str, np.ndarray]] = []
+    if plots != "ranking":
+        label = pd.to_numeric(test["label"], errors="coerce").to_numpy(dtype=float) if plots != "confusion" else None
+        if plots == "confusion":
+            confidence = test["probability"].to_numpy(dtype=float)
+            error = np.where(test["prediction"] != test["label"], confidence, -np.inf)
+            order += [("most confident", np.argsort(-confidence)), ("least confident", np.argsort(confidence))]
+        else:
+            value = test[column].to_numpy(dtype=float)
+            high, low = (
+                ("most confident positive", "most confident negative")
+                if plots == "roc"
+                else (
+                    "largest prediction",
+                    "smallest prediction",
+                )
+            )
+            order += [(high, np.argsort(-value, kind="stable")), (low, np.argsort(value, kind="stable"))]
+            assert label is not None
+            error = np.nan_to_num(np.abs(label - value), nan=-np.inf)
+        worst = np.argsort(-error, kind="stable")
+        order += [("worst error", worst), ("second worst error", worst)]
+    order += [("random", rng.permutation(len(test)))] * (5 - len(order))
+    chosen: list[tuple[str, int]] = []
+    for title, ranked in order:
+        pick = next((int(i) for i in ranked if int(i) not in {c for _, c in chosen}), None)
+        if pick is not None:
+            chosen.append((title, pick))
+    return chosen
