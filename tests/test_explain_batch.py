@@ -82,3 +82,23 @@ def test_explain_top_must_be_positive(model_dir, shop_db, run_cli, tmp_path):
         relpool.Model.load(model_dir).predict(shop_db, at=AT, explain=True, explain_top=0)
     code, _, err = run_cli("predict", model_dir, shop_db, "--out", tmp_path / "p.csv", "--explain-top", "0")
     assert code == 2 and "Traceback" not in err
+
+
+def test_baseline_features_are_grouped_by_their_source_table():
+    from relpool.baselines.run import by_table
+
+    names = [
+        "planes.year",
+        "airlines.name | flights.carrier",
+        "MEAN(flights.arr_delay | planes.tailnum)",
+        "COUNT(flights | flights.tailnum, last 7d)",
+        "DAYS_SINCE(planes.year)",
+        "COUNT(weather.origin = 'EWR' | flights.tailnum, flights.origin)",
+    ]
+    shares = by_table(names, [1.0, 1.0, 2.0, 2.0, 1.0, 3.0], ["planes", "flights", "airlines", "weather", "plane"])
+    assert shares == [
+        {"table": "flights", "share": 0.4},
+        {"table": "weather", "share": 0.3},
+        {"table": "planes", "share": 0.2},
+        {"table": "airlines", "share": 0.1},
+    ]

@@ -185,3 +185,24 @@ def test_the_fit_summary_says_when_more_epochs_may_help(best, run, hinted):
     console = Console(record=True, width=200)
     render_metrics(metrics, Path("m"), console)
     assert ("was still improving at the last epoch" in console.export_text()) == hinted
+
+
+def test_the_report_says_what_the_model_relies_on(fitted):
+    """Table and column shares of the GNN's explanations beside autofeat's SHAP values by table, and five
+    example explanations, as HTML tables (no extra image)."""
+    html = (fitted[0] / "report.html").read_text()
+    assert "<h2>What the model relies on</h2>" in html
+    part = html.split("<h2>What the model relies on</h2>")[1].split("</section>")[0]
+    assert "GNN attribution share" in part and "autofeat SHAP share" in part
+    n_test = json.loads((fitted[0] / "metrics.json").read_text())["n_test"]
+    assert f"averaged over {min(100, n_test):,} seeded test examples" in part
+    for title in ("most confident positive", "most confident negative", "worst error", "second worst error", "random"):
+        assert f"<p>{title}: " in part
+    shares = [
+        float(v)
+        for v in re.findall(
+            r'<td>(?:customers|transactions|products|stores|daily)</td><td class="num">([0-9.]+)</td>', part
+        )
+    ]
+    assert shares and sum(shares) == pytest.approx(1, abs=1e-3)
+    assert "<img" not in part

@@ -90,13 +90,15 @@ def attribute_batch(
     background: dict[str, Background] | None = None,
     steps: int = STEPS,
     chunk_rows: int | None = None,
+    delta: bool = True,
 ) -> Attribution:
     """:func:`attribute` for every seed of ``batch`` at once: integrated gradients of the sum of the seeds'
     outputs. The sampler is disjoint (a node belongs to one seed's subgraph, ``batch[t].batch`` says whose),
     so each row's gradient is that of its own seed's output alone. ``output`` is [B] or [B, C], ``target``
     the first seed's column (``targets`` all of them), ``gap`` the summed completeness error.
     ``chunk_rows``: at most about this many sampled rows (over all copies) per forward pass, the integration
-    steps split into chunks to bound memory (None: all steps at once)."""
+    steps split into chunks to bound memory (None: all steps at once). ``delta``: False skips measuring
+    ``gap`` (two more forward passes; it is then 0)."""
     model.eval()
     seed_type = model.spec.entity_table
     seeds = batch[seed_type].batch_size
@@ -151,13 +153,21 @@ def attribute_batch(
 
     rows_per_copy = sum(batch[t].num_nodes for t in node_types)
     chunk = None if chunk_rows is None else max(1, min(steps, chunk_rows // max(1, rows_per_copy)))
-    attributions, gap = IntegratedGradients(forward).attribute(
-        tuple(inputs),
-        baselines=tuple(baselines),
-        n_steps=steps,
-        return_convergence_delta=True,
-        internal_batch_size=chunk if chunk is not None and chunk < steps else None,
-    )
+    frozen = [p for p in model.parameters() if p.requires_grad]
+    for parameter in frozen:  # gradients of the inputs only: the weights' are never needed here
+        parameter.requires_grad_(False)
+    try:
+        found = IntegratedGradients(forward).attribute(
+            tuple(inputs),
+            baselines=tuple(baselines),
+            n_steps=steps,
+            return_convergence_delta=delta,
+            internal_batch_size=chunk if chunk is not None and chunk < steps else None,
+        )
+    finally:
+        for parameter in frozen:
+            parameter.requires_grad_(True)
+    attributions, gap = found if delta else (found, torch.zeros(1))
     scores: dict[str, list[Tensor]] = {t: [] for t in node_types}
     for (node_type, what), values in zip(slots, attributions):
         magnitude = values[0].detach().abs()

@@ -181,7 +181,9 @@ def explain_examples(
             for t in batch.node_types:
                 if batch[t].num_nodes and t not in background:
                     background[t] = _background(loop, t, int(cutoff))
-            attribution = attribute_batch(loop.model, frames, batch, item_frame, uses, background, steps, CHUNK_ROWS)
+            attribution = attribute_batch(
+                loop.model, frames, batch, item_frame, uses, background, steps, CHUNK_ROWS, delta=False
+            )
             for i, example in enumerate(index):
                 outputs[example] = out[i]
             nodes = _per_seed(attribution, batch, len(index), index, tables, columns)
