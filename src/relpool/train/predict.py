@@ -36,8 +36,7 @@ from relpool.train.explain import Explained, explain_entity, explain_examples
 from relpool.train.history import item_history
 from relpool.train.loop import Loop
 from relpool.train.model_dir import read_config
-from relpool.train.prepare import Prepared, prepare_for_model
-from relpool.train.prepare import _encode as encode_for_model
+from relpool.train.prepare import Prepared, encode_for_model, prepare_for_model
 from relpool.train.split_predictions import EVAL_SEED, predict_split, score_split
 
 

@@ -67,10 +67,11 @@ def prepare_for_model(db, config: ModelConfig, note: Callable[[str], None]) -> P
     spec = config.model
     if graph.node_types != spec.node_types or [list(e) for e in graph.edge_types] != spec.edge_types:
         raise RelpoolError("the database's tables or foreign keys differ from the ones the model was trained on")
-    return Prepared(inspection, graph, _encode(inspection, config))
+    return Prepared(inspection, graph, encode_for_model(inspection, config))
 
 
-def _encode(inspection: Inspection, config: ModelConfig) -> dict[str, EncodedTable]:
+def encode_for_model(inspection: Inspection, config: ModelConfig) -> dict[str, EncodedTable]:
+    """Every table encoded with the column types and statistics the model was trained with."""
     embedder = embedder_from_json(config.text_embedder)
     tables = {}
     for name, table in inspection.schema.tables.items():
