@@ -22,8 +22,8 @@ test: setup
 
 # Lint and format check of the tree, and the type check of src/relpool (configured in pyproject.toml).
 lint: setup
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
 # The quicker benchmarks (~30 min); pool_snr.py, relational_snr.py and scale.py take 30-60 min each.
