@@ -68,6 +68,9 @@ def occlude(
         data = HeteroData()
         for edge_type in batch.edge_types:
             index = batch[edge_type].edge_index
+            if edge_type[0] not in ranks:  # no sampled source rows: no edges
+                data[edge_type].edge_index = index
+                continue
             keep = ranks[edge_type[0]][index[0]].unsqueeze(1) != step.unsqueeze(0)  # [edges, copies]
             offset = torch.arange(size).unsqueeze(0)
             source = (index[0].unsqueeze(1) * size + offset)[keep]
