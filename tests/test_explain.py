@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from conftest import shop_frames, write_sqlite
 
 import relpool
@@ -230,3 +231,35 @@ def test_the_attributions_add_up_to_the_change_of_the_output(model_dir, shop_db)
     assert result.gap <= 0.05 * abs(result.signed_total) + 1e-4
     again = attribute(loop.model, gather_frames(loop.tables, batch), batch, background=background, steps=1)
     assert again.output == pytest.approx(result.output)
+
+
+def test_a_row_s_occlusion_score_is_the_change_when_it_sends_no_messages(model_dir, shop_db):
+    """The batched occlusion (one interleaved copy per row) agrees with one plain forward pass per row
+    whose out-edges are dropped; the entity's own row is scored by the average row in its place."""
+    from relpool.nn.occlusion import occlude
+    from relpool.train.data import gather_frames
+    from relpool.train.explain import _background
+
+    model = relpool.Model.load(model_dir)
+    model.explain(shop_db, "5", at=AT)
+    assert model._session is not None
+    loop, inspection = model._session.loop, model._session.prepared.inspection
+    seed, _ = entity_row(inspection, "customers", "5")
+    cutoff = pd.Timestamp(AT).value // 10**9
+    batch = loop.sampler(EVAL_SEED).sample("customers", np.array([seed]), np.array([cutoff]))
+    frames = gather_frames(loop.tables, batch)
+    background = {t: _background(loop, t, cutoff) for t in batch.node_types if batch[t].num_nodes}
+    scores = occlude(loop.model, frames, batch, background=background)
+    with torch.no_grad():
+        full = float(loop.model(frames, batch)[0])
+        for t in scores:
+            for i in range(batch[t].num_nodes)[:5]:
+                if t == "customers" and i == 0:
+                    continue
+                cut = batch.clone()
+                for e in cut.edge_types:
+                    if e[0] == t:
+                        cut[e].edge_index = cut[e].edge_index[:, cut[e].edge_index[0] != i]
+                expected = abs(float(loop.model(frames, cut)[0]) - full)
+                assert float(scores[t][i]) == pytest.approx(expected, rel=1e-4, abs=1e-6)
+    assert float(scores["customers"][0]) > 0

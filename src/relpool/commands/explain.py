@@ -23,8 +23,8 @@ def explain(
     top: Annotated[int, typer.Option(min=1, help="How many rows to list.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
 ):
-    """Explain one prediction: the shares of the gradient attribution of the tables, columns and related
-    rows (visible at the cutoff) the model saw for the entity. Scores describe the model, not causes."""
+    """Explain one prediction: the shares of the tables, columns and related rows (visible at the cutoff)
+    the model saw for the entity; a row's score is how much the output moves without it. Scores describe the model, not causes."""
     from relpool.api import Model
     from relpool.report.explain_view import render_explanation
 

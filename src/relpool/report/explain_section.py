@@ -26,7 +26,7 @@ def reliance_section(reliance: dict) -> str:
         [[c["table"], c["column"], c["score"]] for c in reliance["columns"][:MAX_COLUMNS]],
     )
     about = (
-        f"GNN: integrated-gradients shares (each example's attribution over its sampled rows, tables summing "
+        f"GNN: occlusion shares (each example's row scores, split over columns by integrated gradients, tables summing "
         f"to 1), averaged over {reliance['examples']:,} seeded test examples. "
         + (
             "autofeat: mean |SHAP value| (LightGBM pred_contrib) of its features on the test rows, summed by "

@@ -21,7 +21,7 @@ def render_explanation(explanation: dict, console: Console) -> None:
         highlight=False,
         soft_wrap=True,
     )
-    tables = Table(title="tables (share of the attribution)", title_justify="left")
+    tables = Table(title="tables (share of the row scores)", title_justify="left")
     tables.add_column("table")
     tables.add_column("share", justify="right")
     for entry in explanation["tables"]:
@@ -45,7 +45,11 @@ def render_explanation(explanation: dict, console: Console) -> None:
         )
     for table in (tables, columns, rows):
         console.print(table)
-    console.print("scores: shares of the gradient attribution on one sampled subgraph; not causal", style="dim")
+    console.print(
+        "scores: rows by how much the output moves without each (occlusion), split over columns by gradients; "
+        "one sampled subgraph; not causal",
+        style="dim",
+    )
 
 
 def _share(score: float) -> str:

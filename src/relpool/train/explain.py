@@ -4,10 +4,12 @@ The entity's subgraph is sampled once with the evaluation seed (:data:`~.split_p
 as the first batch of a prediction does, so an explanation is reproducible and its prediction is the
 one ``predict`` gives the entity in a batch of its own (within a batch of many entities the sampler's
 stream for it can differ, and with it the neighbours). Only rows visible at the cutoff can be sampled.
-Integrated gradients (:mod:`relpool.nn.attribution`) scores every sampled row's encoded columns and age,
-from the average row of its table (visible at the cutoff) as the baseline;
-shares are of the total absolute attribution, so tables sum to 1 and rows and columns are shares of
-the same total. They are not causal: they describe the model on this one sample.
+A row's score is its occlusion score (:mod:`relpool.nn.occlusion`: |change of the output| when the row
+alone sends no messages; the entity's own row: when its input is the average row of its table), split
+over its columns and age as integrated gradients (:mod:`relpool.nn.attribution`, from the average row of
+each table visible at the cutoff) splits its absolute attribution; shares are of the total of the row
+scores, so tables, columns and rows each sum to 1. They are not causal: they describe the model on this
+one sample.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import torch
 
 from relpool.errors import RelpoolError
 from relpool.graph.csr import NO_TIME
-from relpool.nn.attribution import STEPS, Attribution, Background, attribute, attribute_batch
+from relpool.nn.attribution import STEPS, Background, attribute, attribute_batch
+from relpool.nn.occlusion import blend, occlude
 from relpool.query.bind import BoundQuery
 from relpool.train.config import ModelConfig
 from relpool.train.data import cutoff_seconds, gather_frames, key_to_dense_id
@@ -68,13 +71,15 @@ def explain_entity(
         for t in batch.node_types
         if batch[t].num_nodes
     }
-    attribution = attribute(loop.model, gather_frames(loop.tables, batch), batch, item_frame, history, background)
+    frames = gather_frames(loop.tables, batch)
+    attribution = attribute(loop.model, frames, batch, item_frame, history, background)
+    rows = occlude(loop.model, frames, batch, item_frame, history, background, attribution.targets)
     kind = spec.kind
     predicted = kind.predictions(attribution.output, settings.targets, settings.rank_top).iloc[0]
     result: dict = {"entity": key, "cutoff": cutoff.isoformat(), "prediction": plain(predicted[kind.column])}
     if "probability" in predicted.index and kind.column != "probability":  # multiclass: the class and its probability
         result["probability"] = plain(predicted["probability"])
-    return {**result, **_scores(prepared, attribution, batch, table, top)}
+    return {**result, **_scores(prepared, attribution.columns, blend(attribution.scores, rows), batch, table, top)}
 
 
 BACKGROUND_ROWS = 1024
@@ -95,20 +100,21 @@ def _background(loop: Loop, table: str, cutoff: int) -> Background:
     )
 
 
-def _scores(prepared: Prepared, attribution: Attribution, batch, seed_type: str, top: int) -> dict:
-    """tables, columns and the top rows, as shares of the total absolute attribution."""
-    total = float(sum(s.sum() for s in attribution.scores.values())) or 1.0  # all zero: every share 0
-    tables = {t: float(s.sum()) / total for t, s in attribution.scores.items()}
+def _scores(prepared: Prepared, names: dict[str, list[str]], scores: dict, batch, seed_type: str, top: int) -> dict:
+    """tables, columns and the top rows, as shares of the total of ``scores`` ([rows, columns] per node type:
+    :func:`~relpool.nn.occlusion.blend` of the occlusion row scores and the attribution's column split)."""
+    total = float(sum(s.sum() for s in scores.values())) or 1.0  # all zero: every share 0
+    tables = {t: float(s.sum()) / total for t, s in scores.items()}
     columns = [
         {"table": t, "column": c, "score": float(v) / total}
-        for t, s in attribution.scores.items()
-        for c, v in zip(attribution.columns[t], s.sum(dim=0).tolist())
+        for t, s in scores.items()
+        for c, v in zip(names[t], s.sum(dim=0).tolist())
     ]
     ranked = sorted(
         (
             (-float(score) / total, t, int(n_id), i)
-            for t in attribution.scores
-            for i, (n_id, score) in enumerate(zip(batch[t].n_id.tolist(), attribution.row_scores(t).tolist()))
+            for t in scores
+            for i, (n_id, score) in enumerate(zip(batch[t].n_id.tolist(), scores[t].sum(dim=1).tolist()))
         ),
     )[:top]
     route = paths(batch, seed_type)
@@ -116,7 +122,7 @@ def _scores(prepared: Prepared, attribution: Attribution, batch, seed_type: str,
     for t in dict.fromkeys(t for _, t, _, _ in ranked):
         ids = [n for _, u, n, _ in ranked if u == t]
         present = prepared.inspection.database.columns(t)
-        read = [c for c in attribution.columns[t] if c in present]
+        read = [c for c in names[t] if c in present]
         time_column = prepared.inspection.schema.tables[t].time_column
         looked_up[t] = read_rows(prepared.inspection, t, ids, read + ([time_column] if time_column else []))
     rows = []
@@ -132,6 +138,9 @@ def _scores(prepared: Prepared, attribution: Attribution, batch, seed_type: str,
 
 CHUNK_ROWS = 65_536
 """Sampled rows (over all integration copies) per forward pass of a batch's attribution: bounds its memory."""
+
+OCCLUSION_ROWS = 262_144
+"""Sampled rows (over all occluded copies) per forward pass of a batch's occlusion: no gradients, so more."""
 
 
 @dataclass
@@ -156,7 +165,8 @@ def explain_examples(
 ) -> Explained:
     """Explain every example (dense ``seeds`` at int64 ``cutoffs``) while predicting it: predict's batches and
     sampler (:data:`EVAL_SEED`, examples grouped by cutoff, so the subgraphs and outputs of a one-cutoff
-    call are predict's), and integrated gradients over each whole batch at once (:func:`attribute_batch`).
+    call are predict's), and integrated gradients and occlusion over each whole batch at once
+    (:func:`attribute_batch`, :func:`~relpool.nn.occlusion.occlude`).
     An example's shares are of its own subgraph's total, as :func:`explain_entity` computes them."""
     if top < 1:
         raise RelpoolError(f"--explain-top must be at least 1, got {top}")
@@ -186,7 +196,9 @@ def explain_examples(
             )
             for i, example in enumerate(index):
                 outputs[example] = out[i]
-            nodes = _per_seed(attribution, batch, len(index), index, tables, columns)
+            rows = occlude(loop.model, frames, batch, item_frame, uses, background, attribution.targets, OCCLUSION_ROWS)
+            scores = blend(attribution.scores, rows)
+            nodes = _per_seed(attribution.columns, scores, batch, len(index), index, tables, columns)
             found.append((index, nodes))
     return Explained(
         outputs=torch.stack([o for o in outputs if o is not None]) if len(seeds) else torch.empty(0),
@@ -196,10 +208,12 @@ def explain_examples(
     )
 
 
-def _per_seed(attribution: Attribution, batch, seeds: int, index: np.ndarray, tables: dict, columns: dict) -> list:
+def _per_seed(
+    names: dict[str, list[str]], blended: dict, batch, seeds: int, index: np.ndarray, tables: dict, columns: dict
+) -> list:
     """Each example's table and column shares (into ``tables`` / ``columns``: name -> {example: share}), and
     every sampled node's (table, dense id, example, share) for ranking rows."""
-    scores = {t: s.double() for t, s in attribution.scores.items()}
+    scores = {t: s.double() for t, s in blended.items()}
     owner = {t: batch[t].batch for t in scores}
     totals = torch.zeros(seeds, dtype=torch.float64)
     for t, s in scores.items():
@@ -210,7 +224,7 @@ def _per_seed(attribution: Attribution, batch, seeds: int, index: np.ndarray, ta
         per_column = torch.zeros(seeds, s.size(1), dtype=torch.float64).index_add_(0, owner[t], s) / totals[:, None]
         share = per_column.sum(dim=1).numpy()
         tables.setdefault(t, {}).update(zip(index.tolist(), share.tolist()))
-        for c, name in enumerate(attribution.columns[t]):
+        for c, name in enumerate(names[t]):
             columns.setdefault((t, name), {}).update(zip(index.tolist(), per_column[:, c].tolist()))
         row_share = (s.sum(dim=1) / totals[owner[t]]).numpy()
         nodes.append((t, batch[t].n_id.numpy(), index[owner[t].numpy()], row_share))

@@ -1,0 +1,133 @@
+"""Occlusion (ablation) scores of every sampled row: how much a seed's output moves when the row is taken out.
+
+A row other than the seed's own is taken out by removing its out-edges in the sampled batch (in every edge
+type and layer), so it sends no messages; the seed's own row, which reaches the output through its own input
+rather than through messages, is taken out by replacing its input (columns and age) with the average row of
+its table (the mean embeddings of the table's ``background`` rows, as integrated gradients' baseline; with no
+background its score is 0). A row's score is ``|f(batch) - f(batch without the row)|`` of the attributed
+output (:mod:`relpool.nn.attribution`: the logit, standardised value, likeliest class's logit or top item's
+score), each row taken out alone. Every seed's rows are occluded in one batched pass: copy ``s`` of the
+subgraph (interleaved, node ``i`` of copy ``s`` at ``i * copies + s``) takes out the ``s``-th row of every
+seed's subgraph at once, which the disjoint sampler keeps independent; copies are split into chunks of at
+most about ``chunk_rows`` sampled rows.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torch_frame import TensorFrame
+from torch_geometric.data import HeteroData
+
+from relpool.nn.attribution import Background, _copied_history, _encoder
+from relpool.nn.model import RelationalModel
+
+
+@torch.no_grad()
+def occlude(
+    model: RelationalModel,
+    frames: dict[str, TensorFrame],
+    batch: HeteroData,
+    item_frame: TensorFrame | None = None,
+    history: tuple[Tensor, Tensor, Tensor] | None = None,
+    background: dict[str, Background] | None = None,
+    targets: Tensor | None = None,
+    chunk_rows: int | None = None,
+) -> dict[str, Tensor]:
+    """Node type -> [rows] the occlusion score of each sampled row (see the module), for every seed of
+    ``batch`` at once. ``targets``: each seed's attributed output column of a [B, C] output (None: the
+    likeliest / top-ranked one)."""
+    model.eval()
+    seed_type = model.spec.entity_table
+    seeds = batch[seed_type].batch_size
+    node_types = [t for t in batch.node_types if batch[t].num_nodes]
+    x = {
+        t: model.tables[t](frames[t], batch[t].num_nodes) + model.age(batch[t].age, batch[t].has_time)
+        for t in node_types
+    }
+    owners = {t: _owner(batch, t) for t in node_types}
+    ranks = _ranks(owners, seeds)
+    copies = int(max(int(r.max()) for r in ranks.values())) + 1
+    output = model.head_outputs(model.propagate(x, batch), item_frame, history)
+    if output.dim() == 2 and targets is None:
+        targets = output.argmax(dim=1)
+    full = _select(output, targets)
+    typical = _average_row(model, seed_type, (background or {}).get(seed_type))
+    rows = sum(batch[t].num_nodes for t in node_types)
+    chunk = copies if chunk_rows is None else max(1, min(copies, chunk_rows // max(1, rows)))
+    effects = torch.empty(seeds, copies)
+    for start in range(0, copies, chunk):
+        size = min(chunk, copies - start)
+        step = torch.arange(start, start + size)
+        copied = {t: v.repeat_interleave(size, dim=0) for t, v in x.items()}
+        if typical is not None:  # each seed's own row, in the copy that takes it out: the average row
+            own = ranks[seed_type][:seeds]
+            hit = (own >= start) & (own < start + size)
+            where = torch.arange(seeds)[hit] * size + own[hit] - start
+            copied[seed_type][where] = typical
+        data = HeteroData()
+        for edge_type in batch.edge_types:
+            index = batch[edge_type].edge_index
+            if edge_type[0] not in ranks:  # no sampled source rows: no edges
+                data[edge_type].edge_index = index
+                continue
+            keep = ranks[edge_type[0]][index[0]].unsqueeze(1) != step.unsqueeze(0)  # [edges, copies]
+            offset = torch.arange(size).unsqueeze(0)
+            source = (index[0].unsqueeze(1) * size + offset)[keep]
+            target = (index[1].unsqueeze(1) * size + offset)[keep]
+            data[edge_type].edge_index = torch.stack([source, target])
+        data[seed_type].batch_size = seeds * size
+        out = model.head_outputs(model.propagate(copied, data), item_frame, _copied_history(history, size))
+        chosen = None if targets is None else targets.repeat_interleave(size)
+        effects[:, start : start + size] = _select(out, chosen).view(seeds, size)
+    if typical is None:  # no average row to replace the seed's own with: it is not scored
+        effects[torch.arange(seeds), ranks[seed_type][:seeds]] = full
+    delta = (effects - full.unsqueeze(1)).abs()
+    return {t: delta[owners[t], ranks[t]] for t in node_types}
+
+
+def blend(columns: dict[str, Tensor], rows: dict[str, Tensor]) -> dict[str, Tensor]:
+    """[rows, columns] scores whose row sums are ``rows`` (occlusion) and whose split over a row's columns is
+    that of ``columns`` (integrated gradients' |attribution|); a row with no attribution splits evenly."""
+    out = {}
+    for t, score in columns.items():
+        total = score.sum(dim=1, keepdim=True)
+        split = torch.where(total > 0, score / total.clamp(min=1e-30), torch.full_like(score, 1.0 / score.size(1)))
+        out[t] = split * rows[t].to(score.dtype).unsqueeze(1)
+    return out
+
+
+def _select(out: Tensor, targets: Tensor | None) -> Tensor:
+    """One number per seed: the output itself ([B]) or its ``targets`` column."""
+    if out.dim() == 1 or targets is None:
+        return out
+    return out.gather(1, targets.view(-1, 1)).squeeze(1)
+
+
+def _owner(batch: HeteroData, node_type: str) -> Tensor:
+    store = batch[node_type]
+    owner = getattr(store, "batch", None)
+    return owner if owner is not None else torch.zeros(store.num_nodes, dtype=torch.long)
+
+
+def _ranks(owners: dict[str, Tensor], seeds: int) -> dict[str, Tensor]:
+    """Node type -> each node's position among its own seed's sampled nodes (node types in order)."""
+    owner = torch.cat(list(owners.values()))
+    order = torch.argsort(owner, stable=True)
+    first = torch.zeros(seeds, dtype=torch.long)
+    counts = torch.bincount(owner, minlength=seeds)
+    first[1:] = torch.cumsum(counts, 0)[:-1]
+    rank = torch.empty_like(owner)
+    rank[order] = torch.arange(len(owner)) - first[owner[order]]
+    return dict(zip(owners, torch.split(rank, [len(o) for o in owners.values()])))
+
+
+def _average_row(model: RelationalModel, node_type: str, rows: Background | None) -> Tensor | None:
+    """The input vector of ``node_type``'s average row: the mean column and age embeddings of ``rows``."""
+    if rows is None or not rows.size:
+        return None
+    encoder = _encoder(model, node_type)
+    encoded = encoder.columns(rows.frame)
+    columns = None if encoded is None else encoded[0].mean(dim=0, keepdim=True)
+    age = model.age(rows.age, rows.has_time).mean(dim=0, keepdim=True)
+    return (encoder.from_columns(columns, 1) + age)[0]
