@@ -129,3 +129,19 @@ def run_cli(runner):
         return result.exit_code, result.stdout, result.stderr
 
     return run
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """The databases a loaded model read and encoded, one entry per read (a reused preparation adds none)."""
+    from relpool.train import predict as predict_module
+
+    calls = []
+    original = predict_module.prepare_for_model
+
+    def counting(*args, **kwargs):
+        calls.append(args[0])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(predict_module, "prepare_for_model", counting)
+    return calls

@@ -14,7 +14,6 @@ from conftest import shop_frames, write_sqlite
 import relpool
 from relpool.encode import HashingEmbedder
 from relpool.errors import RelpoolError
-from relpool.train import predict as predict_module
 from relpool.train.explain_rows import entity_row
 from relpool.train.split_predictions import EVAL_SEED
 
@@ -29,19 +28,6 @@ def model_dir(shop_db, tmp_path_factory):
     out = tmp_path_factory.mktemp("explain") / "m"
     relpool.fit(shop_db, QUERY, out, text_embedder=HashingEmbedder(8), **TINY)
     return out
-
-
-@pytest.fixture
-def reads(monkeypatch):
-    calls = []
-    original = predict_module.prepare_for_model
-
-    def counting(*args, **kwargs):
-        calls.append(args[0])
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(predict_module, "prepare_for_model", counting)
-    return calls
 
 
 def test_the_json_has_the_issue_shape_and_shares_that_add_up(model_dir, shop_db, run_cli):

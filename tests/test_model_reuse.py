@@ -11,7 +11,6 @@ from conftest import shop_frames
 
 import relpool
 from relpool.encode import HashingEmbedder
-from relpool.train import predict as predict_module
 
 QUERY = "PREDICT COUNT(transactions.*, 0, 3, days) > 0 FOR EACH customers.customer_id"
 TINY = dict(channels=8, fanout=(4, 2), epochs=1, max_steps=2, batch_size=64, step="1 days")
@@ -22,20 +21,6 @@ def model_dir(shop_db, tmp_path_factory):
     out = tmp_path_factory.mktemp("reuse") / "m"
     relpool.fit(shop_db, QUERY, out, text_embedder=HashingEmbedder(8), **TINY)
     return out
-
-
-@pytest.fixture
-def reads(monkeypatch):
-    """How many times a model read and encoded a database."""
-    calls = []
-    original = predict_module.prepare_for_model
-
-    def counting(*args, **kwargs):
-        calls.append(args[0])
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(predict_module, "prepare_for_model", counting)
-    return calls
 
 
 def test_a_second_predict_on_the_same_file_reuses_the_prepared_database(model_dir, shop_db, reads):

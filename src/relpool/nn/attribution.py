@@ -102,7 +102,7 @@ def attribute_batch(
     model.eval()
     seed_type = model.spec.entity_table
     seeds = batch[seed_type].batch_size
-    encoders = {t: _encoder(model, t) for t in batch.node_types}
+    encoders = {t: table_encoder(model, t) for t in batch.node_types}
     node_types = [t for t in batch.node_types if batch[t].num_nodes]
     slots: list[tuple[str, str]] = []  # (node type, "columns" | "age") of each input
     inputs: list[Tensor] = []
@@ -137,7 +137,7 @@ def attribute_batch(
             for t in node_types
         }
         embedded = model.propagate(x, _copies(batch, seed_type, copies, seeds))
-        out = model.head_outputs(embedded, item_frame, _copied_history(history, copies))
+        out = model.head_outputs(embedded, item_frame, copied_history(history, copies))
         return out.reshape(seeds, copies, *out.shape[1:]).transpose(0, 1)
 
     with torch.no_grad():
@@ -183,7 +183,7 @@ def attribute_batch(
     )
 
 
-def _encoder(model: RelationalModel, node_type: str) -> TableEncoder:
+def table_encoder(model: RelationalModel, node_type: str) -> TableEncoder:
     encoder = model.tables[node_type]
     assert isinstance(encoder, TableEncoder)  # every node type has one
     return encoder
@@ -207,7 +207,7 @@ def _copies(batch: HeteroData, seed_type: str, copies: int, seeds: int = 1) -> H
     return data
 
 
-def _copied_history(history: tuple[Tensor, Tensor, Tensor] | None, copies: int) -> tuple[Tensor, Tensor, Tensor] | None:
+def copied_history(history: tuple[Tensor, Tensor, Tensor] | None, copies: int) -> tuple[Tensor, Tensor, Tensor] | None:
     """Link prediction's past uses of the one example, once for each copy."""
     if history is None:
         return None

@@ -19,7 +19,7 @@ from torch import Tensor
 from torch_frame import TensorFrame
 from torch_geometric.data import HeteroData
 
-from relpool.nn.attribution import Background, _copied_history, _encoder
+from relpool.nn.attribution import Background, copied_history, table_encoder
 from relpool.nn.model import RelationalModel
 
 
@@ -77,7 +77,7 @@ def occlude(
             target = (index[1].unsqueeze(1) * size + offset)[keep]
             data[edge_type].edge_index = torch.stack([source, target])
         data[seed_type].batch_size = seeds * size
-        out = model.head_outputs(model.propagate(copied, data), item_frame, _copied_history(history, size))
+        out = model.head_outputs(model.propagate(copied, data), item_frame, copied_history(history, size))
         chosen = None if targets is None else targets.repeat_interleave(size)
         effects[:, start : start + size] = _select(out, chosen).view(seeds, size)
     if typical is None:  # no average row to replace the seed's own with: it is not scored
@@ -126,7 +126,7 @@ def _average_row(model: RelationalModel, node_type: str, rows: Background | None
     """The input vector of ``node_type``'s average row: the mean column and age embeddings of ``rows``."""
     if rows is None or not rows.size:
         return None
-    encoder = _encoder(model, node_type)
+    encoder = table_encoder(model, node_type)
     encoded = encoder.columns(rows.frame)
     columns = None if encoded is None else encoded[0].mean(dim=0, keepdim=True)
     age = model.age(rows.age, rows.has_time).mean(dim=0, keepdim=True)
