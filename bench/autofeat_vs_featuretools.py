@@ -26,9 +26,9 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).parent))
 from common import machine, peak_rss_mib, versions, write_result  # noqa: E402
 
-from relpool.baselines.features import aggregate_features  # noqa: E402
-from relpool.baselines.plan import plan_groups  # noqa: E402
-from relpool.baselines.table import registered  # noqa: E402
+from relpool.autofeat.aggregates import aggregate_features  # noqa: E402
+from relpool.autofeat.plan import plan_groups  # noqa: E402
+from relpool.autofeat.table import registered  # noqa: E402
 from relpool.db import inspect_database  # noqa: E402
 
 NUMERIC = ["dep_delay", "arr_delay", "air_time", "distance"]

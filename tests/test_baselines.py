@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from conftest import shop_frames, write_folder
 
+from relpool.autofeat.aggregates import aggregate_features
+from relpool.autofeat.plan import plan_groups
+from relpool.autofeat.table import registered
 from relpool.baselines import run_baseline
-from relpool.baselines.features import aggregate_features
-from relpool.baselines.plan import plan_groups
-from relpool.baselines.table import registered
 from relpool.db import inspect_database
 from relpool.query.task import build_task
 

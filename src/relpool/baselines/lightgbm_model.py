@@ -12,7 +12,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from relpool.baselines.table import FeatureTable
+from relpool.autofeat.table import FeatureTable
 from relpool.errors import RelpoolError
 from relpool.tasks import TaskKind
 

@@ -8,7 +8,7 @@ table's own columns can support. Both obey the time rule: only rows with time <=
 
 from __future__ import annotations
 
-from relpool.baselines.table import EXAMPLES
+from relpool.autofeat.table import EXAMPLES
 from relpool.db.database import Database
 from relpool.query.bind import BoundQuery
 from relpool.query.history import past_uses_sql, popular_items_sql

@@ -2,7 +2,7 @@
 test predictions.
 
 ``entity`` is LightGBM on the entity table's own columns (RelBench's baseline); ``autofeat`` adds
-its parents' columns and every aggregate of :mod:`relpool.baselines.features`. Link prediction uses
+its parents' columns and every aggregate of :mod:`relpool.autofeat.aggregates`. Link prediction uses
 no model (see :mod:`relpool.baselines.link`). ``metrics.json`` has the layout ``relpool fit`` writes.
 """
 
@@ -19,12 +19,9 @@ import pandas as pd
 from rich.console import Console
 from rich.progress import track
 
-from relpool.baselines.entity import entity_features
-from relpool.baselines.features import aggregate_features
+from relpool.autofeat import FeatureTable, FeatureTimes, auto_features, registered
 from relpool.baselines.lightgbm_model import fit_predict
 from relpool.baselines.link import rank_items
-from relpool.baselines.plan import plan_groups
-from relpool.baselines.table import FeatureTable, registered
 from relpool.db.inspection import Inspection
 from relpool.errors import RelpoolError
 from relpool.files import write_atomically
@@ -119,18 +116,19 @@ def by_table(names: list[str], values, tables: list[str]) -> list[dict]:
     return [{"table": t, "share": v / total} for t, v in sorted(totals.items(), key=lambda x: (-x[1], x[0]))]
 
 
+def feature_times(task: Task) -> FeatureTimes:
+    """The times that shape a task's auto-features (see :class:`relpool.autofeat.FeatureTimes`)."""
+    return FeatureTimes(task.tables["train"]["cutoff"].max(), min(task.tables["val"]["cutoff"], default=None))
+
+
 def _features(inspection: Inspection, task: Task, kind: str, console: Console) -> FeatureTable:
-    # The GNN's encoders bound the times of time-less tables by the first validation cutoff, and so do these.
-    times_cutoff = min(task.tables["val"]["cutoff"], default=None)
-    with console.status("Reading the entity's own columns…"):
-        own = entity_features(inspection, task.bound, with_parents=kind == "autofeat", cutoff=times_cutoff)
-    if kind == "entity":
-        return own
-    groups = plan_groups(inspection, task.bound.entity_table, task.tables["train"]["cutoff"].max(), times_cutoff)
-    aggregates = aggregate_features(
-        inspection.database, groups, track=lambda items, what: track(items, what, console=console, transient=True)
+    return auto_features(
+        inspection,
+        task.bound,
+        feature_times(task),
+        aggregates=kind == "autofeat",
+        track=lambda items, what: track(items, what, console=console, transient=True),
     )
-    return FeatureTable.concat([own, aggregates])
 
 
 def _prediction_frame(task: Task, predicted) -> pd.DataFrame:

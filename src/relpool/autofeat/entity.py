@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from relpool.baselines.columns import column_roles
-from relpool.baselines.table import EXAMPLES, Feature, FeatureTable, fetch
+from relpool.autofeat.columns import column_roles
+from relpool.autofeat.table import EXAMPLES, Feature, FeatureTable, fetch
 from relpool.db.inspection import Inspection
 from relpool.db.sql import quote
 from relpool.db.visibility import table_time_sql, visible_sql

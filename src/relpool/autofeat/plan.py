@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from relpool.baselines.columns import column_roles
+from relpool.autofeat.columns import column_roles
 from relpool.db.inspection import Inspection
 from relpool.db.sql import quote
 from relpool.db.visibility import visible_sql

@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from relpool.baselines.plan import Group
-from relpool.baselines.table import EXAMPLES, Feature, FeatureTable, fetch
+from relpool.autofeat.plan import Group
+from relpool.autofeat.table import EXAMPLES, Feature, FeatureTable, fetch
 from relpool.db.database import Database
 from relpool.db.sql import quote
 from relpool.db.visibility import visible_sql
@@ -44,7 +44,7 @@ def aggregate_features(
     track: Callable[[Iterable, str], Iterable] = lambda items, _: items,
     functions: set[str] | None = None,
 ) -> FeatureTable:
-    """Aggregates of every group for the registered examples (see :func:`relpool.baselines.table.registered`).
+    """Aggregates of every group for the registered examples (see :func:`relpool.autofeat.table.registered`).
 
     ``functions`` keeps only the history aggregates of those names (e.g. {"COUNT", "MEAN"}); all by default.
     """
