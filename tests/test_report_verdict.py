@@ -149,3 +149,15 @@ def test_a_clear_lead_is_called_one():
     assert "autofeat baseline leads GNN by " in html and ": a clear difference." in html
     assert "On validation, autofeat baseline scores best (0.9000 AUROC), ahead of GNN (0.7000)." in html
     assert "1,000 seeded bootstrap resamples of the 500 test examples" in html
+
+
+def test_models_are_paired_on_the_same_examples_whatever_their_row_order():
+    """Two models that differ on a few examples: the paired interval of their difference is far narrower
+    than either model's own interval, which it would not be if the rows were matched by position."""
+    frame = _frame(600)
+    a = _scored(frame, 0.2, 1)
+    b = a.assign(probability=a["probability"].where(np.arange(600) % 50 != 0, 0.5))
+    drawn = bootstrap("binary", {"a": a, "b": b.sample(frac=1, random_state=1)}, None, {})
+    own_low, own_high = drawn.interval("a", "auroc")
+    low, high = drawn.difference("a", "b", "auroc", lower_is_better=False)
+    assert high - low < (own_high - own_low) / 3

@@ -70,7 +70,7 @@ def validation_sentence(models: dict[str, dict], main: str, chosen: str | None, 
     text = f"On validation, {ranked[0][0]} scores best ({ranked[0][1]:.4f} {metric_label(main)})"
     text += f", ahead of {ranked[1][0]} ({ranked[1][1]:.4f})." if len(ranked) > 1 else "."
     if chosen:
-        text += f" The run chose {chosen}" + (f": {because}" if because else ".")
+        text += f" The run chose {chosen}" + (f": {because.rstrip('.')}." if because else ".")
     return text
 
 
@@ -78,7 +78,7 @@ def test_sentences(drawn: Bootstrap, points: dict[str, dict], main: str, lower: 
     """The test leader against the runner-up, and against the chosen model when that is neither."""
     ranked = _ranked({name: p.get(main) for name, p in points.items()}, main)
     if len(ranked) < 2:
-        return ["Only one model has a test score: there is nothing to compare it with."]
+        return [f"Fewer than two models have a test {metric_label(main)}: there is nothing to compare."]
     rivals = [ranked[1][0]] + ([chosen] if chosen in points and chosen not in (ranked[0][0], ranked[1][0]) else [])
     return [difference_sentence(drawn, ranked[0][0], rival, points, main, lower) for rival in rivals]
 
