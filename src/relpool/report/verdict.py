@@ -35,7 +35,7 @@ def verdict_section(
     if first.empty:
         return section("Verdict", *parts, paragraph("The test split is empty: nothing to compare on test."))
     kind = task_kind(task_type)
-    thresholds = {name: t for name, m in models.items() if (t := threshold(m)) is not None and name in predictions}
+    thresholds = {name: t for name, m in models.items() if (t := threshold(m)) is not None}
     drawn = bootstrap(task_type, predictions, k, thresholds)
     points = {name: point_scores(kind.name, frame, k, models.get(name)) for name, frame in predictions.items()}
     lower = main in kind.lower_is_better
