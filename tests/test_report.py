@@ -67,12 +67,23 @@ def test_fit_writes_predictions_baselines_and_the_report(fitted):
 
 def test_report_stands_alone_with_every_section(fitted):
     html = (fitted[0] / "report.html").read_text()
-    for heading in ("Task", "Metrics", "Learning curves", "Test set", "Schema"):
+    for heading in (
+        "Task",
+        "Data warnings",
+        "Verdict",
+        "Metrics",
+        "Model settings",
+        "Learning curves",
+        "Test set",
+        "Schema",
+    ):
         assert f"<h2>{heading}</h2>" in html
     assert "entity baseline" in html and "autofeat baseline" in html and "positive_rate" in html
     assert [alt for alt, _ in IMAGE.findall(html)] == [
         "training loss and validation metric per epoch",
         "ROC and precision-recall curves",
+        "reliability diagram of every model",
+        "predicted probabilities by label, per model",
         "entity-relationship diagram",
     ]
     assert "<script" not in html and "http://" not in html and "https://" not in html
@@ -153,7 +164,7 @@ def test_report_renders_in_headless_chromium(fitted, tmp_path):
         [*base, f"--user-data-dir={tmp_path / 'dom'}", "--dump-dom", page], capture_output=True, text=True, timeout=120
     )
     assert dom.returncode == 0, dom.stderr[-2000:]
-    assert len(IMAGE.findall(dom.stdout)) == 3 and "<h2>Schema</h2>" in dom.stdout
+    assert len(IMAGE.findall(dom.stdout)) == 5 and "<h2>Schema</h2>" in dom.stdout
     shot = tmp_path / "report.png"
     screenshot = subprocess.run(
         [*base, f"--user-data-dir={tmp_path / 'shot'}", "--window-size=1200,3200", f"--screenshot={shot}", page],

@@ -160,3 +160,39 @@ def ranking_curves(predictions: dict[str, pd.DataFrame], k: int) -> bytes:
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.legend(fontsize=8)
     return png(fig)
+
+
+def reliability_diagram(tables: dict[str, pd.DataFrame]) -> bytes:
+    """Each model's observed positive rate against its mean probability per bin (:func:`~relpool.report.
+    calibration.reliability`); on the diagonal, probabilities mean what they say."""
+    fig, ax = plt.subplots(figsize=(5, 4.2))
+    ax.plot([0, 1], [0, 1], linestyle=":", color="#999999", label="perfectly calibrated")
+    for (name, bins), style in zip(tables.items(), _styles(tables)):
+        ax.plot(bins["mean_probability"], bins["positive_rate"], marker="o", **style, label=name)
+    ax.set(
+        title="reliability (test)", xlabel="mean predicted probability", ylabel="observed positive rate", xlim=(0, 1)
+    )
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=8)
+    return png(fig)
+
+
+def score_histograms(predictions: dict[str, pd.DataFrame]) -> bytes:
+    """Per model, how its probabilities spread over positives and negatives (each as a share of its class)."""
+    fig, axes = plt.subplots(1, len(predictions), figsize=(3.2 * len(predictions) + 0.5, 3.2), squeeze=False)
+    edges = np.linspace(0, 1, 21)
+    for ax, (name, frame) in zip(axes[0], predictions.items()):
+        y, p = frame["label"].astype(bool).to_numpy(), frame["probability"].to_numpy(float)
+        for part, colour, label in ((~y, "#999999", "negatives"), (y, "#3b6db3", "positives")):
+            if part.any():
+                ax.hist(
+                    p[part],
+                    bins=edges,
+                    weights=np.full(part.sum(), 1 / part.sum()),
+                    alpha=0.6,
+                    color=colour,
+                    label=label,
+                )
+        ax.set(title=f"{name} (test)", xlabel="predicted probability", ylabel="share of the class", xlim=(0, 1))
+        ax.legend(fontsize=8)
+    return png(fig)

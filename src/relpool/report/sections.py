@@ -9,11 +9,12 @@ import pandas as pd
 
 from relpool.db.inspection import Inspection
 from relpool.report import plots
+from relpool.report.candidates import candidates, chosen_label, threshold
 from relpool.report.diagram import draw_schema
 from relpool.report.fit_view import still_improving, validation_undefined
 from relpool.report.html import code, image, paragraph, section, table
 from relpool.report.task_view import cutoff_text, entity_text, stats_text
-from relpool.tasks import is_better, task_kind
+from relpool.tasks import is_better, metric_text, task_kind
 
 
 def task_section(summary: dict) -> str:
@@ -36,39 +37,61 @@ def task_section(summary: dict) -> str:
         ]
         for name, split in summary["splits"].items()
     ]
-    warnings = [f"Warning: {w}." for w in summary.get("warnings", [])]
     return section(
         "Task",
         code(summary["query"]),
-        *(paragraph(f) for f in facts + summary["notes"] + warnings),
+        *(paragraph(f) for f in facts + summary["notes"]),
         table(["split", "examples", "cutoffs", "label statistics", "dropped (no label)"], rows),
     )
 
 
 def metrics_section(gnn: dict, baselines: dict[str, dict]) -> str:
-    """One row per model; the best on the main test metric is shown in bold."""
-    main, names = gnn["metric"], list(gnn["test"])
-    models = {f"GNN ({gnn['pool']} pooling)": gnn, **{f"{kind} baseline": m for kind, m in baselines.items()}}
+    """One row per model (every candidate the run lists, else the GNN and the baselines); bold: the chosen
+    one, or, without a choice, the best on the main test metric. F1 shows its threshold where there is one."""
+    main, names = gnn["metric"], [n for n in gnn["test"] if n != "threshold"]
+    models, chosen = candidates(gnn, baselines), chosen_label(gnn)
+    if not gnn.get("models"):
+        models = {f"GNN ({gnn['pool']} pooling)" if label == "GNN" else label: m for label, m in models.items()}
     best, best_row = None, None
-    for i, m in enumerate(models.values()):
-        value = m["test"][main]
-        if value is not None and is_better(main, value, best):
+    for i, (label, m) in enumerate(models.items()):
+        value = m["test"].get(main)
+        if chosen is None and value is not None and is_better(main, value, best):
             best, best_row = value, i
+        if label == chosen:
+            best_row = i
     rows = [
-        [label, m["n_train"], m["val"][main], *(m["test"][n] for n in names), f"{m['seconds']:.1f} s"]
+        [
+            label,
+            m.get("n_train", gnn["n_train"]),
+            m["val"].get(main),
+            *(_metric_cell(m, n) for n in names),
+            f"{m['seconds']:.1f} s" if "seconds" in m else "n/a",
+        ]
         for label, m in models.items()
     ]
     headers = ["model", "training examples", f"val {main}", *(f"test {n}" for n in names), "seconds"]
     note = (
         (
             "entity: LightGBM on the entity table's own columns; autofeat: LightGBM on aggregates along every "
-            "foreign-key path. All models see the same splits and the same time rule; bold: the best test "
-            f"{main}."
+            "foreign-key path. All models see the same splits and the same time rule; bold: "
+            + (
+                f"the chosen model ({gnn.get('chosen_because') or 'the best on validation'})."
+                if chosen
+                else f"the best test {main}."
+            )
         )
-        if baselines
+        if len(models) > 1
         else "Baselines were not run (--no-baselines)."
     )
     return section("Metrics", table(headers, rows, main_row=best_row), paragraph(note, note=True))
+
+
+def _metric_cell(metrics: dict, name: str) -> str | float | None:
+    """A test metric; F1 with the validation-chosen threshold it was computed at, where it has one."""
+    value, at = metrics["test"].get(name), threshold(metrics)
+    if name != "f1" or at is None:
+        return value
+    return f"{metric_text(value)} at threshold {at:.3g}"
 
 
 def learning_section(gnn: dict, baselines: dict[str, dict]) -> str:
@@ -106,9 +129,9 @@ def evaluation_section(task_type: str, predictions: dict[str, pd.DataFrame], k: 
             ),
         )
     if plots_of == "confusion":
-        gnn = predictions["GNN"]
+        main = next(iter(predictions.values()))
         return section(
-            "Test set", image(plots.confusion(gnn["label"], gnn["prediction"]), "confusion matrix of the GNN")
+            "Test set", image(plots.confusion(main["label"], main["prediction"]), "confusion matrix of the GNN")
         )
     assert k is not None  # ranking plots: a ranking query has RANK TOP k
     return section("Test set", image(plots.ranking_curves(predictions, k), "MAP, recall and hit rate by list length"))
