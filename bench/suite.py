@@ -147,7 +147,7 @@ def main() -> None:
     fit_args = (QUICK_FIT_ARGS if args.quick else []) + shlex.split(args.fit_args)
     console = Console()
     result = run_suite([BY_NAME[n] for n in args.tasks.split(",")], seeds, fit_args, args.quick, console)
-    console.print(markdown(result), highlight=False, markup=False)
+    print(markdown(result))
     if result["failures"]:
         sys.exit(f"{result['failures']} fit(s) failed; their errors are in bench/results")
 

@@ -77,7 +77,7 @@ def markdown(result: dict) -> str:
     """One row per task: val / test mean ± std over seeds per model, oracle share, seconds and peak MiB."""
     lines = [
         "| task | metric | entity | entity val / test | autofeat val / test | relpool val / test | chosen "
-        "| oracle (test) | relpool share (test) | s per fit | peak MiB |",
+        "| oracle (test) | share of oracle, test: autofeat / relpool | s per fit | peak MiB |",
         "|---|---|---|---|---|---|---|---:|---:|---:|---:|",
     ]
     for name, entry in result["tasks"].items():
@@ -87,7 +87,7 @@ def markdown(result: dict) -> str:
             continue
         models = summary["models"]
         oracle = entry.get("oracle")
-        share = models.get(MAIN, {}).get("share", {}).get("test")
+        shares = [models.get(m, {}).get("share", {}).get("test") for m in ("autofeat", MAIN)]
         row = [
             name,
             summary["metric"] + (" ↓" if is_better(summary["metric"], 0.0, 1.0) else ""),
@@ -95,7 +95,7 @@ def markdown(result: dict) -> str:
             *(f"{_cell(models, m, 'val')} / {_cell(models, m, 'test')}" for m in (*BASELINES, MAIN)),
             ", ".join(summary["chosen"]) or "–",
             f"{oracle['test_auroc']:.4f}" if oracle else "–",
-            f"{share['mean']:.2f} ± {share['std']:.2f}" if share else "–",
+            " / ".join("–" if f is None else f"{f['mean']:.2f} ± {f['std']:.2f}" for f in shares) if oracle else "–",
             f"{summary['wall_seconds']['mean']:.0f}",
             f"{summary['peak_rss_mib']['max']:.0f}",
         ]

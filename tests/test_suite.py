@@ -67,7 +67,7 @@ def test_summary_has_spreads_oracle_shares_and_the_strongest_baseline_by_validat
     assert summary["strongest_baseline"] == "autofeat"  # by validation, though entity tests higher
     assert summary["beats_strongest_baseline"] is True
     text = table.markdown({"tasks": {"shop": entry | {"summary": summary}}})
-    assert "| shop | auroc | customers |" in text and "0.7500 ± 0.0707" in text and "0.62 ± 0.18" in text
+    assert "| shop | auroc | customers |" in text and "0.7500 ± 0.0707" in text and "0.55 ± 0.00 / 0.62 ± 0.18" in text
 
 
 def test_lower_is_better_metrics_pick_and_compare_the_other_way():
@@ -77,3 +77,13 @@ def test_lower_is_better_metrics_pick_and_compare_the_other_way():
     summary = table.summarise(entry)
     assert summary["strongest_baseline"] == "autofeat" and summary["beats_strongest_baseline"] is True
     assert "| mae ↓ |" in table.markdown({"tasks": {"delay": entry | {"summary": summary}}})
+
+
+def test_a_fits_candidates_are_read_whether_they_give_numbers_or_metric_dicts():
+    suite = load("suite")
+    assert suite.scores({"val": {"auroc": 0.8}, "test": {"auroc": 0.7}, "seconds": 3}, "auroc") == {
+        "val": 0.8,
+        "test": 0.7,
+        "seconds": 3,
+    }
+    assert suite.scores({"val": 0.8, "test": 0.7}, "auroc") == {"val": 0.8, "test": 0.7, "seconds": None}
