@@ -49,7 +49,10 @@ def run_isolated(script: Path, *args: str) -> dict:
 
 
 def write_result(name: str, result: dict) -> Path:
+    """Write bench/results/<name>.json through a temporary file, so an interrupted run never leaves half a file."""
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
+    staging = path.with_name(f".{path.name}.tmp")
+    staging.write_text(json.dumps(result, indent=2) + "\n")
+    staging.replace(path)
     return path

@@ -80,12 +80,25 @@ def synth(
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same database.")] = 0,
     periods: Annotated[int, typer.Option(help="Weeks of history.")] = 8,
     fmt: Annotated[str, typer.Option("--format", help="sqlite or parquet.")] = "sqlite",
+    family: Annotated[
+        str,
+        typer.Option(
+            help="signal: a marker category's amounts carry the state; interaction: only a purchase of the "
+            "customer's home category does, so no aggregate of one column shows it."
+        ),
+    ] = "signal",
 ):
     """Write a synthetic shop database with a known signal fraction, the query to run and the best achievable score."""
     from relpool.synth import SynthSpec, generate
 
     spec = SynthSpec(
-        entities=entities, rows_per_entity=rows_per_entity, snr=snr, seed=seed, format=fmt, periods=periods
+        entities=entities,
+        rows_per_entity=rows_per_entity,
+        snr=snr,
+        seed=seed,
+        format=fmt,
+        periods=periods,
+        family=family,
     )
     with err.status(f"Writing {entities:,} customers…"):
         truth = generate(spec, out)

@@ -20,14 +20,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from relpool.errors import RelpoolError
-from relpool.synth import draw
+from relpool.synth import draw, interaction
 from relpool.synth.oracle import oracle_scores
 from relpool.synth.spec import PERIOD_SECONDS, QUERY, SynthSpec
-from relpool.synth.tables import describe
+from relpool.synth.tables import describe, schemas
 from relpool.synth.writers import open_writer
 from relpool.tasks import Binary
 
 CHUNK_ROWS = 2_000_000
+FAMILIES = {"signal": draw, "interaction": interaction}  # each: chunk, planted, ORACLE_SCORE
 
 
 def database_name(spec: SynthSpec) -> str:
@@ -60,14 +61,15 @@ def generate(spec: SynthSpec, out: str | Path) -> dict:
 def _write(spec: SynthSpec, folder: Path) -> tuple[dict[str, int], pa.Table, int]:
     per_customer = spec.periods * (spec.rows_per_entity + spec.sessions_per_period + 1)
     step = max(1, CHUNK_ROWS // per_customer)
-    writer = open_writer(spec.format, folder / database_name(spec))
+    family = FAMILIES[spec.family]
+    writer = open_writer(spec.format, folder / database_name(spec), schemas(spec.family))
     catalog = draw.products(spec)
     writer.append("products", catalog)
     rows = {"customers": 0, "products": catalog.num_rows, "transactions": 0, "sessions": 0}
     labels, signal_rows = [], 0
     try:
         for index, lo in enumerate(range(0, spec.entities, step)):
-            part = draw.chunk(spec, index, lo, min(lo + step, spec.entities), catalog, rows["sessions"])
+            part = family.chunk(spec, index, lo, min(lo + step, spec.entities), catalog, rows["sessions"])
             for table, data in part.tables.items():
                 writer.append(table, data)
                 rows[table] += data.num_rows
@@ -94,18 +96,10 @@ def _truth(spec: SynthSpec, rows: dict[str, int], labels: pa.Table, signal_rows:
             "cutoffs": cutoffs,
             "note": "relpool's default cutoffs for this query; labels.parquet holds every (customer, cutoff)",
         },
-        "tables": {name: {"rows": rows[name], **info} for name, info in describe().items()},
+        "tables": {name: {"rows": rows[name], **info} for name, info in describe(spec.family).items()},
         "rows_total": sum(rows.values()),
-        "signal": {
-            "planted_in": "transactions",
-            "recognised_by": f"the product's category is '{draw.MARKER}' and purchased_at is in (cutoff - 7 days, "
-            f"cutoff]; older marker rows carry earlier, independent weekly states",
-            "carrier": f"amount > {draw.AMOUNT_MEDIAN:g} (the median) iff the latent state is 1; noise rows draw "
-            f"amounts from the same normal({draw.AMOUNT_MEDIAN:g}, {draw.AMOUNT_SCALE:g})",
-            "rows_per_customer_week": spec.signal_rows,
-            "fraction": spec.signal_rows / spec.rows_per_entity,
-            "rows": signal_rows,
-        },
+        "family": spec.family,
+        "signal": FAMILIES[spec.family].planted(spec, signal_rows),
         "distractor": {
             "column": "customers.loyalty_score",
             "effect": f"P(latent = 1) = sigmoid({spec.distractor_strength} x loyalty_score)",
@@ -115,6 +109,6 @@ def _truth(spec: SynthSpec, rows: dict[str, int], labels: pa.Table, signal_rows:
             "sessions row with kind = 'checkout' in the following week",
             "file": "labels.parquet",
         },
-        "oracle": oracle_scores(spec, labels),
+        "oracle": oracle_scores(spec, labels, FAMILIES[spec.family].ORACLE_SCORE),
         "seconds": round(seconds, 3),
     }

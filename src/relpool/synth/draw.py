@@ -28,6 +28,7 @@ DEVICES = np.array(["mobile", "desktop", "tablet"])
 ADJECTIVES = np.array(["classic", "compact", "deluxe", "eco", "smart", "sturdy", "vintage", "bright", "soft", "mini"])
 NOUNS = np.array(["lamp", "kettle", "backpack", "bottle", "chair", "speaker", "blanket", "watch", "basket", "mug"])
 AMOUNT_MEDIAN, AMOUNT_SCALE = 50.0, 15.0  # normal, so a standardised amount is linear in the signal
+ORACLE_SCORE = "the customer's latent state of the week before the cutoff, read from any signal row"
 
 
 @dataclass
@@ -168,3 +169,17 @@ def labels(spec: SynthSpec, ids: np.ndarray, y: np.ndarray, z: np.ndarray, loyal
             "distractor": np.repeat(loyalty, weeks),
         }
     )
+
+
+def planted(spec: SynthSpec, signal_rows: int) -> dict:
+    """truth.json's account of the signal."""
+    return {
+        "planted_in": "transactions",
+        "recognised_by": f"the product's category is '{MARKER}' and purchased_at is in (cutoff - 7 days, "
+        f"cutoff]; older marker rows carry earlier, independent weekly states",
+        "carrier": f"amount > {AMOUNT_MEDIAN:g} (the median) iff the latent state is 1; noise rows draw "
+        f"amounts from the same normal({AMOUNT_MEDIAN:g}, {AMOUNT_SCALE:g})",
+        "rows_per_customer_week": spec.signal_rows,
+        "fraction": spec.signal_rows / spec.rows_per_entity,
+        "rows": signal_rows,
+    }

@@ -2,7 +2,7 @@
 
 The label is the week's latent state flipped with probability ``label_noise``, independently of
 everything else, so P(label | all data) depends only on the latent state, which any one signal row
-reveals exactly (its amount is above the median iff the state is 1). Scoring each example by that
+reveals exactly (its amount is above the median iff the state is 1) in either family. Scoring each example by that
 state is therefore Bayes-optimal; its expected AUROC is 1 - label_noise, and truth.json also gives
 the AUROC it reaches on the realised validation and test examples.
 """
@@ -20,11 +20,11 @@ def auroc(labels: np.ndarray, scores: np.ndarray) -> float | None:
     return float(roc_auc_score(labels, scores)) if 0 < labels.sum() < len(labels) else None
 
 
-def oracle_scores(spec: SynthSpec, labels: pa.Table) -> dict:
+def oracle_scores(spec: SynthSpec, labels: pa.Table, score: str) -> dict:
     cutoffs = labels["cutoff"].to_numpy()
     y, oracle, distractor = (labels[c].to_numpy() for c in ("label", "oracle", "distractor"))
     out = {
-        "score": "the customer's latent state of the week before the cutoff, read from any signal row",
+        "score": score,
         "expected_auroc": 1 - spec.label_noise,
     }
     for split, [cutoff] in ((s, spec.cutoffs()[s]) for s in ("val", "test")):

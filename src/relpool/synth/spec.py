@@ -14,6 +14,7 @@ import numpy as np
 from relpool.errors import RelpoolError
 
 FORMATS = ("sqlite", "parquet")
+FAMILIES = ("signal", "interaction")  # how the signal is planted: relpool.synth.draw, relpool.synth.interaction
 START = np.datetime64("2024-01-01T00:00:00", "s")
 PERIOD_SECONDS = 7 * 24 * 3600
 MIN_PERIODS = 5  # at least one training cutoff, validation, test, and the test label's week
@@ -32,6 +33,7 @@ class SynthSpec:
     sessions_per_period: int = 3  # browse/search sessions per customer per week (noise)
     label_noise: float = 0.1  # P(label != latent state): the Bayes-optimal AUROC is 1 - label_noise
     distractor_strength: float = 0.5  # log-odds of the latent state per unit of the static loyalty score
+    family: str = "signal"
 
     def __post_init__(self):
         if not (0 < self.snr <= 1):
@@ -48,6 +50,13 @@ class SynthSpec:
             raise RelpoolError(
                 f"--snr {self.snr} x --rows-per-entity {self.rows_per_entity} rounds to no signal row "
                 f"per week; use --rows-per-entity >= {int(np.ceil(0.5 / self.snr))}"
+            )
+        if self.family not in FAMILIES:
+            raise RelpoolError(f"--family must be one of {', '.join(FAMILIES)}, got {self.family!r}")
+        if self.family == "interaction" and 2 * self.signal_rows > self.rows_per_entity:
+            raise RelpoolError(
+                f"--family interaction mirrors every signal row in another row of the week, so --snr x "
+                f"--rows-per-entity (rounded: {self.signal_rows}) must be at most half of {self.rows_per_entity}"
             )
         if self.products < 20 or self.sessions_per_period < 1:
             raise RelpoolError("a synthetic shop needs at least 20 products and 1 session per customer and week")

@@ -1,4 +1,8 @@
-"""The synthetic shop's schema, in one place: the writers' DDL and truth.json both read it."""
+"""The synthetic shop's schema, in one place: the writers' DDL and truth.json both read it.
+
+The interaction family gives each customer a home category (see :mod:`relpool.synth.interaction`);
+otherwise the families share every table.
+"""
 
 from __future__ import annotations
 
@@ -40,6 +44,7 @@ SCHEMAS = {
         ]
     ),
 }
+HOME = pa.field("home_category", pa.string())
 PRIMARY_KEYS = {
     "customers": "customer_id",
     "products": "product_id",
@@ -53,7 +58,13 @@ FOREIGN_KEYS = {
 }
 
 
-def describe() -> dict:
+def schemas(family: str) -> dict[str, pa.Schema]:
+    if family == "interaction":
+        return {**SCHEMAS, "customers": SCHEMAS["customers"].append(HOME)}
+    return SCHEMAS
+
+
+def describe(family: str) -> dict:
     """Keys, time columns and columns of every table, as truth.json states them."""
     return {
         name: {
@@ -62,5 +73,5 @@ def describe() -> dict:
             "foreign_keys": {c: f"{t}.{PRIMARY_KEYS[t]}" for c, t in FOREIGN_KEYS.get(name, {}).items()},
             "columns": {f.name: str(f.type) for f in schema},
         }
-        for name, schema in SCHEMAS.items()
+        for name, schema in schemas(family).items()
     }

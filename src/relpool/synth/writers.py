@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from relpool.db.sql import quote
-from relpool.synth.tables import FOREIGN_KEYS, PRIMARY_KEYS, SCHEMAS
+from relpool.synth.tables import FOREIGN_KEYS, PRIMARY_KEYS
 
 SQL_TYPES = {pa.int64(): "INTEGER", pa.float64(): "REAL", pa.string(): "TEXT", pa.timestamp("s"): "TEXT"}
 
@@ -18,9 +18,9 @@ SQL_TYPES = {pa.int64(): "INTEGER", pa.float64(): "REAL", pa.string(): "TEXT", p
 class ParquetWriter:
     """``folder/<table>.parquet``; a folder relpool reads directly."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, schemas: dict[str, pa.Schema]):
         folder.mkdir(parents=True)
-        self.writers = {t: pq.ParquetWriter(folder / f"{t}.parquet", s) for t, s in SCHEMAS.items()}
+        self.writers = {t: pq.ParquetWriter(folder / f"{t}.parquet", s) for t, s in schemas.items()}
 
     def append(self, table: str, data: pa.Table) -> None:
         self.writers[table].write_table(data)
@@ -33,11 +33,11 @@ class ParquetWriter:
 class SqliteWriter:
     """One SQLite file; keys declared in the DDL so relpool need not infer them; times as ISO text."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, schemas: dict[str, pa.Schema]):
         self.con = adbc_sqlite.connect(str(path))
         self.cursor = self.con.cursor()
         self.cursor.execute("PRAGMA journal_mode = OFF")
-        for table, schema in SCHEMAS.items():
+        for table, schema in schemas.items():
             self.cursor.execute(ddl(table, schema))
 
     def append(self, table: str, data: pa.Table) -> None:
@@ -62,5 +62,5 @@ def ddl(table: str, schema: pa.Schema) -> str:
     return f"CREATE TABLE {quote(table)} ({', '.join(columns)})"
 
 
-def open_writer(kind: str, target: Path) -> ParquetWriter | SqliteWriter:
-    return ParquetWriter(target) if kind == "parquet" else SqliteWriter(target)
+def open_writer(kind: str, target: Path, schemas: dict[str, pa.Schema]) -> ParquetWriter | SqliteWriter:
+    return ParquetWriter(target, schemas) if kind == "parquet" else SqliteWriter(target, schemas)
