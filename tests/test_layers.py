@@ -32,7 +32,7 @@ ALLOWED = {
     "baselines": {"autofeat", "db", "encode", "query", "tasks", "errors", "files"},
     "report": {"db", "query", "tasks", "files", "errors"},
     "train": {"autofeat", "db", "encode", "graph", "nn", "query", "tasks", *BASE},
-    "workflow": {"db", "query", "tasks", "train", "baselines", "report", *BASE},
+    "workflow": {"autofeat", "db", "query", "tasks", "train", "baselines", "report", *BASE},
     "api": {"train", "workflow"},
     "commands": {"api", "db", "query", "report", "synth", "tasks", "train", "workflow", "errors", "files"},
     "cli": {"commands", "errors", "train"},

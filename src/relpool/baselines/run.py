@@ -41,9 +41,15 @@ class BaselineResult:
 
 
 def run_baseline(
-    inspection: Inspection, task: Task, kind: str, seed: int = 0, console: Console | None = None
+    inspection: Inspection,
+    task: Task,
+    kind: str,
+    seed: int = 0,
+    console: Console | None = None,
+    features: FeatureTable | None = None,
 ) -> BaselineResult:
-    """Fit on train, stop early on val, and score val and test."""
+    """Fit on train, stop early on val, and score val and test. ``features``: the autofeat kind's auto-features
+    of the train, val and test examples in that order, when a caller computed them already (the hybrid GNN)."""
     if kind not in KINDS:
         raise RelpoolError(f"unknown baseline kind {kind!r}; choose one of {', '.join(KINDS)}")
     for split in ("train", *EVALUATED):
@@ -70,7 +76,8 @@ def run_baseline(
                 {"ranking": "own past frequency, then popularity" if kind == "autofeat" else "popularity"},
             )
         else:
-            features = _features(inspection, task, kind, console)
+            if features is None or kind != "autofeat":
+                features = _features(inspection, task, kind, console)
             with console.status(
                 f"Training LightGBM on {features.frame.shape[1]} features, {int((split == 'train').sum()):,} examples…"
             ):

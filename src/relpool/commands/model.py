@@ -36,6 +36,14 @@ def fit(
     patience: Annotated[
         int, typer.Option(min=1, help="Stop after this many epochs without improvement.")
     ] = DEFAULTS.patience,
+    features: Annotated[
+        bool,
+        typer.Option(
+            "--features/--no-features",
+            help="Hybrid GNN: the entity's auto-features (every related row aggregated) as inputs beside its "
+            "sampled subgraph. --no-features trains the plain GNN.",
+        ),
+    ] = DEFAULTS.features,
     batch_size: Annotated[int, typer.Option(min=1)] = DEFAULTS.batch_size,
     max_steps: Annotated[int, typer.Option(min=1, help="Mini-batches per epoch at most.")] = DEFAULTS.max_steps,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same model.")] = DEFAULTS.seed,
@@ -78,6 +86,7 @@ def fit(
         strategy=strategy,
         epochs=epochs,
         patience=patience,
+        features=features,
         batch_size=batch_size,
         max_steps=max_steps,
         seed=seed,

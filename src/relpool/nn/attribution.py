@@ -70,6 +70,7 @@ def attribute(
     history: tuple[Tensor, Tensor, Tensor] | None = None,
     background: dict[str, Background] | None = None,
     steps: int = STEPS,
+    features: Tensor | None = None,
 ) -> Attribution:
     """Integrated gradients of the seed's output in a one-seed ``batch``, from the average row of each
     table's ``background`` (zero for a table without one).
@@ -78,7 +79,7 @@ def attribute(
     logit; link prediction the score of the top-ranked item."""
     if batch[model.spec.entity_table].batch_size != 1:
         raise ValueError("attribute() explains one seed: sample a batch of one")
-    return attribute_batch(model, frames, batch, item_frame, history, background, steps)
+    return attribute_batch(model, frames, batch, item_frame, history, background, steps, features=features)
 
 
 def attribute_batch(
@@ -91,6 +92,7 @@ def attribute_batch(
     steps: int = STEPS,
     chunk_rows: int | None = None,
     delta: bool = True,
+    features: Tensor | None = None,
 ) -> Attribution:
     """:func:`attribute` for every seed of ``batch`` at once: integrated gradients of the sum of the seeds'
     outputs. The sampler is disjoint (a node belongs to one seed's subgraph, ``batch[t].batch`` says whose),
@@ -137,7 +139,9 @@ def attribute_batch(
             for t in node_types
         }
         embedded = model.propagate(x, _copies(batch, seed_type, copies, seeds))
-        out = model.head_outputs(embedded, item_frame, copied_history(history, copies))
+        out = model.head_outputs(
+            embedded, item_frame, copied_history(history, copies), copied_features(features, copies)
+        )
         return out.reshape(seeds, copies, *out.shape[1:]).transpose(0, 1)
 
     with torch.no_grad():
@@ -205,6 +209,12 @@ def _copies(batch: HeteroData, seed_type: str, copies: int, seeds: int = 1) -> H
         data[edge_type].edge_index = torch.stack([(row.unsqueeze(0) * copies + step).reshape(-1) for row in index])
     data[seed_type].batch_size = copies * seeds
     return data
+
+
+def copied_features(features: Tensor | None, copies: int) -> Tensor | None:
+    """The hybrid GNN's auto-features of each seed, once for each of its interleaved copies (fixed inputs:
+    explanations score the sampled rows, not the aggregates)."""
+    return None if features is None else features.repeat_interleave(copies, dim=0)
 
 
 def copied_history(history: tuple[Tensor, Tensor, Tensor] | None, copies: int) -> tuple[Tensor, Tensor, Tensor] | None:

@@ -1,4 +1,5 @@
-"""The relational GNN: row encoders + age, L pooled message-passing layers, a task head."""
+"""The relational GNN: row encoders + age, L pooled message-passing layers, a task head; the hybrid GNN
+also adds an embedding of the example's auto-features (:mod:`relpool.nn.features`) to the seed's."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from torch_geometric.data import HeteroData
 
 from relpool.graph.hetero import EdgeType
 from relpool.nn.encoder import AgeEncoder, TableEncoder
+from relpool.nn.features import FeatureInput
 from relpool.nn.gnn import RelationalLayer
 from relpool.nn.heads import LinkHead, mlp
 from relpool.tasks import TaskKind, task_kind
@@ -32,6 +34,7 @@ class ModelSpec:
     item_table: str | None = None
     num_items: int = 0
     history_features: int = 0  # link prediction: features per past use of an item (0: the head ignores history)
+    entity_features: list[str] = field(default_factory=list)  # the hybrid GNN's auto-features, in input order
 
     @property
     def kind(self) -> TaskKind:
@@ -54,6 +57,7 @@ class RelationalModel(nn.Module):
         self.layers = nn.ModuleList(
             [RelationalLayer(spec.node_types, edge_types, c, spec.pool, spec.pool_options) for _ in range(spec.layers)]
         )
+        self.features = FeatureInput(len(spec.entity_features), c, spec.dropout) if spec.entity_features else None
         self.head: LinkHead | nn.Sequential
         if spec.kind.ranks_items:
             self.head = LinkHead(c, spec.num_items, spec.history_features)
@@ -83,17 +87,23 @@ class RelationalModel(nn.Module):
         batch: HeteroData,
         item_frame: TensorFrame | None = None,
         history: tuple[Tensor, Tensor, Tensor] | None = None,
+        features: Tensor | None = None,
     ) -> Tensor:
-        """Binary/regression: [B] logits or values; multiclass: [B, C] logits; link: [B, num_items] scores."""
-        return self.head_outputs(self.seed_embeddings(frames, batch), item_frame, history)
+        """Binary/regression: [B] logits or values; multiclass: [B, C] logits; link: [B, num_items] scores.
+        ``features``: the hybrid GNN's [B, entity_features] auto-features of the seeds' examples."""
+        return self.head_outputs(self.seed_embeddings(frames, batch), item_frame, history, features)
 
     def head_outputs(
         self,
         seeds: Tensor,
         item_frame: TensorFrame | None = None,
         history: tuple[Tensor, Tensor, Tensor] | None = None,
+        features: Tensor | None = None,
     ) -> Tensor:
         """:meth:`forward` from the seeds' embeddings on."""
+        if self.features is not None:
+            assert features is not None, "a hybrid GNN needs each example's auto-features"
+            seeds = seeds + self.features(features)
         if self.spec.kind.ranks_items:
             assert isinstance(self.head, LinkHead) and self.spec.item_table is not None  # set for ranking kinds
             items = self.tables[self.spec.item_table](item_frame, self.spec.num_items)

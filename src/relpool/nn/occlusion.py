@@ -19,7 +19,7 @@ from torch import Tensor
 from torch_frame import TensorFrame
 from torch_geometric.data import HeteroData
 
-from relpool.nn.attribution import Background, copied_history, table_encoder
+from relpool.nn.attribution import Background, copied_features, copied_history, table_encoder
 from relpool.nn.model import RelationalModel
 
 
@@ -33,6 +33,7 @@ def occlude(
     background: dict[str, Background] | None = None,
     targets: Tensor | None = None,
     chunk_rows: int | None = None,
+    features: Tensor | None = None,
 ) -> dict[str, Tensor]:
     """Node type -> [rows] the occlusion score of each sampled row (see the module), for every seed of
     ``batch`` at once. ``targets``: each seed's attributed output column of a [B, C] output (None: the
@@ -48,7 +49,7 @@ def occlude(
     owners = {t: _owner(batch, t) for t in node_types}
     ranks = _ranks(owners, seeds)
     copies = int(max(int(r.max()) for r in ranks.values())) + 1
-    output = model.head_outputs(model.propagate(x, batch), item_frame, history)
+    output = model.head_outputs(model.propagate(x, batch), item_frame, history, features)
     if output.dim() == 2 and targets is None:
         targets = output.argmax(dim=1)
     full = _select(output, targets)
@@ -77,7 +78,9 @@ def occlude(
             target = (index[1].unsqueeze(1) * size + offset)[keep]
             data[edge_type].edge_index = torch.stack([source, target])
         data[seed_type].batch_size = seeds * size
-        out = model.head_outputs(model.propagate(copied, data), item_frame, copied_history(history, size))
+        out = model.head_outputs(
+            model.propagate(copied, data), item_frame, copied_history(history, size), copied_features(features, size)
+        )
         chosen = None if targets is None else targets.repeat_interleave(size)
         effects[:, start : start + size] = _select(out, chosen).view(seeds, size)
     if typical is None:  # no average row to replace the seed's own with: it is not scored

@@ -47,6 +47,7 @@ class ModelConfig:
     text_embedder: dict
     hidden_columns: list[list[str]]
     encoders: dict[str, EncoderConfig]
+    feature_times: dict | None  # the hybrid GNN's auto-features' times (relpool.autofeat.FeatureTimes), or None
 
     @classmethod
     def from_json(cls, raw: dict) -> ModelConfig:
@@ -69,6 +70,7 @@ class ModelConfig:
                 name: EncoderConfig({c: ColumnType(**t) for c, t in e["column_types"].items()}, e["col_stats"])
                 for name, e in raw["encoders"].items()
             },
+            feature_times=raw["feature_times"],
         )
 
 
@@ -80,13 +82,31 @@ def _loop_without_negatives(raw: dict) -> dict:
     return {**raw, "options": {**raw["options"], "loop": {k: v for k, v in loop.items() if k != "negatives"}}}
 
 
+def _options_before_features(raw: dict) -> dict:
+    """Before the hybrid GNN every model was a plain one: no ``features`` option meant none."""
+    if "features" in raw["options"]:
+        return raw
+    return {**raw, "options": {**raw["options"], "features": False}}
+
+
 def _unrecorded_sections(raw: dict) -> dict:
     """Sections later versions added, at the values that reproduce what older versions did without them."""
-    defaults: dict[str, Any] = {"rank_top": None, "source": "", "rows": {}, "stats_cutoff": "", "hidden_columns": []}
+    defaults: dict[str, Any] = {
+        "rank_top": None,
+        "source": "",
+        "rows": {},
+        "stats_cutoff": "",
+        "hidden_columns": [],
+        "feature_times": None,  # before the hybrid GNN
+    }
     return {**defaults, **raw}
 
 
-UPGRADES: tuple[Callable[[dict], dict], ...] = (_loop_without_negatives, _unrecorded_sections)
+UPGRADES: tuple[Callable[[dict], dict], ...] = (
+    _loop_without_negatives,
+    _options_before_features,
+    _unrecorded_sections,
+)
 
 
 def upgrade(raw: dict) -> dict:

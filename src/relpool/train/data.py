@@ -29,6 +29,7 @@ class SplitData:
     cutoffs: np.ndarray  # int64 seconds
     target: torch.Tensor | list[torch.Tensor]
     history: ItemHistory | None = None  # link prediction: each example's past uses of items
+    features: torch.Tensor | None = None  # the hybrid GNN: each example's auto-features, [examples, features]
 
     def __len__(self) -> int:
         return len(self.seeds)

@@ -14,6 +14,7 @@ one sample.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +43,7 @@ def explain_entity(
     entities: pd.DataFrame,
     key_text: str,
     top: int = 10,
+    features: Callable[[pd.DataFrame], torch.Tensor | None] = lambda _: None,
 ) -> dict:
     """The explanation of the entity whose key is ``key_text``, among ``entities`` (entity, cutoff: those
     existing at the cutoff and passing the query's WHERE), as the JSON ``relpool explain`` prints."""
@@ -72,8 +74,9 @@ def explain_entity(
         if batch[t].num_nodes
     }
     frames = gather_frames(loop.tables, batch)
-    attribution = attribute(loop.model, frames, batch, item_frame, history, background)
-    rows = occlude(loop.model, frames, batch, item_frame, history, background, attribution.targets)
+    inputs = features(example)
+    attribution = attribute(loop.model, frames, batch, item_frame, history, background, features=inputs)
+    rows = occlude(loop.model, frames, batch, item_frame, history, background, attribution.targets, features=inputs)
     kind = spec.kind
     predicted = kind.predictions(attribution.output, settings.targets, settings.rank_top).iloc[0]
     result: dict = {"entity": key, "cutoff": cutoff.isoformat(), "prediction": plain(predicted[kind.column])}
@@ -162,6 +165,7 @@ def explain_examples(
     top: int = 3,
     values: bool = False,
     steps: int = STEPS,
+    features: torch.Tensor | None = None,
 ) -> Explained:
     """Explain every example (dense ``seeds`` at int64 ``cutoffs``) while predicting it: predict's batches and
     sampler (:data:`EVAL_SEED`, examples grouped by cutoff, so the subgraphs and outputs of a one-cutoff
@@ -186,17 +190,20 @@ def explain_examples(
             batch = sampler.sample(entity, seeds[index], cutoffs[index])
             frames = gather_frames(loop.tables, batch)
             uses = history.rows(index) if history is not None else None
+            inputs = None if features is None else features[torch.as_tensor(index)]
             with torch.no_grad():
-                out = loop.model(frames, batch, item_frame, uses)
+                out = loop.model(frames, batch, item_frame, uses, inputs)
             for t in batch.node_types:
                 if batch[t].num_nodes and t not in background:
                     background[t] = _background(loop, t, int(cutoff))
             attribution = attribute_batch(
-                loop.model, frames, batch, item_frame, uses, background, steps, CHUNK_ROWS, delta=False
+                loop.model, frames, batch, item_frame, uses, background, steps, CHUNK_ROWS, delta=False, features=inputs
             )
             for i, example in enumerate(index):
                 outputs[example] = out[i]
-            rows = occlude(loop.model, frames, batch, item_frame, uses, background, attribution.targets, OCCLUSION_ROWS)
+            rows = occlude(
+                loop.model, frames, batch, item_frame, uses, background, attribution.targets, OCCLUSION_ROWS, inputs
+            )
             scores = blend(attribution.scores, rows)
             nodes = _per_seed(attribution.columns, scores, batch, len(index), index, tables, columns)
             found.append((index, nodes))

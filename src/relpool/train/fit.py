@@ -16,13 +16,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import torch
 from rich.console import Console
+from rich.progress import track
 
+from relpool.autofeat import FeatureTable, FeatureTimes
 from relpool.db import inspect_database
 from relpool.db.inspection import Inspection
 from relpool.encode import MiniLMEmbedder
@@ -30,9 +34,10 @@ from relpool.encode.text import TextEmbedder, embedder_to_json
 from relpool.errors import Interrupted, RelpoolError
 from relpool.files import write_atomically
 from relpool.nn.model import ModelSpec, RelationalModel
-from relpool.query.task import Task, build_task
+from relpool.query.task import SPLITS, Task, build_task
 from relpool.tasks import Targets
 from relpool.train.data import fit_targets, prepare_splits
+from relpool.train.example_features import compute_features, feature_matrix, input_columns
 from relpool.train.fit_options import FitOptions
 from relpool.train.history import FEATURES as HISTORY_FEATURES
 from relpool.train.loop import Loop
@@ -54,6 +59,7 @@ class FitRun:
     inspection: Inspection
     task: Task
     metrics: dict
+    features: FeatureTable | None = None  # the auto-features of the train, val and test examples, in that order
 
 
 def fit(
@@ -88,7 +94,7 @@ def fit(
         training = _prepare(db, query, options, schema, console, text_embedder, inspection, task)
         folder, metrics = _train(training, output, options, resume, console, started)
         if finish is not None:
-            finish(folder, FitRun(training.prepared.inspection, training.task, metrics))
+            finish(folder, FitRun(training.prepared.inspection, training.task, metrics, training.features))
         output.check_present()
         output.staged.commit()
         return metrics
@@ -125,6 +131,9 @@ class _Training:
     targets: Targets
     splits: dict
     embedder: TextEmbedder
+    features: FeatureTable | None = None
+    feature_columns: list[str] = field(default_factory=list)
+    feature_times: FeatureTimes | None = None
 
 
 def _prepare(
@@ -161,7 +170,31 @@ def _prepare(
         console.print(f"note: {note}", highlight=False, soft_wrap=True)
     for warning in task.warnings:
         console.print(f"warning: {warning}", style="yellow", highlight=False, soft_wrap=True)
-    return _Training(prepared, task, targets, splits, embedder)
+    training = _Training(prepared, task, targets, splits, embedder)
+    if options.features and not task.kind.ranks_items:
+        _add_features(training, console)
+    return training
+
+
+def _add_features(training: _Training, console: Console) -> None:
+    """The hybrid GNN's inputs: every example's auto-features, computed once for all three splits (the
+    autofeat baseline reuses them), the columns chosen on the training examples."""
+    task, inspection = training.task, training.prepared.inspection
+    times = FeatureTimes(task.tables["train"]["cutoff"].max(), min(task.tables["val"]["cutoff"], default=None))
+    examples = pd.concat([task.tables[s] for s in SPLITS], ignore_index=True)
+    split = np.repeat(SPLITS, [len(task.tables[s]) for s in SPLITS])
+    table = compute_features(
+        inspection,
+        task.bound,
+        times,
+        examples,
+        track=lambda items, what: track(items, f"{what} (auto-features)", console=console, transient=True),
+    )
+    columns = input_columns(table, split == "train")
+    matrix = feature_matrix(table, columns)
+    for name in SPLITS:
+        training.splits[name].features = matrix[torch.as_tensor(split == name)]
+    training.features, training.feature_columns, training.feature_times = table, columns, times
 
 
 def _network(training: _Training, options: FitOptions) -> RelationalModel:
@@ -178,9 +211,15 @@ def _network(training: _Training, options: FitOptions) -> RelationalModel:
         item_table=task.bound.item_table,
         num_items=len(targets.item_keys or []),
         history_features=len(HISTORY_FEATURES) if task.kind.ranks_items else 0,
+        entity_features=training.feature_columns,
     )
     torch.manual_seed(options.loop.seed)
-    return RelationalModel(spec, training.prepared.col_stats, training.prepared.col_names)
+    model = RelationalModel(spec, training.prepared.col_stats, training.prepared.col_names)
+    if model.features is not None:
+        train = training.splits["train"].features
+        assert train is not None  # set with the feature columns
+        model.features.fit(train.numpy())
+    return model
 
 
 def _train(
@@ -247,6 +286,7 @@ def _train(
         stats_cutoff(task),
         metrics,
         embedder_to_json(training.embedder),
+        training.feature_times,
     )
     for split, predicted in final.items():
         write_atomically(out / f"predictions_{split}.parquet", partial(predicted.to_parquet, index=False))

@@ -39,6 +39,7 @@ class FitOptions:
     channels: int = 32
     epochs: int = 10
     patience: int = 3
+    features: bool = True  # the hybrid GNN: the entity's auto-features as inputs beside its subgraph
     loop: LoopOptions = field(default_factory=LoopOptions)
     step: str | None = None
     val_at: str | None = None

@@ -51,15 +51,21 @@ class Loop:
         cutoffs: np.ndarray,
         history: ItemHistory | None = None,
         rows: np.ndarray | None = None,
+        features: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """The model's outputs for one batch; ``rows`` index ``history`` (link prediction) for its examples."""
+        """The model's outputs for one batch; ``rows`` index ``history`` (link prediction) and ``features``
+        (the hybrid GNN's auto-features) for its examples."""
         batch = sampler.sample(self.entity, seeds, cutoffs)
         item_frame = self.tables[self.item_table].tensor_frame if self.item_table else None
         uses = None
         if history is not None:
             assert rows is not None  # given with every history
             uses = history.rows(rows)
-        return self.model(gather_frames(self.tables, batch), batch, item_frame, uses)
+        chosen = None
+        if features is not None:
+            assert rows is not None  # given with every feature matrix
+            chosen = features[torch.as_tensor(rows)]
+        return self.model(gather_frames(self.tables, batch), batch, item_frame, uses, chosen)
 
     def steps(self, train: SplitData, epoch: int) -> list[np.ndarray]:
         order = np.random.default_rng(epoch_seed(self.options.seed, epoch, 0)).permutation(len(train))
@@ -72,7 +78,7 @@ class Loop:
         sampler = self.sampler(epoch_seed(self.options.seed, epoch, 2))
         losses = []
         for index in self.steps(train, epoch):
-            out = self.outputs(sampler, train.seeds[index], train.cutoffs[index], train.history, index)
+            out = self.outputs(sampler, train.seeds[index], train.cutoffs[index], train.history, index, train.features)
             loss = self.loss(out, train, index)
             self.optimizer.zero_grad()
             loss.backward()
@@ -89,7 +95,12 @@ class Loop:
 
     @torch.no_grad()
     def predict_outputs(
-        self, seeds: np.ndarray, cutoffs: np.ndarray, seed: int, history: ItemHistory | None = None
+        self,
+        seeds: np.ndarray,
+        cutoffs: np.ndarray,
+        seed: int,
+        history: ItemHistory | None = None,
+        features: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Raw model outputs for every example, in order (a fixed sampler seed: same input, same output)."""
         self.model.eval()
@@ -97,7 +108,12 @@ class Loop:
         size = self.options.batch_size * 2
         parts = [
             self.outputs(
-                sampler, seeds[i : i + size], cutoffs[i : i + size], history, np.arange(i, min(i + size, len(seeds)))
+                sampler,
+                seeds[i : i + size],
+                cutoffs[i : i + size],
+                history,
+                np.arange(i, min(i + size, len(seeds))),
+                features,
             )
             for i in range(0, len(seeds), size)
         ]

@@ -34,7 +34,17 @@ def versions() -> dict[str, str | None]:
 
 
 def write_model_dir(
-    out: Path, model, inspection, task, tables, targets, options, stats_cutoff, metrics, text_embedder: dict
+    out: Path,
+    model,
+    inspection,
+    task,
+    tables,
+    targets,
+    options,
+    stats_cutoff,
+    metrics,
+    text_embedder: dict,
+    feature_times=None,
 ) -> None:
     weights = out / "model.safetensors"
     save_tensors(weights, model.state_dict())
@@ -53,6 +63,7 @@ def write_model_dir(
         "stats_cutoff": str(stats_cutoff),
         "text_embedder": text_embedder,
         "hidden_columns": sorted([t, c] for t, c in task.bound.hidden_columns),
+        "feature_times": None if feature_times is None else feature_times.to_json(),
         "encoders": {
             name: {
                 "column_types": {c: asdict(t) for c, t in table.column_types.columns.items()},

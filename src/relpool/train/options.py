@@ -36,6 +36,7 @@ class FitSettings:
     strategy: str = _LOOP.strategy
     epochs: int = _FIT.epochs
     patience: int = _FIT.patience
+    features: bool = _FIT.features
     batch_size: int = _LOOP.batch_size
     max_steps: int = _LOOP.max_steps_per_epoch
     lr: float = _LOOP.lr
@@ -81,6 +82,7 @@ class FitSettings:
             channels=self.channels,
             epochs=self.epochs,
             patience=self.patience,
+            features=self.features,
             loop=loop,
             step=self.step,
             val_at=self.val_at,

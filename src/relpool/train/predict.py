@@ -18,6 +18,7 @@ import pandas as pd
 import torch
 from rich.console import Console
 
+from relpool.autofeat import FeatureTimes
 from relpool.db.inspection import Inspection
 from relpool.errors import RelpoolError
 from relpool.graph.build import build_graph
@@ -32,6 +33,7 @@ from relpool.train.checkpoint import load_json, load_tensors
 from relpool.train.config import ModelConfig
 from relpool.train.data import cutoff_seconds, key_to_dense_id, prepare_splits
 from relpool.train.db_fingerprint import fingerprint
+from relpool.train.example_features import compute_features, feature_matrix
 from relpool.train.explain import Explained, explain_entity, explain_examples
 from relpool.train.history import item_history
 from relpool.train.loop import Loop
@@ -140,12 +142,15 @@ class Model:
             assert self.targets.item_keys is not None  # history features are link prediction's
             history = item_history(inspection, session.bound, entities, self.targets.item_keys)
         cutoffs = cutoff_seconds(entities["cutoff"])
+        features = self._features(inspection, session.bound, entities)
         explained = None
         if explain:
-            explained = explain_examples(session.prepared, session.loop, seeds, cutoffs, history, explain_top)
+            explained = explain_examples(
+                session.prepared, session.loop, seeds, cutoffs, history, explain_top, features=features
+            )
             outputs = explained.outputs
         else:
-            outputs = session.loop.predict_outputs(seeds, cutoffs, EVAL_SEED, history)
+            outputs = session.loop.predict_outputs(seeds, cutoffs, EVAL_SEED, history, features)
         predictions = self.kind.predictions(outputs, self.targets, self.k)
         key = self.settings.entity_column
         frame = pd.concat([entities.rename(columns={"entity": key}).reset_index(drop=True), predictions], axis=1)
@@ -162,11 +167,14 @@ class Model:
         loop = self._loop(prepared)
         seeds = key_to_dense_id(inspection, self.spec.entity_table, examples["entity"])
         history = None
+        bound = bind(parse_query(self.settings.query), inspection)
         if self.spec.history_features:
             assert self.targets.item_keys is not None  # history features are link prediction's
-            bound = bind(parse_query(self.settings.query), inspection)
             history = item_history(inspection, bound, examples, self.targets.item_keys)
-        return explain_examples(prepared, loop, seeds, cutoff_seconds(examples["cutoff"]), history, top, values=True)
+        features = self._features(inspection, bound, examples)
+        return explain_examples(
+            prepared, loop, seeds, cutoff_seconds(examples["cutoff"]), history, top, values=True, features=features
+        )
 
     def evaluate(self, db, console: Console | None = None) -> dict[str, dict[str, float | None]]:
         """Validation and test metrics, the task rebuilt on ``db`` with the training run's split options."""
@@ -174,6 +182,8 @@ class Model:
         inspection, options = session.prepared.inspection, self.settings.options
         task = build_task(inspection, self.settings.query, options.step, options.val_at, options.test_at)
         splits = prepare_splits(inspection, task, self.targets, ("val", "test"), self.spec.history_features > 0)
+        for data in splits.values():
+            data.features = self._features(inspection, session.bound, data.frame)
         return {
             split: score_split(predict_split(session.loop, splits[split], self.targets, self.k), self.targets, self.k)
             for split in ("val", "test")
@@ -189,7 +199,26 @@ class Model:
             parse_time(at, "--at")
         session = self._prepare(db, console)
         entities = self._entities_at(session, at)
-        return explain_entity(session.prepared, session.loop, session.bound, self.settings, entities, str(entity), top)
+        inspection, bound = session.prepared.inspection, session.bound
+        return explain_entity(
+            session.prepared,
+            session.loop,
+            bound,
+            self.settings,
+            entities,
+            str(entity),
+            top,
+            features=lambda example: self._features(inspection, bound, example),
+        )
+
+    def _features(self, inspection: Inspection, bound: BoundQuery, examples: pd.DataFrame) -> torch.Tensor | None:
+        """A hybrid GNN's auto-features of ``examples`` (entity, cutoff), as training computed them; None for a plain GNN."""
+        if not self.spec.entity_features:
+            return None
+        assert self.settings.feature_times is not None  # written with every hybrid GNN
+        times = FeatureTimes.from_json(self.settings.feature_times)
+        table = compute_features(inspection, bound, times, examples[["entity", "cutoff"]])
+        return feature_matrix(table, self.spec.entity_features)
 
     def _entities_at(self, session: _Session, at: str | None) -> pd.DataFrame:
         inspection, bound = session.prepared.inspection, session.bound

@@ -17,7 +17,7 @@ EVAL_SEED = 12345
 
 def predict_split(loop: Loop, data: SplitData, targets: Targets, k: int | None) -> pd.DataFrame:
     """entity, cutoff, label and the prediction columns, one row per example in the split's order."""
-    outputs = loop.predict_outputs(data.seeds, data.cutoffs, EVAL_SEED, data.history)
+    outputs = loop.predict_outputs(data.seeds, data.cutoffs, EVAL_SEED, data.history, data.features)
     predictions = task_kind(targets.task_type).predictions(outputs, targets, k)
     return pd.concat([data.frame.reset_index(drop=True), predictions], axis=1)
 

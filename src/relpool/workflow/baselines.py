@@ -10,6 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from relpool.autofeat import FeatureTable
 from relpool.baselines import KINDS, BaselineResult, run_baseline, write_outputs
 from relpool.db import inspect_database
 from relpool.db.inspection import Inspection
@@ -20,15 +21,22 @@ from relpool.tasks import metric_text
 
 
 def run_baselines(
-    inspection: Inspection, task: Task, model_dir: Path, seed: int, console: Console, shown_as: Path | None = None
+    inspection: Inspection,
+    task: Task,
+    model_dir: Path,
+    seed: int,
+    console: Console,
+    shown_as: Path | None = None,
+    features: FeatureTable | None = None,
 ) -> dict[str, BaselineResult]:
     """Every baseline kind in turn; returns kind -> result. Messages name folders under ``shown_as``
-    (the final model directory, when ``model_dir`` is the staging folder renamed there afterwards)."""
+    (the final model directory, when ``model_dir`` is the staging folder renamed there afterwards);
+    ``features``: the auto-features a hybrid GNN computed for the same examples, reused by autofeat."""
     results = {}
     for kind in KINDS:
         console.print(f"baseline [bold]{kind}[/]…")
         try:
-            result = run_baseline(inspection, task, kind, seed, console=console)
+            result = run_baseline(inspection, task, kind, seed, console=console, features=features)
         except RelpoolError as exc:  # e.g. no entity columns: the report goes on without this baseline
             console.print(f"  {kind}: skipped: {exc}", highlight=False, soft_wrap=True)
             continue

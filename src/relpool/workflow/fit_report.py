@@ -63,7 +63,11 @@ def report_run(
     """Run the baselines on the run's task into ``folder``/baselines/, then write ``folder``/report.html
     from the run, its test predictions (the file training wrote) and the baselines' results; return its path.
     ``shown_as``: the folder to name in messages, when ``folder`` is a staging folder renamed there later."""
-    compared = run_baselines(run.inspection, run.task, folder, seed, console, shown_as or folder) if baselines else {}
+    compared = (
+        run_baselines(run.inspection, run.task, folder, seed, console, shown_as or folder, run.features)
+        if baselines
+        else {}
+    )
     predictions = {
         "GNN": pd.read_parquet(folder / "predictions_test.parquet"),
         **{f"{kind} baseline": result.test_predictions for kind, result in compared.items()},
