@@ -88,7 +88,9 @@ def run_baseline(
                     list(features.frame.columns), fitted.contributions, list(inspection.schema.tables)
                 )
             extra = {"features": features.frame.shape[1], "best_iteration": fitted.best_iteration}
-    scores = {s: task.kind.score(task.tables[s]["label"], predictions[s], bound.query.rank_top) for s in EVALUATED}
+    scores = task.kind.score_splits(
+        {s: task.tables[s]["label"] for s in EVALUATED}, {s: predictions[s] for s in EVALUATED}, bound.query.rank_top
+    )
     metric = task.kind.main_metric(bound.query.rank_top)
     return BaselineResult(
         {

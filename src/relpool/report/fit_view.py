@@ -23,6 +23,8 @@ def render_metrics(metrics: dict, folder: Path, console: Console) -> None:
     for split in ("val", "test"):
         table.add_row(split, *(metric_text(metrics[split][n]) for n in names))
     console.print(table)
+    if metrics.get("models"):
+        render_models(metrics, console)
     if still_improving(metrics):
         console.print(
             f"note: validation {metrics['metric']} was still improving at the last epoch; "
@@ -35,6 +37,24 @@ def render_metrics(metrics: dict, folder: Path, console: Console) -> None:
             style="yellow",
         )
     console.print(f"model written to {folder}/ (model.safetensors, config.json, metrics.json)")
+
+
+def render_models(metrics: dict, console: Console) -> None:
+    """Every model the run compared, on the main metric, and why the served one was chosen."""
+    main = metrics["metric"]
+    table = Table(title=f"models compared ({main}; chosen on validation)", title_justify="left")
+    for column in ("model", "val", "test", "seconds"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for name, scores in metrics["models"].items():
+        chosen = " (chosen)" if name == metrics.get("chosen") else ""
+        table.add_row(
+            name + chosen,
+            metric_text(scores["val"].get(main)),
+            metric_text(scores["test"].get(main)),
+            f"{scores['seconds']:.0f}",
+        )
+    console.print(table)
+    console.print(f"chosen: {metrics['chosen']}, {metrics['chosen_because']}", highlight=False, soft_wrap=True)
 
 
 def still_improving(metrics: dict) -> bool:

@@ -40,7 +40,7 @@ def verdict_section(
     points = {name: point_scores(kind.name, frame, k, models.get(name)) for name, frame in predictions.items()}
     lower = main in kind.lower_is_better
     parts += [paragraph(s) for s in test_sentences(drawn, points, main, lower, chosen_label(gnn))]
-    metrics = list(next(iter(points.values())))
+    metrics = [m for m in next(iter(points.values())) if m != "threshold"]  # a setting, shown beside F1
     rows = [[name, *(_with_interval(points[name][m], drawn.interval(name, m)) for m in metrics)] for name in points]
     units = f"{len(first.drop_duplicates('entity')):,} test entities" if drawn.units == "entities" else ""
     about = (
@@ -56,9 +56,8 @@ def point_scores(kind: str, frame: pd.DataFrame, k: int | None, metrics: dict | 
     """The kind's test metrics of ``frame``; F1 at the model's own threshold where it has one (its metrics'
     value: the kind scores F1 at 0.5)."""
     column = task_kind(kind).column
-    scores = task_kind(kind).score(frame["label"], frame[column], k)
-    if metrics is not None and threshold(metrics) is not None:
-        scores["f1"] = metrics["test"]["f1"]
+    found = threshold(metrics) if metrics is not None else None
+    scores = task_kind(kind).score(frame["label"], frame[column], k, None if found is None else {"threshold": found})
     return scores
 
 

@@ -77,13 +77,28 @@ class TaskKind:
         """``values`` in the column every model's predictions file holds (the baselines have only it)."""
         return pd.DataFrame({self.column: values})
 
-    def score(self, labels: pd.Series, predicted: Predicted, k: int | None) -> dict[str, float | None]:
+    def score(
+        self, labels: pd.Series, predicted: Predicted, k: int | None, decision: dict | None = None
+    ) -> dict[str, float | None]:
         """The kind's metrics of ``predicted`` (the :attr:`column` values); None where one is undefined
-        (AUROC of a single class), as JSON has no NaN."""
-        scores = self.compute_metrics(labels, predicted, k)
+        (AUROC of a single class), as JSON has no NaN. ``decision``: what :meth:`decide` chose on validation."""
+        scores = self.compute_metrics(labels, predicted, k, decision)
         return {name: (None if value is None or math.isnan(value) else value) for name, value in scores.items()}
 
-    def compute_metrics(self, labels: pd.Series, predicted: Predicted, k: int | None) -> dict[str, float]:
+    def score_splits(
+        self, labels: dict[str, pd.Series], predicted: dict[str, Predicted], k: int | None
+    ) -> dict[str, dict[str, float | None]]:
+        """Every split's metrics, thresholded metrics at what :meth:`decide` chose on the "val" split."""
+        decision = self.decide(labels["val"], predicted["val"]) if "val" in labels else None
+        return {split: self.score(labels[split], predicted[split], k, decision) for split in labels}
+
+    def decide(self, labels: pd.Series, predicted: Predicted) -> dict:
+        """Settings of thresholded metrics learned from validation predictions (binary: the F1 threshold)."""
+        return {}
+
+    def compute_metrics(
+        self, labels: pd.Series, predicted: Predicted, k: int | None, decision: dict | None = None
+    ) -> dict[str, float]:
         raise NotImplementedError
 
     # ---- labels ----

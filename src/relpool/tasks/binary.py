@@ -7,7 +7,7 @@ import torch
 from torch import Tensor, nn
 
 from relpool.tasks.base import Predicted, TaskKind, register
-from relpool.tasks.metrics import binary_metrics
+from relpool.tasks.metrics import best_f1_threshold, binary_metrics
 from relpool.tasks.targets import Targets
 
 
@@ -30,8 +30,13 @@ class Binary(TaskKind):
     def predictions(self, outputs: Tensor, targets: Targets, k: int | None) -> pd.DataFrame:
         return self.prediction_frame(torch.sigmoid(outputs).numpy())
 
-    def compute_metrics(self, labels: pd.Series, predicted: Predicted, k: int | None) -> dict[str, float]:
-        return binary_metrics(labels.astype(bool), predicted)
+    def decide(self, labels: pd.Series, predicted: Predicted) -> dict:
+        return {"threshold": best_f1_threshold(labels.astype(bool), predicted)}
+
+    def compute_metrics(
+        self, labels: pd.Series, predicted: Predicted, k: int | None, decision: dict | None = None
+    ) -> dict[str, float]:
+        return binary_metrics(labels.astype(bool), predicted, **(decision or {}))
 
     def label_stats(self, labels: pd.Series) -> dict:
         values = labels.astype(bool)

@@ -47,7 +47,9 @@ class Link(TaskKind):
     def prediction_frame(self, values: Predicted) -> pd.DataFrame:
         return pd.DataFrame({self.column: [list(items) for items in values]})
 
-    def compute_metrics(self, labels: pd.Series, predicted: Predicted, k: int | None) -> dict[str, float]:
+    def compute_metrics(
+        self, labels: pd.Series, predicted: Predicted, k: int | None, decision: dict | None = None
+    ) -> dict[str, float]:
         assert k is not None  # a ranking query always has RANK TOP k
         return ranking_metrics(list(labels), list(predicted), k)
 

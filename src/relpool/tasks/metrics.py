@@ -17,9 +17,10 @@ def metric_text(value: float | None, digits: int = 4) -> str:
     return f"{value:.{digits}f}"
 
 
-def binary_metrics(y_true, probability) -> dict[str, float]:
+def binary_metrics(y_true, probability, threshold: float = 0.5) -> dict[str, float]:
+    """AUROC, average precision, and F1 of predicting positive at ``probability >= threshold``."""
     y_true, probability = np.asarray(y_true, dtype=bool), np.asarray(probability, dtype=float)
-    out = {"f1": float(skm.f1_score(y_true, probability >= 0.5, zero_division=0))}
+    out = {"f1": float(skm.f1_score(y_true, probability >= threshold, zero_division=0)), "threshold": float(threshold)}
     if y_true.all() or not y_true.any():  # one class only: ranking metrics are undefined
         return {"auroc": float("nan"), "average_precision": float("nan"), **out}
     return {
@@ -27,6 +28,18 @@ def binary_metrics(y_true, probability) -> dict[str, float]:
         "average_precision": float(skm.average_precision_score(y_true, probability)),
         **out,
     }
+
+
+def best_f1_threshold(y_true, probability) -> float:
+    """The probability threshold with the highest F1 on these examples (validation's, so test F1 is honest);
+    0.5 when there is no positive to find."""
+    y_true, probability = np.asarray(y_true, dtype=bool), np.asarray(probability, dtype=float)
+    if not y_true.any() or y_true.all():
+        return 0.5
+    precision, recall, thresholds = skm.precision_recall_curve(y_true, probability)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1 = np.nan_to_num(2 * precision * recall / (precision + recall))[:-1]  # the last point has no threshold
+    return float(thresholds[int(np.argmax(f1))])
 
 
 def regression_metrics(y_true, y_pred) -> dict[str, float]:

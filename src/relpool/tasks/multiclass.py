@@ -45,7 +45,9 @@ class Multiclass(TaskKind):
             probability=probabilities.max(dim=-1).values.numpy()
         )
 
-    def compute_metrics(self, labels: pd.Series, predicted: Predicted, k: int | None) -> dict[str, float]:
+    def compute_metrics(
+        self, labels: pd.Series, predicted: Predicted, k: int | None, decision: dict | None = None
+    ) -> dict[str, float]:
         return multiclass_metrics(labels.astype(str), predicted)
 
     def label_stats(self, labels: pd.Series) -> dict:

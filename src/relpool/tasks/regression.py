@@ -33,7 +33,9 @@ class Regression(TaskKind):
     def predictions(self, outputs: Tensor, targets: Targets, k: int | None) -> pd.DataFrame:
         return self.prediction_frame((outputs * targets.std + targets.mean).numpy())
 
-    def compute_metrics(self, labels: pd.Series, predicted: Predicted, k: int | None) -> dict[str, float]:
+    def compute_metrics(
+        self, labels: pd.Series, predicted: Predicted, k: int | None, decision: dict | None = None
+    ) -> dict[str, float]:
         return regression_metrics(labels.astype(float), predicted)
 
     def label_stats(self, labels: pd.Series) -> dict:

@@ -48,7 +48,7 @@ from relpool.train.output import FitOutput, gone_message, is_interrupt, plan_fit
 from relpool.train.prepare import Prepared, prepare_training, stats_cutoff
 from relpool.train.progress import ProgressBars
 from relpool.train.resume import has_checkpoint, restore_checkpoint, run_identity, save_checkpoint
-from relpool.train.split_predictions import predict_split, score_split
+from relpool.train.split_predictions import predict_split, score_split, score_splits
 from relpool.train.trainer import EarlyStopping, Trainer
 
 
@@ -260,11 +260,12 @@ def _train(
         raise RelpoolError("training produced no usable model: no epoch was trained")
     model.load_state_dict(best)
     final = {split: predict_split(loop, splits[split], targets, k) for split in ("val", "test")}
+    scores = score_splits(final, targets, k)
     metrics = {
         "task_type": task.task_type,
         "metric": metric,
-        "val": score_split(final["val"], targets, k),
-        "test": score_split(final["test"], targets, k),
+        "val": scores["val"],
+        "test": scores["test"],
         "n_train": len(splits["train"]),
         "n_val": len(splits["val"]),
         "n_test": len(splits["test"]),
@@ -272,6 +273,7 @@ def _train(
         "epochs_run": stopping.epoch,
         "history": stopping.history,
         "pool": options.pool,
+        "features": bool(training.feature_columns),
         "seconds": time.perf_counter() - started,
     }
     output.check_present()

@@ -39,7 +39,7 @@ from relpool.train.history import item_history
 from relpool.train.loop import Loop
 from relpool.train.model_dir import read_config
 from relpool.train.prepare import Prepared, encode_for_model, prepare_for_model
-from relpool.train.split_predictions import EVAL_SEED, predict_split, score_split
+from relpool.train.split_predictions import EVAL_SEED, predict_split, score_splits
 
 
 @dataclass
@@ -184,10 +184,11 @@ class Model:
         splits = prepare_splits(inspection, task, self.targets, ("val", "test"), self.spec.history_features > 0)
         for data in splits.values():
             data.features = self._features(inspection, session.bound, data.frame)
-        return {
-            split: score_split(predict_split(session.loop, splits[split], self.targets, self.k), self.targets, self.k)
-            for split in ("val", "test")
-        }
+        return score_splits(
+            {split: predict_split(session.loop, data, self.targets, self.k) for split, data in splits.items()},
+            self.targets,
+            self.k,
+        )
 
     def explain(self, db, entity: str, at: str | None = None, top: int = 10, console: Console | None = None) -> dict:
         """Which rows, tables and columns drove the prediction for the entity whose primary key is ``entity``

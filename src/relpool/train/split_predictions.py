@@ -25,3 +25,11 @@ def predict_split(loop: Loop, data: SplitData, targets: Targets, k: int | None) 
 def score_split(predicted: pd.DataFrame, targets: Targets, k: int | None) -> dict[str, float | None]:
     kind = task_kind(targets.task_type)
     return kind.score(predicted["label"], predicted[kind.column], k)
+
+
+def score_splits(predicted: dict[str, pd.DataFrame], targets: Targets, k: int | None) -> dict[str, dict]:
+    """Each split's metrics, thresholded ones at the threshold chosen on the "val" split's predictions."""
+    kind = task_kind(targets.task_type)
+    return kind.score_splits(
+        {s: p["label"] for s, p in predicted.items()}, {s: p[kind.column] for s, p in predicted.items()}, k
+    )

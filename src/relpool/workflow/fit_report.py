@@ -12,11 +12,14 @@ from rich.console import Console
 from relpool.db.inspection import Inspection
 from relpool.query.task import Task
 from relpool.report.build import write_report
+from relpool.report.candidates import model_label
+from relpool.train.checkpoint import load_json, save_json
 from relpool.train.explain_rows import plain
 from relpool.train.fit import FitRun, fit
 from relpool.train.fit_options import FitOptions
 from relpool.train.predict import Model
 from relpool.workflow.baselines import run_baselines
+from relpool.workflow.comparison import add_comparison, model_name
 
 
 def fit_and_report(
@@ -68,12 +71,15 @@ def report_run(
         if baselines
         else {}
     )
+    add_comparison(run.metrics, compared)
+    save_json(folder / "metrics.json", run.metrics)
+    own = pd.read_parquet(folder / "predictions_test.parquet")
     predictions = {
-        "GNN": pd.read_parquet(folder / "predictions_test.parquet"),
-        **{f"{kind} baseline": result.test_predictions for kind, result in compared.items()},
+        model_label(model_name(run.metrics)): own,
+        **{model_label(kind): result.test_predictions for kind, result in compared.items()},
     }
     with console.status("Explaining test predictions for the report…"):
-        reliance = reliance_of(folder, run, predictions["GNN"], compared, seed)
+        reliance = reliance_of(folder, run, own, compared, seed)
     with console.status("Drawing the report…"):
         return write_report(
             folder,
@@ -83,6 +89,7 @@ def report_run(
             predictions,
             {kind: result.metrics for kind, result in compared.items()},
             reliance,
+            load_json(folder / "config.json")["options"],
         )
 
 
