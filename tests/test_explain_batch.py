@@ -85,7 +85,7 @@ def test_explain_top_must_be_positive(model_dir, shop_db, run_cli, tmp_path):
 
 
 def test_baseline_features_are_grouped_by_their_source_table():
-    from relpool.baselines.run import by_table
+    from relpool.autofeat.table import by_table
 
     names = [
         "planes.year",

@@ -34,7 +34,8 @@ def test_model_directory_holds_weights_config_and_metrics(trained):
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics) >= {"task_type", "metric", "val", "test", "n_train", "seconds"}
     assert metrics["task_type"] == "binary" and metrics["metric"] == "auroc"
-    assert set(metrics["test"]) == {"auroc", "average_precision", "f1"}
+    assert set(metrics["test"]) == {"auroc", "average_precision", "f1", "threshold"}  # F1's, chosen on validation
+    assert metrics["test"]["threshold"] == metrics["val"]["threshold"]
     config = json.loads((out / "config.json").read_text())
     assert config["query"] == QUERY and config["schema"]["tables"]["daily"]["primary_key"] == ["store", "day"]
     assert "col_stats" in config["encoders"]["transactions"]

@@ -27,7 +27,7 @@ def hybrid(shop_db, tmp_path_factory):
 
 
 def test_values_become_training_ranks_and_missing_ones_a_flag():
-    encoder = FeatureInput(2, 4)
+    encoder = FeatureInput(2, 4).eval()
     train = np.array([[1.0, 5.0], [2.0, np.nan], [3.0, 5.0], [1000.0, 5.0]])
     encoder.fit(train)
     assert torch.equal(encoder.quantiles[1], torch.full((64,), 5.0))  # NaN left out of the CDF

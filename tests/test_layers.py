@@ -31,7 +31,7 @@ ALLOWED = {
     "autofeat": {"db", "encode", "query"},
     "baselines": {"autofeat", "db", "encode", "query", "tasks", "errors", "files"},
     "report": {"db", "query", "tasks", "files", "errors"},
-    "train": {"autofeat", "db", "encode", "graph", "nn", "query", "tasks", *BASE},
+    "train": {"autofeat", "baselines", "db", "encode", "graph", "nn", "query", "tasks", *BASE},
     "workflow": {"autofeat", "db", "query", "tasks", "train", "baselines", "report", *BASE},
     "api": {"train", "workflow"},
     "commands": {"api", "db", "query", "report", "synth", "tasks", "train", "workflow", "errors", "files"},

@@ -75,3 +75,24 @@ def fetch(database: Database, features: Sequence[Column], sql: str) -> FeatureTa
         if not f.categorical:
             frame[f.name] = frame[f.name].astype("float64")
     return FeatureTable(frame, tuple(f.name for f in features if f.categorical))
+
+
+def by_table(names: list[str], values, tables: list[str]) -> list[dict]:
+    """Per-feature magnitudes summed by each feature's source table (:func:`source_table`), as shares
+    (largest first)."""
+    totals: dict[str, float] = {}
+    for name, value in zip(names, values):
+        source = source_table(name, tables)
+        totals[source] = totals.get(source, 0.0) + float(value)
+    total = sum(totals.values()) or 1.0
+    return [{"table": t, "share": v / total} for t, v in sorted(totals.items(), key=lambda x: (-x[1], x[0]))]
+
+
+def source_table(name: str, tables: list[str]) -> str:
+    """The table a feature is computed from, read off its name (:mod:`.aggregates`, :mod:`.entity`):
+    ``flights.distance``, ``MEAN(flights.arr_delay | planes.tailnum)``, ``COUNT(flights | ...)``,
+    ``DAYS_SINCE(planes.year)``: the longest table name the name (less an ``AGGREGATE(`` prefix) starts
+    with; "other" if none."""
+    inner = name.split("(", 1)[1] if "(" in name and name.split("(", 1)[0].isupper() else name
+    matches = [t for t in tables if inner == t or inner.startswith((f"{t}.", f"{t} ", f"{t})"))]
+    return max(matches, key=len) if matches else "other"

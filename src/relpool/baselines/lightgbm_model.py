@@ -26,6 +26,9 @@ class Fitted:
     importances: list[dict]  # per feature: name, gain, split; largest gain first
     best_iteration: int
     contributions: np.ndarray | None = None  # per feature: mean |SHAP value| over (a sample of) the test rows
+    booster: lgb.Booster | None = None  # what a served baseline predicts with (:mod:`relpool.baselines.served`)
+    vocabularies: dict[str, list[str]] | None = None  # categorical column -> its codes' values, as trained
+    classes: list[str] | None = None  # multiclass: the class of each output column
 
 
 def fit_predict(kind: TaskKind, features: FeatureTable, split: np.ndarray, labels: pd.Series, seed: int) -> Fitted:
@@ -35,7 +38,8 @@ def fit_predict(kind: TaskKind, features: FeatureTable, split: np.ndarray, label
             "there are no columns to learn from: the entity table has only keys and no related "
             "table is reachable; try --kind autofeat or another entity"
         )
-    matrix, categorical = _encode(features, split == "train")
+    vocabularies = category_codes(features, split == "train")
+    matrix, categorical = encode(features, vocabularies)
     train, val = split == "train", split == "val"
     target, classes = kind.lightgbm_target(labels, train)
     if classes is not None:  # class codes: -1, a class never seen in training, cannot guide early stopping
@@ -79,7 +83,15 @@ def fit_predict(kind: TaskKind, features: FeatureTable, split: np.ndarray, label
         ({"name": n, "gain": float(g), "split": int(c)} for n, g, c in zip(features.frame.columns, gain, count)),
         key=lambda r: -r["gain"],
     )
-    return Fitted(predictions, importances, int(booster.best_iteration), _shap(booster, matrix[split == "test"], seed))
+    return Fitted(
+        predictions,
+        importances,
+        int(booster.best_iteration),
+        _shap(booster, matrix[split == "test"], seed),
+        booster,
+        vocabularies,
+        None if classes is None else [str(c) for c in classes],
+    )
 
 
 SHAP_ROWS = 2000
@@ -99,16 +111,25 @@ def _shap(booster: lgb.Booster, matrix: np.ndarray, seed: int) -> np.ndarray | N
     return np.abs(per_class).sum(axis=1).mean(axis=0)
 
 
-def _encode(features: FeatureTable, train: np.ndarray) -> tuple[np.ndarray, list[int]]:
+def category_codes(features: FeatureTable, train: np.ndarray) -> dict[str, list[str]]:
+    """Each categorical column's most frequent training values (a code each; every other value shares one)."""
+    frame = features.frame
+    return {
+        column: [str(v) for v in frame[column][train].value_counts().index[:MAX_CATEGORIES]]
+        for column in frame.columns
+        if column in features.categorical
+    }
+
+
+def encode(features: FeatureTable, vocabularies: dict[str, list[str]]) -> tuple[np.ndarray, list[int]]:
     """A float matrix; categorical columns hold codes 0..k-1, k for any other value, NaN for missing."""
     frame = features.frame.copy()
     categorical = []
     for i, column in enumerate(frame.columns):
-        if column not in features.categorical:
+        if column not in vocabularies:
             continue
-        values = frame[column]
-        vocabulary = values[train].value_counts().index[:MAX_CATEGORIES]
-        codes = pd.Categorical(values, categories=vocabulary).codes.astype("float64")
+        values, vocabulary = frame[column], vocabularies[column]
+        codes = pd.Categorical(values.astype("string"), categories=vocabulary).codes.astype("float64")
         codes[codes < 0] = len(vocabulary)
         codes[values.isna().to_numpy()] = np.nan
         frame[column] = codes

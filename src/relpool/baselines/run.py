@@ -20,8 +20,10 @@ from rich.console import Console
 from rich.progress import track
 
 from relpool.autofeat import FeatureTable, FeatureTimes, auto_features, registered
+from relpool.autofeat.table import by_table
 from relpool.baselines.lightgbm_model import fit_predict
 from relpool.baselines.link import rank_items
+from relpool.baselines.served import ServedBaseline
 from relpool.db.inspection import Inspection
 from relpool.errors import RelpoolError
 from relpool.files import write_atomically
@@ -38,6 +40,7 @@ class BaselineResult:
     importances: list[dict]  # name, gain, split per feature, largest gain first; empty without a model
     test_predictions: pd.DataFrame  # entity, cutoff, label and the prediction columns a GNN's predictions have
     contributions: list[dict] = field(default_factory=list)  # per source table: mean |SHAP| share, largest first
+    served: ServedBaseline | None = None  # the trained LightGBM, kept so relpool can serve it if it wins
 
 
 def run_baseline(
@@ -64,6 +67,7 @@ def run_baseline(
     importances: list[dict]
     extra: dict[str, object]
     contributions: list[dict] = []
+    served = None
     with registered(db, examples):
         if task.kind.ranks_items:
             k = bound.query.rank_top
@@ -88,6 +92,7 @@ def run_baseline(
                     list(features.frame.columns), fitted.contributions, list(inspection.schema.tables)
                 )
             extra = {"features": features.frame.shape[1], "best_iteration": fitted.best_iteration}
+            served = ServedBaseline.from_fit(kind, task.task_type, fitted, features, feature_times(task))
     scores = task.kind.score_splits(
         {s: task.tables[s]["label"] for s in EVALUATED}, {s: predictions[s] for s in EVALUATED}, bound.query.rank_top
     )
@@ -106,23 +111,8 @@ def run_baseline(
         importances,
         _prediction_frame(task, predictions["test"]),
         contributions,
+        served,
     )
-
-
-def by_table(names: list[str], values, tables: list[str]) -> list[dict]:
-    """Per-feature magnitudes summed by each feature's source table, as shares (largest first).
-
-    A feature is named after its source table (:mod:`.features`, :mod:`.entity`): ``flights.distance``,
-    ``MEAN(flights.arr_delay | planes.tailnum)``, ``COUNT(flights | ...)``, ``DAYS_SINCE(planes.year)``;
-    the source is the longest table name the name (less an ``AGGREGATE(`` prefix) starts with."""
-    totals: dict[str, float] = {}
-    for name, value in zip(names, values):
-        inner = name.split("(", 1)[1] if "(" in name and name.split("(", 1)[0].isupper() else name
-        matches = [t for t in tables if inner == t or inner.startswith((f"{t}.", f"{t} ", f"{t})"))]
-        source = max(matches, key=len) if matches else "other"
-        totals[source] = totals.get(source, 0.0) + float(value)
-    total = sum(totals.values()) or 1.0
-    return [{"table": t, "share": v / total} for t, v in sorted(totals.items(), key=lambda x: (-x[1], x[0]))]
 
 
 def feature_times(task: Task) -> FeatureTimes:
@@ -147,7 +137,8 @@ def _prediction_frame(task: Task, predicted) -> pd.DataFrame:
 
 
 def write_outputs(result: BaselineResult, folder: Path) -> list[Path]:
-    """``metrics.json``, ``features.json`` (importances) and ``predictions_test.parquet``, each written atomically."""
+    """``metrics.json``, ``features.json`` (importances), ``predictions_test.parquet`` and the servable model
+    (:mod:`relpool.baselines.served`), each written atomically."""
     files = {
         folder / "metrics.json": result.metrics,
         folder / "features.json": {"importance": "gain", "features": result.importances},
@@ -156,7 +147,8 @@ def write_outputs(result: BaselineResult, folder: Path) -> list[Path]:
         write_atomically(path, partial(_write_json, content))
     predictions = folder / "predictions_test.parquet"
     write_atomically(predictions, lambda p: result.test_predictions.to_parquet(p, index=False))
-    return [*files, predictions]
+    served = result.served.save(folder) if result.served is not None else []
+    return [*files, predictions, *served]
 
 
 def _write_json(data: dict, path: Path) -> None:

@@ -11,9 +11,12 @@ from relpool.tasks import metric_text
 
 
 def render_metrics(metrics: dict, folder: Path, console: Console) -> None:
+    network = "hybrid GNN" if metrics.get("features") else "GNN"
+    chosen = metrics.get("chosen")
+    served = f"the {chosen} baseline (best on validation); the " if chosen in ("entity", "autofeat") else ""
     table = Table(
-        title=f"{metrics['task_type']} with {metrics['pool']} pooling: best epoch {metrics['best_epoch']} "
-        f"of {metrics['epochs_run']}, {metrics['seconds']:.0f} s",
+        title=f"{metrics['task_type']}: {served}{network} with {metrics['pool']} pooling: best epoch "
+        f"{metrics['best_epoch']} of {metrics['epochs_run']}, {metrics['seconds']:.0f} s",
         title_justify="left",
     )
     names = list(metrics["test"])

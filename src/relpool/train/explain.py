@@ -51,15 +51,7 @@ def explain_entity(
         raise RelpoolError(f"--top must be at least 1, got {top}")
     inspection, spec = prepared.inspection, settings.model
     table = spec.entity_table
-    seed, key = entity_row(inspection, table, key_text)
-    existing = key_to_dense_id(inspection, table, entities["entity"])
-    where = np.flatnonzero(existing == seed)
-    if not len(where):
-        cutoff = pd.Timestamp(entities["cutoff"].iloc[0]).isoformat() if len(entities) else "the cutoff"
-        raise RelpoolError(
-            f"{table} {key_text!r} does not exist at {cutoff} (its row is newer, or it does not pass the query's WHERE)"
-        )
-    example = entities.iloc[where[:1]].reset_index(drop=True)
+    example, seed, key = find_example(inspection, table, entities, key_text)
     cutoff = pd.Timestamp(example["cutoff"].iloc[0])
     batch = loop.sampler(EVAL_SEED).sample(table, np.array([seed]), cutoff_seconds(example["cutoff"]))
     item_frame = loop.tables[spec.item_table].tensor_frame if spec.item_table else None
@@ -83,6 +75,20 @@ def explain_entity(
     if "probability" in predicted.index and kind.column != "probability":  # multiclass: the class and its probability
         result["probability"] = plain(predicted["probability"])
     return {**result, **_scores(prepared, attribution.columns, blend(attribution.scores, rows), batch, table, top)}
+
+
+def find_example(inspection, table: str, entities: pd.DataFrame, key_text: str) -> tuple[pd.DataFrame, int, object]:
+    """The example (entity, cutoff) of the entity keyed ``key_text`` among ``entities``, its dense id and its key;
+    one clear error when the key is unknown or the entity does not exist at the cutoff."""
+    seed, key = entity_row(inspection, table, key_text)
+    existing = key_to_dense_id(inspection, table, entities["entity"])
+    where = np.flatnonzero(existing == seed)
+    if not len(where):
+        cutoff = pd.Timestamp(entities["cutoff"].iloc[0]).isoformat() if len(entities) else "the cutoff"
+        raise RelpoolError(
+            f"{table} {key_text!r} does not exist at {cutoff} (its row is newer, or it does not pass the query's WHERE)"
+        )
+    return entities.iloc[where[:1]].reset_index(drop=True), seed, key
 
 
 BACKGROUND_ROWS = 1024

@@ -15,6 +15,7 @@ from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 
+from relpool.baselines.served import SERVABLE, ServedBaseline
 from relpool.errors import RelpoolError
 from relpool.train.checkpoint import load_json, save_json, save_tensors, sha256
 from relpool.train.stats_json import col_stats_to_json
@@ -152,3 +153,11 @@ def read_config(folder: Path) -> dict:
     if sha256(weights) != config["weights_sha256"]:
         raise RelpoolError(f"{weights} does not match the checksum in config.json: it was truncated or modified")
     return config
+
+
+def served_baseline(folder: Path) -> ServedBaseline | None:
+    """The baseline ``folder``'s run chose over its network on validation (metrics.json's ``chosen``), loaded;
+    None when the network is served (or an older directory names no choice)."""
+    metrics = folder / "metrics.json"
+    chosen = json.loads(metrics.read_text()).get("chosen") if metrics.is_file() else None
+    return ServedBaseline.load(folder / "baselines" / chosen) if chosen in SERVABLE else None

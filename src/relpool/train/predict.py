@@ -31,13 +31,14 @@ from relpool.query.task import build_task, latest_time_sql
 from relpool.tasks import task_kind
 from relpool.train.checkpoint import load_json, load_tensors
 from relpool.train.config import ModelConfig
-from relpool.train.data import cutoff_seconds, key_to_dense_id, prepare_splits
+from relpool.train.data import SplitData, cutoff_seconds, key_to_dense_id, prepare_splits
 from relpool.train.db_fingerprint import fingerprint
 from relpool.train.example_features import compute_features, feature_matrix
-from relpool.train.explain import Explained, explain_entity, explain_examples
+from relpool.train.explain import Explained, explain_entity, explain_examples, find_example
+from relpool.train.explain_rows import plain
 from relpool.train.history import item_history
 from relpool.train.loop import Loop
-from relpool.train.model_dir import read_config
+from relpool.train.model_dir import read_config, served_baseline
 from relpool.train.prepare import Prepared, encode_for_model, prepare_for_model
 from relpool.train.split_predictions import EVAL_SEED, predict_split, score_splits
 
@@ -62,6 +63,7 @@ class Model:
         self.folder, self.config, self.settings = folder, config, settings
         self.spec, self.targets, self.k = settings.model, settings.targets, settings.rank_top
         self.kind = task_kind(self.targets.task_type)
+        self.served = served_baseline(folder)  # a baseline chosen on validation over the network, or None
         self._session: _Session | None = None
 
     @classmethod
@@ -144,14 +146,24 @@ class Model:
         cutoffs = cutoff_seconds(entities["cutoff"])
         features = self._features(inspection, session.bound, entities)
         explained = None
-        if explain:
+        if self.served is not None:
+            if explain:
+                raise RelpoolError(
+                    f"--explain lists the rows behind each prediction, but {self.folder} serves the "
+                    f"{self.served.kind} baseline (chosen on validation), which reads aggregates, not rows; "
+                    "relpool explain gives its features' shares"
+                )
+            outputs = None
+            predictions = self.served.predict(inspection, session.bound, entities)
+        elif explain:
             explained = explain_examples(
                 session.prepared, session.loop, seeds, cutoffs, history, explain_top, features=features
             )
             outputs = explained.outputs
         else:
             outputs = session.loop.predict_outputs(seeds, cutoffs, EVAL_SEED, history, features)
-        predictions = self.kind.predictions(outputs, self.targets, self.k)
+        if outputs is not None:
+            predictions = self.kind.predictions(outputs, self.targets, self.k)
         key = self.settings.entity_column
         frame = pd.concat([entities.rename(columns={"entity": key}).reset_index(drop=True), predictions], axis=1)
         if explained is not None:
@@ -184,11 +196,14 @@ class Model:
         splits = prepare_splits(inspection, task, self.targets, ("val", "test"), self.spec.history_features > 0)
         for data in splits.values():
             data.features = self._features(inspection, session.bound, data.frame)
-        return score_splits(
-            {split: predict_split(session.loop, data, self.targets, self.k) for split, data in splits.items()},
-            self.targets,
-            self.k,
-        )
+        predicted = {split: self._predict_split(session, data) for split, data in splits.items()}
+        return score_splits(predicted, self.targets, self.k)
+
+    def _predict_split(self, session: _Session, data: SplitData) -> pd.DataFrame:
+        if self.served is None:
+            return predict_split(session.loop, data, self.targets, self.k)
+        predicted = self.served.predict(session.prepared.inspection, session.bound, data.frame)
+        return pd.concat([data.frame.reset_index(drop=True), predicted], axis=1)
 
     def explain(self, db, entity: str, at: str | None = None, top: int = 10, console: Console | None = None) -> dict:
         """Which rows, tables and columns drove the prediction for the entity whose primary key is ``entity``
@@ -201,6 +216,12 @@ class Model:
         session = self._prepare(db, console)
         entities = self._entities_at(session, at)
         inspection, bound = session.prepared.inspection, session.bound
+        if self.served is not None:
+            example, _, key = find_example(inspection, self.spec.entity_table, entities, str(entity))
+            shares = self.served.explain(inspection, bound, example, top)
+            predicted = shares.pop("prediction")
+            cutoff = pd.Timestamp(example["cutoff"].iloc[0]).isoformat()
+            return {"entity": key, "cutoff": cutoff, **_prediction_fields(predicted, self.kind.column), **shares}
         return explain_entity(
             session.prepared,
             session.loop,
@@ -233,3 +254,11 @@ class Model:
         if frame.empty:
             raise RelpoolError(f"no {bound.entity_table} exists at {cutoff} (or none passes the query's WHERE)")
         return frame[["entity", "cutoff"]]
+
+
+def _prediction_fields(predicted: dict, column: str) -> dict:
+    """An explanation's prediction (and a class's probability), as :func:`~relpool.train.explain.explain_entity` gives them."""
+    fields = {"prediction": plain(predicted[column])}
+    if "probability" in predicted and column != "probability":
+        fields["probability"] = plain(predicted["probability"])
+    return fields

@@ -1,8 +1,10 @@
-"""Every model a run trained, side by side in metrics.json (``models``), and which one ``relpool`` serves.
+"""Every model a run trained, side by side in metrics.json, and the one relpool serves: the best on validation.
 
-The trained relpool model (the hybrid GNN, or the plain one with ``--no-features``) is what predict,
-evaluate and explain load, so it is the one ``chosen``; the sentence beside it says plainly when a
-baseline scored better on validation, the split every choice is made on (never test).
+Candidates are the trained network (the hybrid GNN, or the plain one with ``--no-features``) and each
+baseline relpool can serve (:mod:`relpool.baselines.served`: the LightGBM ones; link prediction's are
+count rankings). The choice is made on validation only, never test; ties keep the network. metrics.json's
+``val`` and ``test`` become the chosen model's, every candidate's stay under ``models``; predict, evaluate
+and explain then load the chosen one (:class:`relpool.train.predict.Model`).
 """
 
 from __future__ import annotations
@@ -12,26 +14,27 @@ from relpool.tasks import metric_text, task_kind
 
 
 def model_name(metrics: dict) -> str:
-    """The trained model's name among the candidates: "hybrid" (auto-features as inputs) or "gnn"."""
+    """The trained network's name among the candidates: "hybrid" (auto-features as inputs) or "gnn"."""
     return "hybrid" if metrics.get("features") else "gnn"
 
 
-def add_comparison(metrics: dict, compared: dict[str, BaselineResult]) -> None:
-    """``models`` (name -> val, test, seconds), ``chosen`` and ``chosen_because``, into ``metrics``."""
-    name, main = model_name(metrics), metrics["metric"]
-    models = {name: {"val": metrics["val"], "test": metrics["test"], "seconds": metrics["seconds"]}}
+def choose(metrics: dict, compared: dict[str, BaselineResult]) -> None:
+    """Add ``models`` (name -> val, test, seconds), ``chosen`` and ``chosen_because`` to the network's ``metrics``,
+    and make its ``val``/``test`` the chosen model's."""
+    own, main = model_name(metrics), metrics["metric"]
+    models = {own: {"val": metrics["val"], "test": metrics["test"], "seconds": metrics["seconds"]}}
     for kind, result in compared.items():
         models[kind] = {k: result.metrics[k] for k in ("val", "test", "seconds")}
+    servable = [own, *(kind for kind, result in compared.items() if result.served is not None)]
     lower = main in task_kind(metrics["task_type"]).lower_is_better
-    scored = {n: m["val"].get(main) for n, m in models.items() if m["val"].get(main) is not None}
-    best = min(scored, key=scored.__getitem__) if lower else max(scored, key=scored.__getitem__) if scored else None
-    others = ", ".join(f"{n} {metric_text(v)}" for n, v in scored.items() if n != name)
-    own = metric_text(metrics["val"].get(main))
-    if best is None or best == name:
-        because = f"the best validation {main} ({own}{'; ' + others if others else ''})"
+    scored = {n: v for n in servable if (v := models[n]["val"].get(main)) is not None}
+    ranked = sorted(scored, key=scored.__getitem__, reverse=not lower)  # stable: the network first among ties
+    chosen = ranked[0] if ranked else own
+    rivals = ", ".join(f"{n} {metric_text(v)}" for n, v in scored.items() if n != chosen)
+    if chosen in scored:
+        because = f"the best validation {main}: {metric_text(scored[chosen])}" + (f" (vs {rivals})" if rivals else "")
     else:
-        because = (
-            f"the trained relpool model; the {best} baseline scored better on validation {main} "
-            f"({metric_text(scored[best])} vs {own}), but relpool cannot serve a baseline yet"
-        )
-    metrics.update(models=models, chosen=name, chosen_because=because)
+        because = f"validation {main} is undefined for every model; the trained network is kept"
+    metrics.update(
+        val=models[chosen]["val"], test=models[chosen]["test"], models=models, chosen=chosen, chosen_because=because
+    )

@@ -37,7 +37,7 @@ def run_demo(
     the same steps on a tiny database."""
     from relpool.db import inspect_database
     from relpool.query.task import build_task
-    from relpool.report.fit_view import render_metrics
+    from relpool.report.fit_view import render_metrics, render_models
     from relpool.report.inspect_view import render_inspection
     from relpool.report.task_view import render_task
     from relpool.train.fit import FitRun, fit
@@ -55,7 +55,8 @@ def run_demo(
         with console.status("Building the training tables…"):
             task = build_task(inspection, query, step)
         render_task(task.to_json(), console)
-    with _step(console, 3, "Training the relational GNN with adaptive pooling"):
+    runs: list[FitRun] = []
+    with _step(console, 3, "Training the hybrid GNN: adaptive pooling over the subgraph, plus auto-features"):
         metrics = fit(
             db,
             query,
@@ -66,10 +67,12 @@ def run_demo(
             text_embedder=embedder,
             inspection=inspection,
             task=task,
+            finish=lambda _, run: runs.append(run),  # the run's auto-features, for the autofeat baseline
         )
         render_metrics(metrics, target, console)
-    with _step(console, 4, "Baselines (entity-only and auto-feature LightGBM) and the report"):
-        report = report_run(target, FitRun(inspection, task, metrics), options.loop.seed, console)
+    with _step(console, 4, "Baselines (entity-only and auto-feature LightGBM), the choice on validation, the report"):
+        report = report_run(target, runs[0], options.loop.seed, console)
+        render_models(runs[0].metrics, console)
     console.print(
         f"\n[bold green]Done in {time.perf_counter() - started:.0f} s.[/] Open the report: [bold]{report}[/]",
         soft_wrap=True,

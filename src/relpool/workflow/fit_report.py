@@ -19,7 +19,7 @@ from relpool.train.fit import FitRun, fit
 from relpool.train.fit_options import FitOptions
 from relpool.train.predict import Model
 from relpool.workflow.baselines import run_baselines
-from relpool.workflow.comparison import add_comparison, model_name
+from relpool.workflow.comparison import choose, model_name
 
 
 def fit_and_report(
@@ -71,13 +71,12 @@ def report_run(
         if baselines
         else {}
     )
-    add_comparison(run.metrics, compared)
+    choose(run.metrics, compared)
     save_json(folder / "metrics.json", run.metrics)
     own = pd.read_parquet(folder / "predictions_test.parquet")
-    predictions = {
-        model_label(model_name(run.metrics)): own,
-        **{model_label(kind): result.test_predictions for kind, result in compared.items()},
-    }
+    tested = {model_name(run.metrics): own, **{kind: result.test_predictions for kind, result in compared.items()}}
+    chosen = run.metrics["chosen"]
+    predictions = {model_label(n): tested[n] for n in sorted(tested, key=lambda n: n != chosen)}  # the chosen first
     with console.status("Explaining test predictions for the report…"):
         reliance = reliance_of(folder, run, own, compared, seed)
     with console.status("Drawing the report…"):
