@@ -52,6 +52,7 @@ def run(val: float, test: float, autofeat: tuple[float, float], entity: tuple[fl
 def test_summary_has_spreads_oracle_shares_and_the_strongest_baseline_by_validation():
     entry = {
         "entity": "customers",
+        "kind": "binary",
         "oracle": {"val_auroc": 0.9, "test_auroc": 0.9},
         "runs": {
             "0": run(0.80, 0.70, autofeat=(0.60, 0.72), entity=(0.55, 0.80)),
@@ -71,11 +72,16 @@ def test_summary_has_spreads_oracle_shares_and_the_strongest_baseline_by_validat
 
 
 def test_lower_is_better_metrics_pick_and_compare_the_other_way():
-    entry = {"entity": "planes", "runs": {"0": run(10.0, 20.0, autofeat=(9.0, 21.0), entity=(11.0, 19.0))}}
+    entry = {"entity": "planes", "kind": "regression", "runs": {"0": run(10.0, 20.0, (9.0, 21.0), (12.0, 30.0))}}
+    entry["runs"]["1"] = run(10.0, 20.0, (11.0, 19.0), (12.0, 30.0))
     for r in entry["runs"].values():
         r["metric"] = "mae"
     summary = table.summarise(entry)
-    assert summary["strongest_baseline"] == "autofeat" and summary["beats_strongest_baseline"] is True
+    assert summary["chosen"] == {"autofeat": 1, "network": 1}  # the lower validation MAE is served
+    assert summary["models"]["relpool"]["test"]["mean"] == pytest.approx(20.5)  # 21 (autofeat), 20 (network)
+    assert summary["models"]["network"]["test"]["mean"] == pytest.approx(20.0)
+    assert summary["strongest_baseline"] == "autofeat"  # validation MAE 10.0 against entity's 12.0
+    assert summary["beats_strongest_baseline"] is False  # served 20.5 against autofeat's 20.0 on test
     assert "| mae ↓ |" in table.markdown({"tasks": {"delay": entry | {"summary": summary}}})
 
 
