@@ -12,6 +12,8 @@ shops, seed 0, 1 epoch of 5 steps) is a smoke run and writes suite_quick.json in
     python bench/suite.py --tasks planes-late,synth-interaction-0.1 --seeds 0 --fit-args "--epochs 3"
     python bench/suite.py --quick --tasks planes-late,synth-signal-0.1
     python bench/suite.py --table                          # the markdown table for docs/benchmarks.md
+    python bench/suite.py --results ablation_plain --tasks planes-late --fit-args "--no-features --no-baselines"
+                                                           # an ablation, kept apart from suite.json
 """
 
 from __future__ import annotations
@@ -96,8 +98,10 @@ def task_entry(task: SuiteTask, query: str, truth: dict | None, fit_args: list[s
     return entry
 
 
-def run_suite(tasks: list[SuiteTask], seeds: list[int], fit_args: list[str], quick: bool, console: Console) -> dict:
-    name = "suite_quick" if quick else "suite"
+def run_suite(
+    tasks: list[SuiteTask], seeds: list[int], fit_args: list[str], quick: bool, console: Console, name: str = "suite"
+) -> dict:
+    name = "suite_quick" if quick else name
     path = RESULTS / f"{name}.json"
     result = json.loads(path.read_text()) if path.exists() else {"tasks": {}}
     result |= {"machine": machine(), "versions": versions("torch", "torch-geometric", "lightgbm")}
@@ -136,9 +140,10 @@ def main() -> None:
     parser.add_argument("--fit-args", default="", help='extra relpool fit options, e.g. "--epochs 3"')
     parser.add_argument("--quick", action="store_true", help="tiny shops, seed 0, 1 epoch of 5 steps")
     parser.add_argument("--table", action="store_true", help="print the markdown table of the results and stop")
+    parser.add_argument("--results", default="suite", help="bench/results/<name>.json to write (ablations)")
     args = parser.parse_args()
     if args.table:
-        print(markdown(json.loads((RESULTS / ("suite_quick.json" if args.quick else "suite.json")).read_text())))
+        print(markdown(json.loads((RESULTS / f"{'suite_quick' if args.quick else args.results}.json").read_text())))
         return
     unknown = [n for n in args.tasks.split(",") if n not in BY_NAME]
     if unknown:
@@ -146,7 +151,8 @@ def main() -> None:
     seeds = [0] if args.quick else [int(s) for s in args.seeds.split(",")]
     fit_args = (QUICK_FIT_ARGS if args.quick else []) + shlex.split(args.fit_args)
     console = Console()
-    result = run_suite([BY_NAME[n] for n in args.tasks.split(",")], seeds, fit_args, args.quick, console)
+    tasks = [BY_NAME[n] for n in args.tasks.split(",")]
+    result = run_suite(tasks, seeds, fit_args, args.quick, console, args.results)
     print(markdown(result))
     if result["failures"]:
         sys.exit(f"{result['failures']} fit(s) failed; their errors are in bench/results")
