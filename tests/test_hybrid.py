@@ -92,3 +92,21 @@ def test_no_features_trains_the_plain_gnn(shop_db, tmp_path):
     relpool.fit(shop_db, QUERY, tmp_path / "m", text_embedder=HashingEmbedder(8), features=False, **TINY)
     config = json.loads((tmp_path / "m" / "config.json").read_text())
     assert config["model"]["entity_features"] == [] and config["feature_times"] is None
+
+
+def test_a_hybrid_explanation_scores_its_auto_features_as_columns_of_their_tables(hybrid, shop_db):
+    model = relpool.Model.load(hybrid)
+    explanation = model.explain(shop_db, "5", at=AT, top=3)
+    features = set(model.spec.entity_features)
+    scored = [c for c in explanation["columns"] if c["column"] in features]
+    assert scored and all(c["table"] in {"customers", "transactions", "products", "stores", "daily"} for c in scored)
+    assert sum(t["score"] for t in explanation["tables"]) == pytest.approx(1)
+    assert sum(c["score"] for c in explanation["columns"]) == pytest.approx(1)
+    assert again_equal(model.explain(shop_db, "5", at=AT, top=3), explanation)
+    batch = model.predict(shop_db, at=AT, explain=True, explain_top=2)
+    assert len(json.loads(batch["explanation"].iloc[0])) <= 2
+
+
+def again_equal(a: dict, b: dict) -> bool:
+    """Explanations are reproducible: the same call gives the same JSON."""
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)

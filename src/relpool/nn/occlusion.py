@@ -100,6 +100,36 @@ def blend(columns: dict[str, Tensor], rows: dict[str, Tensor]) -> dict[str, Tens
     return out
 
 
+FEATURE_CHUNK = 64
+"""Seeds per pass of :func:`occlude_features` (each pass holds seeds x features x features values)."""
+
+
+@torch.no_grad()
+def occlude_features(
+    model: RelationalModel, frames: dict[str, TensorFrame], batch: HeteroData, features: Tensor, targets: Tensor | None
+) -> Tensor:
+    """[B, features] the hybrid GNN's auto-feature scores: ``|f - f(feature at its training median)|`` of the
+    attributed output, each feature set alone to the middle of its training CDF (rank 0, not missing), in the
+    units of a row's occlusion score. The subgraph's embedding is fixed, so only the head runs again."""
+    model.eval()
+    assert model.features is not None  # only hybrid models have auto-features
+    seeds = model.seed_embeddings(frames, batch)
+    median = model.features.quantiles[:, model.features.quantiles.size(1) // 2]
+    width = features.size(1)
+    effects = torch.empty(len(features), width)
+    for start in range(0, len(features), FEATURE_CHUNK):
+        part = features[start : start + FEATURE_CHUNK]
+        chosen = None if targets is None else targets[start : start + FEATURE_CHUNK]
+        full = _select(model.head_outputs(seeds[start : start + len(part)], features=part), chosen)
+        copies = part.repeat_interleave(width, dim=0).view(len(part), width, width)
+        copies[:, torch.arange(width), torch.arange(width)] = median  # copy j has feature j at its median
+        repeated = seeds[start : start + len(part)].repeat_interleave(width, dim=0)
+        out = model.head_outputs(repeated, features=copies.view(-1, width))
+        picked = _select(out, None if chosen is None else chosen.repeat_interleave(width))
+        effects[start : start + len(part)] = (picked.view(len(part), width) - full.unsqueeze(1)).abs()
+    return effects
+
+
 def _select(out: Tensor, targets: Tensor | None) -> Tensor:
     """One number per seed: the output itself ([B]) or its ``targets`` column."""
     if out.dim() == 1 or targets is None:

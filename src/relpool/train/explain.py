@@ -7,9 +7,10 @@ stream for it can differ, and with it the neighbours). Only rows visible at the 
 A row's score is its occlusion score (:mod:`relpool.nn.occlusion`: |change of the output| when the row
 alone sends no messages; the entity's own row: when its input is the average row of its table), split
 over its columns and age as integrated gradients (:mod:`relpool.nn.attribution`, from the average row of
-each table visible at the cutoff) splits its absolute attribution; shares are of the total of the row
-scores, so tables, columns and rows each sum to 1. They are not causal: they describe the model on this
-one sample.
+each table visible at the cutoff) splits its absolute attribution. A hybrid GNN's auto-features score
+the same way (each alone set to its training median: :func:`~relpool.nn.occlusion.occlude_features`) and
+count as columns of their source tables. Shares are of the total, so tables and columns sum to 1 (rows,
+without the features, to less). They are not causal: they describe the model on this one sample.
 """
 
 from __future__ import annotations
@@ -21,14 +22,15 @@ import numpy as np
 import pandas as pd
 import torch
 
+from relpool.autofeat.table import source_table
 from relpool.errors import RelpoolError
 from relpool.graph.csr import NO_TIME
 from relpool.nn.attribution import STEPS, Background, attribute, attribute_batch
-from relpool.nn.occlusion import blend, occlude
+from relpool.nn.occlusion import blend, occlude, occlude_features
 from relpool.query.bind import BoundQuery
 from relpool.train.config import ModelConfig
-from relpool.train.data import cutoff_seconds, gather_frames, key_to_dense_id
-from relpool.train.explain_rows import entity_row, paths, plain, read_rows
+from relpool.train.data import cutoff_seconds, gather_frames
+from relpool.train.explain_rows import find_example, paths, plain, read_rows
 from relpool.train.history import ItemHistory, item_history
 from relpool.train.loop import Loop
 from relpool.train.prepare import Prepared
@@ -45,12 +47,11 @@ def explain_entity(
     top: int = 10,
     features: Callable[[pd.DataFrame], torch.Tensor | None] = lambda _: None,
 ) -> dict:
-    """The explanation of the entity whose key is ``key_text``, among ``entities`` (entity, cutoff: those
-    existing at the cutoff and passing the query's WHERE), as the JSON ``relpool explain`` prints."""
+    """The explanation of the entity keyed ``key_text`` among ``entities`` (entity, cutoff: those existing at the
+    cutoff and passing the query's WHERE; ``features``: a hybrid GNN's inputs of one), as ``relpool explain`` prints."""
     if top < 1:
         raise RelpoolError(f"--top must be at least 1, got {top}")
-    inspection, spec = prepared.inspection, settings.model
-    table = spec.entity_table
+    inspection, spec, table = prepared.inspection, settings.model, settings.model.entity_table
     example, seed, key = find_example(inspection, table, entities, key_text)
     cutoff = pd.Timestamp(example["cutoff"].iloc[0])
     batch = loop.sampler(EVAL_SEED).sample(table, np.array([seed]), cutoff_seconds(example["cutoff"]))
@@ -60,11 +61,8 @@ def explain_entity(
         assert settings.targets.item_keys is not None  # history features are link prediction's
         uses = item_history(inspection, bound, example, settings.targets.item_keys)
         history = uses.rows(np.arange(1))
-    background = {
-        t: _background(loop, t, int(cutoff_seconds(example["cutoff"])[0]))
-        for t in batch.node_types
-        if batch[t].num_nodes
-    }
+    at = int(cutoff_seconds(example["cutoff"])[0])
+    background = {t: _background(loop, t, at) for t in batch.node_types if batch[t].num_nodes}
     frames = gather_frames(loop.tables, batch)
     inputs = features(example)
     attribution = attribute(loop.model, frames, batch, item_frame, history, background, features=inputs)
@@ -74,21 +72,21 @@ def explain_entity(
     result: dict = {"entity": key, "cutoff": cutoff.isoformat(), "prediction": plain(predicted[kind.column])}
     if "probability" in predicted.index and kind.column != "probability":  # multiclass: the class and its probability
         result["probability"] = plain(predicted["probability"])
-    return {**result, **_scores(prepared, attribution.columns, blend(attribution.scores, rows), batch, table, top)}
+    auto = _auto_features(loop, frames, batch, inputs, attribution.targets, inspection)[0]
+    return {
+        **result,
+        **_scores(prepared, attribution.columns, blend(attribution.scores, rows), batch, table, top, auto),
+    }
 
 
-def find_example(inspection, table: str, entities: pd.DataFrame, key_text: str) -> tuple[pd.DataFrame, int, object]:
-    """The example (entity, cutoff) of the entity keyed ``key_text`` among ``entities``, its dense id and its key;
-    one clear error when the key is unknown or the entity does not exist at the cutoff."""
-    seed, key = entity_row(inspection, table, key_text)
-    existing = key_to_dense_id(inspection, table, entities["entity"])
-    where = np.flatnonzero(existing == seed)
-    if not len(where):
-        cutoff = pd.Timestamp(entities["cutoff"].iloc[0]).isoformat() if len(entities) else "the cutoff"
-        raise RelpoolError(
-            f"{table} {key_text!r} does not exist at {cutoff} (its row is newer, or it does not pass the query's WHERE)"
-        )
-    return entities.iloc[where[:1]].reset_index(drop=True), seed, key
+def _auto_features(loop: Loop, frames, batch, inputs, targets, inspection) -> list[list[tuple]]:
+    """Per seed, each auto-feature of a hybrid GNN as (source table, feature name, occlusion score), in a row's
+    units (|change of the output|), so rows and features share one total; none for a plain GNN."""
+    if inputs is None:
+        return [[] for _ in range(batch[loop.entity].batch_size)]
+    scores, names = occlude_features(loop.model, frames, batch, inputs, targets), loop.model.spec.entity_features
+    sources = [source_table(n, list(inspection.schema.tables)) for n in names]
+    return [list(zip(sources, names, row.tolist())) for row in scores]
 
 
 BACKGROUND_ROWS = 1024
@@ -109,16 +107,21 @@ def _background(loop: Loop, table: str, cutoff: int) -> Background:
     )
 
 
-def _scores(prepared: Prepared, names: dict[str, list[str]], scores: dict, batch, seed_type: str, top: int) -> dict:
+def _scores(
+    prepared: Prepared, names: dict[str, list[str]], scores: dict, batch, seed_type: str, top: int, auto: list[tuple]
+) -> dict:
     """tables, columns and the top rows, as shares of the total of ``scores`` ([rows, columns] per node type:
-    :func:`~relpool.nn.occlusion.blend` of the occlusion row scores and the attribution's column split)."""
-    total = float(sum(s.sum() for s in scores.values())) or 1.0  # all zero: every share 0
+    :func:`~relpool.nn.occlusion.blend` of the occlusion row scores and the attribution's column split) and of
+    a hybrid GNN's ``auto`` features ((source table, name, score): a feature is a column of its source table)."""
+    total = float(sum(s.sum() for s in scores.values())) + sum(score for *_, score in auto) or 1.0  # all zero: 0
     tables = {t: float(s.sum()) / total for t, s in scores.items()}
+    for source, _, score in auto:
+        tables[source] = tables.get(source, 0.0) + score / total
     columns = [
         {"table": t, "column": c, "score": float(v) / total}
         for t, s in scores.items()
         for c, v in zip(names[t], s.sum(dim=0).tolist())
-    ]
+    ] + [{"table": source, "column": name, "score": score / total} for source, name, score in auto]
     ranked = sorted(
         (
             (-float(score) / total, t, int(n_id), i)
@@ -211,7 +214,8 @@ def explain_examples(
                 loop.model, frames, batch, item_frame, uses, background, attribution.targets, OCCLUSION_ROWS, inputs
             )
             scores = blend(attribution.scores, rows)
-            nodes = _per_seed(attribution.columns, scores, batch, len(index), index, tables, columns)
+            auto = _auto_features(loop, frames, batch, inputs, attribution.targets, prepared.inspection)
+            nodes = _per_seed(attribution.columns, scores, batch, len(index), index, tables, columns, auto)
             found.append((index, nodes))
     return Explained(
         outputs=torch.stack([o for o in outputs if o is not None]) if len(seeds) else torch.empty(0),
@@ -222,15 +226,24 @@ def explain_examples(
 
 
 def _per_seed(
-    names: dict[str, list[str]], blended: dict, batch, seeds: int, index: np.ndarray, tables: dict, columns: dict
+    names: dict[str, list[str]],
+    blended: dict,
+    batch,
+    seeds: int,
+    index: np.ndarray,
+    tables: dict,
+    columns: dict,
+    auto: list[list[tuple]],
 ) -> list:
-    """Each example's table and column shares (into ``tables`` / ``columns``: name -> {example: share}), and
-    every sampled node's (table, dense id, example, share) for ranking rows."""
+    """Each example's table and column shares (into ``tables`` / ``columns``: name -> {example: share}), a
+    hybrid GNN's ``auto`` features counted as columns of their source tables, and every sampled node's
+    (table, dense id, example, share) for ranking rows."""
     scores = {t: s.double() for t, s in blended.items()}
     owner = {t: batch[t].batch for t in scores}
     totals = torch.zeros(seeds, dtype=torch.float64)
     for t, s in scores.items():
         totals.index_add_(0, owner[t], s.sum(dim=1))
+    totals += torch.tensor([sum(score for *_, score in features) for features in auto], dtype=torch.float64)
     totals[totals == 0] = 1.0  # all zero: every share 0
     nodes = []
     for t, s in scores.items():
@@ -241,6 +254,12 @@ def _per_seed(
             columns.setdefault((t, name), {}).update(zip(index.tolist(), per_column[:, c].tolist()))
         row_share = (s.sum(dim=1) / totals[owner[t]]).numpy()
         nodes.append((t, batch[t].n_id.numpy(), index[owner[t].numpy()], row_share))
+    for i, features in enumerate(auto):
+        example, total = int(index[i]), float(totals[i])
+        for source, name, score in features:
+            shares = tables.setdefault(source, {})
+            shares[example] = shares.get(example, 0.0) + score / total
+            columns.setdefault((source, name), {})[example] = score / total
     return nodes
 
 

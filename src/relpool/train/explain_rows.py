@@ -14,6 +14,7 @@ from torch_geometric.data import HeteroData
 from relpool.db.inspection import Inspection
 from relpool.db.sql import quote
 from relpool.errors import RelpoolError
+from relpool.train.data import key_to_dense_id
 
 ROW_KEY = "_row"
 """The key of a row of a table without a primary key: its dense id (the store's rowid)."""
@@ -91,3 +92,17 @@ def plain(value):
     if isinstance(value, bool | int | float | str):
         return value
     return str(value)
+
+
+def find_example(inspection, table: str, entities: pd.DataFrame, key_text: str) -> tuple[pd.DataFrame, int, object]:
+    """The example (entity, cutoff) of the entity keyed ``key_text`` among ``entities``, its dense id and its key;
+    one clear error when the key is unknown or the entity does not exist at the cutoff."""
+    seed, key = entity_row(inspection, table, key_text)
+    existing = key_to_dense_id(inspection, table, entities["entity"])
+    where = np.flatnonzero(existing == seed)
+    if not len(where):
+        cutoff = pd.Timestamp(entities["cutoff"].iloc[0]).isoformat() if len(entities) else "the cutoff"
+        raise RelpoolError(
+            f"{table} {key_text!r} does not exist at {cutoff} (its row is newer, or it does not pass the query's WHERE)"
+        )
+    return entities.iloc[where[:1]].reset_index(drop=True), seed, key

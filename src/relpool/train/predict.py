@@ -34,8 +34,8 @@ from relpool.train.config import ModelConfig
 from relpool.train.data import SplitData, cutoff_seconds, key_to_dense_id, prepare_splits
 from relpool.train.db_fingerprint import fingerprint
 from relpool.train.example_features import compute_features, feature_matrix
-from relpool.train.explain import Explained, explain_entity, explain_examples, find_example
-from relpool.train.explain_rows import plain
+from relpool.train.explain import Explained, explain_entity, explain_examples
+from relpool.train.explain_rows import find_example, plain
 from relpool.train.history import item_history
 from relpool.train.loop import Loop
 from relpool.train.model_dir import read_config, served_baseline
