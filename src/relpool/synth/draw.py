@@ -72,14 +72,24 @@ def amounts(rng: np.random.Generator, signal: np.ndarray, z: np.ndarray) -> np.n
     return np.round(AMOUNT_MEDIAN + AMOUNT_SCALE * x, 2)
 
 
-def chunk(spec: SynthSpec, index: int, lo: int, hi: int, catalog: pa.Table, session_offset: int) -> Chunk:
-    """Customers lo..hi-1 (0-based) with all their transactions and sessions; deterministic in (seed, index)."""
-    rng = rng_for(spec, 1, index)
+def latent_states(
+    rng: np.random.Generator, spec: SynthSpec, lo: int, hi: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Customers lo..hi-1's ids, loyalty (the distractor), weekly latent states and labels (the state, flipped
+    with the label noise): what every family draws first, in this order, so a family's output is reproducible."""
     n, p = hi - lo, spec.periods
     ids = np.arange(lo + 1, hi + 1, dtype=np.int64)
     loyalty = rng.normal(0.0, 1.0, n)
     z = rng.random((n, p)) < 1 / (1 + np.exp(-spec.distractor_strength * loyalty))[:, None]
     y = z[:, : p - 1] ^ (rng.random((n, p - 1)) < spec.label_noise)
+    return ids, loyalty, z, y
+
+
+def chunk(spec: SynthSpec, index: int, lo: int, hi: int, catalog: pa.Table, session_offset: int) -> Chunk:
+    """Customers lo..hi-1 (0-based) with all their transactions and sessions; deterministic in (seed, index)."""
+    rng = rng_for(spec, 1, index)
+    n, p = hi - lo, spec.periods
+    ids, loyalty, z, y = latent_states(rng, spec, lo, hi)
     customers = pa.table(
         {
             "customer_id": ids,

@@ -26,6 +26,7 @@ from relpool.synth.draw import (
     REGIONS,
     Chunk,
     labels,
+    latent_states,
     rng_for,
     sessions,
     times_in_weeks,
@@ -40,10 +41,7 @@ def chunk(spec: SynthSpec, index: int, lo: int, hi: int, catalog: pa.Table, sess
     """Customers lo..hi-1 (0-based) with all their transactions and sessions; deterministic in (seed, index)."""
     rng = rng_for(spec, 2, index)
     n, p = hi - lo, spec.periods
-    ids = np.arange(lo + 1, hi + 1, dtype=np.int64)
-    loyalty = rng.normal(0.0, 1.0, n)
-    z = rng.random((n, p)) < 1 / (1 + np.exp(-spec.distractor_strength * loyalty))[:, None]
-    y = z[:, : p - 1] ^ (rng.random((n, p - 1)) < spec.label_noise)
+    ids, loyalty, z, y = latent_states(rng, spec, lo, hi)
     categories = np.unique(catalog["category"].to_numpy(zero_copy_only=False))
     home = rng.integers(0, len(categories), n)
     customers = pa.table(
