@@ -159,5 +159,5 @@ def served_baseline(folder: Path) -> ServedBaseline | None:
     """The baseline ``folder``'s run chose over its network on validation (metrics.json's ``chosen``), loaded;
     None when the network is served (or an older directory names no choice)."""
     metrics = folder / "metrics.json"
-    chosen = json.loads(metrics.read_text()).get("chosen") if metrics.is_file() else None
+    chosen = load_json(metrics).get("chosen") if metrics.is_file() else None
     return ServedBaseline.load(folder / "baselines" / chosen) if chosen in SERVABLE else None
