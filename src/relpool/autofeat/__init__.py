@@ -19,6 +19,7 @@ from relpool.autofeat.plan import plan_groups
 from relpool.autofeat.table import FeatureTable, registered
 from relpool.db.inspection import Inspection
 from relpool.query.bind import BoundQuery
+from relpool.query.task import Task
 
 __all__ = ["FeatureTable", "FeatureTimes", "auto_features", "registered"]
 
@@ -34,6 +35,11 @@ class FeatureTimes:
     def to_json(self) -> dict:
         first = None if self.first_val is None else self.first_val.isoformat()
         return {"last_train": self.last_train.isoformat(), "first_val": first}
+
+    @staticmethod
+    def of_task(task: Task) -> FeatureTimes:
+        """A task's: its last training cutoff and first validation cutoff."""
+        return FeatureTimes(task.tables["train"]["cutoff"].max(), min(task.tables["val"]["cutoff"], default=None))
 
     @staticmethod
     def from_json(data: dict) -> FeatureTimes:

@@ -92,7 +92,7 @@ def run_baseline(
                     list(features.frame.columns), fitted.contributions, list(inspection.schema.tables)
                 )
             extra = {"features": features.frame.shape[1], "best_iteration": fitted.best_iteration}
-            served = ServedBaseline.from_fit(kind, task.task_type, fitted, features, feature_times(task))
+            served = ServedBaseline.from_fit(kind, task.task_type, fitted, features, FeatureTimes.of_task(task))
     scores = task.kind.score_splits(
         {s: task.tables[s]["label"] for s in EVALUATED}, {s: predictions[s] for s in EVALUATED}, bound.query.rank_top
     )
@@ -115,16 +115,11 @@ def run_baseline(
     )
 
 
-def feature_times(task: Task) -> FeatureTimes:
-    """The times that shape a task's auto-features (see :class:`relpool.autofeat.FeatureTimes`)."""
-    return FeatureTimes(task.tables["train"]["cutoff"].max(), min(task.tables["val"]["cutoff"], default=None))
-
-
 def _features(inspection: Inspection, task: Task, kind: str, console: Console) -> FeatureTable:
     return auto_features(
         inspection,
         task.bound,
-        feature_times(task),
+        FeatureTimes.of_task(task),
         aggregates=kind == "autofeat",
         track=lambda items, what: track(items, what, console=console, transient=True),
     )

@@ -180,7 +180,7 @@ def _add_features(training: _Training, console: Console) -> None:
     """The hybrid GNN's inputs: every example's auto-features, computed once for all three splits (the
     autofeat baseline reuses them), the columns chosen on the training examples."""
     task, inspection = training.task, training.prepared.inspection
-    times = FeatureTimes(task.tables["train"]["cutoff"].max(), min(task.tables["val"]["cutoff"], default=None))
+    times = FeatureTimes.of_task(task)
     examples = pd.concat([task.tables[s] for s in SPLITS], ignore_index=True)
     split = np.repeat(SPLITS, [len(task.tables[s]) for s in SPLITS])
     table = compute_features(

@@ -144,7 +144,7 @@ class Model:
             assert self.targets.item_keys is not None  # history features are link prediction's
             history = item_history(inspection, session.bound, entities, self.targets.item_keys)
         cutoffs = cutoff_seconds(entities["cutoff"])
-        features = self._features(inspection, session.bound, entities)
+        features = self._features(inspection, session.bound, entities) if self.served is None else None
         explained = None
         if self.served is not None:
             if explain:
@@ -194,8 +194,9 @@ class Model:
         inspection, options = session.prepared.inspection, self.settings.options
         task = build_task(inspection, self.settings.query, options.step, options.val_at, options.test_at)
         splits = prepare_splits(inspection, task, self.targets, ("val", "test"), self.spec.history_features > 0)
-        for data in splits.values():
-            data.features = self._features(inspection, session.bound, data.frame)
+        if self.served is None:  # a served baseline computes its own features
+            for data in splits.values():
+                data.features = self._features(inspection, session.bound, data.frame)
         predicted = {split: self._predict_split(session, data) for split, data in splits.items()}
         return score_splits(predicted, self.targets, self.k)
 
