@@ -11,7 +11,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet "torch==2.13.0" "setuptools==80.10.2"
-	$(BIN)/python -m pip install --quiet -e ".[dev,text,baselines]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,text,baselines,serve,mlflow]"
 	touch $@
 
 demo: setup
