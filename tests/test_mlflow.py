@@ -10,6 +10,7 @@ import sys
 import pandas as pd
 import pytest
 from mlflow import MlflowClient
+from typer.testing import CliRunner
 
 import relpool
 from relpool.cli import app
@@ -32,12 +33,17 @@ def shop(tmp_path_factory) -> tuple[str, str]:
 
 @pytest.fixture(scope="module")
 def logged(shop, tmp_path_factory):
-    """One fit with the report and the baselines, logged to a file store: (store URI, run, model directory)."""
+    """One `relpool fit --mlflow-uri` (the report, the baselines) to a file store: (store URI, run, model directory)."""
     db, query = shop
     root = tmp_path_factory.mktemp("mlflow")
     store = (root / "mlruns").as_uri()
-    relpool.fit(db, query, root / "model", report=True, mlflow=store, **TINY)
-    return store, _only_run(store), root / "model"
+    tiny = ["--channels", "8", "--fanout", "2,1", "--epochs", "2", "--max-steps", "2", "--batch-size", "16"]
+    args = ["fit", db, query, "--out", str(root / "model"), "--text-embedder", "hashing", "--mlflow-uri", store]
+    result = CliRunner().invoke(app, [*args, *tiny])
+    assert result.exit_code == 0, result.output
+    run = _only_run(store)
+    assert f"runs:/{run.info.run_id}/model" in result.output
+    return store, run, root / "model"
 
 
 def _only_run(store: str):
@@ -55,7 +61,7 @@ def test_the_run_holds_the_options_the_task_and_the_choice(logged, shop):
     assert run.info.status == "FINISHED"
     assert params["task.query"] == shop[1] and params["task.kind"] == "binary" and params["task.metric"] == "auroc"
     assert params["pool"] == config["options"]["pool"] and params["loop.fanout"] == "2,1"
-    assert params["epochs"] == "2" and params["text_embedder"] == "HashingEmbedder"
+    assert params["epochs"] == "2" and params["text_embedder"] == "hashing"
     assert tags["relpool.chosen"] == metrics["chosen"] and tags["relpool.chosen_because"] == metrics["chosen_because"]
     assert tags["relpool.database"] == shop[0] and tags["relpool.version"]
 
