@@ -9,7 +9,6 @@ import sys
 
 import pandas as pd
 import pytest
-from mlflow import MlflowClient
 from typer.testing import CliRunner
 
 import relpool
@@ -19,6 +18,8 @@ from relpool.errors import RelpoolError
 from relpool.synth.build import generate
 from relpool.synth.spec import SynthSpec
 from relpool.tracking.mlflow_client import shown_database, tracking_uri
+
+MlflowClient = pytest.importorskip("mlflow").MlflowClient  # the optional extra; `make setup` installs it
 
 TINY = dict(channels=8, fanout=(2, 1), epochs=2, max_steps=2, batch_size=16, text_embedder=HashingEmbedder(8))
 
