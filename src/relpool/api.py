@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from relpool.tracking import fit_log
 from relpool.train.fit import fit as fit_run
 from relpool.train.options import DEFAULTS, FitSettings
 from relpool.train.predict import Model
@@ -41,6 +42,7 @@ def fit(
     text_embedder=D.text_embedder,
     report: bool = False,
     baselines: bool = True,
+    mlflow: bool | str | None = None,
     console=None,
 ) -> Model:
     """Train a relational GNN for ``query`` on ``db``; write the model directory ``out``; return the model.
@@ -48,6 +50,8 @@ def fit(
     ``out`` may be new or empty; an earlier model there is continued with ``resume`` or replaced with
     ``force``. ``text_embedder``: "minilm" (default), "hashing", or an embedder object. ``report`` also
     writes ``out/report.html`` (with the baselines unless ``baselines=False``), as ``relpool fit`` does.
+    ``mlflow``: True logs the run to MLflow's default store here (./mlruns), a tracking URI logs it there,
+    False never; None (default) logs only when ``RELPOOL_MLFLOW_URI`` names a store.
     """
     settings = FitSettings(
         pool=pool,
@@ -68,23 +72,33 @@ def fit(
         text_embedder=text_embedder,
     )
     options, embedder = settings.build(db, query, out)
-    if report:
-        from relpool.workflow.fit_report import fit_and_report
+    embedder_name = text_embedder if isinstance(text_embedder, str) else type(text_embedder).__name__
+    with fit_log(mlflow, db, query, {**options.to_dict(), "text_embedder": embedder_name}, out, console):
+        if report:
+            from relpool.workflow.fit_report import fit_and_report
 
-        fit_and_report(
-            db,
-            query,
-            out,
-            options,
-            schema=schema,
-            resume=resume,
-            force=force,
-            text_embedder=embedder,
-            baselines=baselines,
-            console=console,
-        )
-    else:
-        fit_run(
-            db, query, out, options, schema=schema, resume=resume, console=console, text_embedder=embedder, force=force
-        )
+            fit_and_report(
+                db,
+                query,
+                out,
+                options,
+                schema=schema,
+                resume=resume,
+                force=force,
+                text_embedder=embedder,
+                baselines=baselines,
+                console=console,
+            )
+        else:
+            fit_run(
+                db,
+                query,
+                out,
+                options,
+                schema=schema,
+                resume=resume,
+                console=console,
+                text_embedder=embedder,
+                force=force,
+            )
     return Model.load(out)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 
 import typer
+from rich.markup import escape
 
 from relpool.commands import data, explain, model
 from relpool.commands.shared import err
@@ -36,10 +37,10 @@ def user_errors(command):
         try:
             return command(*args, **kwargs)
         except RelpoolError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)  # "[mlflow]" is text
             raise typer.Exit(2) from None
         except KeyboardInterrupt as exc:
-            err.print(str(exc) or "interrupted", highlight=False, soft_wrap=True)
+            err.print(escape(str(exc)) or "interrupted", highlight=False, soft_wrap=True)
             raise typer.Exit(INTERRUPTED) from None
         except Exception as exc:
             from relpool.train.output import is_interrupt

@@ -68,6 +68,13 @@ def fit(
     no_baselines: Annotated[
         bool, typer.Option("--no-baselines", help="Skip the entity and autofeat baselines the report compares against.")
     ] = False,
+    mlflow: Annotated[
+        bool, typer.Option("--mlflow", help="Log the run to MLflow: by default the file store ./mlruns.")
+    ] = False,
+    mlflow_uri: Annotated[
+        str | None,
+        typer.Option(help="Log the run to this MLflow tracking URI (implies --mlflow; env RELPOOL_MLFLOW_URI)."),
+    ] = None,
 ):
     """Train a relational GNN for a predictive query; write the model, its metrics, the baselines' metrics
     (OUT/baselines/) and OUT/report.html. OUT's parent folders are created; nothing appears at OUT until
@@ -100,6 +107,7 @@ def fit(
         text_embedder=text_embedder,
         report=True,
         baselines=not no_baselines,
+        mlflow=mlflow_uri or mlflow or None,
     )
     render_metrics(model.metrics, out, stdout)
     stdout.print(f"report written to {out / 'report.html'}", soft_wrap=True)

@@ -29,6 +29,7 @@ from relpool.query.parser import parse_query
 from relpool.query.splits import check_cutoff_in_range, parse_time
 from relpool.query.task import build_task, latest_time_sql
 from relpool.tasks import task_kind
+from relpool.tracking import MODEL_ARTIFACT, download_model, is_model_uri
 from relpool.train.checkpoint import load_json, load_tensors
 from relpool.train.config import ModelConfig
 from relpool.train.data import SplitData, cutoff_seconds, key_to_dense_id, prepare_splits
@@ -67,13 +68,20 @@ class Model:
         self._session: _Session | None = None
 
     @classmethod
-    def load(cls, folder: str | Path) -> Model:
-        folder = Path(folder)
+    def load(cls, folder: str | Path, tracking_uri: str | None = None) -> Model:
+        """A model directory, or a model logged to MLflow (``runs:/<run id>/model``, ``models:/<name>/<version>``)
+        downloaded from ``tracking_uri`` (default: ``RELPOOL_MLFLOW_URI``, ``MLFLOW_TRACKING_URI``, ./mlruns)."""
+        folder = download_model(str(folder), tracking_uri) if is_model_uri(folder) else Path(folder)
         config = read_config(folder)
         try:
             return cls(folder, config, ModelConfig.from_json(config))
         except (TypeError, ValueError, KeyError) as exc:  # sections with fields this version does not know
             raise RelpoolError(f"{folder}/config.json is damaged: {exc}") from None
+
+    @classmethod
+    def from_mlflow(cls, run_id: str, tracking_uri: str | None = None) -> Model:
+        """The model a ``relpool fit --mlflow`` run logged."""
+        return cls.load(f"runs:/{run_id}/{MODEL_ARTIFACT}", tracking_uri)
 
     @property
     def metrics(self) -> dict:
