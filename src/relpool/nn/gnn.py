@@ -14,7 +14,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from relpool.graph.hetero import EdgeType
-from relpool.nn.pool import build_pool
+from relpool.nn.pool import Pool, build_pool
 
 
 def edge_key(edge_type: EdgeType) -> str:
@@ -51,9 +51,9 @@ class RelationalLayer(nn.Module):
         weights = {}
         for edge_type, index, messages in self._messages(x, edge_index):
             target = edge_type[2]
-            found = self.pool[edge_key(edge_type)].weights(
-                messages, index[1], dim_size=x[target].size(0), query=x[target]
-            )
+            pool = self.pool[edge_key(edge_type)]
+            assert isinstance(pool, Pool)  # built by build_pool
+            found = pool.weights(messages, index[1], dim_size=x[target].size(0), query=x[target])
             if found is not None:
                 weights[edge_type] = found
         return weights

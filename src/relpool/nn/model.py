@@ -84,6 +84,7 @@ class RelationalModel(nn.Module):
         x, edge_index = self._inputs(frames, batch), {e: batch[e].edge_index for e in batch.edge_types}
         weights = []
         for layer in self.layers:
+            assert isinstance(layer, RelationalLayer)  # what __init__ builds
             weights.append(layer.attention(x, edge_index))
             x = layer(x, edge_index)
         return weights
