@@ -47,8 +47,10 @@ def test_the_json_has_the_issue_shape_and_shares_that_add_up(model_dir, shop_db,
     rows = explanation["rows"]
     assert len(rows) == 4
     assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
-    for row in rows:
-        assert set(row) == {"table", "key", "score", "path", "values"}
+    for row in rows:  # an adaptive pool's rows also say where its attention looked, except the entity's own
+        assert set(row) == {"table", "key", "score", "path", "values"} | (
+            {"attention"} if len(row["path"]) > 1 else set()
+        )
         assert row["path"][0] == "customers" and row["path"][-1] == row["table"]
     every = relpool.Model.load(model_dir).explain(shop_db, "5", at=AT, top=1000)["rows"]
     assert sum(r["score"] for r in every) == pytest.approx(1)

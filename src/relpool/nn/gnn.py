@@ -14,7 +14,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from relpool.graph.hetero import EdgeType
-from relpool.nn.pool import build_pool
+from relpool.nn.pool import Pool, build_pool
 
 
 def edge_key(edge_type: EdgeType) -> str:
@@ -38,13 +38,30 @@ class RelationalLayer(nn.Module):
 
     def forward(self, x: dict[str, Tensor], edge_index: dict[EdgeType, Tensor]) -> dict[str, Tensor]:
         incoming = {t: self.update[t](h) for t, h in x.items()}
-        for edge_type, index in edge_index.items():
-            source, _, target = edge_type
-            key = edge_key(edge_type)
-            if key not in self.message or source not in x or target not in x:
-                continue
-            messages = self.message[key](x[source]).relu().index_select(0, index[0])
-            incoming[target] = incoming[target] + self.pool[key](
+        for edge_type, index, messages in self._messages(x, edge_index):
+            target = edge_type[2]
+            incoming[target] = incoming[target] + self.pool[edge_key(edge_type)](
                 messages, index[1], dim_size=x[target].size(0), query=x[target]
             )
         return {t: self.norm[t](h + incoming[t].relu()) for t, h in x.items()}
+
+    def attention(self, x: dict[str, Tensor], edge_index: dict[EdgeType, Tensor]) -> dict[EdgeType, Tensor]:
+        """Per edge type whose pool weighs its messages (:meth:`~relpool.nn.pool.base.Pool.weights`), each
+        edge's weight in its target's set, as this layer's forward pass on ``x`` computes it."""
+        weights = {}
+        for edge_type, index, messages in self._messages(x, edge_index):
+            target = edge_type[2]
+            pool = self.pool[edge_key(edge_type)]
+            assert isinstance(pool, Pool)  # built by build_pool
+            found = pool.weights(messages, index[1], dim_size=x[target].size(0), query=x[target])
+            if found is not None:
+                weights[edge_type] = found
+        return weights
+
+    def _messages(self, x: dict[str, Tensor], edge_index: dict[EdgeType, Tensor]):
+        """(edge type, edge index, each edge's message) of the edge types whose both ends are in the batch."""
+        for edge_type, index in edge_index.items():
+            source, _, target = edge_type
+            key = edge_key(edge_type)
+            if key in self.message and source in x and target in x:
+                yield edge_type, index, self.message[key](x[source]).relu().index_select(0, index[0])

@@ -65,6 +65,10 @@ class RelationalModel(nn.Module):
             self.head = mlp(c, spec.out_dim, spec.dropout)
 
     def seed_embeddings(self, frames: dict[str, TensorFrame], batch: HeteroData) -> Tensor:
+        return self.propagate(self._inputs(frames, batch), batch)
+
+    def _inputs(self, frames: dict[str, TensorFrame], batch: HeteroData) -> dict[str, Tensor]:
+        """Every sampled row's input vector: its encoded columns plus its age."""
         x = {}
         for node_type in batch.node_types:
             store = batch[node_type]
@@ -72,7 +76,18 @@ class RelationalModel(nn.Module):
                 x[node_type] = self.tables[node_type](frames[node_type], store.num_nodes) + self.age(
                     store.age, store.has_time
                 )
-        return self.propagate(x, batch)
+        return x
+
+    def attention(self, frames: dict[str, TensorFrame], batch: HeteroData) -> list[dict[EdgeType, Tensor]]:
+        """Per layer, first to last, :meth:`RelationalLayer.attention` on the batch (empty for pools without
+        weights): where an attention pool looked in each set it summarised."""
+        x, edge_index = self._inputs(frames, batch), {e: batch[e].edge_index for e in batch.edge_types}
+        weights = []
+        for layer in self.layers:
+            assert isinstance(layer, RelationalLayer)  # what __init__ builds
+            weights.append(layer.attention(x, edge_index))
+            x = layer(x, edge_index)
+        return weights
 
     def propagate(self, x: dict[str, Tensor], batch: HeteroData) -> Tensor:
         """The seeds' embeddings after the message-passing layers, from every sampled row's input vector."""

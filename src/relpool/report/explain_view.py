@@ -33,13 +33,16 @@ def render_explanation(explanation: dict, console: Console) -> None:
     for entry in explanation["columns"][:COLUMNS_SHOWN]:
         columns.add_row(entry["table"], entry["column"], _share(entry["score"]))
     rows = Table(title=f"rows (top {len(explanation['rows'])})", title_justify="left")
-    for name in ("table", "key", "share", "path", "values"):
-        rows.add_column(name, justify="right" if name == "share" else "left")
+    attended = any("attention" in entry for entry in explanation["rows"])  # an attention pool's model
+    for name in ("table", "key", "share", *(("attention",) if attended else ()), "path", "values"):
+        rows.add_column(name, justify="right" if name in ("share", "attention") else "left")
     for entry in explanation["rows"]:
+        attention = (_share(entry["attention"]) if "attention" in entry else "",) if attended else ()
         rows.add_row(
             entry["table"],
             _pairs(entry["key"]),
             _share(entry["score"]),
+            *attention,
             " > ".join(entry["path"]),
             _pairs(entry["values"]),
         )
@@ -47,7 +50,8 @@ def render_explanation(explanation: dict, console: Console) -> None:
         console.print(table)
     console.print(
         "scores: rows by how much the output moves without each (occlusion), split over columns by gradients; "
-        "one sampled subgraph; not causal",
+        + ("attention: the pools' weights along the row's path; " if attended else "")
+        + "one sampled subgraph; not causal",
         style="dim",
     )
 

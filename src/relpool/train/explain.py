@@ -11,6 +11,9 @@ each table visible at the cutoff) splits its absolute attribution. A hybrid GNN'
 the same way (each alone set to its training median: :func:`~relpool.nn.occlusion.occlude_features`) and
 count as columns of their source tables. Shares are of the total, so tables and columns sum to 1 (rows,
 without the features, to less). They are not causal: they describe the model on this one sample.
+With an attention pool (adaptive) each row also carries its path's ``attention``: the product of the weights
+the pools gave the edges from the row to the entity, i.e. where the entity's query looked, which can differ
+from what moved the output.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from relpool.nn.occlusion import blend, occlude, occlude_features
 from relpool.query.bind import BoundQuery
 from relpool.train.config import ModelConfig
 from relpool.train.data import cutoff_seconds, gather_frames
-from relpool.train.explain_rows import find_example, paths, plain, read_rows
+from relpool.train.explain_rows import find_example, path_attention, plain, read_rows, shares
 from relpool.train.history import ItemHistory, item_history
 from relpool.train.loop import Loop
 from relpool.train.prepare import Prepared
@@ -73,10 +76,10 @@ def explain_entity(
     if "probability" in predicted.index and kind.column != "probability":  # multiclass: the class and its probability
         result["probability"] = plain(predicted["probability"])
     auto = _auto_features(loop, frames, batch, inputs, attribution.targets, inspection)[0]
-    return {
-        **result,
-        **_scores(prepared, attribution.columns, blend(attribution.scores, rows), batch, table, top, auto),
-    }
+    with torch.no_grad():
+        attention = path_attention(batch, table, loop.model.attention(frames, batch))
+    scores = blend(attribution.scores, rows)
+    return {**result, **shares(inspection, attribution.columns, scores, batch, table, top, auto, attention)}
 
 
 def _auto_features(loop: Loop, frames, batch, inputs, targets, inspection) -> list[list[tuple]]:
@@ -105,47 +108,6 @@ def _background(loop: Loop, table: str, cutoff: int) -> Background:
         age=torch.from_numpy(np.where(has_time, cutoff - times[picked], 0)),
         has_time=torch.from_numpy(has_time),
     )
-
-
-def _scores(
-    prepared: Prepared, names: dict[str, list[str]], scores: dict, batch, seed_type: str, top: int, auto: list[tuple]
-) -> dict:
-    """tables, columns and the top rows, as shares of the total of ``scores`` ([rows, columns] per node type:
-    :func:`~relpool.nn.occlusion.blend` of the occlusion row scores and the attribution's column split) and of
-    a hybrid GNN's ``auto`` features ((source table, name, score): a feature is a column of its source table)."""
-    total = float(sum(s.sum() for s in scores.values())) + sum(score for *_, score in auto) or 1.0  # all zero: 0
-    tables = {t: float(s.sum()) / total for t, s in scores.items()}
-    for source, _, score in auto:
-        tables[source] = tables.get(source, 0.0) + score / total
-    columns = [
-        {"table": t, "column": c, "score": float(v) / total}
-        for t, s in scores.items()
-        for c, v in zip(names[t], s.sum(dim=0).tolist())
-    ] + [{"table": source, "column": name, "score": score / total} for source, name, score in auto]
-    ranked = sorted(
-        (
-            (-float(score) / total, t, int(n_id), i)
-            for t in scores
-            for i, (n_id, score) in enumerate(zip(batch[t].n_id.tolist(), scores[t].sum(dim=1).tolist()))
-        ),
-    )[:top]
-    route = paths(batch, seed_type)
-    looked_up = {}
-    for t in dict.fromkeys(t for _, t, _, _ in ranked):
-        ids = [n for _, u, n, _ in ranked if u == t]
-        present = prepared.inspection.database.columns(t)
-        read = [c for c in names[t] if c in present]
-        time_column = prepared.inspection.schema.tables[t].time_column
-        looked_up[t] = read_rows(prepared.inspection, t, ids, read + ([time_column] if time_column else []))
-    rows = []
-    for share, t, n_id, i in ranked:
-        key, values = looked_up[t][n_id]
-        rows.append({"table": t, "key": key, "score": -share, "path": route.get((t, i), [t]), "values": values})
-    return {
-        "tables": [{"table": t, "score": s} for t, s in sorted(tables.items(), key=lambda x: (-x[1], x[0]))],
-        "columns": sorted(columns, key=lambda c: (-c["score"], c["table"], c["column"])),
-        "rows": rows,
-    }
 
 
 CHUNK_ROWS = 65_536

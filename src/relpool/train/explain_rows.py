@@ -1,5 +1,6 @@
 """What an explanation says about rows: the entity a key names, each sampled row's path from the
-entity, and its key and values read back from the store, as plain JSON values."""
+entity (and its attention along it), its key and values read back from the store, as plain JSON values,
+and the shares of tables, columns and rows an explanation reports."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections import deque
 
 import numpy as np
 import pandas as pd
+from torch import Tensor
 from torch_geometric.data import HeteroData
 
 from relpool.db.inspection import Inspection
@@ -41,18 +43,47 @@ def entity_row(inspection: Inspection, table: str, key_text: str) -> tuple[int, 
 def paths(batch: HeteroData, seed_type: str) -> dict[tuple[str, int], list[str]]:
     """(node type, batch index) -> the tables along the sampled edges from the seed (node 0 of
     ``seed_type``) to that node, both ends included; breadth first, so the shortest such path."""
-    following: dict[tuple[str, int], list[tuple[str, int]]] = {}
-    for source, _, target in batch.edge_types:  # messages flow source -> target, the sampler walked back
-        index = batch[source, _, target].edge_index.numpy()
-        for neighbour, node in zip(index[0].tolist(), index[1].tolist()):
-            following.setdefault((target, node), []).append((source, neighbour))
-    found = {(seed_type, 0): [seed_type]}
+    return {node: [seed_type, *(edge[0][0] for edge in route)] for node, route in _routes(batch, seed_type).items()}
+
+
+def path_attention(
+    batch: HeteroData, seed_type: str, weights: list[dict[tuple, Tensor]]
+) -> dict[tuple[str, int], float]:
+    """(node type, batch index) -> the product of the attention weights along the node's path to the seed
+    (the path of :func:`paths`), each edge weighed in the layer that carries the node's input over it to the
+    seed: the edge next to the seed in the last layer, the one before it in the layer before, and so on.
+    ``weights``: :meth:`~relpool.nn.model.RelationalModel.attention`. Nodes whose path crosses an edge type
+    without weights (a pool that weighs no row above another), or is longer than the layers, get none."""
+    found = {}
+    for node, route in _routes(batch, seed_type).items():
+        if not route or len(route) > len(weights):
+            continue
+        product = 1.0
+        for layer, (edge_type, position) in zip(reversed(weights), route):  # the seed's edge in the last layer
+            if edge_type not in layer:
+                break
+            product *= float(layer[edge_type][position])
+        else:
+            found[node] = product
+    return found
+
+
+def _routes(batch: HeteroData, seed_type: str) -> dict[tuple[str, int], list[tuple[tuple, int]]]:
+    """(node type, batch index) -> the sampled edges (edge type, position in its edge index) from the seed
+    (node 0 of ``seed_type``) to that node, the seed's first; breadth first, so the shortest such route."""
+    following: dict[tuple[str, int], list[tuple[tuple[str, int], tuple, int]]] = {}
+    for edge_type in batch.edge_types:  # messages flow source -> target, the sampler walked back
+        source, _, target = edge_type
+        index = batch[edge_type].edge_index.numpy()
+        for position, (neighbour, node) in enumerate(zip(index[0].tolist(), index[1].tolist())):
+            following.setdefault((target, node), []).append(((source, neighbour), edge_type, position))
+    found: dict[tuple[str, int], list[tuple[tuple, int]]] = {(seed_type, 0): []}
     queue = deque([(seed_type, 0)])
     while queue:
         node = queue.popleft()
-        for nxt in following.get(node, []):
+        for nxt, edge_type, position in following.get(node, []):
             if nxt not in found:
-                found[nxt] = [*found[node], nxt[0]]
+                found[nxt] = [*found[node], (edge_type, position)]
                 queue.append(nxt)
     return found
 
@@ -106,3 +137,55 @@ def find_example(inspection, table: str, entities: pd.DataFrame, key_text: str) 
             f"{table} {key_text!r} does not exist at {cutoff} (its row is newer, or it does not pass the query's WHERE)"
         )
     return entities.iloc[where[:1]].reset_index(drop=True), seed, key
+
+
+def shares(
+    inspection: Inspection,
+    names: dict[str, list[str]],
+    scores: dict,
+    batch,
+    seed_type: str,
+    top: int,
+    auto: list[tuple],
+    attention: dict[tuple[str, int], float],
+) -> dict:
+    """tables, columns and the top rows, as shares of the total of ``scores`` ([rows, columns] per node type:
+    :func:`~relpool.nn.occlusion.blend` of the occlusion row scores and the attribution's column split) and of
+    a hybrid GNN's ``auto`` features ((source table, name, score): a feature is a column of its source table).
+    A row with a path ``attention`` weight (:func:`~relpool.train.explain_rows.path_attention`) carries it."""
+    total = float(sum(s.sum() for s in scores.values())) + sum(score for *_, score in auto) or 1.0  # all zero: 0
+    tables = {t: float(s.sum()) / total for t, s in scores.items()}
+    for source, _, score in auto:
+        tables[source] = tables.get(source, 0.0) + score / total
+    columns = [
+        {"table": t, "column": c, "score": float(v) / total}
+        for t, s in scores.items()
+        for c, v in zip(names[t], s.sum(dim=0).tolist())
+    ] + [{"table": source, "column": name, "score": score / total} for source, name, score in auto]
+    ranked = sorted(
+        (
+            (-float(score) / total, t, int(n_id), i)
+            for t in scores
+            for i, (n_id, score) in enumerate(zip(batch[t].n_id.tolist(), scores[t].sum(dim=1).tolist()))
+        ),
+    )[:top]
+    route = paths(batch, seed_type)
+    looked_up = {}
+    for t in dict.fromkeys(t for _, t, _, _ in ranked):
+        ids = [n for _, u, n, _ in ranked if u == t]
+        present = inspection.database.columns(t)
+        read = [c for c in names[t] if c in present]
+        time_column = inspection.schema.tables[t].time_column
+        looked_up[t] = read_rows(inspection, t, ids, read + ([time_column] if time_column else []))
+    rows = []
+    for share, t, n_id, i in ranked:
+        key, values = looked_up[t][n_id]
+        row = {"table": t, "key": key, "score": -share, "path": route.get((t, i), [t]), "values": values}
+        if (t, i) in attention:
+            row["attention"] = attention[t, i]
+        rows.append(row)
+    return {
+        "tables": [{"table": t, "score": s} for t, s in sorted(tables.items(), key=lambda x: (-x[1], x[0]))],
+        "columns": sorted(columns, key=lambda c: (-c["score"], c["table"], c["column"])),
+        "rows": rows,
+    }

@@ -38,12 +38,21 @@ class AdaptivePool(Pool):
     def forward(self, x: Tensor, index: Tensor, dim_size: int, query: Tensor | None = None) -> Tensor:
         if query is None:
             query = scatter(x, index, 0, dim_size, reduce="mean")
-        h, dh = self.heads, self.dim // self.heads
-        q = self.q(query).view(-1, h, dh)
-        k = self.k(x).view(-1, h, dh)
-        v = self.v(x).view(-1, h, dh)
-        score = (q.index_select(0, index) * k).sum(-1) / math.sqrt(dh)  # [E, h]
-        alpha = softmax(score, index, num_nodes=dim_size, dim=0)
+        alpha = self._attention(x, index, dim_size, query)
+        v = self.v(x).view(-1, self.heads, self.dim // self.heads)
         pooled = scatter(alpha.unsqueeze(-1) * v, index, 0, dim_size, reduce="sum")
         out = self.out(pooled.view(-1, self.dim))
         return out + query if self.residual else out
+
+    def weights(self, x: Tensor, index: Tensor, dim_size: int, query: Tensor | None = None) -> Tensor:
+        """The attention each message gets, averaged over heads: which rows the query picked out of its set."""
+        if query is None:
+            query = scatter(x, index, 0, dim_size, reduce="mean")
+        return self._attention(x, index, dim_size, query).mean(dim=-1)
+
+    def _attention(self, x: Tensor, index: Tensor, dim_size: int, query: Tensor) -> Tensor:
+        h, dh = self.heads, self.dim // self.heads
+        q = self.q(query).view(-1, h, dh)
+        k = self.k(x).view(-1, h, dh)
+        score = (q.index_select(0, index) * k).sum(-1) / math.sqrt(dh)  # [E, h]
+        return softmax(score, index, num_nodes=dim_size, dim=0)

@@ -32,6 +32,11 @@ class Pool(torch.nn.Module):
     def forward(self, x: Tensor, index: Tensor, dim_size: int, query: Tensor | None = None) -> Tensor:
         raise NotImplementedError
 
+    def weights(self, x: Tensor, index: Tensor, dim_size: int, query: Tensor | None = None) -> Tensor | None:
+        """Each message's weight in its target's set ([E], summing to 1 per target), for operators whose output
+        is such a weighting (attention); None for the others, whose summary weighs no row above another."""
+        return None
+
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
