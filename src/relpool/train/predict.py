@@ -38,7 +38,7 @@ from relpool.train.explain import Explained, explain_entity, explain_examples
 from relpool.train.explain_rows import find_example, plain
 from relpool.train.history import item_history
 from relpool.train.loop import Loop
-from relpool.train.model_dir import read_config, served_baseline
+from relpool.train.model_dir import model_id, read_config, served_baseline
 from relpool.train.prepare import Prepared, encode_for_model, prepare_for_model
 from relpool.train.split_predictions import EVAL_SEED, predict_split, score_splits
 
@@ -74,6 +74,12 @@ class Model:
             return cls(folder, config, ModelConfig.from_json(config))
         except (TypeError, ValueError, KeyError) as exc:  # sections with fields this version does not know
             raise RelpoolError(f"{folder}/config.json is damaged: {exc}") from None
+
+    @property
+    def id(self) -> str:
+        """A stable identifier of this trained model (:func:`~relpool.train.model_dir.model_id`), written as
+        the ``model_id`` of its predictions."""
+        return model_id(self.folder, self.config)
 
     @property
     def metrics(self) -> dict:
