@@ -17,6 +17,7 @@ from conftest import shop_frames
 import relpool
 from relpool.encode import HashingEmbedder
 from relpool.errors import RelpoolError
+from relpool.train.model_dir import model_id
 
 QUERY = "PREDICT COUNT(transactions.*, 0, 3, days) > 0 FOR EACH customers.customer_id"
 TINY = dict(channels=8, fanout=(4, 2), epochs=1, max_steps=2, batch_size=64, step="1 days", baselines=False)
@@ -267,3 +268,19 @@ def test_the_input_postgresql_database_is_recognised_and_refused(model, expected
     )
     _same_predictions(_pg_table(shop_in_postgres, "preds"), expected, model)
     assert _fingerprint(shop_in_postgres) == before
+
+
+def test_link_predictions_and_missing_values_reach_postgresql(warehouse):
+    frame = pd.DataFrame(
+        {"tailnum": ["N1", "N2", "N3"], "cutoff": pd.Timestamp(AT), "top_k": [["LAX", "SFO"], [], None]}
+    )
+    relpool.write_predictions(frame, f"{warehouse}::analytics.links", model_id="m", input_db=None)
+    back = _pg_table(warehouse, "analytics.links")
+    assert back["top_k"].tolist() == ['["LAX", "SFO"]', "[]", None]  # JSON text; NULL stays NULL
+
+
+def test_the_model_id_is_stable_and_names_the_trained_model(model, tmp_path):
+    copy = Path(shutil.copytree(model.folder, tmp_path / "copy"))
+    assert relpool.Model.load(copy).id == model.id and len(model.id) == 16 and int(model.id, 16) >= 0
+    other = {**model.config, "config_sha256": "0" * 64}  # another run's config (and so weights)
+    assert model_id(model.folder, other) != model.id

@@ -30,7 +30,7 @@ def with_provenance(predictions: pd.DataFrame, model_id: str) -> pd.DataFrame:
 
 def lists_as_json(frame: pd.DataFrame) -> pd.DataFrame:
     """Every column of lists (top-k items) as JSON text, for stores without list types."""
-    listed = [c for c in frame.columns if frame[c].dtype == object and frame[c].map(_is_list).any()]
+    listed = [c for c in frame.columns if frame[c].dtype == object and _holds_lists(frame[c])]
     if not listed:
         return frame
     return frame.assign(**{c: frame[c].map(_json) for c in listed})
@@ -43,6 +43,12 @@ def check_same_columns(existing: list[str], frame: pd.DataFrame, target: object)
             f"cannot append to {target}: its columns ({', '.join(existing)}) are not the predictions' "
             f"({', '.join(frame.columns)}); use --mode replace or another table"
         )
+
+
+def _holds_lists(column: pd.Series) -> bool:
+    """A column of lists, told by its first value (predict's columns hold one kind of value each)."""
+    first = column.first_valid_index()
+    return first is not None and _is_list(column[first])
 
 
 def _is_list(value: object) -> bool:

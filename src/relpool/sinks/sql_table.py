@@ -56,7 +56,7 @@ def _write(engine: sa.Engine, target: TableTarget, frame: pd.DataFrame, mode: st
             if exists and mode == "append":
                 existing = [c["name"] for c in sa.inspect(con).get_columns(target.table, schema=target.schema)]
                 check_same_columns(existing, frame, target)
-                frame.to_sql(target.table, con, schema=target.schema, if_exists="append", index=False)
+                _insert(frame, con, target.table, target.schema, if_exists="append")
             else:
                 _create(con, target, frame, replace=exists)
     except sa.exc.SQLAlchemyError as exc:
@@ -68,12 +68,32 @@ def _write(engine: sa.Engine, target: TableTarget, frame: pd.DataFrame, mode: st
 def _create(con: sa.Connection, target: TableTarget, frame: pd.DataFrame, replace: bool) -> None:
     """Fill a temporary table, then (dropping the old one) give it the target's name."""
     temporary = f"relpool_tmp_{secrets.token_hex(6)}"
-    frame.to_sql(temporary, con, schema=target.schema, index=False)
+    _insert(frame, con, temporary, target.schema)
     quote = con.dialect.identifier_preparer
     prefix = f"{quote.quote_schema(target.schema)}." if target.schema else ""
     if replace:
         con.execute(sa.text(f"DROP TABLE {prefix}{quote.quote(target.table)}"))
     con.execute(sa.text(f"ALTER TABLE {prefix}{quote.quote(temporary)} RENAME TO {quote.quote(target.table)}"))
+
+
+def _insert(frame: pd.DataFrame, con: sa.Connection, table: str, schema: str | None, if_exists: str = "fail") -> None:
+    """pandas' ``to_sql``; into PostgreSQL by ``COPY ... FROM STDIN``, several times faster than its INSERTs."""
+    method = _copy_rows if con.dialect.name == "postgresql" else None
+    frame.to_sql(table, con, schema=schema, if_exists=if_exists, index=False, method=method)
+
+
+def _copy_rows(table, con: sa.Connection, columns: list[str], rows) -> None:
+    """A ``to_sql`` method (pandas' documented hook): the rows through psycopg's COPY, in the same transaction."""
+    quote = con.dialect.identifier_preparer
+    name = f"{quote.quote_schema(table.schema)}.{quote.quote(table.name)}" if table.schema else quote.quote(table.name)
+    driver = con.connection.driver_connection  # psycopg's own connection, inside this transaction
+    assert driver is not None  # an open connection has one
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f"COPY {name} ({', '.join(quote.quote(c) for c in columns)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
 
 
 def _exists(con: sa.Connection, target: TableTarget) -> bool:
