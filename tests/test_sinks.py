@@ -120,12 +120,9 @@ def writer_fails(monkeypatch):
             monkeypatch.setattr(pq, "write_table", _failing(pq.write_table))
         elif kind == "duckdb":
             monkeypatch.setattr(duckdb_table, "_fill", _failing(duckdb_table._fill))
-        else:  # CSV and every SQLAlchemy table
-            monkeypatch.setattr(
-                pd.DataFrame,
-                "to_csv" if kind == "csv" else "to_sql",
-                _failing(getattr(pd.DataFrame, "to_csv" if kind == "csv" else "to_sql")),
-            )
+        else:  # CSV, and SQLite through SQLAlchemy
+            method = "to_csv" if kind == "csv" else "to_sql"
+            monkeypatch.setattr(pd.DataFrame, method, _failing(getattr(pd.DataFrame, method)))
 
     return fail
 

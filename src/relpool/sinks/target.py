@@ -88,7 +88,7 @@ def _file_table(kind: str, path: Path, schema: str | None, table: str, text: str
 
 
 def database_kind(path: Path, text: str) -> str:
-    """ "sqlite" or "duckdb": an existing file's header says which; a new file's suffix."""
+    """Which database a file is ("sqlite" or "duckdb"): an existing one by its header bytes, a new one by its suffix."""
     if path.is_file() and path.stat().st_size > 0:
         with path.open("rb") as f:
             head = f.read(16)
