@@ -284,3 +284,7 @@ def test_the_model_id_is_stable_and_names_the_trained_model(model, tmp_path):
     assert relpool.Model.load(copy).id == model.id and len(model.id) == 16 and int(model.id, 16) >= 0
     other = {**model.config, "config_sha256": "0" * 64}  # another run's config (and so weights)
     assert model_id(model.folder, other) != model.id
+    (copy / "metrics.json").write_text('{"chosen": "autofeat"}')  # a served baseline is part of the model
+    (copy / "baselines" / "autofeat").mkdir(parents=True)
+    (copy / "baselines" / "autofeat" / "served.json").write_text('{"model_sha256": "ab"}')
+    assert model_id(copy, model.config) != model.id
