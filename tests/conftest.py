@@ -9,6 +9,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from postgres_server import postgres_server, server_binaries
 from typer.testing import CliRunner
 
 from relpool.cli import app
@@ -145,3 +146,13 @@ def reads(monkeypatch):
 
     monkeypatch.setattr(predict_module, "prepare_for_model", counting)
     return calls
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    """A real PostgreSQL server of the module's own (tests/postgres_server.py), as a URL."""
+    bin_dir = server_binaries()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql); .ci/run installs them")
+    with postgres_server(bin_dir) as url:
+        yield url

@@ -488,7 +488,7 @@ COMMAND_CASES = {
     ),
     "predict wrong suffix": lambda c: (
         ["predict", c["model"], c["db"], "--out", c["tmp"] / "p.txt"],
-        "--out must end in .parquet or .csv, got p.txt",
+        "--out must end in .parquet or .csv, or name a table",
     ),
     "predict out is a folder": lambda c: (
         ["predict", c["model"], c["db"], "--out", _folder(c, "p.parquet")],

@@ -31,7 +31,7 @@ def test_the_explanation_column_holds_the_top_rows_as_json(model_dir, shop_db, r
     code, _, err = run_cli("predict", model_dir, shop_db, "--at", AT, "--out", out, "--explain", "--explain-top", "2")
     assert code == 0, err
     frame = pd.read_parquet(out) if suffix == ".parquet" else pd.read_csv(out)
-    assert list(frame.columns) == ["customer_id", "cutoff", "probability", "explanation"]
+    assert list(frame.columns) == ["customer_id", "cutoff", "probability", "explanation", "model_id", "created_at"]
     for text in frame["explanation"]:
         rows = json.loads(text)
         assert 1 <= len(rows) <= 2

@@ -197,7 +197,7 @@ def test_predict_cli_writes_parquet_and_leaves_the_database_alone(trained, shop_
     code, _, stderr = run_cli("predict", out, shop_db, "--out", tmp_path / "p.parquet", "--at", "2020-02-01")
     assert code == 0, stderr
     frame = pd.read_parquet(tmp_path / "p.parquet")
-    assert list(frame.columns) == ["customer_id", "cutoff", "probability"]
+    assert list(frame.columns) == ["customer_id", "cutoff", "probability", "model_id", "created_at"]
     assert Path(shop_db).read_bytes() == before
 
 

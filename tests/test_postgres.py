@@ -1,72 +1,10 @@
-"""A real PostgreSQL server, started by the test in its own data folder and port."""
+"""Reading a real PostgreSQL server (``postgres_url``: tests/postgres_server.py, started once per module)."""
 
 from __future__ import annotations
-
-import glob
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
 
 from relpool.db import inspect_database
-
-
-def _server_binaries() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if found:
-        return Path(found[-1]).parent
-    initdb = shutil.which("initdb")
-    return Path(initdb).parent if initdb and shutil.which("pg_ctl") else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def postgres_url():
-    bin_dir = _server_binaries()
-    if bin_dir is None:
-        pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql); .ci/run installs them")
-    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    data = Path(tempfile.mkdtemp(prefix="relpool-pg-"))
-    if as_postgres:
-        shutil.chown(data, "postgres")
-    port = _free_port()
-    subprocess.run(
-        [*as_postgres, bin_dir / "initdb", "-D", data / "data", "-A", "trust", "-U", "postgres"],
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(
-        [
-            *as_postgres,
-            bin_dir / "pg_ctl",
-            "-D",
-            data / "data",
-            "-l",
-            data / "log",
-            "-w",
-            "start",
-            "-o",
-            f"-p {port} -k {data} -c listen_addresses=127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(
-            [*as_postgres, bin_dir / "pg_ctl", "-D", data / "data", "-m", "immediate", "stop"], capture_output=True
-        )
-        shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

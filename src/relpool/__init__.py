@@ -1,7 +1,8 @@
 """relpool: predictive models trained directly on relational databases.
 
 ``relpool.fit(db, query, out)`` trains and returns a :class:`Model`; ``relpool.Model.load(out)``
-reads one back. Both are imported on first use, so ``import relpool`` stays light.
+reads one back; ``relpool.write_predictions(model.predict(db), target, model_id=model.id, input_db=db)``
+writes its predictions to a file or a table. All are imported on first use, so ``import relpool`` stays light.
 """
 
 import os
@@ -12,7 +13,7 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __version__ = "0.1.0"
-__all__ = ["Model", "fit"]
+__all__ = ["Model", "fit", "write_predictions"]
 
 
 def __getattr__(name: str):

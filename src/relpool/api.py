@@ -1,4 +1,5 @@
-"""The Python API, mirroring the CLI: ``relpool.fit(db, query, out, ...)`` and ``relpool.Model``.
+"""The Python API, mirroring the CLI: ``relpool.fit(db, query, out, ...)``, ``relpool.Model`` and
+``relpool.write_predictions(frame, target, ...)`` (``relpool predict --out``'s writers).
 
 Arguments are checked here, before any data is read, with the messages the CLI gives; the defaults are
 the CLI's (:data:`relpool.train.options.DEFAULTS`), so both train the same model.
@@ -8,12 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from relpool.sinks import write_predictions
 from relpool.tracking import fit_log
 from relpool.train.fit import fit as fit_run
 from relpool.train.options import DEFAULTS, FitSettings
 from relpool.train.predict import Model
 
 D = DEFAULTS
+__all__ = ["Model", "fit", "write_predictions"]
 
 
 def fit(

@@ -12,7 +12,6 @@ from typing import Annotated
 import typer
 
 from relpool.commands.shared import DbArg, QueryArg, SchemaOpt, StepOpt, TestAtOpt, ValAtOpt, err, stdout
-from relpool.errors import RelpoolError
 from relpool.train.options import DEFAULTS, MIN_CHANNELS
 
 
@@ -134,10 +133,24 @@ def evaluate(
 def predict(
     model_dir: Annotated[Path, typer.Argument(help="A model directory written by relpool fit.", show_default=False)],
     db: DbArg,
-    out: Annotated[Path, typer.Option(help="Where to write the predictions (.parquet or .csv).", show_default=False)],
+    out: Annotated[
+        str,
+        typer.Option(
+            help="Where to write: a .parquet or .csv file, a table in a SQLite or DuckDB file (preds.duckdb::TABLE), "
+            "or at a SQLAlchemy URL (postgresql://host/db::SCHEMA.TABLE).",
+            show_default=False,
+        ),
+    ],
     at: Annotated[
         str | None, typer.Option(help="Predict as of this time (default: the newest in the database).")
     ] = None,
+    mode: Annotated[
+        str, typer.Option(help="create (refuses an existing table or file), append, or replace.")
+    ] = "create",
+    allow_input_db: Annotated[
+        bool,
+        typer.Option("--allow-input-db", help="Let --out name a new table in the input database itself."),
+    ] = False,
     explain: Annotated[
         bool,
         typer.Option(
@@ -148,24 +161,17 @@ def predict(
     ] = False,
     explain_top: Annotated[int, typer.Option(min=1, help="Rows per entity with --explain.")] = 3,
 ):
-    """Predict for every entity existing at a time; one row per entity. Never writes into the database."""
+    """Predict for every entity existing at a time; one row per entity, with model_id and created_at. Writes
+    into the input database only a new table it is told to (--allow-input-db)."""
     from relpool.api import Model
-    from relpool.files import check_output_path, write_atomically
+    from relpool.sinks import open_target
 
-    if out.suffix not in (".parquet", ".csv"):
-        raise RelpoolError(f"--out must end in .parquet or .csv, got {out.name}")
-    target = check_output_path(out, [db, model_dir], make_parents=True)
-    if target.is_dir():
-        raise RelpoolError(f"--out {out} is a folder; give a file name ending in .parquet or .csv")
+    destination = open_target(out, input_db=db, mode=mode, allow_input_db=allow_input_db, protect=[model_dir])
     with err.status("Loading the model and predicting…"):
-        predictions = Model.load(model_dir).predict(db, at=at, console=err, explain=explain, explain_top=explain_top)
-    writer = (
-        (lambda p: predictions.to_parquet(p, index=False))
-        if out.suffix == ".parquet"
-        else (lambda p: predictions.to_csv(p, index=False))
-    )
-    write_atomically(target, writer)
-    err.print(f"{len(predictions):,} predictions written to {out}")
+        model = Model.load(model_dir)
+        predictions = model.predict(db, at=at, console=err, explain=explain, explain_top=explain_top)
+    destination.write(predictions, model.id)
+    err.print(f"{len(predictions):,} predictions written to {destination}", highlight=False, soft_wrap=True)
 
 
 def baseline(

@@ -158,6 +158,22 @@ def read_config(folder: Path) -> dict:
 def served_baseline(folder: Path) -> ServedBaseline | None:
     """The baseline ``folder``'s run chose over its network on validation (metrics.json's ``chosen``), loaded;
     None when the network is served (or an older directory names no choice)."""
+    chosen = _chosen_baseline(folder)
+    return ServedBaseline.load(folder / "baselines" / chosen) if chosen else None
+
+
+def model_id(folder: Path, config: dict) -> str:
+    """A stable identifier of the model ``folder`` serves, the ``model_id`` of the predictions it writes: 16 hex
+    digits of the SHA-256 of config.json's checksum (which covers the weights' SHA-256) and, when a baseline
+    is served, its model file's SHA-256. The same trained directory gives the same id wherever it is copied."""
+    parts = [config.get("config_sha256") or config_checksum(config)]
+    chosen = _chosen_baseline(folder)
+    if chosen:
+        parts.append(str(load_json(folder / "baselines" / chosen / "served.json").get("model_sha256")))
+    return hashlib.sha256(":".join(parts).encode()).hexdigest()[:16]
+
+
+def _chosen_baseline(folder: Path) -> str | None:
     metrics = folder / "metrics.json"
     chosen = load_json(metrics).get("chosen") if metrics.is_file() else None
-    return ServedBaseline.load(folder / "baselines" / chosen) if chosen in SERVABLE else None
+    return chosen if chosen in SERVABLE else None

@@ -39,7 +39,7 @@ from relpool.train.explain import Explained, explain_entity, explain_examples
 from relpool.train.explain_rows import find_example, plain
 from relpool.train.history import item_history
 from relpool.train.loop import Loop
-from relpool.train.model_dir import read_config, served_baseline
+from relpool.train.model_dir import model_id, read_config, served_baseline
 from relpool.train.prepare import Prepared, encode_for_model, prepare_for_model
 from relpool.train.split_predictions import EVAL_SEED, predict_split, score_splits
 
@@ -82,6 +82,12 @@ class Model:
     def from_mlflow(cls, run_id: str, tracking_uri: str | None = None) -> Model:
         """The model a ``relpool fit --mlflow`` run logged."""
         return cls.load(f"runs:/{run_id}/{MODEL_ARTIFACT}", tracking_uri)
+
+    @property
+    def id(self) -> str:
+        """A stable identifier of this trained model (:func:`~relpool.train.model_dir.model_id`), written as
+        the ``model_id`` of its predictions."""
+        return model_id(self.folder, self.config)
 
     @property
     def metrics(self) -> dict:

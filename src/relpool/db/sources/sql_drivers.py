@@ -39,18 +39,21 @@ DIALECT_PACKAGES = {
 }
 
 
-def check_driver(url: sa.URL, shown: str) -> None:
-    """Raise one clear error if ``url``'s dialect or driver is unknown, asynchronous or not installed."""
+def check_driver(url: sa.URL, shown: str, action: str = "read") -> None:
+    """Raise one clear error if ``url``'s dialect or driver is unknown, asynchronous or not installed
+    (``action``: what relpool was about to do there, "read" or "write")."""
     backend = url.get_backend_name()
     try:
         dialect = url.get_dialect()
-    except sa.exc.NoSuchModuleError:
+    except (sa.exc.NoSuchModuleError, ValueError):  # ValueError: a name with two '+' (SQLAlchemy splits on one)
         package = DIALECT_PACKAGES.get(backend)
         fix = f"pip install {package}" if package else "install the package that provides its SQLAlchemy dialect"
-        raise RelpoolError(f"cannot read {shown}: SQLAlchemy has no dialect '{url.drivername}' here ({fix})") from None
+        raise RelpoolError(
+            f"cannot {action} {shown}: SQLAlchemy has no dialect '{url.drivername}' here ({fix})"
+        ) from None
     if getattr(dialect, "is_async", False):
         raise RelpoolError(
-            f"cannot read {shown}: '{url.drivername}' is an asyncio driver; give the URL without it ({backend}://...)"
+            f"cannot {action} {shown}: '{url.drivername}' is an asyncio driver; give the URL without it ({backend}://...)"
         )
     try:
         dialect.import_dbapi()
@@ -58,6 +61,6 @@ def check_driver(url: sa.URL, shown: str) -> None:
         module = (exc.name or "").split(".")[0]
         package = DRIVER_PACKAGES.get(module, module or "its driver")
         raise RelpoolError(
-            f"cannot read {shown}: the {url.drivername} dialect needs the driver module '{module}' "
+            f"cannot {action} {shown}: the {url.drivername} dialect needs the driver module '{module}' "
             f"(pip install {package})"
         ) from None
