@@ -116,6 +116,14 @@ def shop_db(tmp_path_factory) -> str:
     return str(write_sqlite(shop_frames(), tmp_path_factory.mktemp("db") / "shop.sqlite"))
 
 
+def pytest_configure(config):
+    """Fits train the default network alone: fit's default budget also tries a candidate network, which would
+    double every fit here (module-scoped fixtures included). tests/test_candidates.py passes budgets."""
+    from relpool.workflow import candidates
+
+    candidates.DEFAULT_BUDGET_MINUTES = 0.0
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

@@ -116,7 +116,9 @@ def test_the_logged_model_loads_back_and_predicts_the_same(logged, shop, tmp_pat
     monkeypatch.setenv("RELPOOL_MLFLOW_URI", store)  # the CLI's store, as for fit
     result = runner.invoke(app, ["predict", f"runs:/{run.info.run_id}/model", db, "--out", str(tmp_path / "p.parquet")])
     assert result.exit_code == 0, result.output
-    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "p.parquet"), expected)
+    written = pd.read_parquet(tmp_path / "p.parquet")  # beside the predictions: model_id and created_at
+    assert written["model_id"].eq(by_run.id).all()
+    pd.testing.assert_frame_equal(written[list(expected.columns)], expected)
 
 
 def test_a_failed_fit_ends_its_run_failed_with_nothing_logged_but_its_options(shop, tmp_path):

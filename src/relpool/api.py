@@ -11,7 +11,6 @@ from pathlib import Path
 
 from relpool.sinks import write_predictions
 from relpool.tracking import fit_log
-from relpool.train.fit import fit as fit_run
 from relpool.train.options import DEFAULTS, FitSettings
 from relpool.train.predict import Model
 
@@ -46,6 +45,7 @@ def fit(
     report: bool = False,
     baselines: bool = True,
     mlflow: bool | str | None = None,
+    budget: float | None = None,
     console=None,
 ) -> Model:
     """Train a relational GNN for ``query`` on ``db``; write the model directory ``out``; return the model.
@@ -53,6 +53,8 @@ def fit(
     ``out`` may be new or empty; an earlier model there is continued with ``resume`` or replaced with
     ``force``. ``text_embedder``: "minilm" (default), "hashing", or an embedder object. ``report`` also
     writes ``out/report.html`` (with the baselines unless ``baselines=False``), as ``relpool fit`` does.
+    ``budget``: minutes for the candidate networks tried after the default one, the best on validation served
+    (None: 10, fit's default; 0: the default network alone; :mod:`relpool.workflow.candidates`).
     ``mlflow``: True logs the run to MLflow's default store here (./mlruns), a tracking URI logs it there,
     False never; None (default) logs only when ``RELPOOL_MLFLOW_URI`` names a store.
     """
@@ -77,31 +79,20 @@ def fit(
     options, embedder = settings.build(db, query, out)
     embedder_name = text_embedder if isinstance(text_embedder, str) else type(text_embedder).__name__
     with fit_log(mlflow, db, query, {**options.to_dict(), "text_embedder": embedder_name}, out, console):
-        if report:
-            from relpool.workflow.fit_report import fit_and_report
+        from relpool.workflow.fit_report import fit_and_report  # the report's plotting libraries load only here
 
-            fit_and_report(
-                db,
-                query,
-                out,
-                options,
-                schema=schema,
-                resume=resume,
-                force=force,
-                text_embedder=embedder,
-                baselines=baselines,
-                console=console,
-            )
-        else:
-            fit_run(
-                db,
-                query,
-                out,
-                options,
-                schema=schema,
-                resume=resume,
-                console=console,
-                text_embedder=embedder,
-                force=force,
-            )
+        fit_and_report(
+            db,
+            query,
+            out,
+            options,
+            schema=schema,
+            resume=resume,
+            force=force,
+            text_embedder=embedder,
+            baselines=baselines,
+            console=console,
+            budget=budget,
+            report=report,
+        )
     return Model.load(out)

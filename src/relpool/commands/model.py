@@ -67,6 +67,15 @@ def fit(
     no_baselines: Annotated[
         bool, typer.Option("--no-baselines", help="Skip the entity and autofeat baselines the report compares against.")
     ] = False,
+    budget: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="Minutes for the candidate networks tried after the default one (every recent row sampled, "
+            "trained longer); the best on validation is served. 0: the default network alone. [default: 10]",
+            show_default=False,
+        ),
+    ] = None,
     mlflow: Annotated[
         bool, typer.Option("--mlflow", help="Log the run to MLflow: by default the file store ./mlruns.")
     ] = False,
@@ -107,6 +116,7 @@ def fit(
         report=True,
         baselines=not no_baselines,
         mlflow=mlflow_uri or mlflow or None,
+        budget=budget,
     )
     render_metrics(model.metrics, out, stdout)
     stdout.print(f"report written to {out / 'report.html'}", soft_wrap=True)

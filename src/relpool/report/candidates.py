@@ -11,9 +11,12 @@ LABELS = {"gnn": "GNN", "hybrid": "hybrid GNN"}
 
 
 def model_label(name: str) -> str:
-    """What the report calls candidate ``name``: "gnn" -> "GNN", "hybrid" -> "hybrid GNN", any other
-    (entity, autofeat, …) -> "<name> baseline"."""
-    return LABELS.get(name, f"{name} baseline")
+    """What the report calls candidate ``name``: "gnn" -> "GNN", "hybrid" -> "hybrid GNN", a candidate
+    network "hybrid-recent" -> "hybrid GNN (recent)", any other (entity, autofeat, …) -> "<name> baseline"."""
+    network, _, variant = name.partition("-")
+    if network in LABELS:
+        return LABELS[network] + (f" ({variant})" if variant else "")
+    return f"{name} baseline"
 
 
 def candidates(gnn: dict, baselines: dict[str, dict]) -> dict[str, dict]:

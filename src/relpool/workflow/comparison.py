@@ -14,15 +14,20 @@ from relpool.tasks import metric_text, task_kind
 
 
 def model_name(metrics: dict) -> str:
-    """The trained network's name among the candidates: "hybrid" (auto-features as inputs) or "gnn"."""
-    return "hybrid" if metrics.get("features") else "gnn"
+    """A trained network's name among the candidates: "hybrid" (auto-features as inputs) or "gnn", with the
+    variant of a candidate network (:mod:`relpool.workflow.candidates`) after a dash: "hybrid-recent"."""
+    base = "hybrid" if metrics.get("features") else "gnn"
+    return f"{base}-{metrics['variant']}" if metrics.get("variant") else base
 
 
-def choose(metrics: dict, compared: dict[str, BaselineResult]) -> None:
-    """Add ``models`` (name -> val, test, seconds), ``chosen`` and ``chosen_because`` to the network's ``metrics``,
-    and make its ``val``/``test`` the chosen model's."""
-    own, main = model_name(metrics), metrics["metric"]
-    models = {own: {"val": metrics["val"], "test": metrics["test"], "seconds": metrics["seconds"]}}
+def choose(metrics: dict, compared: dict[str, BaselineResult], networks: dict[str, dict] | None = None) -> None:
+    """Add ``models`` (name -> val, test, seconds), ``chosen`` and ``chosen_because`` to the served network's
+    ``metrics``, and make its ``val``/``test`` the chosen model's. ``networks``: every network the run trained
+    (name -> metrics, the served one first, already the best of them on validation); default ``metrics`` alone.
+    Only the served network competes with the baselines; the others are listed."""
+    networks = networks or {model_name(metrics): metrics}
+    own, main = next(iter(networks)), metrics["metric"]
+    models = {n: {"val": m["val"], "test": m["test"], "seconds": m["seconds"]} for n, m in networks.items()}
     for kind, result in compared.items():
         models[kind] = {k: result.metrics[k] for k in ("val", "test", "seconds")}
     servable = [own, *(kind for kind, result in compared.items() if result.served is not None)]
@@ -30,7 +35,10 @@ def choose(metrics: dict, compared: dict[str, BaselineResult]) -> None:
     scored = {n: v for n in servable if (v := models[n]["val"].get(main)) is not None}
     ranked = sorted(scored, key=scored.__getitem__, reverse=not lower)  # stable: the network first among ties
     chosen = ranked[0] if ranked else own
-    rivals = ", ".join(f"{n} {metric_text(v)}" for n, v in scored.items() if n != chosen)
+    listed = dict.fromkeys([*networks, *servable])  # the networks not served are shown, not compared again
+    rivals = ", ".join(
+        f"{n} {metric_text(v)}" for n in listed if n != chosen and (v := models[n]["val"].get(main)) is not None
+    )
     if chosen in scored:
         because = f"the best validation {main}: {metric_text(scored[chosen])}" + (f" (vs {rivals})" if rivals else "")
     else:

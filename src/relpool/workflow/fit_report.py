@@ -19,6 +19,7 @@ from relpool.train.fit import FitRun, fit
 from relpool.train.fit_options import FitOptions
 from relpool.train.predict import Model
 from relpool.workflow.baselines import run_baselines
+from relpool.workflow.candidates import CANDIDATES, budget_minutes, train_candidates
 from relpool.workflow.comparison import choose, model_name
 
 
@@ -36,13 +37,25 @@ def fit_and_report(
     console: Console | None = None,
     inspection: Inspection | None = None,
     task: Task | None = None,
+    budget: float | None = None,
+    report: bool = True,
 ) -> dict:
-    """:func:`relpool.train.fit.fit`, with the baselines (unless ``baselines`` is False) and report.html
-    written into the folder being built, so ``out`` appears only once all of it is there; returns the metrics."""
+    """:func:`relpool.train.fit.fit`, then the candidate networks that fit in ``budget`` minutes (None: the
+    default, 0: none; :mod:`relpool.workflow.candidates`), then with ``report`` the baselines (unless
+    ``baselines`` is False) and report.html, all written into the folder being built, so ``out`` appears only
+    once all of it is there; returns the metrics."""
     console = console or Console(stderr=True)
+    minutes = budget_minutes(budget)
 
     def finish(folder: Path, run: FitRun) -> None:
-        report_run(folder, run, options.loop.seed, console, baselines=baselines, shown_as=Path(out))
+        networks = None
+        if minutes > 0:
+            networks = train_candidates(folder, run, db, query, options, minutes, console, text_embedder)
+        if report:
+            report_run(folder, run, options.loop.seed, console, baselines, Path(out), networks)
+        elif networks is not None and len(networks) > 1:  # the networks compared, without the baselines
+            choose(run.metrics, {}, networks)
+            save_json(folder / "metrics.json", run.metrics)
 
     return fit(
         db,
@@ -61,20 +74,34 @@ def fit_and_report(
 
 
 def report_run(
-    folder: Path, run: FitRun, seed: int, console: Console, baselines: bool = True, shown_as: Path | None = None
+    folder: Path,
+    run: FitRun,
+    seed: int,
+    console: Console,
+    baselines: bool = True,
+    shown_as: Path | None = None,
+    networks: dict[str, dict] | None = None,
 ) -> Path:
     """Run the baselines on the run's task into ``folder``/baselines/, then write ``folder``/report.html
     from the run, its test predictions (the file training wrote) and the baselines' results; return its path.
-    ``shown_as``: the folder to name in messages, when ``folder`` is a staging folder renamed there later."""
+    ``shown_as``: the folder to name in messages, when ``folder`` is a staging folder renamed there later.
+    ``networks``: every network trained (:func:`~relpool.workflow.candidates.train_candidates`), the served first."""
     compared = (
         run_baselines(run.inspection, run.task, folder, seed, console, shown_as or folder, run.features)
         if baselines
         else {}
     )
-    choose(run.metrics, compared)
+    choose(run.metrics, compared, networks)
     save_json(folder / "metrics.json", run.metrics)
     own = pd.read_parquet(folder / "predictions_test.parquet")
-    tested = {model_name(run.metrics): own, **{kind: result.test_predictions for kind, result in compared.items()}}
+    others = {
+        n: pd.read_parquet(folder / CANDIDATES / n / "predictions_test.parquet") for n in list(networks or {})[1:]
+    }
+    tested = {
+        model_name(run.metrics): own,
+        **others,
+        **{kind: result.test_predictions for kind, result in compared.items()},
+    }
     chosen = run.metrics["chosen"]
     predictions = {model_label(n): tested[n] for n in sorted(tested, key=lambda n: n != chosen)}  # the chosen first
     with console.status("Explaining test predictions for the report…"):

