@@ -10,8 +10,9 @@ from __future__ import annotations
 import functools
 
 import typer
+from rich.markup import escape
 
-from relpool.commands import data, explain, model
+from relpool.commands import data, explain, model, serve
 from relpool.commands.shared import err
 from relpool.errors import RelpoolError
 
@@ -36,7 +37,7 @@ def user_errors(command):
         try:
             return command(*args, **kwargs)
         except RelpoolError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt as exc:
             err.print(str(exc) or "interrupted", highlight=False, soft_wrap=True)
@@ -59,6 +60,7 @@ for command in (
     model.evaluate,
     model.predict,
     explain.explain,
+    serve.serve,
     model.baseline,
     data.synth,
     model.demo,
