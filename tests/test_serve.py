@@ -244,3 +244,24 @@ def test_without_fastapi_serve_says_what_to_install(runner, monkeypatch, model_d
     monkeypatch.setitem(sys.modules, "fastapi", None)
     result = runner.invoke(app, ["serve", str(model_dir), synth_db])
     assert result.exit_code == 2 and "pip install 'relpool[serve]'" in result.output
+
+
+# One step of a tiny plain GNN learns next to nothing: the autofeat LightGBM baseline wins on validation.
+BASELINE_QUERY = "PREDICT SUM(transactions.amount, 0, 3, days) FOR EACH customers.customer_id"
+UNTRAINED = dict(channels=8, fanout=(2, 1), epochs=1, max_steps=1, batch_size=8, step="1 days", features=False)
+
+
+def test_a_served_baseline_answers_predict_and_explain(shop_db, tmp_path):
+    out = tmp_path / "m"
+    relpool.fit(shop_db, BASELINE_QUERY, out, text_embedder=HashingEmbedder(8), report=True, **UNTRAINED)
+    model = relpool.Model.load(out)
+    assert model.served is not None
+    keys, at = [5, 17, 2], "2020-01-20"
+    with serving(out, shop_db) as client:
+        assert client.get("/health").json()["served"] == model.served.kind
+        got = client.post("/predict", json={"entities": keys, "at": at}).json()["predictions"]
+        explained = client.post("/explain", json={"entity": 5, "at": at, "top": 4}).json()
+    everyone = model.predict(shop_db, at=at).set_index("customer_id")
+    assert [p["prediction"] for p in got] == everyone.loc[keys, "prediction"].tolist()
+    assert explained == json.loads(json.dumps(model.explain(shop_db, "5", at=at, top=4)))
+    assert explained["rows"] == [] and len(explained["columns"]) == 4

@@ -67,6 +67,7 @@ class Model:
         self.spec, self.targets, self.k = settings.model, settings.targets, settings.rank_top
         self.kind = task_kind(self.targets.task_type)
         self.served = served_baseline(folder)  # a baseline chosen on validation over the network, or None
+        self.threads = settings.options.loop.threads  # torch's, set on every call (a server sets 1)
         self._session: _Session | None = None
 
     @classmethod
@@ -87,14 +88,14 @@ class Model:
         without checking whether it changed, until ``prepare`` is called again (a server's start and reload:
         no request pays for reading, even for a server URL, which has no cheap fingerprint). The previous
         session serves until the new one is ready, so a failed reload leaves it in place."""
-        torch.set_num_threads(self.settings.options.loop.threads)
+        torch.set_num_threads(self.threads)
         session = self._read(db, console or Console(stderr=True), fingerprint(db))
         session.pinned, self._session = db, session
         return session.prepared.inspection
 
     def _prepare(self, db, console: Console) -> _Session:
         """The session for ``db``: the pinned or cached one while ``db`` is unchanged, else ``db`` read and encoded anew."""
-        torch.set_num_threads(self.settings.options.loop.threads)
+        torch.set_num_threads(self.threads)
         if self._session is not None and _same(self._session.pinned, db):
             return self._session
         key = fingerprint(db)
@@ -197,7 +198,7 @@ class Model:
         """Explanations of ``examples`` (entity, cutoff: e.g. a test split's) on the database ``inspection``
         already holds (a finished training run's: nothing is read again, every table encoded with the model's
         statistics); each example's table and column shares and its top rows with their values."""
-        torch.set_num_threads(self.settings.options.loop.threads)
+        torch.set_num_threads(self.threads)
         prepared = Prepared(inspection, build_graph(inspection).graph, encode_for_model(inspection, self.settings))
         loop = self._loop(prepared)
         seeds = key_to_dense_id(inspection, self.spec.entity_table, examples["entity"])
