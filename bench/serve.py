@@ -22,6 +22,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -65,6 +66,7 @@ def start_server(model: Path) -> tuple[subprocess.Popen, str, float]:
         line = process.stderr.readline()
         if not line and process.poll() is not None:
             raise SystemExit(f"relpool serve exited with {process.returncode}")
+    threading.Thread(target=process.stderr.read, daemon=True).start()  # drained, so the server never blocks on it
     url = line.split(" at ")[1].split()[0]
     httpx.get(f"{url}/health", timeout=60).raise_for_status()
     return process, url, time.perf_counter() - started

@@ -114,6 +114,25 @@ def test_explain_returns_what_relpool_explain_json_prints(client, model_dir, syn
     assert len(expected["rows"]) == 3 and {"table", "key", "score", "path", "values"} <= set(expected["rows"][0])
 
 
+def test_a_request_reads_and_profiles_nothing_again(model_dir, synth_db, monkeypatch):
+    """Per request only the requested entities' work: no table is read, encoded or profiled again."""
+    import relpool.autofeat.columns as columns
+    import relpool.train.predict as predict
+
+    model = relpool.Model.load(model_dir)
+    model.prepare(synth_db, Console(quiet=True))
+    model.predict(synth_db, at=AT, entities=[1], console=Console(quiet=True))
+    calls: list[str] = []
+    profile, read = columns.infer_column_types, predict.prepare_for_model
+    monkeypatch.setattr(columns, "infer_column_types", lambda *a, **k: calls.append("profile") or profile(*a, **k))
+    monkeypatch.setattr(predict, "prepare_for_model", lambda *a, **k: calls.append("read") or read(*a, **k))
+    model.predict(synth_db, at=AT, entities=[2, 3], console=Console(quiet=True))
+    model.explain(synth_db, "2", at=AT, top=2, console=Console(quiet=True))
+    assert calls == []
+    model.prepare(synth_db, Console(quiet=True))
+    assert calls[0] == "read"
+
+
 BAD = {
     "unknown entity": ({"entities": [1, 987654]}, 422, "no customers has customer_id = 987654"),
     "key of the wrong type": ({"entities": ["not-a-number"]}, 422, "no customers has customer_id = 'not-a-number'"),
@@ -220,6 +239,7 @@ def test_relpool_serve_starts_and_answers(model_dir, synth_db):
         while "serving" not in line:
             line = process.stderr.readline()
             assert line or process.poll() is None, "relpool serve exited before serving"
+        threading.Thread(target=process.stderr.read, daemon=True).start()  # drained: the server never blocks on it
         url = line.split(" at ")[1].split()[0]
         assert httpx.get(f"{url}/health", timeout=30).json()["status"] == "ok"
     finally:

@@ -46,7 +46,8 @@ def column_roles(
 
     ``cutoff``: the first validation cutoff, the encoders' stats cutoff. Computed once per store.
     """
-    key = ("column_roles", table, frozenset(exclude), keep_foreign_keys, cutoff)
+    spec = repr(schema.tables[table])  # the table as this schema declares it (keys, time, column types)
+    key = ("column_roles", spec, frozenset(exclude), keep_foreign_keys, cutoff)
     return remembered(db, key, lambda: _roles(db, schema, table, exclude, keep_foreign_keys, cutoff))
 
 
