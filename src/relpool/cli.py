@@ -12,7 +12,7 @@ import functools
 import typer
 from rich.markup import escape
 
-from relpool.commands import data, explain, model
+from relpool.commands import data, explain, model, serve
 from relpool.commands.shared import err
 from relpool.errors import RelpoolError
 
@@ -60,6 +60,7 @@ for command in (
     model.evaluate,
     model.predict,
     explain.explain,
+    serve.serve,
     model.baseline,
     data.synth,
     model.demo,

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from relpool.autofeat.memo import remembered
 from relpool.db.database import Database
 from relpool.db.schema import Schema
 from relpool.db.sql import type_family
@@ -43,8 +44,16 @@ def column_roles(
 ) -> Roles:
     """Numeric and categorical columns of ``table``, as the encoders type them, less ``exclude``.
 
-    ``cutoff``: the first validation cutoff, the encoders' stats cutoff.
+    ``cutoff``: the first validation cutoff, the encoders' stats cutoff. Computed once per store.
     """
+    spec = repr(schema.tables[table])  # the table as this schema declares it (keys, time, column types)
+    key = ("column_roles", spec, frozenset(exclude), keep_foreign_keys, cutoff)
+    return remembered(db, key, lambda: _roles(db, schema, table, exclude, keep_foreign_keys, cutoff))
+
+
+def _roles(
+    db: Database, schema: Schema, table: str, exclude: Collection[str], keep_foreign_keys: bool, cutoff: Cutoff
+) -> Roles:
     spec = schema.tables[table]
     own = {*(spec.primary_key or ()), spec.time_column}
     foreign = {c for fk in spec.foreign_keys for c in fk.columns} - own if keep_foreign_keys else set()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from relpool.autofeat.columns import column_roles
+from relpool.autofeat.memo import remembered
 from relpool.db.inspection import Inspection
 from relpool.db.sql import quote
 from relpool.db.visibility import visible_sql
@@ -66,6 +67,14 @@ def plan_groups(
 
 
 def _top_values(
+    inspection: Inspection, sql: str, has_time: bool, column: str, stats_cutoff: pd.Timestamp
+) -> tuple[str, ...] | None:
+    """The column's most frequent values at the stats cutoff (None: too many to count); once per store."""
+    key = ("top_values", sql, has_time, column, stats_cutoff)
+    return remembered(inspection.database, key, lambda: _count_top(inspection, sql, has_time, column, stats_cutoff))
+
+
+def _count_top(
     inspection: Inspection, sql: str, has_time: bool, column: str, stats_cutoff: pd.Timestamp
 ) -> tuple[str, ...] | None:
     rows = inspection.database.execute(

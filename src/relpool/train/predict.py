@@ -11,6 +11,7 @@ training are ignored, with a note (:mod:`relpool.train.drift`).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +42,7 @@ from relpool.train.history import item_history
 from relpool.train.loop import Loop
 from relpool.train.model_dir import model_id, read_config, served_baseline
 from relpool.train.prepare import Prepared, encode_for_model, prepare_for_model
+from relpool.train.requested import requested_examples
 from relpool.train.split_predictions import EVAL_SEED, predict_split, score_splits
 
 
@@ -53,6 +55,7 @@ class _Session:
     loop: Loop
     bound: BoundQuery
     notes: list[str] = field(default_factory=list)
+    pinned: object = None  # the database argument :meth:`Model.prepare` pinned this session to
 
 
 class Model:
@@ -65,6 +68,7 @@ class Model:
         self.spec, self.targets, self.k = settings.model, settings.targets, settings.rank_top
         self.kind = task_kind(self.targets.task_type)
         self.served = served_baseline(folder)  # a baseline chosen on validation over the network, or None
+        self.threads = settings.options.loop.threads  # torch's, set on every call (a server sets 1)
         self._session: _Session | None = None
 
     @classmethod
@@ -93,28 +97,42 @@ class Model:
     def metrics(self) -> dict:
         return load_json(self.folder / "metrics.json")
 
+    def prepare(self, db, console: Console | None = None) -> Inspection:
+        """Read and encode ``db`` now, and pin it: later calls on the same ``db`` argument use it as prepared,
+        without checking whether it changed, until ``prepare`` is called again (a server's start and reload:
+        no request pays for reading, even for a server URL, which has no cheap fingerprint). The previous
+        session serves until the new one is ready, so a failed reload leaves it in place."""
+        torch.set_num_threads(self.threads)
+        session = self._read(db, console or Console(stderr=True), fingerprint(db))
+        session.pinned, self._session = db, session
+        return session.prepared.inspection
+
     def _prepare(self, db, console: Console) -> _Session:
-        """The session for ``db``: the cached one while ``db`` is unchanged, else ``db`` read and encoded anew."""
-        torch.set_num_threads(self.settings.options.loop.threads)
+        """The session for ``db``: the pinned or cached one while ``db`` is unchanged, else ``db`` read and encoded anew."""
+        torch.set_num_threads(self.threads)
+        if self._session is not None and _same(self._session.pinned, db):
+            return self._session
         key = fingerprint(db)
         if key is None or self._session is None or self._session.fingerprint != key:
             self._session = None  # release the previous database before reading the next
-            notes: list[str] = []
-
-            def note(text: str) -> None:
-                notes.append(text)
-                console.print(f"note: {text}", highlight=False, soft_wrap=True)
-
-            prepared = prepare_for_model(db, self.settings, note)
-            session = _Session(
-                key, prepared, self._loop(prepared), bind(parse_query(self.settings.query), prepared.inspection), notes
-            )
+            session = self._read(db, console, key)
             if key is not None:
                 self._session = session
             return session
         for text in self._session.notes:
             console.print(f"note: {text}", highlight=False, soft_wrap=True)
         return self._session
+
+    def _read(self, db, console: Console, key: tuple | None) -> _Session:
+        notes: list[str] = []
+
+        def note(text: str) -> None:
+            notes.append(text)
+            console.print(f"note: {text}", highlight=False, soft_wrap=True)
+
+        prepared = prepare_for_model(db, self.settings, note)
+        bound = bind(parse_query(self.settings.query), prepared.inspection)
+        return _Session(key, prepared, self._loop(prepared), bound, notes)
 
     def _loop(self, prepared: Prepared) -> Loop:
         model = RelationalModel(self.spec, prepared.col_stats, prepared.col_names)
@@ -134,8 +152,12 @@ class Model:
         console: Console | None = None,
         explain: bool = False,
         explain_top: int = 3,
+        entities: Sequence[object] | None = None,
     ) -> pd.DataFrame:
-        """One row per entity that exists at ``at`` (default: the newest time in the database).
+        """One row per entity that exists at ``at`` (default: the newest time in the database), or per key of
+        ``entities`` in their order (:func:`~relpool.train.requested.requested_examples`): only those are
+        sampled and featurised. Predictions equal a batch of those entities alone (the sampler's stream for an
+        entity depends on its batch, so under uniform sampling they can differ slightly from a full predict's).
 
         ``explain``: a column ``explanation`` beside the predictions, per entity a JSON list of the
         ``explain_top`` rows that drove it, best first: ``[{"table", "key": {pk: value}, "score"}]``
@@ -151,14 +173,16 @@ class Model:
         warning = check_cutoff_in_range(inspection, at) if at is not None else None
         if warning:
             console.print(f"warning: {warning}", style="yellow", highlight=False, soft_wrap=True)
-        entities = self._entities_at(session, at)
-        seeds = key_to_dense_id(inspection, self.spec.entity_table, entities["entity"])
+        examples = self._entities_at(session, at)
+        if entities is not None:
+            examples = requested_examples(inspection, self.spec.entity_table, examples, entities)
+        seeds = key_to_dense_id(inspection, self.spec.entity_table, examples["entity"])
         history = None
         if self.spec.history_features:
             assert self.targets.item_keys is not None  # history features are link prediction's
-            history = item_history(inspection, session.bound, entities, self.targets.item_keys)
-        cutoffs = cutoff_seconds(entities["cutoff"])
-        features = self._features(inspection, session.bound, entities) if self.served is None else None
+            history = item_history(inspection, session.bound, examples, self.targets.item_keys)
+        cutoffs = cutoff_seconds(examples["cutoff"])
+        features = self._features(inspection, session.bound, examples) if self.served is None else None
         explained = None
         if self.served is not None:
             if explain:
@@ -168,7 +192,7 @@ class Model:
                     "relpool explain gives its features' shares"
                 )
             outputs = None
-            predictions = self.served.predict(inspection, session.bound, entities)
+            predictions = self.served.predict(inspection, session.bound, examples)
         elif explain:
             explained = explain_examples(
                 session.prepared, session.loop, seeds, cutoffs, history, explain_top, features=features
@@ -179,7 +203,7 @@ class Model:
         if outputs is not None:
             predictions = self.kind.predictions(outputs, self.targets, self.k)
         key = self.settings.entity_column
-        frame = pd.concat([entities.rename(columns={"entity": key}).reset_index(drop=True), predictions], axis=1)
+        frame = pd.concat([examples.rename(columns={"entity": key}).reset_index(drop=True), predictions], axis=1)
         if explained is not None:
             frame["explanation"] = [json.dumps(rows) for rows in explained.rows]
         return frame
@@ -188,7 +212,7 @@ class Model:
         """Explanations of ``examples`` (entity, cutoff: e.g. a test split's) on the database ``inspection``
         already holds (a finished training run's: nothing is read again, every table encoded with the model's
         statistics); each example's table and column shares and its top rows with their values."""
-        torch.set_num_threads(self.settings.options.loop.threads)
+        torch.set_num_threads(self.threads)
         prepared = Prepared(inspection, build_graph(inspection).graph, encode_for_model(inspection, self.settings))
         loop = self._loop(prepared)
         seeds = key_to_dense_id(inspection, self.spec.entity_table, examples["entity"])
@@ -277,3 +301,8 @@ def _prediction_fields(predicted: dict, column: str) -> dict:
     if "probability" in predicted and column != "probability":
         fields["probability"] = plain(predicted["probability"])
     return fields
+
+
+def _same(pinned, db) -> bool:
+    """Whether ``db`` is the database argument a session was pinned to (a path by value, DataFrames by identity)."""
+    return pinned is not None and (pinned is db or (isinstance(db, str | Path) and str(pinned) == str(db)))

@@ -1,0 +1,1 @@
+"""``relpool serve``: a model's predictions and explanations over HTTP (FastAPI, run by uvicorn)."""
