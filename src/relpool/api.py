@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from relpool.train import distributed
 from relpool.train.fit import fit as fit_run
 from relpool.train.options import DEFAULTS, FitSettings
 from relpool.train.predict import Model
@@ -42,12 +43,16 @@ def fit(
     report: bool = False,
     baselines: bool = True,
     console=None,
-) -> Model:
+    device: str = "cpu",
+    workers: int = 1,
+) -> Model | None:
     """Train a relational GNN for ``query`` on ``db``; write the model directory ``out``; return the model.
 
     ``out`` may be new or empty; an earlier model there is continued with ``resume`` or replaced with
     ``force``. ``text_embedder``: "minilm" (default), "hashing", or an embedder object. ``report`` also
     writes ``out/report.html`` (with the baselines unless ``baselines=False``), as ``relpool fit`` does.
+    ``device``: cpu, cuda or auto; ``workers``: data-parallel training processes on this machine. Under
+    torchrun every rank calls this; rank 0 writes ``out``, the others return None.
     """
     settings = FitSettings(
         pool=pool,
@@ -82,9 +87,22 @@ def fit(
             text_embedder=embedder,
             baselines=baselines,
             console=console,
+            device=device,
+            workers=workers,
         )
     else:
         fit_run(
-            db, query, out, options, schema=schema, resume=resume, console=console, text_embedder=embedder, force=force
+            db,
+            query,
+            out,
+            options,
+            schema=schema,
+            resume=resume,
+            console=console,
+            text_embedder=embedder,
+            force=force,
+            device=device,
+            workers=workers,
         )
-    return Model.load(out)
+    group = distributed.from_environment()
+    return None if group is not None and not group.main else Model.load(out, device)

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from relpool.commands.shared import DbArg, QueryArg, SchemaOpt, StepOpt, TestAtOpt, ValAtOpt, err, stdout
+from relpool.commands.shared import DbArg, DeviceOpt, QueryArg, SchemaOpt, StepOpt, TestAtOpt, ValAtOpt, err, stdout
 from relpool.errors import RelpoolError
 from relpool.train.options import DEFAULTS, MIN_CHANNELS
 
@@ -68,6 +68,10 @@ def fit(
     no_baselines: Annotated[
         bool, typer.Option("--no-baselines", help="Skip the entity and autofeat baselines the report compares against.")
     ] = False,
+    device: DeviceOpt = "cpu",
+    workers: Annotated[
+        int, typer.Option(min=1, help="Data-parallel training processes on this machine, each --batch-size a step.")
+    ] = 1,
 ):
     """Train a relational GNN for a predictive query; write the model, its metrics, the baselines' metrics
     (OUT/baselines/) and OUT/report.html. OUT's parent folders are created; nothing appears at OUT until
@@ -100,7 +104,11 @@ def fit(
         text_embedder=text_embedder,
         report=True,
         baselines=not no_baselines,
+        device=device,
+        workers=workers,
     )
+    if model is None:  # a torchrun worker other than rank 0, which writes the model
+        return
     render_metrics(model.metrics, out, stdout)
     stdout.print(f"report written to {out / 'report.html'}", soft_wrap=True)
 
@@ -109,13 +117,14 @@ def evaluate(
     model_dir: Annotated[Path, typer.Argument(help="A model directory written by relpool fit.", show_default=False)],
     db: DbArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    device: DeviceOpt = "cpu",
 ):
     """Validation and test metrics of a trained model on a database."""
     from relpool.api import Model
     from relpool.tasks import metric_text
 
     with err.status("Loading the model and evaluating…"):
-        metrics = Model.load(model_dir).evaluate(db, console=err)
+        metrics = Model.load(model_dir, device).evaluate(db, console=err)
     if as_json:
         stdout.print_json(json.dumps(metrics))
     else:
@@ -139,6 +148,7 @@ def predict(
         ),
     ] = False,
     explain_top: Annotated[int, typer.Option(min=1, help="Rows per entity with --explain.")] = 3,
+    device: DeviceOpt = "cpu",
 ):
     """Predict for every entity existing at a time; one row per entity. Never writes into the database."""
     from relpool.api import Model
@@ -150,7 +160,9 @@ def predict(
     if target.is_dir():
         raise RelpoolError(f"--out {out} is a folder; give a file name ending in .parquet or .csv")
     with err.status("Loading the model and predicting…"):
-        predictions = Model.load(model_dir).predict(db, at=at, console=err, explain=explain, explain_top=explain_top)
+        predictions = Model.load(model_dir, device).predict(
+            db, at=at, console=err, explain=explain, explain_top=explain_top
+        )
     writer = (
         (lambda p: predictions.to_parquet(p, index=False))
         if out.suffix == ".parquet"

@@ -36,6 +36,8 @@ def fit_and_report(
     console: Console | None = None,
     inspection: Inspection | None = None,
     task: Task | None = None,
+    device: str = "cpu",
+    workers: int = 1,
 ) -> dict:
     """:func:`relpool.train.fit.fit`, with the baselines (unless ``baselines`` is False) and report.html
     written into the folder being built, so ``out`` appears only once all of it is there; returns the metrics."""
@@ -57,6 +59,8 @@ def fit_and_report(
         finish=finish,
         inspection=inspection,
         task=task,
+        device=device,
+        workers=workers,
     )
 
 
