@@ -98,7 +98,7 @@ def fit(
         device = distributed.worker_device(device, group)
         distributed.join(group, device)
         if not group.main:
-            return _follow(group, db, query, options, schema, console, text_embedder, device)
+            return _follow(group, db, query, options, schema, Console(quiet=True), text_embedder, device)
     protected = [p for p in (db, schema) if isinstance(p, (str, Path))]
     output = plan_fit_output(out, protected, resume=resume, force=force)
     try:

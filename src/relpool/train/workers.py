@@ -72,10 +72,10 @@ class WorkerJob:
     options: LoopOptions
     schedule: Schedule
     device: str
-    progress: bool = True
+    callbacks: Callbacks | None = None  # rank 0's; None: progress bars on stderr
 
     @classmethod
-    def of(cls, loop: Loop, schedule: Schedule, progress: bool = True) -> WorkerJob:
+    def of(cls, loop: Loop, schedule: Schedule, callbacks: Callbacks | None = None) -> WorkerJob:
         """The job of ``loop`` (its network, optimiser and data) as it stands, e.g. just restored for --resume."""
         col_stats = {t: e.col_stats for t, e in loop.tables.items()}
         col_names = {t: e.tensor_frame.col_names_dict for t, e in loop.tables.items()}
@@ -92,7 +92,7 @@ class WorkerJob:
             loop.options,
             schedule,
             str(loop.device),
-            progress,
+            callbacks,
         )
 
 
@@ -132,8 +132,8 @@ def _work(rank: int, job: WorkerJob, world: int, address: str) -> None:
         model.load_state_dict(job.weights)  # copied into this worker's own parameters
         loop = Loop(model, job.graph.graph(), job.tables, job.targets, replace(job.options, threads=threads), device)
         loop.optimizer.load_state_dict(_owned(job.optimizer))
-        callbacks = ProgressBars(Console(stderr=True)) if job.progress and group.main else Callbacks()
-        train_ranks(loop, job.schedule, group, callbacks)
+        callbacks = job.callbacks or ProgressBars(Console(stderr=True))
+        train_ranks(loop, job.schedule, group, callbacks if group.main else Callbacks())
     finally:
         leave()
 
