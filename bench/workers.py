@@ -9,6 +9,8 @@ the same state through ``relpool.train.workers.run_workers`` (spawned processes,
   reaches 98 % of the lower of the two configurations' best;
 - **memory per worker**: each worker's peak PSS and USS (``/proc/PID/smaps_rollup`` via psutil): with the
   graph and encoded tables in shared memory, PSS splits them between the workers and USS excludes them;
+- **prefetching**: one epoch in this process with the next batch sampled on a background thread, and
+  with it switched off (the same batches: the epoch's loss must be equal), seconds of each, best of 2;
 - **equivalence**: the test metric of 1 worker at 2B and 2 workers at B over 3 seeds (uniform sampling
   and dropout on, so the runs differ by their random streams), the gap against the seeds' spread.
 
@@ -38,6 +40,7 @@ from common import machine, versions, write_result  # noqa: E402
 from relpool.encode import HashingEmbedder  # noqa: E402
 from relpool.synth import SynthSpec, generate  # noqa: E402
 from relpool.train import fit as fit_module  # noqa: E402
+from relpool.train import loop as loop_module  # noqa: E402
 from relpool.train.fit_options import FitOptions, LoopOptions  # noqa: E402
 from relpool.train.resume import restore_checkpoint  # noqa: E402
 from relpool.train.split_predictions import predict_split, score_split  # noqa: E402
@@ -133,6 +136,32 @@ def one_run(training, seed: int, workers: int, folder: Path, epochs: int = EPOCH
     return record
 
 
+def prefetch_effect(training) -> dict:
+    """One training epoch (threads 2, batch 2B) with and without the background sampler thread."""
+    options = FitOptions(channels=32, features=False)
+    options.loop = LoopOptions(batch_size=2 * BATCH, max_steps_per_epoch=STEPS, threads=2)
+    torch.set_num_threads(2)
+    found: dict = {}
+    original = loop_module.prefetched
+    try:
+        for name, prefetched in (("prefetch", original), ("plain", lambda items, depth=1: iter(items))):
+            loop_module.prefetched = prefetched
+            seconds, losses = [], []
+            for _ in range(2):
+                loop, schedule = fit_module._loop_and_schedule(training, options, torch.device("cpu"), None, Path())
+                loop.train_epoch(schedule.train, 0)  # numba compiles and caches warm up
+                started = time.perf_counter()
+                losses.append(loop.train_epoch(schedule.train, 1))
+                seconds.append(time.perf_counter() - started)
+            found[name] = {"epoch_seconds": round(min(seconds), 3), "loss": losses[0]}
+    finally:
+        loop_module.prefetched = original
+    torch.set_num_threads(1)
+    found["same_loss"] = found["prefetch"]["loss"] == found["plain"]["loss"]
+    found["plain_over_prefetch"] = round(found["plain"]["epoch_seconds"] / found["prefetch"]["epoch_seconds"], 3)
+    return found
+
+
 def main() -> None:
     torch.set_num_threads(1)
     report = {
@@ -169,6 +198,7 @@ def main() -> None:
             "channels": 32,
             "dropout": 0.1,
         }
+        report["prefetch"] = prefetch_effect(training)
         startup = {n: one_run(training, 0, n, folder, epochs=0) for n in (1, 2)}
         runs = [one_run(training, seed, n, folder) for seed in SEEDS for n in (1, 2)]
     report["startup_seconds"] = {n: r["wall_seconds"] for n, r in startup.items()}

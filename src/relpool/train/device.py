@@ -24,12 +24,12 @@ def resolve_device(name: str | torch.device) -> torch.device:
         raise RelpoolError(f"--device must be cpu, cuda or auto, got {name!r}")
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise RelpoolError(f"--device {name} needs a CUDA GPU, but torch sees none; use --device cpu or auto")
     try:
         device = torch.device(name)
     except RuntimeError:
         raise RelpoolError(f"--device must be cpu, cuda or cuda:N, got {name!r}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RelpoolError(f"--device {name} needs a CUDA GPU, but torch sees none; use --device cpu or auto")
     if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
         raise RelpoolError(f"--device {name}: torch sees {torch.cuda.device_count()} GPU(s)")
     return device
