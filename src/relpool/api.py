@@ -11,6 +11,7 @@ from pathlib import Path
 
 from relpool.sinks import write_predictions
 from relpool.tracking import fit_log
+from relpool.train import distributed
 from relpool.train.options import DEFAULTS, FitSettings
 from relpool.train.predict import Model
 
@@ -47,7 +48,9 @@ def fit(
     mlflow: bool | str | None = None,
     budget: float | None = None,
     console=None,
-) -> Model:
+    device: str = "cpu",
+    workers: int = 1,
+) -> Model | None:
     """Train a relational GNN for ``query`` on ``db``; write the model directory ``out``; return the model.
 
     ``out`` may be new or empty; an earlier model there is continued with ``resume`` or replaced with
@@ -57,6 +60,8 @@ def fit(
     (None: 10, fit's default; 0: the default network alone; :mod:`relpool.workflow.candidates`).
     ``mlflow``: True logs the run to MLflow's default store here (./mlruns), a tracking URI logs it there,
     False never; None (default) logs only when ``RELPOOL_MLFLOW_URI`` names a store.
+    ``device``: cpu, cuda or auto; ``workers``: data-parallel training processes on this machine. Under
+    torchrun every rank calls this; rank 0 writes ``out``, the others return None.
     """
     settings = FitSettings(
         pool=pool,
@@ -94,5 +99,8 @@ def fit(
             console=console,
             budget=budget,
             report=report,
+            device=device,
+            workers=workers,
         )
-    return Model.load(out)
+    group = distributed.from_environment()
+    return None if group is not None and not group.main else Model.load(out, device)

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from relpool.commands.shared import DbArg, QueryArg, SchemaOpt, StepOpt, TestAtOpt, ValAtOpt, err, stdout
+from relpool.commands.shared import DbArg, DeviceOpt, QueryArg, SchemaOpt, StepOpt, TestAtOpt, ValAtOpt, err, stdout
 from relpool.train.options import DEFAULTS, MIN_CHANNELS
 
 
@@ -83,6 +83,10 @@ def fit(
         str | None,
         typer.Option(help="Log the run to this MLflow tracking URI (implies --mlflow; env RELPOOL_MLFLOW_URI)."),
     ] = None,
+    device: DeviceOpt = "cpu",
+    workers: Annotated[
+        int, typer.Option(min=1, help="Data-parallel training processes on this machine, each --batch-size a step.")
+    ] = 1,
 ):
     """Train a relational GNN for a predictive query; write the model, its metrics, the baselines' metrics
     (OUT/baselines/) and OUT/report.html. OUT's parent folders are created; nothing appears at OUT until
@@ -117,7 +121,11 @@ def fit(
         baselines=not no_baselines,
         mlflow=mlflow_uri or mlflow or None,
         budget=budget,
+        device=device,
+        workers=workers,
     )
+    if model is None:  # a torchrun worker other than rank 0, which writes the model
+        return
     render_metrics(model.metrics, out, stdout)
     stdout.print(f"report written to {out / 'report.html'}", soft_wrap=True)
 
@@ -126,13 +134,14 @@ def evaluate(
     model_dir: Annotated[Path, typer.Argument(help="A model directory written by relpool fit.", show_default=False)],
     db: DbArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    device: DeviceOpt = "cpu",
 ):
     """Validation and test metrics of a trained model on a database."""
     from relpool.api import Model
     from relpool.tasks import metric_text
 
     with err.status("Loading the model and evaluating…"):
-        metrics = Model.load(model_dir).evaluate(db, console=err)
+        metrics = Model.load(model_dir, device).evaluate(db, console=err)
     if as_json:
         stdout.print_json(json.dumps(metrics))
     else:
@@ -170,6 +179,7 @@ def predict(
         ),
     ] = False,
     explain_top: Annotated[int, typer.Option(min=1, help="Rows per entity with --explain.")] = 3,
+    device: DeviceOpt = "cpu",
 ):
     """Predict for every entity existing at a time; one row per entity, with model_id and created_at. Writes
     into the input database only a new table it is told to (--allow-input-db)."""
@@ -178,7 +188,7 @@ def predict(
 
     destination = open_target(out, input_db=db, mode=mode, allow_input_db=allow_input_db, protect=[model_dir])
     with err.status("Loading the model and predicting…"):
-        model = Model.load(model_dir)
+        model = Model.load(model_dir, device)
         predictions = model.predict(db, at=at, console=err, explain=explain, explain_top=explain_top)
     destination.write(predictions, model.id)
     err.print(f"{len(predictions):,} predictions written to {destination}", highlight=False, soft_wrap=True)

@@ -29,4 +29,7 @@ QueryArg = Annotated[
 ]
 StepOpt = Annotated[str | None, typer.Option(help="Training cutoffs every STEP, e.g. '7 days' (default: the window).")]
 ValAtOpt = Annotated[str | None, typer.Option(help="Validation cutoff (default: one window before test).")]
+DeviceOpt = Annotated[
+    str, typer.Option(help="Where the network runs: cpu, cuda (cuda:N) or auto (cuda when there is a GPU).")
+]
 TestAtOpt = Annotated[str | None, typer.Option(help="Test cutoff (default: the last with a full label window).")]

@@ -16,40 +16,38 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import torch
 from rich.console import Console
-from rich.progress import track
 
-from relpool.autofeat import FeatureTable, FeatureTimes
+from relpool.autofeat import FeatureTable
 from relpool.db import inspect_database
 from relpool.db.inspection import Inspection
 from relpool.encode import MiniLMEmbedder
-from relpool.encode.text import TextEmbedder, embedder_to_json
+from relpool.encode.text import embedder_to_json
 from relpool.errors import Interrupted, RelpoolError
 from relpool.files import write_atomically
-from relpool.nn.model import ModelSpec, RelationalModel
-from relpool.query.task import SPLITS, Task, build_task
-from relpool.tasks import Targets
+from relpool.query.task import Task, build_task
+from relpool.train import distributed
 from relpool.train.data import fit_targets, prepare_splits
-from relpool.train.example_features import compute_features, feature_matrix, input_columns
+from relpool.train.data_parallel import Schedule, train_ranks
+from relpool.train.device import resolve_device
 from relpool.train.fit_options import FitOptions
-from relpool.train.history import FEATURES as HISTORY_FEATURES
 from relpool.train.loop import Loop
 from relpool.train.memory import check_batch_fits
 from relpool.train.model_dir import write_model_dir
-from relpool.train.options import check_options, resolve_text_embedder
+from relpool.train.options import check_options, check_workers, resolve_text_embedder
 from relpool.train.output import FitOutput, gone_message, is_interrupt, plan_fit_output
-from relpool.train.prepare import Prepared, prepare_training, stats_cutoff
+from relpool.train.prepare import prepare_training, stats_cutoff
 from relpool.train.progress import ProgressBars
-from relpool.train.resume import has_checkpoint, restore_checkpoint, run_identity, save_checkpoint
-from relpool.train.split_predictions import predict_split, score_split, score_splits
-from relpool.train.trainer import EarlyStopping, Trainer
+from relpool.train.resume import has_checkpoint, restore_checkpoint, run_identity
+from relpool.train.split_predictions import predict_split, score_splits
+from relpool.train.trainer import Callbacks, EarlyStopping
+from relpool.train.training_data import Training, add_features, build_network
+from relpool.train.workers import WorkerDied, WorkerJob, run_workers
 
 
 @dataclass
@@ -75,24 +73,38 @@ def fit(
     finish: Callable[[Path, FitRun], None] | None = None,
     inspection: Inspection | None = None,
     task: Task | None = None,
+    device: str | torch.device = "cpu",
+    workers: int = 1,
 ) -> dict:
     """Train on ``db`` for ``query``; write the model directory ``out``; return the metrics.
 
     ``inspection`` (of ``db`` with ``schema``) and ``task`` (built from it for ``query`` and the options' split
     settings) are reused when a caller already has them. ``finish`` is called with the folder being built and
     the run, once the model is written and before the folder is renamed to ``out`` (the CLI writes the report
-    there, so a failed report leaves no half-finished model directory).
+    there, so a failed report leaves no half-finished model directory). ``device``: cpu, cuda or auto;
+    ``workers``: data-parallel processes started here (:mod:`.workers`); under torchrun, its group instead.
     """
     options = options or FitOptions()
     check_options(options)  # the CLI's sentences, for options built directly too
+    check_workers(workers)
     text_embedder = resolve_text_embedder(text_embedder)
     console = console or Console(stderr=True)
+    device, group = resolve_device(device), distributed.from_environment()
+    if group is not None:  # under torchrun: every rank reads the database; rank 0 writes the model
+        if workers > 1:
+            raise RelpoolError(
+                "--workers starts processes on one machine; under torchrun give --nproc-per-node instead"
+            )
+        device = distributed.worker_device(device, group)
+        distributed.join(group, device)
+        if not group.main:
+            return _follow(group, db, query, options, schema, Console(quiet=True), text_embedder, device)
     protected = [p for p in (db, schema) if isinstance(p, (str, Path))]
     output = plan_fit_output(out, protected, resume=resume, force=force)
     try:
         started = time.perf_counter()
         training = _prepare(db, query, options, schema, console, text_embedder, inspection, task)
-        folder, metrics = _train(training, output, options, resume, console, started)
+        folder, metrics = _train(training, output, options, resume, console, started, (device, workers, group))
         if finish is not None:
             finish(folder, FitRun(training.prepared.inspection, training.task, metrics, training.features))
         output.check_present()
@@ -104,6 +116,8 @@ def fit(
                 raise Interrupted("interrupted; resume with --resume") from None
             output.staged.discard()
             raise Interrupted("interrupted; nothing was written") from None
+        if isinstance(exc, WorkerDied) and output.in_use and has_checkpoint(output.checkpoint):
+            raise RelpoolError(f"{exc}; the checkpoint holds the last complete epoch: continue with --resume") from None
         gone = output.in_use and not output.staged.partial.is_dir()
         output.staged.discard()
         if gone and isinstance(exc, (OSError, RelpoolError)):
@@ -114,6 +128,7 @@ def fit(
         raise
     finally:
         output.staged.release()
+        distributed.leave()
 
 
 def _out_of_memory(options: FitOptions) -> str:
@@ -122,18 +137,6 @@ def _out_of_memory(options: FitOptions) -> str:
         f"ran out of memory training with --fanout {','.join(map(str, loop.fanout))}, --batch-size "
         f"{loop.batch_size} and --channels {options.channels}; lower them"
     )
-
-
-@dataclass
-class _Training:
-    prepared: Prepared
-    task: Task
-    targets: Targets
-    splits: dict
-    embedder: TextEmbedder
-    features: FeatureTable | None = None
-    feature_columns: list[str] = field(default_factory=list)
-    feature_times: FeatureTimes | None = None
 
 
 def _prepare(
@@ -145,7 +148,7 @@ def _prepare(
     text_embedder,
     inspection: Inspection | None,
     task: Task | None,
-) -> _Training:
+) -> Training:
     torch.set_num_threads(options.loop.threads)
     with console.status("Reading the database, building the task, graph and column encoders…"):
         inspection = inspection or inspect_database(db, schema)
@@ -170,74 +173,62 @@ def _prepare(
         console.print(f"note: {note}", highlight=False, soft_wrap=True)
     for warning in task.warnings:
         console.print(f"warning: {warning}", style="yellow", highlight=False, soft_wrap=True)
-    training = _Training(prepared, task, targets, splits, embedder)
+    training = Training(prepared, task, targets, splits, embedder)
     if options.features and not task.kind.ranks_items:
-        _add_features(training, console)
+        add_features(training, console)
     return training
 
 
-def _add_features(training: _Training, console: Console) -> None:
-    """The hybrid GNN's inputs: every example's auto-features, computed once for all three splits (the
-    autofeat baseline reuses them), the columns chosen on the training examples."""
-    task, inspection = training.task, training.prepared.inspection
-    times = FeatureTimes.of_task(task)
-    examples = pd.concat([task.tables[s] for s in SPLITS], ignore_index=True)
-    split = np.repeat(SPLITS, [len(task.tables[s]) for s in SPLITS])
-    table = compute_features(
-        inspection,
-        task.bound,
-        times,
-        examples,
-        track=lambda items, what: track(items, f"{what} (auto-features)", console=console, transient=True),
+def _loop_and_schedule(
+    training: Training, options: FitOptions, device: torch.device, group: distributed.Group | None, checkpoint: Path
+) -> tuple[Loop, Schedule]:
+    """The network on ``device`` in a fresh loop, and what it trains on (a torchrun worker with its share of
+    this machine's cores)."""
+    task, targets, splits = training.task, training.targets, training.splits
+    k = task.bound.query.rank_top
+    metric = task.kind.main_metric(k)
+    loop_options = options.loop
+    if group is not None:
+        loop_options = replace(loop_options, threads=distributed.threads_per_worker(group, loop_options.threads))
+        torch.set_num_threads(loop_options.threads)
+    prepared = training.prepared
+    loop = Loop(build_network(training, options), prepared.graph, prepared.tables, targets, loop_options, device)
+    stopping = EarlyStopping(metric, metric in task.kind.lower_is_better, options.patience)
+    run_id = run_identity(task.bound.query.text, options, embedder_to_json(training.embedder))
+    return loop, Schedule(
+        splits["train"], splits["val"], targets, k, stopping, None, options.epochs, checkpoint, run_id
     )
-    columns = input_columns(table, split == "train")
-    matrix = feature_matrix(table, columns)
-    for name in SPLITS:
-        training.splits[name].features = matrix[torch.as_tensor(split == name)]
-    training.features, training.feature_columns, training.feature_times = table, columns, times
 
 
-def _network(training: _Training, options: FitOptions) -> RelationalModel:
-    task, targets, graph = training.task, training.targets, training.prepared.graph
-    spec = ModelSpec(
-        task_type=task.task_type,
-        entity_table=task.bound.entity_table,
-        node_types=graph.node_types,
-        edge_types=[list(e) for e in graph.edge_types],
-        out_dim=task.kind.out_dim(targets),
-        channels=options.channels,
-        layers=options.layers,
-        pool=options.pool,
-        item_table=task.bound.item_table,
-        num_items=len(targets.item_keys or []),
-        history_features=len(HISTORY_FEATURES) if task.kind.ranks_items else 0,
-        entity_features=training.feature_columns,
-    )
-    torch.manual_seed(options.loop.seed)
-    model = RelationalModel(spec, training.prepared.col_stats, training.prepared.col_names)
-    if model.features is not None:
-        train = training.splits["train"].features
-        assert train is not None  # set with the feature columns
-        model.features.fit(train.numpy())
-    return model
+def _follow(group: distributed.Group, db, query, options, schema, console, text_embedder, device) -> dict:
+    """A torchrun worker other than rank 0: the same data and network, its part of every batch; rank 0 writes."""
+    try:
+        training = _prepare(db, query, options, schema, console, text_embedder, None, None)
+        loop, schedule = _loop_and_schedule(training, options, device, group, Path())
+        train_ranks(loop, schedule, group, Callbacks())
+        return {}
+    finally:
+        distributed.leave()
 
 
 def _train(
-    training: _Training, output: FitOutput, options: FitOptions, resume: bool, console: Console, started: float
+    training: Training,
+    output: FitOutput,
+    options: FitOptions,
+    resume: bool,
+    console: Console,
+    started: float,
+    parallel: tuple[torch.device, int, distributed.Group | None],
 ) -> tuple[Path, dict]:
-    """Train with early stopping (continuing a checkpoint with ``resume``); write the model; return its folder
-    (the staging folder) and the metrics."""
+    """Train with early stopping (continuing a checkpoint with ``resume``), here or in ``workers`` processes;
+    write the model; return its folder (the staging folder) and the metrics."""
+    device, workers, group = parallel
     prepared, task, targets, splits = training.prepared, training.task, training.targets, training.splits
-    k = task.bound.query.rank_top
-    metric = task.kind.main_metric(k)
-    model = _network(training, options)
-    loop = Loop(model, prepared.graph, prepared.tables, targets, options.loop)
-    stopping = EarlyStopping(metric, metric in task.kind.lower_is_better, options.patience)
-    run_id = run_identity(task.bound.query.text, options, embedder_to_json(training.embedder))
+    loop, schedule = _loop_and_schedule(training, options, device, group, output.checkpoint)
+    model, stopping, k, metric = loop.model, schedule.stopping, schedule.k, schedule.stopping.metric
     out = output.create()
-    best = None
     if resume and has_checkpoint(output.checkpoint):
-        best = restore_checkpoint(output.checkpoint, loop, stopping, run_id, output.staged.final)
+        schedule.best = restore_checkpoint(output.checkpoint, loop, stopping, schedule.run_id, output.staged.final)
         console.print(f"resuming after epoch {stopping.epoch}")
         if stopping.stopped and stopping.epoch < options.epochs:
             console.print(
@@ -247,15 +238,11 @@ def _train(
             )
     elif resume:
         console.print(f"note: no checkpoint to resume in {output.staged.final}; training from the start")
-
-    def save(state: EarlyStopping, weights) -> None:
-        output.check_present()
-        save_checkpoint(output.checkpoint, loop, state, run_id, weights)
-
-    def validate() -> dict:
-        return score_split(predict_split(loop, splits["val"], targets, k), targets, k)
-
-    best = Trainer(loop, splits["train"], validate, stopping, save, ProgressBars(console)).run(options.epochs, best)
+    if workers > 1:  # rank 0 of the workers writes the checkpoint; its best weights and state are the run's
+        run_workers(WorkerJob.of(loop, schedule), workers)
+        best = restore_checkpoint(output.checkpoint, loop, stopping, schedule.run_id, output.staged.final)
+    else:
+        best = train_ranks(loop, schedule, group, ProgressBars(console), output.check_present)
     if best is None:
         raise RelpoolError("training produced no usable model: no epoch was trained")
     model.load_state_dict(best)

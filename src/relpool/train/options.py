@@ -208,3 +208,9 @@ def check_db_argument(db) -> None:
 
 def _is_int(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_workers(workers) -> None:
+    """Data-parallel worker processes: at least one."""
+    if not _is_int(workers) or workers < 1:
+        raise RelpoolError(f"--workers must be a whole number >= 1, got {workers!r}")

@@ -35,11 +35,12 @@ from relpool.train.checkpoint import load_json, load_tensors
 from relpool.train.config import ModelConfig
 from relpool.train.data import SplitData, cutoff_seconds, key_to_dense_id, prepare_splits
 from relpool.train.db_fingerprint import fingerprint
+from relpool.train.device import resolve_device
 from relpool.train.example_features import compute_features, feature_matrix
 from relpool.train.explain import Explained, explain_entity, explain_examples
 from relpool.train.explain_rows import find_example, plain
 from relpool.train.history import item_history
-from relpool.train.loop import Loop
+from relpool.train.loop import CPU, Loop
 from relpool.train.model_dir import model_id, read_config, served_baseline
 from relpool.train.prepare import Prepared, encode_for_model, prepare_for_model
 from relpool.train.requested import requested_examples
@@ -56,15 +57,18 @@ class _Session:
     bound: BoundQuery
     notes: list[str] = field(default_factory=list)
     pinned: object = None  # the database argument :meth:`Model.prepare` pinned this session to
+    on_cpu: Loop | None = None  # the network on the CPU for explanations, when ``loop`` runs on a GPU
 
 
 class Model:
     """``Model.load(DIR).predict(db, at=...)`` and ``.evaluate(db)``.
 
-    ``config`` is config.json as written; ``settings`` the same, typed."""
+    ``config`` is config.json as written; ``settings`` the same, typed; ``device`` where the network predicts
+    (explanations are computed on the CPU)."""
 
-    def __init__(self, folder: Path, config: dict, settings: ModelConfig):
+    def __init__(self, folder: Path, config: dict, settings: ModelConfig, device: str | torch.device = "cpu"):
         self.folder, self.config, self.settings = folder, config, settings
+        self.device = resolve_device(device)
         self.spec, self.targets, self.k = settings.model, settings.targets, settings.rank_top
         self.kind = task_kind(self.targets.task_type)
         self.served = served_baseline(folder)  # a baseline chosen on validation over the network, or None
@@ -72,20 +76,22 @@ class Model:
         self._session: _Session | None = None
 
     @classmethod
-    def load(cls, folder: str | Path, tracking_uri: str | None = None) -> Model:
+    def load(cls, folder: str | Path, device: str | torch.device = "cpu", tracking_uri: str | None = None) -> Model:
         """A model directory, or a model logged to MLflow (``runs:/<run id>/model``, ``models:/<name>/<version>``)
-        downloaded from ``tracking_uri`` (default: ``RELPOOL_MLFLOW_URI``, ``MLFLOW_TRACKING_URI``, ./mlruns)."""
+        downloaded from ``tracking_uri`` (default: ``RELPOOL_MLFLOW_URI``, ``MLFLOW_TRACKING_URI``, ./mlruns);
+        its network to run on ``device`` (cpu, cuda or auto)."""
+        device = resolve_device(device)
         folder = download_model(str(folder), tracking_uri) if is_model_uri(folder) else Path(folder)
         config = read_config(folder)
         try:
-            return cls(folder, config, ModelConfig.from_json(config))
+            return cls(folder, config, ModelConfig.from_json(config), device)
         except (TypeError, ValueError, KeyError) as exc:  # sections with fields this version does not know
             raise RelpoolError(f"{folder}/config.json is damaged: {exc}") from None
 
     @classmethod
     def from_mlflow(cls, run_id: str, tracking_uri: str | None = None) -> Model:
         """The model a ``relpool fit --mlflow`` run logged."""
-        return cls.load(f"runs:/{run_id}/{MODEL_ARTIFACT}", tracking_uri)
+        return cls.load(f"runs:/{run_id}/{MODEL_ARTIFACT}", tracking_uri=tracking_uri)
 
     @property
     def id(self) -> str:
@@ -134,7 +140,7 @@ class Model:
         bound = bind(parse_query(self.settings.query), prepared.inspection)
         return _Session(key, prepared, self._loop(prepared), bound, notes)
 
-    def _loop(self, prepared: Prepared) -> Loop:
+    def _loop(self, prepared: Prepared, device: torch.device | None = None) -> Loop:
         model = RelationalModel(self.spec, prepared.col_stats, prepared.col_names)
         try:
             model.load_state_dict(load_tensors(self.folder / "model.safetensors"))
@@ -143,7 +149,17 @@ class Model:
                 f"the weights in {self.folder} do not fit the model described by its config.json: "
                 f"{str(exc).splitlines()[0]}"
             ) from None
-        return Loop(model, prepared.graph, prepared.tables, self.targets, self.settings.options.loop)
+        return Loop(
+            model, prepared.graph, prepared.tables, self.targets, self.settings.options.loop, device or self.device
+        )
+
+    def _explaining(self, session: _Session) -> Loop:
+        """The session's network on the CPU, where the attribution code runs."""
+        if session.loop.device.type == "cpu":
+            return session.loop
+        if session.on_cpu is None:
+            session.on_cpu = self._loop(session.prepared, CPU)
+        return session.on_cpu
 
     def predict(
         self,
@@ -195,7 +211,7 @@ class Model:
             predictions = self.served.predict(inspection, session.bound, examples)
         elif explain:
             explained = explain_examples(
-                session.prepared, session.loop, seeds, cutoffs, history, explain_top, features=features
+                session.prepared, self._explaining(session), seeds, cutoffs, history, explain_top, features=features
             )
             outputs = explained.outputs
         else:
@@ -214,7 +230,7 @@ class Model:
         statistics); each example's table and column shares and its top rows with their values."""
         torch.set_num_threads(self.threads)
         prepared = Prepared(inspection, build_graph(inspection).graph, encode_for_model(inspection, self.settings))
-        loop = self._loop(prepared)
+        loop = self._loop(prepared, CPU)
         seeds = key_to_dense_id(inspection, self.spec.entity_table, examples["entity"])
         history = None
         bound = bind(parse_query(self.settings.query), inspection)
@@ -263,7 +279,7 @@ class Model:
             return {"entity": key, "cutoff": cutoff, **_prediction_fields(predicted, self.kind.column), **shares}
         return explain_entity(
             session.prepared,
-            session.loop,
+            self._explaining(session),
             bound,
             self.settings,
             entities,

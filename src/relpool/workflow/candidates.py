@@ -68,6 +68,8 @@ def train_candidates(
     budget_minutes: float,
     console: Console,
     text_embedder=None,
+    device: str = "cpu",
+    workers: int = 1,
 ) -> dict[str, dict]:
     """Train the candidates that fit in the budget into ``folder``/candidates/, move the best on validation
     (if it beats the default network there) into ``folder``; return every network's metrics by name, the
@@ -98,6 +100,8 @@ def train_candidates(
             text_embedder=text_embedder,
             inspection=run.inspection,
             task=run.task,
+            device=device,
+            workers=workers,
         )
         shutil.rmtree(out / "checkpoint", ignore_errors=True)  # a candidate is retrained, never resumed
         metrics["variant"] = variant

@@ -13,6 +13,7 @@ from relpool.db.inspection import Inspection
 from relpool.query.task import Task
 from relpool.report.build import write_report
 from relpool.report.candidates import model_label
+from relpool.train import distributed
 from relpool.train.checkpoint import load_json, save_json
 from relpool.train.explain_rows import plain
 from relpool.train.fit import FitRun, fit
@@ -39,18 +40,22 @@ def fit_and_report(
     task: Task | None = None,
     budget: float | None = None,
     report: bool = True,
+    device: str = "cpu",
+    workers: int = 1,
 ) -> dict:
     """:func:`relpool.train.fit.fit`, then the candidate networks that fit in ``budget`` minutes (None: the
     default, 0: none; :mod:`relpool.workflow.candidates`), then with ``report`` the baselines (unless
     ``baselines`` is False) and report.html, all written into the folder being built, so ``out`` appears only
     once all of it is there; returns the metrics."""
     console = console or Console(stderr=True)
-    minutes = budget_minutes(budget)
+    minutes = budget_minutes(budget) if distributed.from_environment() is None else 0.0  # torchrun: one network
 
     def finish(folder: Path, run: FitRun) -> None:
         networks = None
         if minutes > 0:
-            networks = train_candidates(folder, run, db, query, options, minutes, console, text_embedder)
+            networks = train_candidates(
+                folder, run, db, query, options, minutes, console, text_embedder, device=device, workers=workers
+            )
         if report:
             report_run(folder, run, options.loop.seed, console, baselines, Path(out), networks)
         elif networks is not None and len(networks) > 1:  # the networks compared, without the baselines
@@ -70,6 +75,8 @@ def fit_and_report(
         finish=finish,
         inspection=inspection,
         task=task,
+        device=device,
+        workers=workers,
     )
 
 
