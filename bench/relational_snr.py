@@ -215,6 +215,7 @@ def main() -> None:
     parser.add_argument("--families", help="comma-separated synth families: sweep each (see the module doc)")
     parser.add_argument("--seeds", default="0,1,2", help="--families: the seeds of each (family, S)")
     parser.add_argument("--size-spread", type=float, default=100.0, help="--families: the sizes families' spread")
+    parser.add_argument("--record-as", help="--families: a suffix for the families' keys (runs with another budget)")
     args = parser.parse_args()
     console = Console()
     if args.families:

@@ -81,7 +81,7 @@ def one_family(family: str, args, folder: Path, console, save) -> None:
                 for key, done in per_seed.items()
                 if done["oracle"]
             }
-            entry = {"seeds_done": len(per_seed[str(snrs[-1])]["oracle"]), "runs": runs}
+            entry = {"seeds_per_snr": {key: len(done["oracle"]) for key, done in per_seed.items()}, "runs": runs}
             snr.summarise(entry, [x for x in snrs if str(x) in runs], models)
             save(entry)
 
@@ -90,7 +90,7 @@ def sweep(args, console) -> None:
     """Run every family of ``--families`` and record it under ``families`` in relational_snr.json."""
     path = RESULTS / "relational_snr.json"
     result = json.loads(path.read_text()) if path.exists() else {}
-    options = {k: v for k, v in vars(args).items() if k not in ("families", "report_only", "seed")}
+    options = {k: v for k, v in vars(args).items() if k not in ("report_only", "seed", "record_as")}
     families = result.setdefault("families", {})
     started = time.perf_counter()
 
@@ -108,7 +108,8 @@ def sweep(args, console) -> None:
 
     with tempfile.TemporaryDirectory(prefix="relpool-snr-families-") as tmp:
         for family in args.families.split(","):
-            one_family(family, args, Path(tmp), console, lambda entry, family=family: save(family, entry))
+            key = f"{family}{args.record_as}" if args.record_as else family
+            one_family(family, args, Path(tmp), console, lambda entry, key=key: save(key, entry))
 
 
 def plot(families: dict, path: Path) -> None:
