@@ -89,12 +89,13 @@ def one_family(family: str, args, folder: Path, console, save) -> None:
 def sweep(args, console) -> None:
     """Run every family of ``--families`` and record it under ``families`` in relational_snr.json."""
     path = RESULTS / "relational_snr.json"
-    result = json.loads(path.read_text()) if path.exists() else {}
     options = {k: v for k, v in vars(args).items() if k not in ("report_only", "seed", "record_as")}
-    families = result.setdefault("families", {})
     started = time.perf_counter()
 
     def save(family: str, entry: dict) -> None:
+        # Read again each time: another invocation may have recorded other families meanwhile.
+        result = json.loads(path.read_text()) if path.exists() else {}
+        families = result.setdefault("families", {})
         families[family] = {
             "options": options,
             **entry,
