@@ -83,6 +83,8 @@ def one_family(family: str, args, folder: Path, console, save) -> None:
             }
             entry = {"seeds_per_snr": {key: len(done["oracle"]) for key, done in per_seed.items()}, "runs": runs}
             snr.summarise(entry, [x for x in snrs if str(x) in runs], models)
+            if len(runs) < 2:  # nothing to keep from one S to another yet
+                entry["retained"] = {m: None for m in models}
             save(entry)
 
 
@@ -118,8 +120,6 @@ def plot(families: dict, path: Path) -> None:
     for ax, (family, entry) in zip(axes[0], families.items()):
         snrs = sorted(map(float, entry["runs"]), reverse=True)
         models = [m for m in entry["runs"][str(snrs[0])] if m not in ("oracle", "rows_total")]
-        if len(snrs) < 2:
-            continue
         for model in ["oracle", *models]:
             ys = [entry["runs"][str(s)][model]["test"] for s in snrs]
             errs = [entry["runs"][str(s)][model].get("test_sd", 0) for s in snrs]
