@@ -13,6 +13,12 @@ much one seed decides) writes bench/results/relational_snr_seed<N>.json instead,
     python bench/relational_snr.py --entities 300 --snrs 0.5,0.05 --pools mean,adaptive --epochs 1
     python bench/relational_snr.py --report-only          # summary, plot and table from the JSON
     python bench/relational_snr.py --snrs 0.02 --seed 1   # a repeat of the hardest case
+
+``--families`` sweeps synth families (``relational_snr_families.py``) and records them under ``families``;
+the full sweep of issue 18 is one command (S down to 0.01 needs 50 rows a week for one signal row):
+
+    python bench/relational_snr.py --families signal,affinity,sizes,affinity_sizes \
+        --snrs 0.5,0.2,0.1,0.05,0.02,0.01 --pools adaptive,mean,sum,max --seeds 0,1,2 --fanout 560,1
 """
 
 from __future__ import annotations
@@ -206,8 +212,16 @@ def main() -> None:
     parser.add_argument("--fanout", default="56,1", help="recent sampling: the last week (M rows) and a few stale rows")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--report-only", action="store_true", help="summarise and plot the recorded runs")
+    parser.add_argument("--families", help="comma-separated synth families: sweep each (see the module doc)")
+    parser.add_argument("--seeds", default="0,1,2", help="--families: the seeds of each (family, S)")
+    parser.add_argument("--size-spread", type=float, default=100.0, help="--families: the sizes families' spread")
+    parser.add_argument("--record-as", help="--families: a suffix for the families' keys (runs with another budget)")
     args = parser.parse_args()
     console = Console()
+    if args.families:
+        from relational_snr_families import sweep
+
+        return sweep(args, console)
     if args.report_only:
         result = json.loads((RESULTS / f"{result_name(args.seed)}.json").read_text())
         pools = result["options"]["pools"].split(",")

@@ -226,3 +226,20 @@ def test_knn_centroid_excludes_x0_and_averages_neighbours(snr_data):
     x = np.array([[[0.0, 0.0], [5.0, 5.0], [1.0, 0.0], [0.0, 2.0]]])
     np.testing.assert_allclose(snr_data.knn_centroid(x, 1), [[1.0, 0.0]])
     np.testing.assert_allclose(snr_data.knn_centroid(x, 2), [[0.5, 1.0]])
+
+
+def test_adaptive_configured_as_the_paper_is_its_adapool():
+    # agbrothers/pooling's AdaPool on one set: query + W_o softmax(q k^T / sqrt(d)) v, heads split, no biases.
+    heads, n = 2, 7
+    torch.manual_seed(3)
+    pool = AdaptivePool(D, heads=heads, bias=False, residual=True, scale="width")
+    x = torch.randn(1, n, D)
+    q, k, v = pool.q(x[:, 0]), pool.k(x[0]), pool.v(x[0])
+    split = [t.view(-1, heads, D // heads).transpose(0, 1) for t in (q, k, v)]
+    w = torch.softmax(split[0] @ split[1].transpose(1, 2) / D**0.5, dim=-1)  # [heads, 1, n]
+    expected = x[:, 0] + pool.out((w @ split[2]).transpose(0, 1).reshape(1, D))
+    got = pool(x[0], torch.zeros(n, dtype=torch.long), 1, query=x[:, 0])
+    torch.testing.assert_close(got, expected)
+    assert pool.q.bias is None and pool.out.bias is None
+    with pytest.raises(ValueError, match="scale must be"):
+        AdaptivePool(D, scale="sqrt")

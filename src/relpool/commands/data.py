@@ -84,9 +84,14 @@ def synth(
         str,
         typer.Option(
             help="signal: a marker category's amounts carry the state; interaction: only a purchase of the "
-            "customer's home category does, so no aggregate of one column shows it."
+            "customer's home category does, so no aggregate of one column shows it; affinity: only purchases "
+            "near the customer's own hidden style, which its taste columns show noisily; sizes: signal with "
+            "heavy-tailed weekly counts; affinity_sizes: both."
         ),
     ] = "signal",
+    size_spread: Annotated[
+        float, typer.Option(help="sizes families: max / min of a customer's weekly transactions.")
+    ] = 100.0,
 ):
     """Write a synthetic shop database with a known signal fraction, the query to run and the best achievable score."""
     from relpool.synth import SynthSpec, generate
@@ -99,6 +104,7 @@ def synth(
         format=fmt,
         periods=periods,
         family=family,
+        size_spread=size_spread,
     )
     with err.status(f"Writing {entities:,} customers…"):
         truth = generate(spec, out)

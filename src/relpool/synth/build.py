@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from relpool.errors import RelpoolError
-from relpool.synth import draw, interaction
+from relpool.synth import affinity, affinity_sizes, draw, interaction, sizes
 from relpool.synth.oracle import oracle_scores
 from relpool.synth.spec import PERIOD_SECONDS, QUERY, SynthSpec
 from relpool.synth.tables import describe, schemas
@@ -28,7 +28,14 @@ from relpool.synth.writers import open_writer
 from relpool.tasks import Binary
 
 CHUNK_ROWS = 2_000_000
-FAMILIES = {"signal": draw, "interaction": interaction}  # each: chunk, planted, ORACLE_SCORE
+# Each: products (the catalog), chunk, planted, ORACLE_SCORE.
+FAMILIES = {
+    "signal": draw,
+    "interaction": interaction,
+    "affinity": affinity,
+    "sizes": sizes,
+    "affinity_sizes": affinity_sizes,
+}
 
 
 def database_name(spec: SynthSpec) -> str:
@@ -63,7 +70,7 @@ def _write(spec: SynthSpec, folder: Path) -> tuple[dict[str, int], pa.Table, int
     step = max(1, CHUNK_ROWS // per_customer)
     family = FAMILIES[spec.family]
     writer = open_writer(spec.format, folder / database_name(spec), schemas(spec.family))
-    catalog = draw.products(spec)
+    catalog = family.products(spec)
     writer.append("products", catalog)
     rows = {"customers": 0, "products": catalog.num_rows, "transactions": 0, "sessions": 0}
     labels, signal_rows = [], 0

@@ -90,25 +90,30 @@ def chunk(spec: SynthSpec, index: int, lo: int, hi: int, catalog: pa.Table, sess
     rng = rng_for(spec, 1, index)
     n, p = hi - lo, spec.periods
     ids, loyalty, z, y = latent_states(rng, spec, lo, hi)
-    customers = pa.table(
-        {
-            "customer_id": ids,
-            "signup_time": START - rng.integers(1, 365 * 86400, n).astype("timedelta64[s]"),
-            "region": rng.choice(REGIONS, n),
-            "age": rng.integers(18, 81, n),
-            "loyalty_score": np.round(loyalty, 3),
-        },
-        schema=SCHEMAS["customers"],
-    )
     return Chunk(
         {
-            "customers": customers,
+            "customers": customers_table(rng, ids, loyalty, SCHEMAS["customers"]),
             "transactions": transactions(spec, rng, ids, z, catalog),
             "sessions": sessions(spec, rng, ids, y, session_offset),
         },
         labels(spec, ids, y, z, loyalty),
         n * p * spec.signal_rows,
     )
+
+
+def customers_table(
+    rng: np.random.Generator, ids: np.ndarray, loyalty: np.ndarray, schema: pa.Schema, **extra: np.ndarray
+) -> pa.Table:
+    """The customers' columns every family shares, drawn in this order, then a family's own ``extra`` ones."""
+    n = len(ids)
+    columns = {
+        "customer_id": ids,
+        "signup_time": START - rng.integers(1, 365 * 86400, n).astype("timedelta64[s]"),
+        "region": rng.choice(REGIONS, n),
+        "age": rng.integers(18, 81, n),
+        "loyalty_score": np.round(loyalty, 3),
+    }
+    return pa.table({**columns, **extra}, schema=schema)
 
 
 def transactions(

@@ -31,6 +31,7 @@ from relpool.synth.draw import (
     sessions,
     times_in_weeks,
 )
+from relpool.synth.draw import products as products  # the plain catalog
 from relpool.synth.spec import START, SynthSpec
 from relpool.synth.tables import schemas
 

@@ -14,7 +14,9 @@ import numpy as np
 from relpool.errors import RelpoolError
 
 FORMATS = ("sqlite", "parquet")
-FAMILIES = ("signal", "interaction")  # how the signal is planted: relpool.synth.draw, relpool.synth.interaction
+# How the signal is planted: relpool.synth.draw, .interaction, .affinity, .sizes, .affinity_sizes.
+FAMILIES = ("signal", "interaction", "affinity", "sizes", "affinity_sizes")
+MIRRORED = ("interaction", "affinity", "affinity_sizes")  # families that pair every signal row with a mirror
 START = np.datetime64("2024-01-01T00:00:00", "s")
 PERIOD_SECONDS = 7 * 24 * 3600
 MIN_PERIODS = 5  # at least one training cutoff, validation, test, and the test label's week
@@ -34,6 +36,7 @@ class SynthSpec:
     label_noise: float = 0.1  # P(label != latent state): the Bayes-optimal AUROC is 1 - label_noise
     distractor_strength: float = 0.5  # log-odds of the latent state per unit of the static loyalty score
     family: str = "signal"
+    size_spread: float = 100.0  # sizes families: max / min of a customer's weekly transaction count
 
     def __post_init__(self):
         if not (0 < self.snr <= 1):
@@ -53,11 +56,15 @@ class SynthSpec:
             )
         if self.family not in FAMILIES:
             raise RelpoolError(f"--family must be one of {', '.join(FAMILIES)}, got {self.family!r}")
-        if self.family == "interaction" and 2 * self.signal_rows > self.rows_per_entity:
+        if self.family in MIRRORED and 2 * self.signal_rows > self.rows_per_entity:
             raise RelpoolError(
-                f"--family interaction mirrors every signal row in another row of the week, so --snr x "
+                f"--family {self.family} mirrors every signal row in another row of the week, so --snr x "
                 f"--rows-per-entity (rounded: {self.signal_rows}) must be at most half of {self.rows_per_entity}"
             )
+        if self.size_spread < 1:
+            raise RelpoolError(f"--size-spread must be at least 1 (max / min weekly rows), got {self.size_spread}")
+        if self.family.startswith("affinity") and self.products < 100:
+            raise RelpoolError(f"--family {self.family} needs at least 100 products, so every style has neighbours")
         if self.products < 20 or self.sessions_per_period < 1:
             raise RelpoolError("a synthetic shop needs at least 20 products and 1 session per customer and week")
 

@@ -1,7 +1,8 @@
 """The synthetic shop's schema, in one place: the writers' DDL and truth.json both read it.
 
-The interaction family gives each customer a home category (see :mod:`relpool.synth.interaction`);
-otherwise the families share every table.
+The interaction family gives each customer a home category (see :mod:`relpool.synth.interaction`), the
+affinity families a taste and each product a style (:mod:`relpool.synth.affinity`); otherwise the families
+share every table.
 """
 
 from __future__ import annotations
@@ -58,9 +59,20 @@ FOREIGN_KEYS = {
 }
 
 
+TASTE = [pa.field("taste_x", pa.float64()), pa.field("taste_y", pa.float64())]
+STYLE = [pa.field("style_x", pa.float64()), pa.field("style_y", pa.float64())]
+
+
 def schemas(family: str) -> dict[str, pa.Schema]:
     if family == "interaction":
         return {**SCHEMAS, "customers": SCHEMAS["customers"].append(HOME)}
+    if family.startswith("affinity"):
+        customers, products = SCHEMAS["customers"], SCHEMAS["products"]
+        for field in TASTE:
+            customers = customers.append(field)
+        for field in STYLE:
+            products = products.append(field)
+        return {**SCHEMAS, "customers": customers, "products": products}
     return SCHEMAS
 
 

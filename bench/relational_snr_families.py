@@ -1,0 +1,138 @@
+"""``bench/relational_snr.py --families``: the S sweep over several synth families and seeds at once.
+
+Per family, per S and per seed a database is drawn (the seed also seeds the fits), every pooling operator is
+fitted and both baselines run; a family's entry in relational_snr.json's ``families`` holds, as the single
+family run does, ``runs`` (per S: the oracle and every model, the mean over seeds of val and test AUROC, their
+spread and the per-seed figures), ``retained`` and ``epochs_to_learn`` (on the seeds' mean validation
+history). Families already recorded with the same options are kept, so families can run separately. The plot
+(docs/relational_snr_families.png) draws test AUROC vs S with the oracle, one panel per family.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import relational_snr as snr
+from common import RESULTS, machine, peak_rss_mib, versions, write_result
+
+from relpool.synth import SynthSpec, generate
+
+PLOT = Path(__file__).resolve().parents[1] / "docs" / "relational_snr_families.png"
+
+
+def mean_run(per_seed: dict[str, dict]) -> dict:
+    """The seeds' mean of val and test (and of the validation history, epoch by epoch), beside each seed's."""
+    runs = list(per_seed.values())
+    out = {
+        "val": statistics.fmean(r["val"] for r in runs),
+        "test": statistics.fmean(r["test"] for r in runs),
+        "test_sd": statistics.stdev([r["test"] for r in runs]) if len(runs) > 1 else 0.0,
+        "seeds": per_seed,
+    }
+    histories = [r["val_history"] for r in runs if "val_history" in r]
+    if histories:
+        out["val_history"] = [round(statistics.fmean(h), 4) for h in zip(*histories)]
+    return out
+
+
+def one_family(family: str, args, folder: Path, console, save) -> None:
+    """Seed by seed (a whole curve first), each S; ``save(entry)`` after every (seed, S), so a stopped run keeps
+    what it measured."""
+    snrs, pools = [float(s) for s in args.snrs.split(",")], args.pools.split(",")
+    models = [*pools, *snr.BASELINES]
+    per_seed: dict[str, dict[str, dict[str, dict]]] = {str(s): {m: {} for m in ["oracle", *models]} for s in snrs}
+    rows: dict[str, int] = {}
+    for seed in map(int, args.seeds.split(",")):
+        seeded = type(args)(**{**vars(args), "seed": seed})
+        for s in snrs:
+            spec = SynthSpec(
+                entities=args.entities,
+                rows_per_entity=args.rows_per_entity,
+                snr=s,
+                seed=seed,
+                periods=args.periods,
+                format="parquet",
+                family=family,
+                size_spread=args.size_spread,
+            )
+            where = folder / f"{family}-s{s}-seed{seed}"
+            truth = generate(spec, where)
+            oracle = {"val": truth["oracle"]["val_auroc"], "test": truth["oracle"]["test_auroc"]}
+            per_seed[str(s)]["oracle"][str(seed)] = oracle
+            rows[str(s)] = truth["rows_total"]
+            for model in models:
+                run = (
+                    snr.baseline(where, truth, model, seed)
+                    if model in snr.BASELINES
+                    else snr.gnn(where, truth, model, seeded)
+                )
+                per_seed[str(s)][model][str(seed)] = run
+                console.print(
+                    f"{family} S={s:<5} seed {seed} {model:<9} test AUROC {run['test']:.4f} "
+                    f"(oracle {oracle['test']:.4f}) in {run['seconds']:.0f} s"
+                )
+            runs = {
+                key: {"rows_total": rows[key], **{m: mean_run(r) for m, r in done.items()}}
+                for key, done in per_seed.items()
+                if done["oracle"]
+            }
+            entry = {"seeds_per_snr": {key: len(done["oracle"]) for key, done in per_seed.items()}, "runs": runs}
+            snr.summarise(entry, [x for x in snrs if str(x) in runs], models)
+            if len(runs) < 2:  # nothing to keep from one S to another yet
+                entry["retained"] = {m: None for m in models}
+            save(entry)
+
+
+def sweep(args, console) -> None:
+    """Run every family of ``--families`` and record it under ``families`` in relational_snr.json."""
+    path = RESULTS / "relational_snr.json"
+    options = {k: v for k, v in vars(args).items() if k not in ("report_only", "seed", "record_as")}
+    started = time.perf_counter()
+
+    def save(family: str, entry: dict) -> None:
+        # Read again each time: another invocation may have recorded other families meanwhile.
+        result = json.loads(path.read_text()) if path.exists() else {}
+        families = result.setdefault("families", {})
+        families[family] = {
+            "options": options,
+            **entry,
+            "seconds": round(time.perf_counter() - started),
+            "machine": machine(),
+            "versions": versions("torch", "torch-geometric", "lightgbm"),
+            "peak_rss_mib": peak_rss_mib(),
+        }
+        write_result("relational_snr", result)
+        plot(families, PLOT)
+
+    with tempfile.TemporaryDirectory(prefix="relpool-snr-families-") as tmp:
+        for family in args.families.split(","):
+            key = f"{family}{args.record_as}" if args.record_as else family
+            one_family(family, args, Path(tmp), console, lambda entry, key=key: save(key, entry))
+
+
+def plot(families: dict, path: Path) -> None:
+    fig, axes = plt.subplots(1, len(families), figsize=(5 * len(families), 4.2), squeeze=False)
+    for ax, (family, entry) in zip(axes[0], families.items()):
+        snrs = sorted(map(float, entry["runs"]), reverse=True)
+        models = [m for m in entry["runs"][str(snrs[0])] if m not in ("oracle", "rows_total")]
+        for model in ["oracle", *models]:
+            ys = [entry["runs"][str(s)][model]["test"] for s in snrs]
+            errs = [entry["runs"][str(s)][model].get("test_sd", 0) for s in snrs]
+            style = {"color": "black", "linestyle": ":", "marker": "x"} if model == "oracle" else {"marker": "o"}
+            if model in snr.BASELINES:
+                style["linestyle"] = "--"
+            ax.errorbar(snrs, ys, yerr=errs, label=model, capsize=2, **style)
+        ax.axhline(0.5, color="grey", linewidth=0.8)
+        ax.set_xscale("log")
+        ax.set_xticks(snrs, [f"{s:g}" for s in snrs], minor=False)
+        ax.set_xticks([], minor=True)
+        ax.set(xlabel="signal fraction S (log scale)", ylabel="test AUROC (mean of seeds, +- sd)", title=family)
+        ax.legend(fontsize=7, ncols=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
