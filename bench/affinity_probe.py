@@ -56,9 +56,9 @@ class Probe(torch.nn.Module):
         self.query = torch.nn.Linear(2, width)
         self.pool = build_pool(variant.split()[0], width)
         if variant.endswith("x10"):
-            self.pool.scale *= 10
+            self.pool.root /= 10  # logits x10
         elif variant.endswith("learned"):
-            self.pool.scale = torch.nn.Parameter(torch.tensor(float(self.pool.scale)))
+            self.pool.root = torch.nn.Parameter(torch.tensor(float(self.pool.root)))
         self.head = torch.nn.Linear(width, 1)
 
     def forward(self, rows, query, index, n):
@@ -96,7 +96,7 @@ def run(variant: str, train, test, args) -> dict:
         score = model(rows, query, index, len(z)).numpy()
     out = {"test_auroc": round(float(roc_auc_score(z, score)), 4)}
     if variant.endswith("learned"):
-        out["learned_scale"] = round(float(model.pool.scale.detach()), 3)
+        out["learned_scale"] = round(1 / float(model.pool.root.detach()), 3)  # the logits' multiplier
     return out
 
 

@@ -37,7 +37,7 @@ class AdaptivePool(Pool):
             raise ValueError(f"scale must be 'head' (1/sqrt(d_head)) or 'width' (1/sqrt(d)), got {scale!r}")
         self.heads = heads
         self.residual = residual
-        self.scale = 1 / math.sqrt(dim // heads if scale == "head" else dim)
+        self.root = math.sqrt(dim // heads if scale == "head" else dim)  # logits divided by it (bit for bit as before)
         self.q = torch.nn.Linear(dim, dim, bias=bias)
         self.k = torch.nn.Linear(dim, dim, bias=bias)
         self.v = torch.nn.Linear(dim, dim, bias=bias)
@@ -62,5 +62,5 @@ class AdaptivePool(Pool):
         h, dh = self.heads, self.dim // self.heads
         q = self.q(query).view(-1, h, dh)
         k = self.k(x).view(-1, h, dh)
-        score = (q.index_select(0, index) * k).sum(-1) * self.scale  # [E, h]
+        score = (q.index_select(0, index) * k).sum(-1) / self.root  # [E, h]
         return softmax(score, index, num_nodes=dim_size, dim=0)
