@@ -143,16 +143,16 @@ def run_cli(runner):
 @pytest.fixture
 def reads(monkeypatch):
     """The databases a loaded model read and encoded, one entry per read (a reused preparation adds none)."""
-    from relpool.train import predict as predict_module
+    from relpool.train import model_session as session_module
 
     calls = []
-    original = predict_module.prepare_for_model
+    original = session_module.prepare_for_model
 
     def counting(*args, **kwargs):
         calls.append(args[0])
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(predict_module, "prepare_for_model", counting)
+    monkeypatch.setattr(session_module, "prepare_for_model", counting)
     return calls
 
 

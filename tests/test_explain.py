@@ -106,8 +106,8 @@ def test_a_bad_entity_is_one_clear_error(model_dir, shop_db, run_cli, args, mess
 def test_a_composite_key_entity_table_is_refused(model_dir, shop_db):
     model = relpool.Model.load(model_dir)
     model.explain(shop_db, "5", at=AT)
-    assert model._session is not None
-    inspection = model._session.prepared.inspection
+    assert model._sessions.current is not None
+    inspection = model._sessions.current.prepared.inspection
     with pytest.raises(RelpoolError, match=r"single-column primary key of 'daily'; its primary key is \(store, day\)"):
         entity_row(inspection, "daily", "north")
 
@@ -117,8 +117,8 @@ def test_the_prediction_is_the_one_predict_gives_the_entity_alone(model_dir, sho
     for an entity can differ, and with it the sampled neighbours (so only the alone case is exact)."""
     model = relpool.Model.load(model_dir)
     explanation = model.explain(shop_db, "9", at=AT)
-    assert model._session is not None
-    loop, inspection = model._session.loop, model._session.prepared.inspection
+    assert model._sessions.current is not None
+    loop, inspection = model._sessions.current.loop, model._sessions.current.prepared.inspection
     seed, _ = entity_row(inspection, "customers", "9")
     outputs = loop.predict_outputs(np.array([seed]), np.array([pd.Timestamp(AT).value // 10**9]), EVAL_SEED)
     alone = model.kind.predictions(outputs, model.targets, model.k)["probability"].iloc[0]
@@ -210,8 +210,8 @@ def test_the_attributions_add_up_to_the_change_of_the_output(model_dir, shop_db)
 
     model = relpool.Model.load(model_dir)
     model.explain(shop_db, "5", at=AT)
-    assert model._session is not None
-    loop, inspection = model._session.loop, model._session.prepared.inspection
+    assert model._sessions.current is not None
+    loop, inspection = model._sessions.current.loop, model._sessions.current.prepared.inspection
     seed, _ = entity_row(inspection, "customers", "5")
     cutoff = pd.Timestamp(AT).value // 10**9
     batch = loop.sampler(EVAL_SEED).sample("customers", np.array([seed]), np.array([cutoff]))
@@ -231,8 +231,8 @@ def test_a_row_s_occlusion_score_is_the_change_when_it_sends_no_messages(model_d
 
     model = relpool.Model.load(model_dir)
     model.explain(shop_db, "5", at=AT)
-    assert model._session is not None
-    loop, inspection = model._session.loop, model._session.prepared.inspection
+    assert model._sessions.current is not None
+    loop, inspection = model._sessions.current.loop, model._sessions.current.prepared.inspection
     seed, _ = entity_row(inspection, "customers", "5")
     cutoff = pd.Timestamp(AT).value // 10**9
     batch = loop.sampler(EVAL_SEED).sample("customers", np.array([seed]), np.array([cutoff]))

@@ -117,15 +117,15 @@ def test_explain_returns_what_relpool_explain_json_prints(client, model_dir, syn
 def test_a_request_reads_and_profiles_nothing_again(model_dir, synth_db, monkeypatch):
     """Per request only the requested entities' work: no table is read, encoded or profiled again."""
     import relpool.autofeat.columns as columns
-    import relpool.train.predict as predict
+    import relpool.train.model_session as model_session
 
     model = relpool.Model.load(model_dir)
     model.prepare(synth_db, Console(quiet=True))
     model.predict(synth_db, at=AT, entities=[1], console=Console(quiet=True))
     calls: list[str] = []
-    profile, read = columns.infer_column_types, predict.prepare_for_model
+    profile, read = columns.infer_column_types, model_session.prepare_for_model
     monkeypatch.setattr(columns, "infer_column_types", lambda *a, **k: calls.append("profile") or profile(*a, **k))
-    monkeypatch.setattr(predict, "prepare_for_model", lambda *a, **k: calls.append("read") or read(*a, **k))
+    monkeypatch.setattr(model_session, "prepare_for_model", lambda *a, **k: calls.append("read") or read(*a, **k))
     model.predict(synth_db, at=AT, entities=[2, 3], console=Console(quiet=True))
     model.explain(synth_db, "2", at=AT, top=2, console=Console(quiet=True))
     assert calls == []

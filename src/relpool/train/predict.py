@@ -3,8 +3,8 @@
 Loading checks the directory (:mod:`.model_dir`) and types its config (:mod:`.config`). The first call
 on a database reads it with the model's own schema, re-encodes every table with the statistics and
 column types learned at training (never recomputed) and loads the weights into the network; later
-calls on the same unchanged database file or folder reuse all of that (:mod:`.db_fingerprint`), so a
-second ``predict`` is sampling and forward passes only. Tables and columns added to the database since
+calls on the same unchanged database reuse all of that (:mod:`.model_session`), so a second
+``predict`` is sampling and forward passes only. Tables and columns added to the database since
 training are ignored, with a note (:mod:`relpool.train.drift`).
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +22,6 @@ from relpool.autofeat import FeatureTimes
 from relpool.db.inspection import Inspection
 from relpool.errors import RelpoolError
 from relpool.graph.build import build_graph
-from relpool.nn.model import RelationalModel
 from relpool.query.bind import BoundQuery, bind
 from relpool.query.compile import entities_sql, forecast_sql
 from relpool.query.parser import parse_query
@@ -31,10 +29,9 @@ from relpool.query.splits import check_cutoff_in_range, parse_time
 from relpool.query.task import build_task, latest_time_sql
 from relpool.tasks import task_kind
 from relpool.tracking import MODEL_ARTIFACT, download_model, is_model_uri
-from relpool.train.checkpoint import load_json, load_tensors
+from relpool.train.checkpoint import load_json
 from relpool.train.config import ModelConfig
 from relpool.train.data import SplitData, cutoff_seconds, key_to_dense_id, prepare_splits
-from relpool.train.db_fingerprint import fingerprint
 from relpool.train.device import resolve_device
 from relpool.train.example_features import compute_features, feature_matrix
 from relpool.train.explain import Explained, explain_entity, explain_examples
@@ -42,22 +39,10 @@ from relpool.train.explain_rows import find_example, plain
 from relpool.train.history import item_history
 from relpool.train.loop import CPU, Loop
 from relpool.train.model_dir import model_id, read_config, served_baseline
-from relpool.train.prepare import Prepared, encode_for_model, prepare_for_model
+from relpool.train.model_session import Session, Sessions
+from relpool.train.prepare import Prepared, encode_for_model
 from relpool.train.requested import requested_examples
 from relpool.train.split_predictions import EVAL_SEED, predict_split, score_splits
-
-
-@dataclass
-class _Session:
-    """One database prepared for this model, with the network loaded: reused while the database is unchanged."""
-
-    fingerprint: tuple | None
-    prepared: Prepared
-    loop: Loop
-    bound: BoundQuery
-    notes: list[str] = field(default_factory=list)
-    pinned: object = None  # the database argument :meth:`Model.prepare` pinned this session to
-    on_cpu: Loop | None = None  # the network on the CPU for explanations, when ``loop`` runs on a GPU
 
 
 class Model:
@@ -73,7 +58,7 @@ class Model:
         self.kind = task_kind(self.targets.task_type)
         self.served = served_baseline(folder)  # a baseline chosen on validation over the network, or None
         self.threads = settings.options.loop.threads  # torch's, set on every call (a server sets 1)
-        self._session: _Session | None = None
+        self._sessions = Sessions(folder, settings, self.device)  # the prepared database in use
 
     @classmethod
     def load(cls, folder: str | Path, device: str | torch.device = "cpu", tracking_uri: str | None = None) -> Model:
@@ -106,60 +91,16 @@ class Model:
     def prepare(self, db, console: Console | None = None) -> Inspection:
         """Read and encode ``db`` now, and pin it: later calls on the same ``db`` argument use it as prepared,
         without checking whether it changed, until ``prepare`` is called again (a server's start and reload:
-        no request pays for reading, even for a server URL, which has no cheap fingerprint). The previous
-        session serves until the new one is ready, so a failed reload leaves it in place."""
+        no request pays for reading, even for a server URL, which has no cheap fingerprint)."""
         torch.set_num_threads(self.threads)
-        session = self._read(db, console or Console(stderr=True), fingerprint(db))
-        session.pinned, self._session = db, session
-        return session.prepared.inspection
+        return self._sessions.pin(db, console or Console(stderr=True)).prepared.inspection
 
-    def _prepare(self, db, console: Console) -> _Session:
-        """The session for ``db``: the pinned or cached one while ``db`` is unchanged, else ``db`` read and encoded anew."""
+    def _prepare(self, db, console: Console) -> Session:
         torch.set_num_threads(self.threads)
-        if self._session is not None and _same(self._session.pinned, db):
-            return self._session
-        key = fingerprint(db)
-        if key is None or self._session is None or self._session.fingerprint != key:
-            self._session = None  # release the previous database before reading the next
-            session = self._read(db, console, key)
-            if key is not None:
-                self._session = session
-            return session
-        for text in self._session.notes:
-            console.print(f"note: {text}", highlight=False, soft_wrap=True)
-        return self._session
+        return self._sessions.get(db, console)
 
-    def _read(self, db, console: Console, key: tuple | None) -> _Session:
-        notes: list[str] = []
-
-        def note(text: str) -> None:
-            notes.append(text)
-            console.print(f"note: {text}", highlight=False, soft_wrap=True)
-
-        prepared = prepare_for_model(db, self.settings, note)
-        bound = bind(parse_query(self.settings.query), prepared.inspection)
-        return _Session(key, prepared, self._loop(prepared), bound, notes)
-
-    def _loop(self, prepared: Prepared, device: torch.device | None = None) -> Loop:
-        model = RelationalModel(self.spec, prepared.col_stats, prepared.col_names)
-        try:
-            model.load_state_dict(load_tensors(self.folder / "model.safetensors"))
-        except RuntimeError as exc:
-            raise RelpoolError(
-                f"the weights in {self.folder} do not fit the model described by its config.json: "
-                f"{str(exc).splitlines()[0]}"
-            ) from None
-        return Loop(
-            model, prepared.graph, prepared.tables, self.targets, self.settings.options.loop, device or self.device
-        )
-
-    def _explaining(self, session: _Session) -> Loop:
-        """The session's network on the CPU, where the attribution code runs."""
-        if session.loop.device.type == "cpu":
-            return session.loop
-        if session.on_cpu is None:
-            session.on_cpu = self._loop(session.prepared, CPU)
-        return session.on_cpu
+    def _explaining(self, session: Session) -> Loop:
+        return self._sessions.explaining(session)
 
     def predict(
         self,
@@ -230,7 +171,7 @@ class Model:
         statistics); each example's table and column shares and its top rows with their values."""
         torch.set_num_threads(self.threads)
         prepared = Prepared(inspection, build_graph(inspection).graph, encode_for_model(inspection, self.settings))
-        loop = self._loop(prepared, CPU)
+        loop = self._sessions.network(prepared, CPU)
         seeds = key_to_dense_id(inspection, self.spec.entity_table, examples["entity"])
         history = None
         bound = bind(parse_query(self.settings.query), inspection)
@@ -254,7 +195,7 @@ class Model:
         predicted = {split: self._predict_split(session, data) for split, data in splits.items()}
         return score_splits(predicted, self.targets, self.k)
 
-    def _predict_split(self, session: _Session, data: SplitData) -> pd.DataFrame:
+    def _predict_split(self, session: Session, data: SplitData) -> pd.DataFrame:
         if self.served is None:
             return predict_split(session.loop, data, self.targets, self.k)
         predicted = self.served.predict(session.prepared.inspection, session.bound, data.frame)
@@ -297,7 +238,7 @@ class Model:
         table = compute_features(inspection, bound, times, examples[["entity", "cutoff"]])
         return feature_matrix(table, self.spec.entity_features)
 
-    def _entities_at(self, session: _Session, at: str | None) -> pd.DataFrame:
+    def _entities_at(self, session: Session, at: str | None) -> pd.DataFrame:
         inspection, bound = session.prepared.inspection, session.bound
         latest = inspection.database.scalar(f"SELECT {latest_time_sql(inspection)}")
         cutoff = parse_time(at, "--at") if at else pd.Timestamp(latest)
@@ -317,8 +258,3 @@ def _prediction_fields(predicted: dict, column: str) -> dict:
     if "probability" in predicted and column != "probability":
         fields["probability"] = plain(predicted["probability"])
     return fields
-
-
-def _same(pinned, db) -> bool:
-    """Whether ``db`` is the database argument a session was pinned to (a path by value, DataFrames by identity)."""
-    return pinned is not None and (pinned is db or (isinstance(db, str | Path) and str(pinned) == str(db)))
