@@ -101,6 +101,8 @@ def test_a_killed_run_resumes_to_the_same_model(shop_db, tmp_path):
         "-m",
         "relpool.cli",
         "fit",
+        "--budget",
+        "0",  # one network, as the API fit it is compared with (tests set the default budget to 0)
         shop_db,
         QUERY,
         "--out",

@@ -229,6 +229,8 @@ def test_a_real_sigint_exits_130_without_a_traceback(shop_db, tmp_path):
         "-m",
         "relpool.cli",
         "fit",
+        "--budget",
+        "0",  # one network, as the API fit it is compared with (tests set the default budget to 0)
         shop_db,
         QUERY,
         "--out",

@@ -27,7 +27,7 @@ from relpool.train.checkpoint import load_json, load_tensors
 DB = str(Path(__file__).parent / "fixtures" / "golden" / "db")
 QUERY = "PREDICT COUNT(transactions.*, 0, 3, days) > 0 FOR EACH customers.customer_id"
 SETTINGS = dict(channels=8, fanout=(4, 2), strategy="recent", epochs=2, max_steps=3, step="1 days", seed=7)
-CLI = ["fit", DB, QUERY, "--channels", "8", "--fanout", "4,2", "--step", "1 days", "--seed", "7"]
+CLI = ["fit", DB, QUERY, "--channels", "8", "--fanout", "4,2", "--step", "1 days", "--seed", "7", "--budget", "0"]
 CLI += ["--text-embedder", "hashing", "--no-baselines", "--no-features", "--max-steps", "3"]
 SRC = str(Path(relpool.__file__).parent.parent)
 
