@@ -601,3 +601,9 @@ def test_there_are_at_least_forty_bad_input_cases_across_every_command():
         "synth",
         "demo",
     }
+
+
+def test_a_url_whose_port_is_not_a_number_is_one_clear_error(run_cli):
+    code, out, err = run_cli("inspect", "postgresql://user@db.example:abc/shop")
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert "not a valid SQLAlchemy URL: postgresql://user@db.example:abc/shop" in " ".join(err.split())

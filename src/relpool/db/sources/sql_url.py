@@ -26,7 +26,7 @@ from relpool.errors import RelpoolError
 def read_sql_url(url: str) -> Database:
     try:
         parsed = sa.engine.make_url(url)
-    except sa.exc.ArgumentError:
+    except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise RelpoolError(f"not a valid SQLAlchemy URL: {url}") from None
     if parsed.get_backend_name() in ("sqlite", "duckdb"):
         return _read_file_url(parsed, parsed.render_as_string(hide_password=True))
