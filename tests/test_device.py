@@ -96,3 +96,15 @@ def test_stopping_early_ends_the_producer():
             break
     assert len(produced) <= 3 + 1 + 2 + 1  # the items taken, the queue's depth, the one being put
     assert not any(t.name == "relpool-prefetch" for t in threading.enumerate())
+
+
+def test_on_the_cpu_batches_are_sampled_in_line(monkeypatch):
+    """A sampler thread beside torch's threads competes for the same cores: on the CPU it only slows training."""
+    import relpool
+    from relpool.train import loop
+
+    def refused(items, depth=1):
+        raise AssertionError("prefetched on the CPU")
+
+    monkeypatch.setattr(loop, "prefetched", refused)
+    relpool.Model.load(GOLDEN / "binary").evaluate(str(GOLDEN / "db"))

@@ -7,13 +7,16 @@ exactly as the uninterrupted run would have. Across ``world`` data-parallel work
 examples, worker ``rank`` takes its ``rank``-th part, and samples and drops out with streams seeded
 from (``seed``, ``e``, ``rank``); worker 0's streams are the single worker's.
 
-Batches are sampled and gathered on the CPU a step ahead (:mod:`.prefetch`), in the same order as
-they are used, then moved to the device the network is on (:mod:`.device`).
+Batches are sampled and gathered on the CPU, then moved to the device the network is on
+(:mod:`.device`). On an accelerator the next batch is sampled while the device computes
+(:mod:`.prefetch`, the same batches in the same order); on the CPU it is not: the sampler thread and
+torch's threads then compete for the same cores, and an epoch took 1.6x as long on 2 cores
+(``bench/workers.py``, ``prefetch``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import torch
@@ -52,12 +55,16 @@ class Loop:
         self.entity = model.spec.entity_table
         self.item_table = model.spec.item_table
         self.device = device
+        self.prefetch = device.type != "cpu"  # see the module docstring
         model.to(device)
         self.optimizer = torch.optim.AdamW(model.parameters(), lr=options.lr, weight_decay=options.weight_decay)
         self.network: nn.Module = model  # what training steps call: DistributedDataParallel(model) across workers
         self.rank, self.world = 0, 1
         self.average: Callable[[float], float] = float  # an epoch's mean loss over the workers
         self._item_frame = None
+
+    def _ahead(self, items: Iterable[tuple]) -> Iterator[tuple]:
+        return prefetched(items) if self.prefetch else iter(items)
 
     def sampler(self, seed: int) -> TemporalSampler:
         return TemporalSampler(
@@ -127,7 +134,7 @@ class Loop:
             self.inputs(sampler, train.seeds[i], train.cutoffs[i], train.history, i, train.features) for i in parts
         )
         losses = []
-        for batch, index, prepared in zip(steps, parts, prefetched(inputs)):
+        for batch, index, prepared in zip(steps, parts, self._ahead(inputs)):
             loss = self.loss(self.run(prepared, self.network), train, index)
             self.optimizer.zero_grad()
             self._scaled(loss, len(index), len(batch)).backward()
@@ -173,5 +180,5 @@ class Loop:
             )
             for i in starts
         )
-        parts = [self.run(inputs).cpu() for inputs in prefetched(batches)]
+        parts = [self.run(inputs).cpu() for inputs in self._ahead(batches)]
         return torch.cat(parts) if parts else torch.empty(0)
