@@ -9,7 +9,9 @@ from rich.console import Console
 
 import relpool
 from relpool.encode import HashingEmbedder
+from relpool.train import fit as fit_module
 from relpool.train.checkpoint import load_json
+from relpool.train.prepare import prepare_training
 from relpool.workflow import candidates
 
 QUERY = "PREDICT COUNT(transactions.*, 0, 3, days) > 0 FOR EACH customers.customer_id"
@@ -44,8 +46,11 @@ def test_a_candidate_in_the_budget_is_trained_and_the_better_on_validation_is_se
 def test_the_candidate_that_wins_swaps_places_with_the_default(shop_db, tmp_path, monkeypatch):
     """Validation decides; here it is made to prefer the candidate, so the swap itself is checked."""
     monkeypatch.setattr(candidates, "_best", lambda networks, default: "gnn-recent")
+    prepared = []
+    monkeypatch.setattr(fit_module, "prepare_training", lambda *a: prepared.append(a) or prepare_training(*a))
     out = tmp_path / "m"
     model = _fit(shop_db, out, budget=60)
+    assert len(prepared) == 1  # the candidate trains on the default network's prepared database
     assert model.metrics["variant"] == "recent" and model.metrics["chosen"] == "gnn-recent"
     assert _options(out)["loop"]["strategy"] == "recent" and tuple(_options(out)["loop"]["fanout"]) == (56, 1)
     assert _options(out)["epochs"] == 2 and _options(out)["patience"] == 6

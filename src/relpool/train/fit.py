@@ -58,6 +58,7 @@ class FitRun:
     task: Task
     metrics: dict
     features: FeatureTable | None = None  # the auto-features of the train, val and test examples, in that order
+    training: Training | None = None  # the prepared database, task and splits, for another network on them
 
 
 def fit(
@@ -75,11 +76,14 @@ def fit(
     task: Task | None = None,
     device: str | torch.device = "cpu",
     workers: int = 1,
+    training: Training | None = None,
 ) -> dict:
     """Train on ``db`` for ``query``; write the model directory ``out``; return the metrics.
 
     ``inspection`` (of ``db`` with ``schema``) and ``task`` (built from it for ``query`` and the options' split
-    settings) are reused when a caller already has them. ``finish`` is called with the folder being built and
+    settings) are reused when a caller already has them; so is ``training`` (a previous run's prepared
+    database, task, splits and auto-features, :attr:`FitRun.training`), for a network that differs from that
+    run's only in how it samples and trains. ``finish`` is called with the folder being built and
     the run, once the model is written and before the folder is renamed to ``out`` (the CLI writes the report
     there, so a failed report leaves no half-finished model directory). ``device``: cpu, cuda or auto;
     ``workers``: data-parallel processes started here (:mod:`.workers`); under torchrun, its group instead.
@@ -103,10 +107,14 @@ def fit(
     output = plan_fit_output(out, protected, resume=resume, force=force)
     try:
         started = time.perf_counter()
-        training = _prepare(db, query, options, schema, console, text_embedder, inspection, task)
+        if training is None:
+            training = _prepare(db, query, options, schema, console, text_embedder, inspection, task)
+        else:
+            _check_fits(training, options)
         folder, metrics = _train(training, output, options, resume, console, started, (device, workers, group))
         if finish is not None:
-            finish(folder, FitRun(training.prepared.inspection, training.task, metrics, training.features))
+            run = FitRun(training.prepared.inspection, training.task, metrics, training.features, training)
+            finish(folder, run)
         output.check_present()
         output.staged.commit()
         return metrics
@@ -158,25 +166,32 @@ def _prepare(
         prepared = prepare_training(inspection, task, embedder)
         targets = fit_targets(task, inspection)
         splits = prepare_splits(inspection, task, targets)
-        check_batch_fits(
-            prepared.graph,
-            task.bound.entity_table,
-            splits["train"].seeds,
-            splits["train"].cutoffs,
-            fanout=options.loop.fanout,
-            strategy=options.loop.strategy,
-            batch_size=options.loop.batch_size,
-            channels=options.channels,
-            layers=options.layers,
-        )
+        training = Training(prepared, task, targets, splits, embedder)
+        _check_fits(training, options)
     for note in task.bound.notes + task.notes:
         console.print(f"note: {note}", highlight=False, soft_wrap=True)
     for warning in task.warnings:
         console.print(f"warning: {warning}", style="yellow", highlight=False, soft_wrap=True)
-    training = Training(prepared, task, targets, splits, embedder)
     if options.features and not task.kind.ranks_items:
         add_features(training, console)
     return training
+
+
+def _check_fits(training: Training, options: FitOptions) -> None:
+    """Refuse, before training starts, a batch whose sampled subgraph would not fit in memory."""
+    torch.set_num_threads(options.loop.threads)
+    train = training.splits["train"]
+    check_batch_fits(
+        training.prepared.graph,
+        training.task.bound.entity_table,
+        train.seeds,
+        train.cutoffs,
+        fanout=options.loop.fanout,
+        strategy=options.loop.strategy,
+        batch_size=options.loop.batch_size,
+        channels=options.channels,
+        layers=options.layers,
+    )
 
 
 def _loop_and_schedule(

@@ -4,8 +4,8 @@ The default network samples a few neighbours per hop (``--fanout 16,8``, uniform
 signal is a few specific recent rows that sample often misses them, and training plateaus early: on the
 synthetic shops (S = 0.1) the default reaches 0.65 of the oracle's AUROC above chance, while sampling
 every recent row (``--strategy recent --fanout 56,1``) with a longer patience reaches it in 2 of 3 seeds
-(docs/benchmarks.md, ablations). So fit tries that network too when the budget allows, on the same
-inspection and task, and keeps whichever is better on validation (ties keep the default): a candidate
+(docs/benchmarks.md, ablations). So fit tries that network too when the budget allows, on the default's
+prepared database, task, splits and auto-features (nothing is read twice), and keeps whichever is better on validation (ties keep the default): a candidate
 never makes the served model worse on validation, only the run longer.
 
 A candidate starts only when its estimated time fits in what is left of the budget: the default
@@ -98,10 +98,9 @@ def train_candidates(
             candidate,
             console=console,
             text_embedder=text_embedder,
-            inspection=run.inspection,
-            task=run.task,
             device=device,
             workers=workers,
+            training=run.training,  # the default network's database, task, splits and auto-features
         )
         shutil.rmtree(out / "checkpoint", ignore_errors=True)  # a candidate is retrained, never resumed
         metrics["variant"] = variant
