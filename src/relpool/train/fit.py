@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
 import torch
 from rich.console import Console
 
-from relpool.autofeat import FeatureTable
 from relpool.db import inspect_database
 from relpool.db.inspection import Inspection
 from relpool.encode import MiniLMEmbedder
@@ -46,19 +45,8 @@ from relpool.train.progress import ProgressBars
 from relpool.train.resume import has_checkpoint, restore_checkpoint, run_identity
 from relpool.train.split_predictions import predict_split, score_splits
 from relpool.train.trainer import Callbacks, EarlyStopping
-from relpool.train.training_data import Training, add_features, build_network
+from relpool.train.training_data import FitRun, Training, add_features, build_network
 from relpool.train.workers import WorkerDied, WorkerJob, run_workers
-
-
-@dataclass
-class FitRun:
-    """What a finished training run hands to whatever runs after it (baselines, the report), so nothing is read twice."""
-
-    inspection: Inspection
-    task: Task
-    metrics: dict
-    features: FeatureTable | None = None  # the auto-features of the train, val and test examples, in that order
-    training: Training | None = None  # the prepared database, task and splits, for another network on them
 
 
 def fit(
@@ -113,8 +101,7 @@ def fit(
             _check_fits(training, options)
         folder, metrics = _train(training, output, options, resume, console, started, (device, workers, group))
         if finish is not None:
-            run = FitRun(training.prepared.inspection, training.task, metrics, training.features, training)
-            finish(folder, run)
+            finish(folder, FitRun(training, metrics))
         output.check_present()
         output.staged.commit()
         return metrics

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import track
 
 from relpool.autofeat import FeatureTable, FeatureTimes
+from relpool.db.inspection import Inspection
 from relpool.encode.text import TextEmbedder
 from relpool.nn.model import ModelSpec, RelationalModel
 from relpool.query.task import SPLITS, Task
@@ -80,3 +81,25 @@ def build_network(training: Training, options: FitOptions) -> RelationalModel:
         assert train is not None  # set with the feature columns
         model.features.fit(train.numpy())
     return model
+
+
+@dataclass
+class FitRun:
+    """What a finished training run hands to whatever runs after it (baselines, the report, another network
+    on the same data), so nothing is read twice."""
+
+    training: Training  # the prepared database, task, splits and auto-features
+    metrics: dict
+
+    @property
+    def inspection(self) -> Inspection:
+        return self.training.prepared.inspection
+
+    @property
+    def task(self) -> Task:
+        return self.training.task
+
+    @property
+    def features(self) -> FeatureTable | None:
+        """The auto-features of the train, val and test examples, in that order."""
+        return self.training.features

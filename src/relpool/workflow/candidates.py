@@ -25,8 +25,9 @@ from rich.console import Console
 
 from relpool.tasks import task_kind
 from relpool.train.checkpoint import load_json, save_json
-from relpool.train.fit import FitRun, fit
+from relpool.train.fit import fit
 from relpool.train.fit_options import FitOptions
+from relpool.train.training_data import FitRun
 from relpool.workflow.comparison import model_name
 
 DEFAULT_BUDGET_MINUTES = 10.0

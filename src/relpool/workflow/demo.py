@@ -40,8 +40,9 @@ def run_demo(
     from relpool.report.fit_view import render_metrics, render_models
     from relpool.report.inspect_view import render_inspection
     from relpool.report.task_view import render_task
-    from relpool.train.fit import FitRun, fit
+    from relpool.train.fit import fit
     from relpool.train.options import FitSettings
+    from relpool.train.training_data import FitRun
     from relpool.workflow.fit_report import report_run
 
     target = _check_out(out, db, query)

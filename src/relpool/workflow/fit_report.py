@@ -16,9 +16,10 @@ from relpool.report.candidates import model_label
 from relpool.train import distributed
 from relpool.train.checkpoint import load_json, save_json
 from relpool.train.explain_rows import plain
-from relpool.train.fit import FitRun, fit
+from relpool.train.fit import fit
 from relpool.train.fit_options import FitOptions
 from relpool.train.predict import Model
+from relpool.train.training_data import FitRun
 from relpool.workflow.baselines import run_baselines
 from relpool.workflow.candidates import CANDIDATES, budget_minutes, train_candidates
 from relpool.workflow.comparison import choose, model_name
