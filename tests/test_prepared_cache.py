@@ -170,3 +170,72 @@ def test_dataframes_are_not_cached_and_that_is_said(tmp_path, builds):
     _prepared(shop_frames(), tmp_path / "cache", notes)
     assert any("--cache is not used" in n for n in notes)
     assert not (tmp_path / "cache").exists()
+
+
+def test_a_second_fit_with_the_cache_builds_nothing_and_scores_the_same(shop_db, tmp_path, builds):
+    cache = tmp_path / "cache"
+    plain = relpool.fit(shop_db, QUERY, tmp_path / "plain", text_embedder=HashingEmbedder(8), **TINY)
+    assert len(builds) == 2
+    cold = relpool.fit(shop_db, QUERY, tmp_path / "cold", text_embedder=HashingEmbedder(8), cache=cache, **TINY)
+    assert len(builds) == 4
+    warm = relpool.fit(shop_db, QUERY, tmp_path / "warm", text_embedder=HashingEmbedder(8), cache=cache, **TINY)
+    assert len(builds) == 4
+    for model in (cold, warm):
+        assert model.metrics["val"] == plain.metrics["val"] and model.metrics["test"] == plain.metrics["test"]
+
+
+def test_the_environment_names_the_cache_and_evaluate_and_predict_reuse_it(shop_db, tmp_path, builds, monkeypatch):
+    monkeypatch.setenv("RELPOOL_CACHE", str(tmp_path / "cache"))
+    model = relpool.fit(shop_db, QUERY, tmp_path / "m", text_embedder=HashingEmbedder(8), **TINY)
+    assert (tmp_path / "cache").is_dir() and len(builds) == 2
+    first = relpool.Model.load(tmp_path / "m").predict(shop_db, at="2020-01-20")
+    assert builds[2:] == ["build_graph", "encode_for_model"]  # the model's own encoding: a second entry
+    again = relpool.Model.load(tmp_path / "m").predict(shop_db, at="2020-01-20")
+    metrics = relpool.Model.load(tmp_path / "m").evaluate(shop_db)
+    assert len(builds) == 4
+    assert first.equals(again) and metrics["val"] == model.metrics["val"]
+
+
+def test_the_cli_cache_option_serves_fit_predict_and_explain(shop_db, tmp_path, run_cli, builds):
+    cache, out = tmp_path / "cache", tmp_path / "m"
+    tiny = ["--channels", "8", "--fanout", "4,2", "--epochs", "1", "--max-steps", "2", "--batch-size", "64"]
+    code, _, stderr = run_cli(
+        "fit",
+        shop_db,
+        QUERY,
+        "--out",
+        out,
+        *tiny,
+        "--step",
+        "1 days",
+        "--text-embedder",
+        "hashing",
+        "--budget",
+        "0",
+        "--no-baselines",
+        "--cache",
+        cache,
+    )
+    assert code == 0, stderr
+    assert builds[:2] == ["materialize_database", "build_graph"]
+    after_fit = len(builds)  # the report's explanations encode fit's own database again, outside the cache
+    code, _, stderr = run_cli("predict", out, shop_db, "--out", tmp_path / "p.csv", "--cache", cache)
+    assert code == 0, stderr
+    assert builds[after_fit:] == ["build_graph", "encode_for_model"]
+    code, _, stderr = run_cli("explain", out, shop_db, "--entity", "1", "--cache", cache)
+    assert code == 0, stderr
+    assert len(builds) == after_fit + 2  # explain maps predict's entry
+    assert len(list(cache.iterdir())) == 2
+
+
+def test_the_cli_refuses_an_unwritable_cache_in_one_sentence(shop_db, tmp_path, run_cli):
+    relpool.fit(shop_db, QUERY, tmp_path / "m", text_embedder=HashingEmbedder(8), **TINY)
+    (tmp_path / "file").write_text("x")
+    code, _, stderr = run_cli(
+        "evaluate",
+        tmp_path / "m",
+        shop_db,
+        "--cache",
+        tmp_path / "file" / "cache",
+    )
+    assert code != 0 and "is a file, not a folder" in stderr and "Traceback" not in stderr
