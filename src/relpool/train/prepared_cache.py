@@ -23,10 +23,6 @@ from contextvars import ContextVar
 from dataclasses import asdict
 from pathlib import Path
 
-import torch
-import torch_frame
-
-import relpool
 from relpool.encode.materialize import EncodedTable
 from relpool.encode.stored import load_frame, save_frame
 from relpool.encode.stypes import ColumnType, TableColumnTypes
@@ -35,6 +31,7 @@ from relpool.files import check_output_path, make_folders
 from relpool.graph.hetero import TemporalGraph
 from relpool.graph.stored import load_graph, save_graph
 from relpool.train.cache_entry import read_manifest, remove_entry, write_entry
+from relpool.train.model_dir import versions
 from relpool.train.stats_json import col_stats_from_json, col_stats_to_json
 
 ENV = "RELPOOL_CACHE"
@@ -74,7 +71,7 @@ def prepared_with_cache(
         note(f"--cache is not used for {_shown(db)}: a server or in-memory database has no fingerprint to check")
         return build()
     root = _open(cache, db)
-    identity = json.dumps([list(key), settings, _versions()], sort_keys=True, default=str)
+    identity = json.dumps([list(key), settings, versions()], sort_keys=True, default=str)
     folder = root / hashlib.sha256(identity.encode()).hexdigest()[:32]
     manifest = read_manifest(folder)
     if manifest is not None and manifest.get("identity") == identity:
@@ -132,10 +129,6 @@ def _load(folder: Path, manifest: dict) -> Built:
         frame = load_frame(folder / "tables" / str(i))
         tables[name] = EncodedTable(name, frame, col_stats_from_json(table["col_stats"]), types, table["stats_rows"])
     return load_graph(folder / "graph"), tables
-
-
-def _versions() -> dict:
-    return {"relpool": relpool.__version__, "torch": torch.__version__, "torch_frame": torch_frame.__version__}
 
 
 def _shown(db) -> str:
