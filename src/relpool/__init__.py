@@ -13,7 +13,7 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __version__ = "0.1.0"
-__all__ = ["Model", "fit", "write_predictions"]
+__all__ = ["Model", "fit", "using_cache", "write_predictions"]
 
 
 def __getattr__(name: str):

@@ -14,9 +14,10 @@ from relpool.tracking import fit_log
 from relpool.train import distributed
 from relpool.train.options import DEFAULTS, FitSettings
 from relpool.train.predict import Model
+from relpool.train.prepared_cache import using_cache
 
 D = DEFAULTS
-__all__ = ["Model", "fit", "write_predictions"]
+__all__ = ["Model", "fit", "using_cache", "write_predictions"]
 
 
 def fit(
@@ -50,6 +51,7 @@ def fit(
     console=None,
     device: str = "cpu",
     workers: int = 1,
+    cache: str | Path | None = None,
 ) -> Model | None:
     """Train a relational GNN for ``query`` on ``db``; write the model directory ``out``; return the model.
 
@@ -61,7 +63,9 @@ def fit(
     ``mlflow``: True logs the run to MLflow's default store here (./mlruns), a tracking URI logs it there,
     False never; None (default) logs only when ``RELPOOL_MLFLOW_URI`` names a store.
     ``device``: cpu, cuda or auto; ``workers``: data-parallel training processes on this machine. Under
-    torchrun every rank calls this; rank 0 writes ``out``, the others return None.
+    torchrun every rank calls this; rank 0 writes ``out``, the others return None. ``cache``: a folder where
+    the prepared graph and encoded columns are kept memory-mapped and reused by the next fit or prediction on
+    the unchanged database (default: ``RELPOOL_CACHE``; :func:`using_cache` scopes one for ``Model`` calls).
     """
     settings = FitSettings(
         pool=pool,
@@ -83,7 +87,10 @@ def fit(
     )
     options, embedder = settings.build(db, query, out)
     embedder_name = text_embedder if isinstance(text_embedder, str) else type(text_embedder).__name__
-    with fit_log(mlflow, db, query, {**options.to_dict(), "text_embedder": embedder_name}, out, console):
+    with (
+        using_cache(cache),
+        fit_log(mlflow, db, query, {**options.to_dict(), "text_embedder": embedder_name}, out, console),
+    ):
         from relpool.workflow.fit_report import fit_and_report  # the report's plotting libraries load only here
 
         fit_and_report(

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from relpool.commands.shared import DbArg, err, stdout
+from relpool.commands.shared import CacheOpt, DbArg, err, stdout
 
 
 def explain(
@@ -22,13 +22,14 @@ def explain(
     ] = None,
     top: Annotated[int, typer.Option(min=1, help="How many rows to list.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    cache: CacheOpt = None,
 ):
     """Explain one prediction: the shares of the tables, columns and related rows (visible at the cutoff)
     the model saw for the entity; a row's score is how much the output moves without it. Scores describe the model, not causes."""
-    from relpool.api import Model
+    from relpool.api import Model, using_cache
     from relpool.report.explain_view import render_explanation
 
-    with err.status("Loading the model and explaining…"):
+    with using_cache(cache), err.status("Loading the model and explaining…"):
         explanation = Model.load(model_dir).explain(db, entity, at=at, top=top, console=err)
     if as_json:
         typer.echo(json.dumps(explanation))

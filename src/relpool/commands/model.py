@@ -11,7 +11,18 @@ from typing import Annotated
 
 import typer
 
-from relpool.commands.shared import DbArg, DeviceOpt, QueryArg, SchemaOpt, StepOpt, TestAtOpt, ValAtOpt, err, stdout
+from relpool.commands.shared import (
+    CacheOpt,
+    DbArg,
+    DeviceOpt,
+    QueryArg,
+    SchemaOpt,
+    StepOpt,
+    TestAtOpt,
+    ValAtOpt,
+    err,
+    stdout,
+)
 from relpool.train.options import DEFAULTS, MIN_CHANNELS
 
 
@@ -87,6 +98,7 @@ def fit(
     workers: Annotated[
         int, typer.Option(min=1, help="Data-parallel training processes on this machine, each --batch-size a step.")
     ] = 1,
+    cache: CacheOpt = None,
 ):
     """Train a relational GNN for a predictive query; write the model, its metrics, the baselines' metrics
     (OUT/baselines/) and OUT/report.html. OUT's parent folders are created; nothing appears at OUT until
@@ -123,6 +135,7 @@ def fit(
         budget=budget,
         device=device,
         workers=workers,
+        cache=cache,
     )
     if model is None:  # a torchrun worker other than rank 0, which writes the model
         return
@@ -135,12 +148,13 @@ def evaluate(
     db: DbArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
     device: DeviceOpt = "cpu",
+    cache: CacheOpt = None,
 ):
     """Validation and test metrics of a trained model on a database."""
-    from relpool.api import Model
+    from relpool.api import Model, using_cache
     from relpool.tasks import metric_text
 
-    with err.status("Loading the model and evaluating…"):
+    with using_cache(cache), err.status("Loading the model and evaluating…"):
         metrics = Model.load(model_dir, device).evaluate(db, console=err)
     if as_json:
         stdout.print_json(json.dumps(metrics))
@@ -180,14 +194,15 @@ def predict(
     ] = False,
     explain_top: Annotated[int, typer.Option(min=1, help="Rows per entity with --explain.")] = 3,
     device: DeviceOpt = "cpu",
+    cache: CacheOpt = None,
 ):
     """Predict for every entity existing at a time; one row per entity, with model_id and created_at. Writes
     into the input database only a new table it is told to (--allow-input-db)."""
-    from relpool.api import Model
+    from relpool.api import Model, using_cache
     from relpool.sinks import open_target
 
     destination = open_target(out, input_db=db, mode=mode, allow_input_db=allow_input_db, protect=[model_dir])
-    with err.status("Loading the model and predicting…"):
+    with using_cache(cache), err.status("Loading the model and predicting…"):
         model = Model.load(model_dir, device)
         predictions = model.predict(db, at=at, console=err, explain=explain, explain_top=explain_top)
     destination.write(predictions, model.id)

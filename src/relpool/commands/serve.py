@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from relpool.commands.shared import DbArg, err
+from relpool.commands.shared import CacheOpt, DbArg, err
 from relpool.errors import RelpoolError
 
 SERVE_PACKAGES = ("fastapi", "uvicorn", "starlette", "pydantic")
@@ -18,6 +18,7 @@ def serve(
     db: DbArg,
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,
+    cache: CacheOpt = None,
 ):
     """Serve predictions over HTTP: POST /predict, POST /explain, GET /health, POST /reload; the OpenAPI page
     at /docs. The database is read once, at start-up (and on /reload), and never written."""
@@ -29,9 +30,9 @@ def serve(
         if exc.name not in SERVE_PACKAGES:
             raise
         raise RelpoolError("relpool serve needs FastAPI and uvicorn: pip install 'relpool[serve]'") from None
-    from relpool.api import Model
+    from relpool.api import Model, using_cache
 
-    with listen(host, port) as sock:  # before the database is read: a taken port fails at once
+    with using_cache(cache), listen(host, port) as sock:  # before the database is read: a taken port fails at once
         with err.status("Loading the model and preparing the database…"):
             service = Service(Model.load(model_dir), db, err)
         where = f"http://{host}:{sock.getsockname()[1]}"

@@ -29,6 +29,15 @@ QueryArg = Annotated[
 ]
 StepOpt = Annotated[str | None, typer.Option(help="Training cutoffs every STEP, e.g. '7 days' (default: the window).")]
 ValAtOpt = Annotated[str | None, typer.Option(help="Validation cutoff (default: one window before test).")]
+CacheOpt = Annotated[
+    Path | None,
+    typer.Option(
+        envvar="RELPOOL_CACHE",
+        help="Keep the prepared graph and encoded columns in memory-mapped files in this folder, reused while the "
+        "database is unchanged (databases larger than memory train from them).",
+        show_default=False,
+    ),
+]
 DeviceOpt = Annotated[
     str, typer.Option(help="Where the network runs: cpu, cuda (cuda:N) or auto (cuda when there is a GPU).")
 ]

@@ -24,6 +24,7 @@ import torch
 from rich.console import Console
 
 from relpool.db import inspect_database
+from relpool.db.fingerprint import fingerprint
 from relpool.db.inspection import Inspection
 from relpool.encode import MiniLMEmbedder
 from relpool.encode.text import embedder_to_json
@@ -40,7 +41,8 @@ from relpool.train.memory import check_batch_fits
 from relpool.train.model_dir import write_model_dir
 from relpool.train.options import check_options, check_workers, resolve_text_embedder
 from relpool.train.output import FitOutput, gone_message, is_interrupt, plan_fit_output
-from relpool.train.prepare import prepare_training, stats_cutoff
+from relpool.train.prepare import Cached, prepare_training, stats_cutoff
+from relpool.train.prepared_cache import cache_folder
 from relpool.train.progress import ProgressBars
 from relpool.train.resume import has_checkpoint, restore_checkpoint, run_identity
 from relpool.train.split_predictions import predict_split, score_splits
@@ -65,6 +67,7 @@ def fit(
     device: str | torch.device = "cpu",
     workers: int = 1,
     training: Training | None = None,
+    cache: str | Path | None = None,
 ) -> dict:
     """Train on ``db`` for ``query``; write the model directory ``out``; return the metrics.
 
@@ -75,6 +78,7 @@ def fit(
     the run, once the model is written and before the folder is renamed to ``out`` (the CLI writes the report
     there, so a failed report leaves no half-finished model directory). ``device``: cpu, cuda or auto;
     ``workers``: data-parallel processes started here (:mod:`.workers`); under torchrun, its group instead.
+    ``cache``: a folder keeping the prepared graph and columns memory-mapped for reuse (:mod:`.prepared_cache`).
     """
     options = options or FitOptions()
     check_options(options)  # the CLI's sentences, for options built directly too
@@ -96,7 +100,8 @@ def fit(
     try:
         started = time.perf_counter()
         if training is None:
-            training = _prepare(db, query, options, schema, console, text_embedder, inspection, task)
+            cached = Cached(cache_folder(cache), db, fingerprint(db), partial(_note, console))
+            training = _prepare(db, query, options, schema, console, text_embedder, inspection, task, cached)
         else:
             _check_fits(training, options)
         folder, metrics = _train(training, output, options, resume, console, started, (device, workers, group))
@@ -143,6 +148,7 @@ def _prepare(
     text_embedder,
     inspection: Inspection | None,
     task: Task | None,
+    cached: Cached | None = None,
 ) -> Training:
     torch.set_num_threads(options.loop.threads)
     with console.status("Reading the database, building the task, graph and column encoders…"):
@@ -150,18 +156,22 @@ def _prepare(
         inspection.raise_for_errors()
         task = task or build_task(inspection, query, options.step, options.val_at, options.test_at)
         embedder = text_embedder or MiniLMEmbedder()
-        prepared = prepare_training(inspection, task, embedder)
+        prepared = prepare_training(inspection, task, embedder, cached)
         targets = fit_targets(task, inspection)
         splits = prepare_splits(inspection, task, targets)
         training = Training(prepared, task, targets, splits, embedder)
         _check_fits(training, options)
     for note in task.bound.notes + task.notes:
-        console.print(f"note: {note}", highlight=False, soft_wrap=True)
+        _note(console, note)
     for warning in task.warnings:
         console.print(f"warning: {warning}", style="yellow", highlight=False, soft_wrap=True)
     if options.features and not task.kind.ranks_items:
         add_features(training, console)
     return training
+
+
+def _note(console: Console, text: str) -> None:
+    console.print(f"note: {text}", highlight=False, soft_wrap=True)
 
 
 def _check_fits(training: Training, options: FitOptions) -> None:

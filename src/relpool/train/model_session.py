@@ -2,8 +2,10 @@
 
 The first call on a database reads it with the model's own schema, re-encodes every table with the
 statistics and column types learned at training and loads the weights into the network; later calls on
-the same unchanged database file or folder reuse all of that (:mod:`.db_fingerprint`). A database
-pinned by :meth:`Sessions.pin` (a server's start and reload) is reused without that check.
+the same unchanged database file or folder reuse all of that (:mod:`relpool.db.fingerprint`). A database
+pinned by :meth:`Sessions.pin` (a server's start and reload) is reused without that check. With a cache folder
+in effect (:func:`relpool.train.prepared_cache.cache_folder`) a read maps the graph and tables a previous
+process stored there instead of rebuilding them.
 """
 
 from __future__ import annotations
@@ -14,15 +16,16 @@ from pathlib import Path
 import torch
 from rich.console import Console
 
+from relpool.db.fingerprint import fingerprint
 from relpool.errors import RelpoolError
 from relpool.nn.model import RelationalModel
 from relpool.query.bind import BoundQuery, bind
 from relpool.query.parser import parse_query
 from relpool.train.checkpoint import load_tensors
 from relpool.train.config import ModelConfig
-from relpool.train.db_fingerprint import fingerprint
 from relpool.train.loop import CPU, Loop
 from relpool.train.prepare import Prepared, prepare_for_model
+from relpool.train.prepared_cache import cache_folder
 
 
 @dataclass
@@ -82,7 +85,7 @@ class Sessions:
             notes.append(text)
             console.print(f"note: {text}", highlight=False, soft_wrap=True)
 
-        prepared = prepare_for_model(db, self.settings, note)
+        prepared = prepare_for_model(db, self.settings, note, cache_folder())
         bound = bind(parse_query(self.settings.query), prepared.inspection)
         return Session(key, prepared, self.network(prepared), bound, notes)
 

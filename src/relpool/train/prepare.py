@@ -8,20 +8,23 @@ recomputed), after checking the database still has the tables, keys and columns 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from relpool.db.fingerprint import fingerprint
 from relpool.db.inspection import Inspection
 from relpool.encode.materialize import EncodedTable, materialize_database, materialize_table
-from relpool.encode.text import TextEmbedder, embedder_from_json
+from relpool.encode.text import TextEmbedder, embedder_from_json, embedder_to_json
 from relpool.errors import RelpoolError
 from relpool.graph.build import build_graph
 from relpool.graph.hetero import TemporalGraph
 from relpool.query.task import Task
 from relpool.train.config import ModelConfig
 from relpool.train.drift import inspect_for_model
+from relpool.train.prepared_cache import Built, prepared_with_cache
 from relpool.train.stats_json import col_stats_from_json
 
 
@@ -47,27 +50,73 @@ def stats_cutoff(task: Task) -> pd.Timestamp:
     return task.cutoffs["val"][0]
 
 
-def prepare_training(inspection: Inspection, task: Task, embedder: TextEmbedder) -> Prepared:
-    """The graph and every table encoded with statistics and column types learned at :func:`stats_cutoff`."""
-    tables = materialize_database(
-        inspection, stats_cutoff=stats_cutoff(task), text_embedder=embedder, hidden_columns=task.bound.hidden_columns
-    )
-    return Prepared(inspection, build_graph(inspection).graph, tables)
+def prepare_training(
+    inspection: Inspection, task: Task, embedder: TextEmbedder, cached: Cached | None = None
+) -> Prepared:
+    """The graph and every table encoded with statistics and column types learned at :func:`stats_cutoff`;
+    taken from (or stored in) the cache when ``cached`` names one (:mod:`.prepared_cache`)."""
+
+    def build() -> Built:
+        tables = materialize_database(
+            inspection,
+            stats_cutoff=stats_cutoff(task),
+            text_embedder=embedder,
+            hidden_columns=task.bound.hidden_columns,
+        )
+        return build_graph(inspection).graph, tables
+
+    settings = {
+        "schema": inspection.schema.to_dict(),
+        "stats_cutoff": str(stats_cutoff(task)),
+        "hidden_columns": sorted(map(list, task.bound.hidden_columns)),
+        "text_embedder": embedder_to_json(embedder),
+    }
+    return Prepared(inspection, *_built(cached, settings, build))
 
 
-def prepare_for_model(db, config: ModelConfig, note: Callable[[str], None]) -> Prepared:
+@dataclass
+class Cached:
+    """Where and under which database fingerprint (taken before the database was read) to cache a preparation."""
+
+    folder: Path | None
+    db: object
+    key: tuple | None
+    note: Callable[[str], None]
+
+
+def _built(cached: Cached | None, settings: dict, build: Callable[[], Built]) -> Built:
+    if cached is None:
+        return build()
+    return prepared_with_cache(cached.folder, cached.db, cached.key, settings, build, cached.note)
+
+
+def prepare_for_model(db, config: ModelConfig, note: Callable[[str], None], cache: Path | None = None) -> Prepared:
     """``db`` read with the model's schema and encoded the way the model was trained; refused where it cannot be.
 
-    ``note`` receives each table or column the database has and the model ignores, before any refusal."""
+    ``note`` receives each table or column the database has and the model ignores, before any refusal.
+    With ``cache`` the graph and tables come from (or are stored in) that prepared-data cache."""
+    key = fingerprint(db)  # before the read: a write during it makes the entry unreachable
     inspection, notes = inspect_for_model(db, config)
     for text in notes:
         note(text)
     inspection.raise_for_errors()
-    graph = build_graph(inspection).graph
+    settings = {
+        "schema": inspection.schema.to_dict(),
+        "text_embedder": config.text_embedder,
+        "encoders": {
+            t: [{c: asdict(v) for c, v in e.column_types.items()}, e.col_stats] for t, e in config.encoders.items()
+        },
+    }
+    built = _built(
+        Cached(cache, db, key, note),
+        settings,
+        lambda: (build_graph(inspection).graph, encode_for_model(inspection, config)),
+    )
+    graph, tables = built
     spec = config.model
     if graph.node_types != spec.node_types or [list(e) for e in graph.edge_types] != spec.edge_types:
         raise RelpoolError("the database's tables or foreign keys differ from the ones the model was trained on")
-    return Prepared(inspection, graph, encode_for_model(inspection, config))
+    return Prepared(inspection, graph, tables)
 
 
 def encode_for_model(inspection: Inspection, config: ModelConfig) -> dict[str, EncodedTable]:
