@@ -200,7 +200,8 @@ def test_a_mixed_concurrent_load_loses_no_good_request(client, model_dir, synth_
     for (kind, i), response in answers:
         if kind == "good":
             assert response.status_code == 200
-            assert [p["probability"] for p in response.json()["predictions"]] == expected[i]
+            # float32 sums may round differently when requests share torch's threads (seen: 3e-8 apart)
+            assert [p["probability"] for p in response.json()["predictions"]] == pytest.approx(expected[i], abs=1e-6)
         else:
             assert 400 <= response.status_code < 500 and "detail" in response.json()
 
