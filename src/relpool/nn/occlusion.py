@@ -67,7 +67,7 @@ def occlude(
         data = HeteroData()
         for edge_type in batch.edge_types:
             index = batch[edge_type].edge_index
-            if edge_type[0] not in ranks:  # no sampled source rows: no edges
+            if edge_type[0] not in ranks or edge_type[2] not in ranks:  # no sampled rows at one end: no edges
                 data[edge_type].edge_index = index
                 continue
             source, target = index
