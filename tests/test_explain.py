@@ -252,3 +252,38 @@ def test_a_row_s_occlusion_score_is_the_change_when_it_sends_no_messages(model_d
                 expected = abs(float(loop.model(frames, cut)[0]) - full)
                 assert float(scores[t][i]) == pytest.approx(expected, rel=1e-4, abs=1e-6)
     assert float(scores["customers"][0]) > 0
+
+
+def test_occlusion_of_many_seeds_in_small_passes_is_each_row_s_own_change(model_dir, shop_db):
+    """Seeds with subgraphs of different sizes, occluded together in passes of a few copies each (each seed
+    copied once per its own row): a row's score is still the change of its own seed's output when that row
+    alone sends no messages in the whole batch."""
+    from relpool.nn.occlusion import occlude
+    from relpool.train.data import gather_frames
+
+    model = relpool.Model.load(model_dir)
+    model.explain(shop_db, "5", at=AT)
+    assert model._sessions.current is not None
+    loop, inspection = model._sessions.current.loop, model._sessions.current.prepared.inspection
+    seeds = np.array([entity_row(inspection, "customers", str(k))[0] for k in (1, 2, 3, 5, 8)])
+    cutoff = pd.Timestamp(AT).value // 10**9
+    batch = loop.sampler(EVAL_SEED).sample("customers", seeds, np.full(len(seeds), cutoff))
+    frames = gather_frames(loop.tables, batch)
+    sizes = torch.bincount(torch.cat([batch[t].batch for t in batch.node_types if batch[t].num_nodes]))
+    assert len(set(sizes.tolist())) > 1  # subgraphs of different sizes
+    scores = occlude(loop.model, frames, batch, chunk_rows=40)
+    whole = occlude(loop.model, frames, batch)
+    with torch.no_grad():
+        full = loop.model(frames, batch)
+        for t in scores:
+            assert torch.allclose(scores[t], whole[t], rtol=1e-4, atol=1e-6)
+            for i in range(batch[t].num_nodes)[::3]:
+                owner = int(batch[t].batch[i])
+                if t == "customers" and i < len(seeds):
+                    continue  # the seed's own row: no background here, not scored
+                cut = batch.clone()
+                for e in cut.edge_types:
+                    if e[0] == t:
+                        cut[e].edge_index = cut[e].edge_index[:, cut[e].edge_index[0] != i]
+                expected = abs(float(loop.model(frames, cut)[owner]) - float(full[owner]))
+                assert float(scores[t][i]) == pytest.approx(expected, rel=1e-4, abs=1e-6)

@@ -7,14 +7,17 @@ in validation or test shares the "other" code instead of getting a code learned 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
 from relpool.autofeat.table import FeatureTable
 from relpool.errors import RelpoolError
 from relpool.tasks import TaskKind
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
 
 MAX_ROUNDS, PATIENCE = 2000, 50
 MAX_CATEGORIES = 50
@@ -33,6 +36,8 @@ class Fitted:
 
 def fit_predict(kind: TaskKind, features: FeatureTable, split: np.ndarray, labels: pd.Series, seed: int) -> Fitted:
     """Train on rows with ``split == 'train'``, stop early on 'val', predict every split."""
+    import lightgbm as lgb
+
     if features.frame.shape[1] == 0:
         raise RelpoolError(
             "there are no columns to learn from: the entity table has only keys and no related "

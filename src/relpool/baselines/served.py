@@ -12,8 +12,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
@@ -25,6 +25,9 @@ from relpool.errors import RelpoolError
 from relpool.files import write_atomically
 from relpool.query.bind import BoundQuery
 from relpool.tasks import task_kind
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
 
 SERVABLE = ("entity", "autofeat")  # link prediction's baselines rank by counts: nothing to serve
 
@@ -65,6 +68,8 @@ class ServedBaseline:
 
     @classmethod
     def load(cls, folder: Path) -> ServedBaseline:
+        import lightgbm as lgb
+
         try:
             about = json.loads((folder / "served.json").read_text())
             text = (folder / "model.txt").read_text()

@@ -6,8 +6,6 @@ A broken key makes the database unusable or silently drops its links, so these s
 
 from __future__ import annotations
 
-import networkx as nx
-
 from relpool.db.database import Database
 from relpool.db.infer.naming import is_primary_key_name, names_for_key_of
 from relpool.db.measure import MatchStats, key_stats
@@ -130,6 +128,8 @@ def show_value(values: tuple | None) -> str:
 
 
 def cycles(schema: Schema) -> list[Problem]:
+    import networkx as nx
+
     graph = nx.DiGraph()
     for name, table in schema.tables.items():
         for fk in table.foreign_keys:

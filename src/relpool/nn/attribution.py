@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from captum.attr import IntegratedGradients
 from torch import Tensor
 from torch_frame import TensorFrame
 from torch_geometric.data import HeteroData
@@ -101,6 +100,8 @@ def attribute_batch(
     ``chunk_rows``: at most about this many sampled rows (over all copies) per forward pass, the integration
     steps split into chunks to bound memory (None: all steps at once). ``delta``: False skips measuring
     ``gap`` (two more forward passes; it is then 0)."""
+    from captum.attr import IntegratedGradients
+
     model.eval()
     seed_type = model.spec.entity_table
     seeds = batch[seed_type].batch_size

@@ -6,10 +6,10 @@ rather than through messages, is taken out by replacing its input (columns and a
 its table (the mean embeddings of the table's ``background`` rows, as integrated gradients' baseline; with no
 background its score is 0). A row's score is ``|f(batch) - f(batch without the row)|`` of the attributed
 output (:mod:`relpool.nn.attribution`: the logit, standardised value, likeliest class's logit or top item's
-score), each row taken out alone. Every seed's rows are occluded in one batched pass: copy ``s`` of the
-subgraph (interleaved, node ``i`` of copy ``s`` at ``i * copies + s``) takes out the ``s``-th row of every
-seed's subgraph at once, which the disjoint sampler keeps independent; copies are split into chunks of at
-most about ``chunk_rows`` sampled rows.
+score), each row taken out alone. Every seed's rows are occluded in one batched pass: each seed's subgraph
+is copied once per its own row (not per the batch's largest subgraph's), copy ``c`` taking out the seed's
+``c``-th row, which the disjoint sampler keeps independent of the other seeds; the copies are split into
+passes of at most about ``chunk_rows`` sampled rows.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from torch import Tensor
 from torch_frame import TensorFrame
 from torch_geometric.data import HeteroData
 
-from relpool.nn.attribution import Background, copied_features, copied_history, table_encoder
+from relpool.nn.attribution import Background, table_encoder
 from relpool.nn.model import RelationalModel
 
 
@@ -48,45 +48,94 @@ def occlude(
     }
     owners = {t: _owner(batch, t) for t in node_types}
     ranks = _ranks(owners, seeds)
-    copies = int(max(int(r.max()) for r in ranks.values())) + 1
+    counts = torch.bincount(torch.cat(list(owners.values())), minlength=seeds)  # each seed's own row count
     output = model.head_outputs(model.propagate(x, batch), item_frame, history, features)
     if output.dim() == 2 and targets is None:
         targets = output.argmax(dim=1)
     full = _select(output, targets)
     typical = _average_row(model, seed_type, (background or {}).get(seed_type))
-    rows = sum(batch[t].num_nodes for t in node_types)
-    chunk = copies if chunk_rows is None else max(1, min(copies, chunk_rows // max(1, rows)))
-    effects = torch.empty(seeds, copies)
-    for start in range(0, copies, chunk):
-        size = min(chunk, copies - start)
-        step = torch.arange(start, start + size)
-        copied = {t: v.repeat_interleave(size, dim=0) for t, v in x.items()}
+    effects = full.unsqueeze(1).repeat(1, int(counts.max()))
+    for first, last in _copy_ranges(counts, chunk_rows):
+        made = torch.clamp(counts - first, 0, last - first)  # copies of each seed in this pass
+        starts = {t: _starts(made[owners[t]]) for t in node_types}
+        copied = {t: v.repeat_interleave(made[owners[t]], dim=0) for t, v in x.items()}
+        seed_start = starts[seed_type][:seeds]
+        own = ranks[seed_type][:seeds]
         if typical is not None:  # each seed's own row, in the copy that takes it out: the average row
-            own = ranks[seed_type][:seeds]
-            hit = (own >= start) & (own < start + size)
-            where = torch.arange(seeds)[hit] * size + own[hit] - start
-            copied[seed_type][where] = typical
+            hit = (own >= first) & (own < first + made)
+            copied[seed_type][seed_start[hit] + own[hit] - first] = typical
         data = HeteroData()
         for edge_type in batch.edge_types:
             index = batch[edge_type].edge_index
-            if edge_type[0] not in ranks:  # no sampled source rows: no edges
+            if edge_type[0] not in ranks or edge_type[2] not in ranks:  # no sampled rows at one end: no edges
                 data[edge_type].edge_index = index
                 continue
-            keep = ranks[edge_type[0]][index[0]].unsqueeze(1) != step.unsqueeze(0)  # [edges, copies]
-            offset = torch.arange(size).unsqueeze(0)
-            source = (index[0].unsqueeze(1) * size + offset)[keep]
-            target = (index[1].unsqueeze(1) * size + offset)[keep]
-            data[edge_type].edge_index = torch.stack([source, target])
-        data[seed_type].batch_size = seeds * size
+            source, target = index
+            repeats = made[owners[edge_type[0]][source]]
+            step = _within(repeats)
+            source, target = source.repeat_interleave(repeats), target.repeat_interleave(repeats)
+            keep = ranks[edge_type[0]][source] != step + first  # copy c drops the out-edges of each seed's c-th row
+            data[edge_type].edge_index = torch.stack(
+                [(starts[edge_type[0]][source] + step)[keep], (starts[edge_type[2]][target] + step)[keep]]
+            )
+        data[seed_type].batch_size = int(made.sum())
+        seed_of = torch.repeat_interleave(made)
         out = model.head_outputs(
-            model.propagate(copied, data), item_frame, copied_history(history, size), copied_features(features, size)
+            model.propagate(copied, data),
+            item_frame,
+            _repeated_history(history, made),
+            None if features is None else features.repeat_interleave(made, dim=0),
         )
-        chosen = None if targets is None else targets.repeat_interleave(size)
-        effects[:, start : start + size] = _select(out, chosen).view(seeds, size)
+        effects[seed_of, first + _within(made)] = _select(out, None if targets is None else targets[seed_of])
     if typical is None:  # no average row to replace the seed's own with: it is not scored
         effects[torch.arange(seeds), ranks[seed_type][:seeds]] = full
     delta = (effects - full.unsqueeze(1)).abs()
     return {t: delta[owners[t], ranks[t]] for t in node_types}
+
+
+def _copy_ranges(counts: Tensor, chunk_rows: int | None) -> list[tuple[int, int]]:
+    """Ranges of copy numbers, one forward pass each: copy ``c`` holds the subgraphs of the seeds with more than
+    ``c`` rows (each seed is copied once per its own row, not the largest subgraph's), at most about
+    ``chunk_rows`` rows per pass (at least one copy; None: all copies at once)."""
+    copies = int(counts.max()) if len(counts) else 0
+    if chunk_rows is None:
+        return [(0, copies)] if copies else []
+    ordered = torch.sort(counts).values
+    rows = ordered.flip(0).cumsum(0).flip(0)  # rows[i]: the rows of the seeds at least as large as ordered[i]
+    cost = rows[torch.searchsorted(ordered, torch.arange(copies), right=True).clamp(max=len(ordered) - 1)]
+    ranges, first, total = [], 0, 0
+    for c, size in enumerate(cost.tolist()):
+        if c > first and total + size > chunk_rows:
+            ranges.append((first, c))
+            first, total = c, 0
+        total += size
+    ranges.append((first, copies))
+    return ranges
+
+
+def _starts(repeats: Tensor) -> Tensor:
+    """Where each node's first copy lands when node ``i`` is repeated ``repeats[i]`` times in place."""
+    return torch.cumsum(repeats, 0) - repeats
+
+
+def _within(repeats: Tensor) -> Tensor:
+    """For ``repeat_interleave(repeats)``'s output: each element's number among its own item's repeats."""
+    return torch.arange(int(repeats.sum())) - _starts(repeats).repeat_interleave(repeats)
+
+
+def _repeated_history(
+    history: tuple[Tensor, Tensor, Tensor] | None, made: Tensor
+) -> tuple[Tensor, Tensor, Tensor] | None:
+    """Link prediction's past uses of each seed, once for each of the seed's copies (fixed inputs)."""
+    if history is None:
+        return None
+    row, item, values = history
+    repeats = made[row]
+    return (
+        _starts(made)[row].repeat_interleave(repeats) + _within(repeats),
+        item.repeat_interleave(repeats),
+        values.repeat_interleave(repeats, dim=0),
+    )
 
 
 def blend(columns: dict[str, Tensor], rows: dict[str, Tensor]) -> dict[str, Tensor]:

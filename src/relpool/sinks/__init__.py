@@ -23,7 +23,6 @@ from relpool.sinks.columns import with_provenance
 from relpool.sinks.duckdb_table import duckdb_table_exists, write_duckdb
 from relpool.sinks.flat_file import write_file
 from relpool.sinks.identity import is_input_database
-from relpool.sinks.sql_table import table_exists, write_table
 from relpool.sinks.target import FileTarget, TableTarget, Target, already_exists, parse_target
 
 MODES = ("create", "append", "replace")
@@ -39,6 +38,8 @@ class Destination:
 
     def write(self, predictions: pd.DataFrame, model_id: str) -> None:
         """``predictions`` with ``model_id`` and ``created_at``, all of them or (on any failure) nothing."""
+        from relpool.sinks.sql_table import write_table  # SQLAlchemy: only when writing to a server table
+
         frame = with_provenance(predictions, model_id)
         target = self.target
         if isinstance(target, FileTarget):
@@ -62,6 +63,8 @@ def open_target(
 ) -> Destination:
     """``target`` parsed and checked against ``mode`` and the input database ``input_db`` (a DB argument,
     or None); ``protect``: other paths never to write over or into (the model directory)."""
+    from relpool.sinks.sql_table import table_exists
+
     if mode not in MODES:
         raise RelpoolError(f"--mode must be one of {', '.join(MODES)}, got {mode!r}")
     parsed = parse_target(target)

@@ -16,10 +16,12 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from relpool.sinks.target import TableTarget
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 LOCAL = frozenset({"(this machine)"})
 DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306, "mssql": 1433, "oracle": 1521}
@@ -55,6 +57,8 @@ def is_input_database(target: TableTarget, input_db) -> bool:
 
 
 def _of_argument(text: str) -> Identity | None:
+    import sqlalchemy as sa
+
     if "://" not in text:
         return _file(Path(text))
     try:

@@ -12,12 +12,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from relpool.db.sources.duckdb_file import DUCKDB_MAGIC
 from relpool.db.sources.sqlite import SQLITE_MAGIC
 from relpool.errors import RelpoolError
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 FILE_SUFFIXES = {".parquet": "parquet", ".csv": "csv"}
 DATABASE_SUFFIXES = {".duckdb": "duckdb", ".ddb": "duckdb", ".sqlite": "sqlite", ".sqlite3": "sqlite"}
@@ -131,6 +133,8 @@ def _table_name(text: str, target: str) -> tuple[str | None, str]:
 
 def _url_table(head: str, schema: str | None, table: str, text: str) -> TableTarget:
     """A ``sqlite:///`` or ``duckdb:///`` URL is its file (as the readers treat it); others stay URLs."""
+    import sqlalchemy as sa
+
     try:
         url = sa.engine.make_url(head)
     except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is not a number

@@ -7,7 +7,6 @@ None once, for every model, because JSON has no NaN.
 from __future__ import annotations
 
 import numpy as np
-from sklearn import metrics as skm
 
 
 def metric_text(value: float | None, digits: int = 4) -> str:
@@ -19,6 +18,8 @@ def metric_text(value: float | None, digits: int = 4) -> str:
 
 def binary_metrics(y_true, probability, threshold: float = 0.5) -> dict[str, float]:
     """AUROC, average precision, and F1 of predicting positive at ``probability >= threshold``."""
+    from sklearn import metrics as skm
+
     y_true, probability = np.asarray(y_true, dtype=bool), np.asarray(probability, dtype=float)
     out = {"f1": float(skm.f1_score(y_true, probability >= threshold, zero_division=0)), "threshold": float(threshold)}
     if y_true.all() or not y_true.any():  # one class only: ranking metrics are undefined
@@ -33,6 +34,8 @@ def binary_metrics(y_true, probability, threshold: float = 0.5) -> dict[str, flo
 def best_f1_threshold(y_true, probability) -> float:
     """The probability threshold with the highest F1 on these examples (validation's, so test F1 is honest);
     0.5 when there is no positive to find."""
+    from sklearn import metrics as skm
+
     y_true, probability = np.asarray(y_true, dtype=bool), np.asarray(probability, dtype=float)
     if not y_true.any() or y_true.all():
         return 0.5
@@ -43,6 +46,8 @@ def best_f1_threshold(y_true, probability) -> float:
 
 
 def regression_metrics(y_true, y_pred) -> dict[str, float]:
+    from sklearn import metrics as skm
+
     y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
     return {
         "mae": float(skm.mean_absolute_error(y_true, y_pred)),
@@ -52,6 +57,8 @@ def regression_metrics(y_true, y_pred) -> dict[str, float]:
 
 
 def multiclass_metrics(y_true, y_pred) -> dict[str, float]:
+    from sklearn import metrics as skm
+
     return {
         "accuracy": float(skm.accuracy_score(y_true, y_pred)),
         "macro_f1": float(skm.f1_score(y_true, y_pred, average="macro", zero_division=0)),

@@ -137,12 +137,15 @@ def explain_examples(
     values: bool = False,
     steps: int = STEPS,
     features: torch.Tensor | None = None,
+    columns: bool = True,
 ) -> Explained:
     """Explain every example (dense ``seeds`` at int64 ``cutoffs``) while predicting it: predict's batches and
     sampler (:data:`EVAL_SEED`, examples grouped by cutoff, so the subgraphs and outputs of a one-cutoff
     call are predict's), and integrated gradients and occlusion over each whole batch at once
     (:func:`attribute_batch`, :func:`~relpool.nn.occlusion.occlude`).
-    An example's shares are of its own subgraph's total, as :func:`explain_entity` computes them."""
+    An example's shares are of its own subgraph's total, as :func:`explain_entity` computes them.
+    ``columns``: False skips integrated gradients, which only split a row's score over its columns (the rows
+    and tables are the same; ``Explained.columns`` then has none): ``predict --explain`` lists rows only."""
     if top < 1:
         raise RelpoolError(f"--explain-top must be at least 1, got {top}")
     loop.model.eval()
@@ -152,7 +155,7 @@ def explain_examples(
     outputs: list[torch.Tensor | None] = [None] * len(seeds)
     found: list[tuple[np.ndarray, list]] = []  # (example indices, per-node arrays) of each batch
     tables: dict[str, dict[int, float]] = {}
-    columns: dict[tuple[str, str], dict[int, float]] = {}
+    column_shares: dict[tuple[str, str], dict[int, float]] = {}
     for cutoff in np.unique(cutoffs):
         group = np.flatnonzero(cutoffs == cutoff)
         background: dict[str, Background] = {}
@@ -167,23 +170,25 @@ def explain_examples(
             for t in batch.node_types:
                 if batch[t].num_nodes and t not in background:
                     background[t] = _background(loop, t, int(cutoff))
-            attribution = attribute_batch(
-                loop.model, frames, batch, item_frame, uses, background, steps, CHUNK_ROWS, delta=False, features=inputs
-            )
             for i, example in enumerate(index):
                 outputs[example] = out[i]
-            rows = occlude(
-                loop.model, frames, batch, item_frame, uses, background, attribution.targets, OCCLUSION_ROWS, inputs
-            )
-            scores = blend(attribution.scores, rows)
-            auto = _auto_features(loop, frames, batch, inputs, attribution.targets, prepared.inspection)
-            nodes = _per_seed(attribution.columns, scores, batch, len(index), index, tables, columns, auto)
+            targets = out.argmax(dim=1) if out.dim() == 2 else None  # the attributed column, as attribution picks it
+            rows = occlude(loop.model, frames, batch, item_frame, uses, background, targets, OCCLUSION_ROWS, inputs)
+            if columns:
+                attribution = attribute_batch(
+                    loop.model, frames, batch, item_frame, uses, background, steps, CHUNK_ROWS, False, inputs
+                )
+                names, scores = attribution.columns, blend(attribution.scores, rows)
+            else:  # each row's score whole, in no column
+                names, scores = {t: [] for t in rows}, {t: r.unsqueeze(1) for t, r in rows.items()}
+            auto = _auto_features(loop, frames, batch, inputs, targets, prepared.inspection)
+            nodes = _per_seed(names, scores, batch, len(index), index, tables, column_shares, auto)
             found.append((index, nodes))
     return Explained(
         outputs=torch.stack([o for o in outputs if o is not None]) if len(seeds) else torch.empty(0),
         rows=_top_rows(prepared, loop, found, len(seeds), top, values),
         tables=pd.DataFrame(tables).reindex(range(len(seeds))).fillna(0.0),
-        columns=pd.DataFrame(columns).reindex(range(len(seeds))).fillna(0.0),
+        columns=pd.DataFrame(column_shares).reindex(range(len(seeds))).fillna(0.0),
     )
 
 

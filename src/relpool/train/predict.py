@@ -152,7 +152,14 @@ class Model:
             predictions = self.served.predict(inspection, session.bound, examples)
         elif explain:
             explained = explain_examples(
-                session.prepared, self._explaining(session), seeds, cutoffs, history, explain_top, features=features
+                session.prepared,
+                self._explaining(session),
+                seeds,
+                cutoffs,
+                history,
+                explain_top,
+                features=features,
+                columns=False,
             )
             outputs = explained.outputs
         else:

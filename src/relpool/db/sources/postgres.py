@@ -14,8 +14,6 @@ Each column is read as a type the store and the encoders understand, chosen from
 
 from __future__ import annotations
 
-import adbc_driver_postgresql.dbapi as adbc_pg
-
 from relpool.db.database import Database
 from relpool.db.sql import literal, quote
 from relpool.errors import RelpoolError
@@ -76,6 +74,8 @@ def column_expression(name: str, base_type: str, precision: int | None, scale: i
 
 
 def read_postgres(db: Database, libpq_uri: str, tables: list[str], namespace: str, shown: str) -> None:
+    import adbc_driver_postgresql.dbapi as adbc_pg
+
     try:
         with adbc_pg.connect(libpq_uri) as con, con.cursor() as cur:
             cur.execute("SET default_transaction_read_only = on")

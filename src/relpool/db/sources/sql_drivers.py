@@ -6,9 +6,12 @@ engine is created; both steps are checked here, before anything connects.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from relpool.errors import RelpoolError
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 # Driver module -> the package that provides it (pip names differ from module names).
 DRIVER_PACKAGES = {
@@ -42,6 +45,8 @@ DIALECT_PACKAGES = {
 def check_driver(url: sa.URL, shown: str, action: str = "read") -> None:
     """Raise one clear error if ``url``'s dialect or driver is unknown, asynchronous or not installed
     (``action``: what relpool was about to do there, "read" or "write")."""
+    import sqlalchemy as sa
+
     backend = url.get_backend_name()
     try:
         dialect = url.get_dialect()

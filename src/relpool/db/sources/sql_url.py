@@ -9,10 +9,10 @@ A missing dialect or driver is one error naming the package to install (:mod:`.s
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
-import sqlalchemy as sa
 
 from relpool.db.database import Database
 from relpool.db.sources.declared import declared_fk, declared_table
@@ -22,8 +22,13 @@ from relpool.db.sources.sql_drivers import check_driver
 from relpool.db.sources.sqlite import read_sqlite
 from relpool.errors import RelpoolError
 
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
 
 def read_sql_url(url: str) -> Database:
+    import sqlalchemy as sa
+
     try:
         parsed = sa.engine.make_url(url)
     except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is not a number

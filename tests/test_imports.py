@@ -1,0 +1,34 @@
+"""The explain and predict commands' code paths leave heavy optional libraries unimported.
+
+``relpool explain`` answers one entity in about a second after its imports, so a library that only
+training, baselines, SQL servers or reports need must be imported inside the function that uses it.
+Checked in a fresh interpreter: this test process has imported everything already.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HEAVY = ("lightgbm", "sklearn", "captum", "sqlalchemy", "networkx", "polars", "adbc_driver_postgresql", "matplotlib")
+"""Not needed to load a model, predict or explain: training metrics, baselines, SQL servers, plots, schema cycles."""
+
+EXPLAIN_PATH = ("relpool.cli", "relpool.api", "relpool.commands.explain", "relpool.report.explain_view")
+
+
+def test_the_explain_path_imports_no_heavy_optional_library():
+    code = (
+        "import importlib, json, sys\n"
+        f"for name in {EXPLAIN_PATH!r}: importlib.import_module(name)\n"
+        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+def test_the_check_sees_a_heavy_import():
+    """The same check, told to import one of them, finds it (so the test above can fail)."""
+    code = f"import json, sys, sqlalchemy\nprint(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))\n"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "sqlalchemy" in json.loads(done.stdout)
