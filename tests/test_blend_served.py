@@ -43,7 +43,7 @@ def test_the_chosen_blend_is_stored_and_its_scores_are_metrics_json_s(blended):
     about = json.loads((blended / "blend.json").read_text())
     assert about["weight"] == metrics["models"]["blend"]["weight"] and 0 < about["weight"] < 1
     assert "val_tuned" in metrics["models"]["blend"]
-    assert "blend" in (blended / "report.html").read_text()
+    assert f"blend: {about['weight']:g} × network" in (blended / "report.html").read_text()
 
 
 def test_evaluate_and_predict_reproduce_the_blend_s_test_scores(blended, shop_db):
