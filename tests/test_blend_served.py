@@ -72,3 +72,16 @@ def test_a_missing_or_edited_member_is_one_clear_error(blended, tmp_path):
     shutil.rmtree(copy / "baselines" / "autofeat")
     with pytest.raises(RelpoolError, match="autofeat member is missing"):
         relpool.Model.load(copy)
+
+
+def test_the_service_and_the_explain_view_say_a_blend_is_served(blended, shop_db):
+    from rich.console import Console
+
+    from relpool.report.explain_view import render_explanation
+    from relpool.serve.service import Service
+
+    service = Service(relpool.Model.load(blended), shop_db, console=Console(quiet=True))
+    assert service.health()["served"] == "blend"
+    console = Console(record=True, width=200)
+    render_explanation(service.explain("5", at="2020-01-20", top=3), console)
+    assert "explains its network part" in console.export_text()
