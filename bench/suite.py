@@ -40,9 +40,13 @@ TIMEOUT_SECONDS = 3600
 
 
 def scores(metrics: dict, metric: str) -> dict:
-    """val, test (the main metric; a candidate may give the number or the whole dict) and seconds."""
+    """val, test (the main metric; a candidate may give the number or the whole dict) and seconds; a blend's
+    weight and val tuned on all of val too."""
     pick = lambda v: v.get(metric) if isinstance(v, dict) else v  # noqa: E731
-    return {"val": pick(metrics.get("val")), "test": pick(metrics.get("test")), "seconds": metrics.get("seconds")}
+    out = {"val": pick(metrics.get("val")), "test": pick(metrics.get("test")), "seconds": metrics.get("seconds")}
+    if "weight" in metrics:
+        out |= {"weight": metrics["weight"], "val_tuned": pick(metrics.get("val_tuned"))}
+    return out
 
 
 def fit(db: str, query: str, out: Path, seed: int, fit_args: list[str]) -> dict:

@@ -79,7 +79,7 @@ def test_every_epoch_and_every_model_s_final_metrics_are_logged(logged):
     ):
         logged_steps = sorted((m.step, m.value) for m in client.get_metric_history(run.info.run_id, key))
         assert logged_steps == [(e["epoch"], pytest.approx(v)) for e, v in zip(history, expected)]
-    assert set(metrics["models"]) == {"hybrid", "entity", "autofeat"}
+    assert set(metrics["models"]) == {"hybrid", "entity", "autofeat", "blend"}
     for name, scores in metrics["models"].items():
         for split in ("val", "test"):
             assert run.data.metrics[f"{name}.{split}_auroc"] == pytest.approx(scores[split]["auroc"])

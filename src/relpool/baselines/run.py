@@ -41,6 +41,7 @@ class BaselineResult:
     test_predictions: pd.DataFrame  # entity, cutoff, label and the prediction columns a GNN's predictions have
     contributions: list[dict] = field(default_factory=list)  # per source table: mean |SHAP| share, largest first
     served: ServedBaseline | None = None  # the trained LightGBM, kept so relpool can serve it if it wins
+    val_predictions: pd.DataFrame | None = None  # as test_predictions, for val: what a blend's weight is chosen on
 
 
 def run_baseline(
@@ -112,6 +113,7 @@ def run_baseline(
         _prediction_frame(task, predictions["test"]),
         contributions,
         served,
+        _prediction_frame(task, predictions["val"], "val"),
     )
 
 
@@ -125,9 +127,9 @@ def _features(inspection: Inspection, task: Task, kind: str, console: Console) -
     )
 
 
-def _prediction_frame(task: Task, predicted) -> pd.DataFrame:
-    """The test examples beside the predictions, in the columns of a GNN's predictions_test.parquet."""
-    examples = task.tables["test"][["entity", "cutoff", "label"]].reset_index(drop=True)
+def _prediction_frame(task: Task, predicted, split: str = "test") -> pd.DataFrame:
+    """The split's examples beside the predictions, in the columns of a GNN's predictions_<split>.parquet."""
+    examples = task.tables[split][["entity", "cutoff", "label"]].reset_index(drop=True)
     return pd.concat([examples, task.kind.prediction_frame(predicted)], axis=1)
 
 

@@ -7,12 +7,12 @@ Callers key the test predictions by :func:`model_label`, so a model's row and it
 
 from __future__ import annotations
 
-LABELS = {"gnn": "GNN", "hybrid": "hybrid GNN"}
+LABELS = {"gnn": "GNN", "hybrid": "hybrid GNN", "blend": "blend"}
 
 
 def model_label(name: str) -> str:
     """What the report calls candidate ``name``: "gnn" -> "GNN", "hybrid" -> "hybrid GNN", a candidate
-    network "hybrid-recent" -> "hybrid GNN (recent)", any other (entity, autofeat, …) -> "<name> baseline"."""
+    network "hybrid-recent" -> "hybrid GNN (recent)", "blend" -> "blend", any other (entity, autofeat, …) -> "<name> baseline"."""
     network, _, variant = name.partition("-")
     if network in LABELS:
         return LABELS[network] + (f" ({variant})" if variant else "")

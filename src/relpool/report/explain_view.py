@@ -21,6 +21,8 @@ def render_explanation(explanation: dict, console: Console) -> None:
         highlight=False,
         soft_wrap=True,
     )
+    if explanation.get("note"):  # e.g. a served blend: only its network part is explained
+        console.print(f"note: {explanation['note']}", style="yellow", highlight=False, soft_wrap=True)
     tables = Table(title="tables (share of the row scores)", title_justify="left")
     tables.add_column("table")
     tables.add_column("share", justify="right")

@@ -73,7 +73,9 @@ def metrics_section(gnn: dict, baselines: dict[str, dict]) -> str:
     note = (
         (
             "entity: LightGBM on the entity table's own columns; autofeat: LightGBM on aggregates along every "
-            "foreign-key path. All models see the same splits and the same time rule; bold: "
+            "foreign-key path. "
+            + _blend_note(gnn)
+            + "All models see the same splits and the same time rule; bold: "
             + (
                 f"the chosen model ({gnn.get('chosen_because') or 'the best on validation'})."
                 if chosen
@@ -84,6 +86,20 @@ def metrics_section(gnn: dict, baselines: dict[str, dict]) -> str:
         else "Baselines were not run (--no-baselines)."
     )
     return section("Metrics", table(headers, rows, main_row=best_row), paragraph(note, note=True))
+
+
+def _blend_note(gnn: dict) -> str:
+    """What the blend row is: its weight, and why its validation score is not the tuned one."""
+    blend = (gnn.get("models") or {}).get("blend")
+    if not blend:
+        return ""
+    main = gnn["metric"]
+    tuned = metric_text(blend.get("val_tuned", {}).get(main))
+    return (
+        f"blend: {blend['weight']:g} × network + {1 - blend['weight']:g} × autofeat, the weight chosen on "
+        f"validation; its val is cross-fitted over two halves of the validation entities (tuned on all of "
+        f"val: {tuned}). "
+    )
 
 
 def _metric_cell(metrics: dict, name: str) -> str | float | None:

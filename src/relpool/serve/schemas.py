@@ -94,7 +94,7 @@ class ExplainResponse(_Open):
 class Health(BaseModel):
     status: str = Field(description="'ok' once the database is prepared.")
     model: str = Field(description="The model directory served.")
-    served: str = Field(description="The model that answers: the network, or a LightGBM baseline's kind.")
+    served: str = Field(description="The model that answers: the network, a LightGBM baseline's kind, or 'blend'.")
     task_type: str
     entity_table: str
     entity_column: str

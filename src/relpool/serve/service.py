@@ -61,7 +61,8 @@ class Service:
 
     def health(self) -> dict:
         model = self.model
-        served = model.served.kind if model.served else ("hybrid" if model.spec.entity_features else "gnn")
+        network = "hybrid" if model.spec.entity_features else "gnn"
+        served = model.served.kind if model.served else ("blend" if model.blend else network)
         return {
             "status": "ok",
             "model": str(model.folder),

@@ -16,6 +16,7 @@ from importlib import metadata
 from pathlib import Path
 
 from relpool.baselines.served import SERVABLE, ServedBaseline
+from relpool.baselines.served_blend import ServedBlend, fingerprint, load_blend
 from relpool.errors import RelpoolError
 from relpool.train.checkpoint import load_json, save_json, save_tensors, sha256
 from relpool.train.stats_json import col_stats_to_json
@@ -162,18 +163,30 @@ def served_baseline(folder: Path) -> ServedBaseline | None:
     return ServedBaseline.load(folder / "baselines" / chosen) if chosen else None
 
 
+def served_blend(folder: Path) -> ServedBlend | None:
+    """The blend of the network and the autofeat baseline, when ``folder``'s run chose it on validation
+    (metrics.json's ``chosen`` is "blend"), loaded from blend.json; None otherwise."""
+    return load_blend(folder) if _chosen(folder) == "blend" else None
+
+
 def model_id(folder: Path, config: dict) -> str:
     """A stable identifier of the model ``folder`` serves, the ``model_id`` of the predictions it writes: 16 hex
     digits of the SHA-256 of config.json's checksum (which covers the weights' SHA-256) and, when a baseline
-    is served, its model file's SHA-256. The same trained directory gives the same id wherever it is copied."""
+    is served (alone or blended), its model file's SHA-256. The same trained directory gives the same id wherever it is copied."""
     parts = [config.get("config_sha256") or config_checksum(config)]
     chosen = _chosen_baseline(folder)
     if chosen:
         parts.append(str(load_json(folder / "baselines" / chosen / "served.json").get("model_sha256")))
+    elif _chosen(folder) == "blend":
+        parts.append(f"blend:{fingerprint(folder)}")
     return hashlib.sha256(":".join(parts).encode()).hexdigest()[:16]
 
 
 def _chosen_baseline(folder: Path) -> str | None:
-    metrics = folder / "metrics.json"
-    chosen = load_json(metrics).get("chosen") if metrics.is_file() else None
+    chosen = _chosen(folder)
     return chosen if chosen in SERVABLE else None
+
+
+def _chosen(folder: Path) -> str | None:
+    metrics = folder / "metrics.json"
+    return load_json(metrics).get("chosen") if metrics.is_file() else None

@@ -38,7 +38,7 @@ from relpool.train.explain import Explained, explain_entity, explain_examples
 from relpool.train.explain_rows import find_example, plain
 from relpool.train.history import item_history
 from relpool.train.loop import CPU, Loop
-from relpool.train.model_dir import model_id, read_config, served_baseline
+from relpool.train.model_dir import model_id, read_config, served_baseline, served_blend
 from relpool.train.model_session import Session, Sessions
 from relpool.train.prepare import Prepared, encode_for_model
 from relpool.train.requested import requested_examples
@@ -57,6 +57,7 @@ class Model:
         self.spec, self.targets, self.k = settings.model, settings.targets, settings.rank_top
         self.kind = task_kind(self.targets.task_type)
         self.served = served_baseline(folder)  # a baseline chosen on validation over the network, or None
+        self.blend = served_blend(folder)  # the network blended with the autofeat baseline, when that was chosen
         self.threads = settings.options.loop.threads  # torch's, set on every call (a server sets 1)
         self._sessions = Sessions(folder, settings, self.device)  # the prepared database in use
 
@@ -119,7 +120,7 @@ class Model:
         ``explain``: a column ``explanation`` beside the predictions, per entity a JSON list of the
         ``explain_top`` rows that drove it, best first: ``[{"table", "key": {pk: value}, "score"}]``
         (scores as :meth:`explain` gives them, computed batch-wise on predict's own subgraphs; the
-        predictions are unchanged). Notes (tables or columns the model ignores) go to ``console``, by default stderr."""
+        predictions are unchanged; a served blend's rows are its network part's). Notes (tables or columns the model ignores) go to ``console``, by default stderr."""
         if explain and explain_top < 1:
             raise RelpoolError(f"--explain-top must be at least 1, got {explain_top}")
         console = console or Console(stderr=True)
@@ -166,6 +167,8 @@ class Model:
             outputs = session.loop.predict_outputs(seeds, cutoffs, EVAL_SEED, history, features)
         if outputs is not None:
             predictions = self.kind.predictions(outputs, self.targets, self.k)
+            if self.blend is not None:
+                predictions = self.blend.predict(predictions, inspection, session.bound, examples)
         key = self.settings.entity_column
         frame = pd.concat([examples.rename(columns={"entity": key}).reset_index(drop=True), predictions], axis=1)
         if explained is not None:
@@ -204,13 +207,19 @@ class Model:
 
     def _predict_split(self, session: Session, data: SplitData) -> pd.DataFrame:
         if self.served is None:
-            return predict_split(session.loop, data, self.targets, self.k)
+            predicted = predict_split(session.loop, data, self.targets, self.k)
+            if self.blend is None:
+                return predicted
+            return self.blend.predict(predicted, session.prepared.inspection, session.bound, data.frame)
         predicted = self.served.predict(session.prepared.inspection, session.bound, data.frame)
         return pd.concat([data.frame.reset_index(drop=True), predicted], axis=1)
 
     def explain(self, db, entity: str, at: str | None = None, top: int = 10, console: Console | None = None) -> dict:
         """Which rows, tables and columns drove the prediction for the entity whose primary key is ``entity``
         (as text) at ``at`` (default: the newest time in the database); see :mod:`relpool.train.explain`.
+
+        A served blend is explained by its network part: the rows, tables and columns are the network's, and so
+        is ``prediction``; ``note`` says so and gives the blend's weight.
 
         The prepared database is the one ``predict`` uses and reuses."""
         console = console or Console(stderr=True)
@@ -225,7 +234,7 @@ class Model:
             predicted = shares.pop("prediction")
             cutoff = pd.Timestamp(example["cutoff"].iloc[0]).isoformat()
             return {"entity": key, "cutoff": cutoff, **_prediction_fields(predicted, self.kind.column), **shares}
-        return explain_entity(
+        explained = explain_entity(
             session.prepared,
             self._explaining(session),
             bound,
@@ -235,6 +244,12 @@ class Model:
             top,
             features=lambda example: self._features(inspection, bound, example),
         )
+        if self.blend is not None:
+            explained["note"] = (
+                f"{self.folder} serves a blend ({self.blend.weight:g} network + {1 - self.blend.weight:g} "
+                "autofeat LightGBM); this explains its network part, and the prediction shown is the network's"
+            )
+        return explained
 
     def _features(self, inspection: Inspection, bound: BoundQuery, examples: pd.DataFrame) -> torch.Tensor | None:
         """A hybrid GNN's auto-features of ``examples`` (entity, cutoff), as training computed them; None for a plain GNN."""

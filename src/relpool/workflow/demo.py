@@ -71,7 +71,7 @@ def run_demo(
             finish=lambda _, run: runs.append(run),  # the run's auto-features, for the autofeat baseline
         )
         render_metrics(metrics, target, console)
-    with _step(console, 4, "Baselines (entity-only and auto-feature LightGBM), the choice on validation, the report"):
+    with _step(console, 4, "Baselines (entity, autofeat LightGBM), their blend, the choice on validation, the report"):
         report = report_run(target, runs[0], options.loop.seed, console)
         render_models(runs[0].metrics, console)
     console.print(

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 
+from relpool.baselines.served_blend import save_blend
 from relpool.db.inspection import Inspection
 from relpool.query.task import Task
 from relpool.report.build import write_report
@@ -21,6 +22,7 @@ from relpool.train.fit_options import FitOptions
 from relpool.train.predict import Model
 from relpool.train.training_data import FitRun
 from relpool.workflow.baselines import run_baselines
+from relpool.workflow.blend import Blend, blend
 from relpool.workflow.candidates import CANDIDATES, budget_minutes, train_candidates
 from relpool.workflow.comparison import choose, model_name
 
@@ -99,9 +101,13 @@ def report_run(
         if baselines
         else {}
     )
-    choose(run.metrics, compared, networks)
-    save_json(folder / "metrics.json", run.metrics)
     own = pd.read_parquet(folder / "predictions_test.parquet")
+    mixed = blend_with_autofeat(folder, run.metrics["task_type"], own, compared)
+    choose(run.metrics, compared, networks, mixed.metrics() if mixed else None)
+    save_json(folder / "metrics.json", run.metrics)
+    if mixed is not None:  # the autofeat member's model file is the one run_baselines wrote
+        member = load_json(folder / "baselines" / "autofeat" / "served.json")["model_sha256"]
+        save_blend(folder, mixed.weight, run.metrics["task_type"], member, mixed.metrics())
     others = {
         n: pd.read_parquet(folder / CANDIDATES / n / "predictions_test.parquet") for n in list(networks or {})[1:]
     }
@@ -109,6 +115,7 @@ def report_run(
         model_name(run.metrics): own,
         **others,
         **{kind: result.test_predictions for kind, result in compared.items()},
+        **({"blend": mixed.test_predictions} if mixed else {}),
     }
     chosen = run.metrics["chosen"]
     predictions = {model_label(n): tested[n] for n in sorted(tested, key=lambda n: n != chosen)}  # the chosen first
@@ -125,6 +132,17 @@ def report_run(
             reliance,
             load_json(folder / "config.json")["options"],
         )
+
+
+def blend_with_autofeat(folder: Path, task_type: str, test: pd.DataFrame, compared: dict) -> Blend | None:
+    """The served network's blend with the autofeat baseline (:mod:`relpool.workflow.blend`), when both have
+    validation predictions and the baseline is servable; None otherwise."""
+    autofeat = compared.get("autofeat")
+    val = folder / "predictions_val.parquet"
+    if autofeat is None or autofeat.served is None or not val.is_file():
+        return None
+    network = {"val": pd.read_parquet(val), "test": test}
+    return blend(task_type, network, {"val": autofeat.val_predictions, "test": autofeat.test_predictions})
 
 
 SAMPLE = 100
