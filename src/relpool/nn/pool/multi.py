@@ -28,5 +28,7 @@ class MultiPool(Pool):
         self.pools = torch.nn.ModuleList(build_pool(name, dim, **(options or {}).get(name, {})) for name in pools)
         self.proj = torch.nn.Linear(len(pools) * dim, dim)
 
-    def forward(self, x: Tensor, index: Tensor, dim_size: int, query: Tensor | None = None) -> Tensor:
-        return self.proj(torch.cat([p(x, index, dim_size, query) for p in self.pools], dim=-1))
+    def forward(
+        self, x: Tensor, index: Tensor, dim_size: int, query: Tensor | None = None, keys: Tensor | None = None
+    ) -> Tensor:
+        return self.proj(torch.cat([p(x, index, dim_size, query, keys) for p in self.pools], dim=-1))
