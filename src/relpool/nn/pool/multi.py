@@ -15,7 +15,7 @@ class MultiPool(Pool):
     """``W [pool_1(x) ; ... ; pool_m(x)] + b`` (PNA-style multiple aggregators).
 
     Built on relpool operators rather than PyG's MultiAggregation so that each
-    member sees the ``query`` and keeps its empty-set / stability fixes.
+    member sees the ``query`` (and ``keys``) and keeps its empty-set / stability fixes.
     ``options`` maps a member's name to its keyword arguments.
     """
 
