@@ -11,7 +11,8 @@ where the customer<-transaction attention gets its keys and how sharp it starts:
 
 Reported per variant: validation AUROC per epoch, and the attention's peak on the customer's transaction sets
 (mean over sets of size n of n x the largest weight: 1 when uniform, n when one row takes all), sampled every
-10th training step. Writes bench/results/relational_snr_diagnose.json.
+10th training step. Writes bench/results/relational_snr_diagnose.json after each variant (keeping the variants an
+earlier run with the same options measured).
 
     python bench/relational_snr_diagnose.py --variants default,keys=source
 """
@@ -19,6 +20,7 @@ Reported per variant: validation AUROC per epoch, and the attention's peak on th
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -36,7 +38,7 @@ from relpool.nn.pool import AdaptivePool
 from relpool.synth import SynthSpec, generate
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import machine, versions, write_result  # noqa: E402
+from common import RESULTS, machine, versions, write_result  # noqa: E402
 
 VARIANTS = "default,keys=source,x10,keys=source x10,layers=3"
 ENTITY, ROWS = "customers", "transactions"
@@ -114,6 +116,18 @@ def fit_variant(folder: Path, truth: dict, variant: str, args) -> dict:
     }
 
 
+def earlier_results(options: dict) -> dict:
+    """Variants an earlier invocation with the same options measured, so variants can run separately."""
+    path = RESULTS / "relational_snr_diagnose.json"
+    if not path.exists():
+        return {}
+    earlier = json.loads(path.read_text())
+    same = {k: v for k, v in earlier["options"].items() if k != "variants"} == {
+        k: v for k, v in options.items() if k != "variants"
+    }
+    return earlier["results"] if same else {}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--variants", default=VARIANTS)
@@ -130,7 +144,7 @@ def main() -> None:
     parser.add_argument("--fanout", default="210,1")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    started, results = time.perf_counter(), {}
+    started, results = time.perf_counter(), earlier_results(vars(args))
     with tempfile.TemporaryDirectory(prefix="relpool-diagnose-") as tmp:
         spec = SynthSpec(
             entities=args.entities,
@@ -147,17 +161,17 @@ def main() -> None:
         for variant in args.variants.split(","):
             results[variant] = fit_variant(Path(tmp), truth, variant, args)
             print(f"{variant}: {results[variant]}", flush=True)
-    write_result(
-        "relational_snr_diagnose",
-        {
-            "machine": machine(),
-            "versions": versions("torch", "torch-geometric"),
-            "options": vars(args),
-            "oracle": oracle,
-            "results": results,
-            "seconds": round(time.perf_counter() - started),
-        },
-    )
+            write_result(
+                "relational_snr_diagnose",
+                {
+                    "machine": machine(),
+                    "versions": versions("torch", "torch-geometric"),
+                    "options": vars(args),
+                    "oracle": oracle,
+                    "results": results,
+                    "seconds": round(time.perf_counter() - started),
+                },
+            )
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 
 For every edge type (B -> A) of a batch, each B row sends ``relu(W x_B)``; the set a target A row
 receives is pooled by the operator named in ``pool`` with the target's own embedding as the query
-(what AdaPool needs to tell signal rows from noise). Edge types are summed, then a residual and a
-layer norm per node type.
+(what AdaPool needs to tell signal rows from noise). By default attention compares the query with the
+messages themselves; ``keys="source"`` compares it with each source's state before the message map
+(issue 18: that did not lift the affinity family, so it is not the default). Edge types are summed,
+then a residual and a layer norm per node type.
 
 A mini-batch holds only the node types its seeds reach: a table with rows for few entities is absent
 from most batches. Edge types from or to an absent type carry nothing and are skipped.
