@@ -11,11 +11,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from conftest import shop_frames, write_sqlite
 
 import relpool
 from relpool.encode import HashingEmbedder
 from relpool.errors import RelpoolError
+from relpool.nn.gnn import RelationalLayer
 from relpool.train.checkpoint import load_tensors, save_tensors
 
 QUERY = "PREDICT COUNT(transactions.*, 0, 3, days) > 0 FOR EACH customers.customer_id"
@@ -238,3 +240,24 @@ def test_the_model_sees_the_past_signal_but_not_the_future_one(past_signal, low,
     )
     auroc = model.metrics["test"]["auroc"]
     assert low <= auroc <= high, auroc
+
+
+def test_source_keys_attend_by_the_source_state_the_message_forgot():
+    """keys="source": the attention is computed on the source's state, so a state the message map zeroes
+    (a ReLU of a negative) still steers it; with the message as keys the same rows weigh alike."""
+    torch.manual_seed(0)
+    edge = ("rows", "of", "owners")
+    layers = {k: RelationalLayer(["rows", "owners"], [edge], 4, "adaptive", keys=k) for k in ("message", "source")}
+    layers["source"].load_state_dict(layers["message"].state_dict())
+    with torch.no_grad():
+        for layer in layers.values():  # every message relu(-sum x) = 0 for x > 0
+            layer.message["rows__of__owners"].weight.fill_(-1.0)
+            layer.message["rows__of__owners"].bias.zero_()
+    x = {"rows": torch.rand(3, 4) + 0.1, "owners": torch.randn(1, 4)}
+    index = {edge: torch.tensor([[0, 1, 2], [0, 0, 0]])}
+    message_keys = layers["message"].attention(x, index)[edge]
+    source_keys = layers["source"].attention(x, index)[edge]
+    torch.testing.assert_close(message_keys, torch.full((3,), 1 / 3))
+    assert source_keys.max() - source_keys.min() > 1e-3
+    with pytest.raises(ValueError, match="keys"):
+        RelationalLayer(["rows"], [], 4, "adaptive", keys="values")

@@ -142,6 +142,27 @@ def test_adaptive_query_selects_the_matching_row():
     assert out.argmax().item() == 2 and out[0, 2] > 0.9
 
 
+def test_adaptive_keys_pick_the_row_the_values_do_not_show():
+    """With keys, attention follows them: the query matches row 2's key, and row 2's value (e_1) comes out."""
+    pool = AdaptivePool(D)
+    with torch.no_grad():
+        for lin in (pool.q, pool.k, pool.v, pool.out):
+            lin.weight.copy_(torch.eye(D) * (10.0 if lin is pool.q else 1.0))
+            lin.bias.zero_()
+    keys, values = torch.eye(D), torch.eye(D).roll(1, dims=0)  # row 2's value is e_1
+    out = pool(values, torch.zeros(D, dtype=torch.long), 1, query=keys[2:3], keys=keys)
+    assert out.argmax().item() == 1 and out[0, 1] > 0.9
+    weights = pool.weights(values, torch.zeros(D, dtype=torch.long), 1, query=keys[2:3], keys=keys)
+    assert weights.argmax().item() == 2
+
+
+@pytest.mark.parametrize("name", ["mean", "sum", "max", "mixed", "multi", "pma"])
+def test_pools_that_do_not_attend_ignore_keys(name):
+    x, index, n, query = _data(seed=6)
+    pool = _pool(name)
+    torch.testing.assert_close(pool(x, index, n, query, keys=torch.randn_like(x)), pool(x, index, n, query))
+
+
 def test_softmax_with_large_temperature_approaches_max():
     x, index, n, _ = _data(seed=5)
     pool = build_pool("softmax", D, t=1e3, learn=False)

@@ -2,8 +2,10 @@
 
 For every edge type (B -> A) of a batch, each B row sends ``relu(W x_B)``; the set a target A row
 receives is pooled by the operator named in ``pool`` with the target's own embedding as the query
-(what AdaPool needs to tell signal rows from noise). Edge types are summed, then a residual and a
-layer norm per node type.
+(what AdaPool needs to tell signal rows from noise). By default attention compares the query with the
+messages themselves; ``keys="source"`` compares it with each source's state before the message map
+(issue 18: that did not lift the affinity family, so it is not the default). Edge types are summed,
+then a residual and a layer norm per node type.
 
 A mini-batch holds only the node types its seeds reach: a table with rows for few entities is absent
 from most batches. Edge types from or to an absent type carry nothing and are skipped.
@@ -29,8 +31,12 @@ class RelationalLayer(nn.Module):
         channels: int,
         pool: str,
         pool_options: dict | None = None,
+        keys: str = "message",
     ):
         super().__init__()
+        if keys not in ("message", "source"):
+            raise ValueError(f"keys must be 'message' or 'source', got {keys!r}")
+        self.keys = keys
         self.message = nn.ModuleDict({edge_key(e): nn.Linear(channels, channels) for e in edge_types})
         self.pool = nn.ModuleDict({edge_key(e): build_pool(pool, channels, **(pool_options or {})) for e in edge_types})
         self.update = nn.ModuleDict({t: nn.Linear(channels, channels) for t in node_types})
@@ -41,7 +47,7 @@ class RelationalLayer(nn.Module):
         for edge_type, index, messages in self._messages(x, edge_index):
             target = edge_type[2]
             incoming[target] = incoming[target] + self.pool[edge_key(edge_type)](
-                messages, index[1], dim_size=x[target].size(0), query=x[target]
+                messages, index[1], dim_size=x[target].size(0), query=x[target], keys=self._keys(x, edge_type, index)
             )
         return {t: self.norm[t](h + incoming[t].relu()) for t, h in x.items()}
 
@@ -53,10 +59,17 @@ class RelationalLayer(nn.Module):
             target = edge_type[2]
             pool = self.pool[edge_key(edge_type)]
             assert isinstance(pool, Pool)  # built by build_pool
-            found = pool.weights(messages, index[1], dim_size=x[target].size(0), query=x[target])
+            found = pool.weights(
+                messages, index[1], dim_size=x[target].size(0), query=x[target], keys=self._keys(x, edge_type, index)
+            )
             if found is not None:
                 weights[edge_type] = found
         return weights
+
+    def _keys(self, x: dict[str, Tensor], edge_type: EdgeType, index: Tensor) -> Tensor | None:
+        """What attention compares with the query: with ``keys="source"`` each edge's source state before the
+        message map (whose ReLU output forgets what the value path has no use for yet), else the message."""
+        return x[edge_type[0]].index_select(0, index[0]) if self.keys == "source" else None
 
     def _messages(self, x: dict[str, Tensor], edge_index: dict[EdgeType, Tensor]):
         """(edge type, edge index, each edge's message) of the edge types whose both ends are in the batch."""

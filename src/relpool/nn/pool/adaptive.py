@@ -27,6 +27,7 @@ class AdaptivePool(Pool):
     ``bias=False, residual=True, scale="width"``: it scales the logits by
     1/sqrt(d), not 1/sqrt(d_head) (with 8 heads of 2 channels, a temperature
     2x higher), and fuses k and v into one projection (the same map).
+    ``keys``, when given, replace ``x`` as what the query is compared with.
     """
 
     def __init__(self, dim: int, heads: int = 1, bias: bool = True, residual: bool = False, scale: str = "head"):
@@ -43,24 +44,28 @@ class AdaptivePool(Pool):
         self.v = torch.nn.Linear(dim, dim, bias=bias)
         self.out = torch.nn.Linear(dim, dim, bias=bias)
 
-    def forward(self, x: Tensor, index: Tensor, dim_size: int, query: Tensor | None = None) -> Tensor:
+    def forward(
+        self, x: Tensor, index: Tensor, dim_size: int, query: Tensor | None = None, keys: Tensor | None = None
+    ) -> Tensor:
         if query is None:
             query = scatter(x, index, 0, dim_size, reduce="mean")
-        alpha = self._attention(x, index, dim_size, query)
+        alpha = self._attention(x if keys is None else keys, index, dim_size, query)
         v = self.v(x).view(-1, self.heads, self.dim // self.heads)
         pooled = scatter(alpha.unsqueeze(-1) * v, index, 0, dim_size, reduce="sum")
         out = self.out(pooled.view(-1, self.dim))
         return out + query if self.residual else out
 
-    def weights(self, x: Tensor, index: Tensor, dim_size: int, query: Tensor | None = None) -> Tensor:
+    def weights(
+        self, x: Tensor, index: Tensor, dim_size: int, query: Tensor | None = None, keys: Tensor | None = None
+    ) -> Tensor:
         """The attention each message gets, averaged over heads: which rows the query picked out of its set."""
         if query is None:
             query = scatter(x, index, 0, dim_size, reduce="mean")
-        return self._attention(x, index, dim_size, query).mean(dim=-1)
+        return self._attention(x if keys is None else keys, index, dim_size, query).mean(dim=-1)
 
-    def _attention(self, x: Tensor, index: Tensor, dim_size: int, query: Tensor) -> Tensor:
+    def _attention(self, keys: Tensor, index: Tensor, dim_size: int, query: Tensor) -> Tensor:
         h, dh = self.heads, self.dim // self.heads
         q = self.q(query).view(-1, h, dh)
-        k = self.k(x).view(-1, h, dh)
+        k = self.k(keys).view(-1, h, dh)
         score = (q.index_select(0, index) * k).sum(-1) / self.root  # [E, h]
         return softmax(score, index, num_nodes=dim_size, dim=0)

@@ -20,7 +20,9 @@ class Pool(torch.nn.Module):
     ``forward(x [E, d], index [E], dim_size N, query [N, d] | None) -> [N, d]``.
     ``index`` may be unsorted; targets with no message get a finite vector.
     ``query`` is the target's own embedding; operators that need none ignore it,
-    so every operator is interchangeable in a model.
+    so every operator is interchangeable in a model. ``keys`` ([E, d], optional) is what attending
+    operators compare with the query instead of ``x`` (the rows' own state, which a message map may
+    have washed out); the others ignore it.
     """
 
     name: str = ""
@@ -29,10 +31,14 @@ class Pool(torch.nn.Module):
         super().__init__()
         self.dim = dim
 
-    def forward(self, x: Tensor, index: Tensor, dim_size: int, query: Tensor | None = None) -> Tensor:
+    def forward(
+        self, x: Tensor, index: Tensor, dim_size: int, query: Tensor | None = None, keys: Tensor | None = None
+    ) -> Tensor:
         raise NotImplementedError
 
-    def weights(self, x: Tensor, index: Tensor, dim_size: int, query: Tensor | None = None) -> Tensor | None:
+    def weights(
+        self, x: Tensor, index: Tensor, dim_size: int, query: Tensor | None = None, keys: Tensor | None = None
+    ) -> Tensor | None:
         """Each message's weight in its target's set ([E], summing to 1 per target), for operators whose output
         is such a weighting (attention); None for the others, whose summary weighs no row above another."""
         return None
@@ -53,7 +59,9 @@ class AggrPool(Pool):
         super().__init__(dim)
         self.aggr = self.aggregation(**kwargs)
 
-    def forward(self, x: Tensor, index: Tensor, dim_size: int, query: Tensor | None = None) -> Tensor:
+    def forward(
+        self, x: Tensor, index: Tensor, dim_size: int, query: Tensor | None = None, keys: Tensor | None = None
+    ) -> Tensor:
         return self.aggr(x, index, dim_size=dim_size)
 
 

@@ -21,7 +21,9 @@ class MaxMeanPool(Pool):
         """Weight of the max in [0, 1], broadcastable to [N, d]."""
         raise NotImplementedError
 
-    def forward(self, x: Tensor, index: Tensor, dim_size: int, query: Tensor | None = None) -> Tensor:
+    def forward(
+        self, x: Tensor, index: Tensor, dim_size: int, query: Tensor | None = None, keys: Tensor | None = None
+    ) -> Tensor:
         mx = self.max(x, index, dim_size=dim_size)
         mean = self.mean(x, index, dim_size=dim_size)
         w = self.weight(mx, mean)

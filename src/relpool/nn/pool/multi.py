@@ -15,7 +15,7 @@ class MultiPool(Pool):
     """``W [pool_1(x) ; ... ; pool_m(x)] + b`` (PNA-style multiple aggregators).
 
     Built on relpool operators rather than PyG's MultiAggregation so that each
-    member sees the ``query`` and keeps its empty-set / stability fixes.
+    member sees the ``query`` (and ``keys``) and keeps its empty-set / stability fixes.
     ``options`` maps a member's name to its keyword arguments.
     """
 
@@ -28,5 +28,7 @@ class MultiPool(Pool):
         self.pools = torch.nn.ModuleList(build_pool(name, dim, **(options or {}).get(name, {})) for name in pools)
         self.proj = torch.nn.Linear(len(pools) * dim, dim)
 
-    def forward(self, x: Tensor, index: Tensor, dim_size: int, query: Tensor | None = None) -> Tensor:
-        return self.proj(torch.cat([p(x, index, dim_size, query) for p in self.pools], dim=-1))
+    def forward(
+        self, x: Tensor, index: Tensor, dim_size: int, query: Tensor | None = None, keys: Tensor | None = None
+    ) -> Tensor:
+        return self.proj(torch.cat([p(x, index, dim_size, query, keys) for p in self.pools], dim=-1))

@@ -32,7 +32,9 @@ class PMAPool(Pool):
         )
         self.proj = torch.nn.Linear(seeds * dim, dim) if seeds > 1 else torch.nn.Identity()
 
-    def forward(self, x: Tensor, index: Tensor, dim_size: int, query: Tensor | None = None) -> Tensor:
+    def forward(
+        self, x: Tensor, index: Tensor, dim_size: int, query: Tensor | None = None, keys: Tensor | None = None
+    ) -> Tensor:
         out = x.new_zeros(dim_size, self.dim)
         if index.numel() == 0:  # PyG's to_dense_batch cannot size an empty batch
             return out
