@@ -11,6 +11,7 @@ Writes bench/results/scale.json.
 
     python bench/scale.py                   # 1M, 10M, 50M rows
     python bench/scale.py --rows 200000     # one small size
+    python bench/scale.py --capped          # a 4M-row shop trained under a memory cap with --cache (scale_capped.py)
 """
 
 from __future__ import annotations
@@ -169,11 +170,16 @@ def run_size(rows: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", default=",".join(map(str, SIZES)))
+    parser.add_argument("--capped", action="store_true", help="train a shop under a memory cap (scale_capped.py)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         return one(args.one, args.folder)
+    if args.capped:
+        from scale_capped import main as capped
+
+        return capped([])
     sizes = [int(r) for r in args.rows.split(",")]
     earlier = json.loads(PREVIOUS.read_text())["sizes"] if PREVIOUS.exists() else []
     result = {
