@@ -534,3 +534,23 @@ def test_fit_names_the_baselines_final_folders(shop_db, tmp_path, run_cli):
     text = " ".join(stderr.split())
     assert ".partial" not in text and f"-> {tmp_path / 'm' / 'baselines' / 'autofeat'}" in text
     assert (tmp_path / "m" / "baselines" / "autofeat" / "metrics.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("cache", "advice"),
+    [(False, "use --cache DIR to keep them in memory-mapped files"), (True, "use a machine with more memory")],
+)
+def test_running_out_of_memory_while_preparing_names_the_stage_and_the_cache(
+    shop_db, tmp_path, run_cli, monkeypatch, cache, advice
+):
+    import duckdb
+
+    def exhausted(*args, **kwargs):
+        raise duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate data of size 4.0 GiB")
+
+    monkeypatch.setattr("relpool.train.fit.prepare_training", exhausted)
+    flags = ["--cache", str(tmp_path / "cache")] if cache else []
+    code, stdout, stderr = run_cli("fit", shop_db, QUERY, "--out", tmp_path / "m", *FIT_ARGS, *flags)
+    assert code == 2 and "Traceback" not in stdout + stderr
+    assert f"ran out of memory preparing the database's graph and encoded columns; {advice}" in " ".join(stderr.split())
+    assert not (tmp_path / "m").exists()

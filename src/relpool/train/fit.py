@@ -40,6 +40,7 @@ from relpool.train.loop import Loop
 from relpool.train.memory import check_batch_fits
 from relpool.train.model_dir import write_model_dir
 from relpool.train.options import check_options, check_workers, resolve_text_embedder
+from relpool.train.out_of_memory import is_out_of_memory, out_of_memory
 from relpool.train.output import FitOutput, gone_message, is_interrupt, plan_fit_output
 from relpool.train.prepare import Cached, prepare_training, stats_cutoff
 from relpool.train.prepared_cache import cache_folder
@@ -122,21 +123,12 @@ def fit(
         output.staged.discard()
         if gone and isinstance(exc, (OSError, RelpoolError)):
             raise RelpoolError(gone_message(output.staged.partial)) from None
-        if isinstance(exc, MemoryError) or (isinstance(exc, RuntimeError) and "memory" in str(exc).lower()):
-            # torch's allocator: "DefaultCPUAllocator: not enough memory: ..."
-            raise RelpoolError(_out_of_memory(options)) from None
+        if is_out_of_memory(exc):
+            raise RelpoolError(out_of_memory(options, training is None, cache_folder(cache) is not None)) from None
         raise
     finally:
         output.staged.release()
         distributed.leave()
-
-
-def _out_of_memory(options: FitOptions) -> str:
-    loop = options.loop
-    return (
-        f"ran out of memory training with --fanout {','.join(map(str, loop.fanout))}, --batch-size "
-        f"{loop.batch_size} and --channels {options.channels}; lower them"
-    )
 
 
 def _prepare(
