@@ -9,10 +9,12 @@ loading included: issue 15's "under 2 s". Then, on a warm ``Model`` (prepared da
 times so drift on a shared machine hits both alike: issue 15's "within 3x".
 
 ``--src A,B`` runs every measurement once per source tree (PYTHONPATH), alternating, so a change is
-measured beside its baseline in one run (e.g. ``--src /work/main/src,src``). Writes
+measured beside its baseline in one run (e.g. ``--src /work/main/src,src``). ``--cache`` runs every
+tree twice, alternating: without a prepared-data cache and with a warm one (``RELPOOL_CACHE``, filled by
+one explain before any timing), and writes bench/results/explain_latency_cache.json; otherwise
 bench/results/explain_latency.json.
 
-    python bench/explain_latency.py [--model DIR] [--src A,B] [--later 5] [--rounds 2]
+    python bench/explain_latency.py [--model DIR] [--src A,B] [--later 5] [--rounds 2] [--cache]
 """
 
 from __future__ import annotations
@@ -87,15 +89,21 @@ def predict_ratio(model_dir: str, rounds: int) -> None:
     print(json.dumps({"entities": rows, "plain": plain, "explain": explained, "ratio": min(explained) / min(plain)}))
 
 
-def child(src: str, *args: str) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(Path(src).resolve())}
+def environment(src: str, cache: str | None) -> dict:
+    """The children's environment: ``src`` first on the path, the prepared-data cache set or unset."""
+    env = {k: v for k, v in os.environ.items() if k != "RELPOOL_CACHE"}
+    return {**env, "PYTHONPATH": str(Path(src).resolve()), **({"RELPOOL_CACHE": cache} if cache else {})}
+
+
+def child(src: str, cache: str | None, *args: str) -> dict:
+    env = environment(src, cache)
     done = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True, text=True, env=env)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def command_seconds(src: str, model_dir: str, entity: str) -> float:
+def command_seconds(src: str, cache: str | None, model_dir: str, entity: str) -> float:
     """Wall seconds of the whole ``relpool explain --json`` command in a fresh process, model loading included."""
-    env = {**os.environ, "PYTHONPATH": str(Path(src).resolve())}
+    env = environment(src, cache)
     started = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "relpool", "explain", model_dir, DB, "--entity", entity, "--json"],
@@ -121,6 +129,7 @@ def main() -> None:
     parser.add_argument("--later", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--skip-predict", action="store_true", help="only the explain phases and command")
+    parser.add_argument("--cache", action="store_true", help="each tree without and with a warm --cache, alternating")
     parser.add_argument("--phases", help=argparse.SUPPRESS)  # the child's model directory
     parser.add_argument("--ratio", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -133,14 +142,20 @@ def main() -> None:
         model_dir = args.model or str(Path(tmp) / "model")
         if not args.model:
             fit_model(Path(model_dir))
-        runs: dict[str, dict] = {src: {} for src in trees}
-        for src in trees:  # alternate trees within each measurement
-            runs[src]["phases"] = child(src, "--phases", model_dir, "--later", str(args.later))
-        for src in trees:
-            runs[src]["command_seconds"] = command_seconds(src, model_dir, runs[src]["phases"]["entity"])
+        cache = str(Path(tmp) / "cache")
+        settings = {src: (src, None) for src in trees}
+        if args.cache:
+            settings = {name: s for src in trees for name, s in ((src, (src, None)), (f"{src}+cache", (src, cache)))}
+            for src in trees:  # fill the cache (one entry per tree's code version) before any timing
+                child(src, cache, "--phases", model_dir, "--later", "0")
+        runs: dict[str, dict] = {name: {} for name in settings}
+        for name, (src, folder) in settings.items():  # alternate within each measurement
+            runs[name]["phases"] = child(src, folder, "--phases", model_dir, "--later", str(args.later))
+        for name, (src, folder) in settings.items():
+            runs[name]["command_seconds"] = command_seconds(src, folder, model_dir, runs[name]["phases"]["entity"])
         if not args.skip_predict:
-            for src in trees:
-                runs[src]["predict"] = child(src, "--ratio", model_dir, "--rounds", str(args.rounds))
+            for name, (src, folder) in settings.items():
+                runs[name]["predict"] = child(src, folder, "--ratio", model_dir, "--rounds", str(args.rounds))
     result = {
         "machine": machine(),
         "load_average_at_end": os.getloadavg()[0],
@@ -149,7 +164,7 @@ def main() -> None:
         "model": args.model or "relpool.fit defaults, baselines off, 1 epoch x 5 steps",
         "runs": runs,
     }
-    path = write_result("explain_latency", result)
+    path = write_result("explain_latency_cache" if args.cache else "explain_latency", result)
     for src, run in runs.items():
         p = run["phases"]
         print(
