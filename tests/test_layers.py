@@ -24,7 +24,7 @@ ALLOWED = {
     "tasks": {"errors"},
     "tracking": {"errors"},
     "db": {"errors", "suggest"},
-    "encode": {"db", "errors"},
+    "encode": {"db", "errors", "arrays"},
     "graph": {"db", "arrays"},
     "query": {"db", "tasks", "errors", "suggest"},
     "nn": {"graph", "tasks"},

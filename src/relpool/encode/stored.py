@@ -17,6 +17,8 @@ import torch_frame
 from torch_frame import TensorFrame
 from torch_frame.data import MultiEmbeddingTensor, MultiNestedTensor
 
+from relpool.arrays import load_npy, save_npy
+
 LAYOUT = "frame.json"
 _NESTED = {"nested": MultiNestedTensor, "embedding": MultiEmbeddingTensor}
 
@@ -26,12 +28,12 @@ def save_frame(frame: TensorFrame, folder: Path) -> None:
     parts = {}
     for stype, data in frame.feat_dict.items():
         if isinstance(data, torch.Tensor):
-            _save(folder / f"{stype.value}.npy", data.numpy())
+            save_npy(folder / f"{stype.value}.npy", data.numpy())
             parts[stype.value] = {"kind": "tensor"}
             continue
         kind = next(k for k, cls in _NESTED.items() if isinstance(data, cls))
-        _save(folder / f"{stype.value}_values.npy", data.values.numpy())
-        _save(folder / f"{stype.value}_offset.npy", data.offset.numpy())
+        save_npy(folder / f"{stype.value}_values.npy", data.values.numpy())
+        save_npy(folder / f"{stype.value}_offset.npy", data.offset.numpy())
         parts[stype.value] = {"kind": kind, "num_cols": data.num_cols}
     layout = {
         "num_rows": frame.num_rows,
@@ -58,12 +60,8 @@ def load_frame(folder: Path) -> TensorFrame:
     return TensorFrame(feat_dict, col_names, num_rows=num_rows)
 
 
-def _save(path: Path, array: np.ndarray) -> None:
-    np.save(path, np.ascontiguousarray(array), allow_pickle=False)
-
-
 def _tensor(path: Path) -> torch.Tensor:
-    array = np.load(path, mmap_mode="r", allow_pickle=False)  # read-only map (relpool.arrays is above encode)
+    array = load_npy(path)
     if array.size == 0:  # an empty file has no map to share
         return torch.from_numpy(np.array(array))
     with warnings.catch_warnings():  # torch warns that the map is read-only: nothing writes into inputs
