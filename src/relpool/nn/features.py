@@ -35,10 +35,29 @@ class FeatureInput(nn.Module):
 
     def forward(self, values: Tensor) -> Tensor:
         """[B, features] with NaN for missing -> [B, channels]."""
+        return self.mlp(self._ranks(values))
+
+    def each_replaced(self, values: Tensor, replacement: Tensor) -> Tensor:
+        """[B, features, channels]: the embedding of ``values`` with feature ``j`` alone set to ``replacement[j]``
+        (not missing), for every ``j`` (occlusion's auto-feature scores). A copy differs from ``values`` in two
+        inputs of the first linear map, so it adds two of its columns to the shared product rather than
+        running that map on B x features copies."""
+        first = self.mlp[0]
+        assert isinstance(first, nn.Linear)  # what __init__ builds
+        ranks = self._ranks(values)
+        count = values.size(1)
+        new = self._ranks(replacement.view(1, -1))[0, :count]
+        rank_change, flag_change = new - ranks[:, :count], -ranks[:, count:]  # [B, features] each
+        weight = first.weight.T  # [2 * features, hidden]
+        shift = rank_change.unsqueeze(2) * weight[:count] + flag_change.unsqueeze(2) * weight[count:]
+        return self.mlp[1:](first(ranks).unsqueeze(1) + shift)
+
+    def _ranks(self, values: Tensor) -> Tensor:
+        """[B, 2 * features]: the MLP's input, each value's rank scaled to [-1, 1], then the missing flags."""
         missing = values.isnan()
         filled = torch.where(missing, torch.zeros_like(values), values).T.contiguous()  # [features, B]
         low = torch.searchsorted(self.quantiles, filled, right=False)
         high = torch.searchsorted(self.quantiles, filled, right=True)
         rank = ((low + high).float() / (2 * QUANTILES)).T * 2 - 1  # ties share their middle rank
         rank = torch.where(missing, torch.zeros_like(rank), rank)
-        return self.mlp(torch.cat([rank, missing.float()], dim=1))
+        return torch.cat([rank, missing.float()], dim=1)

@@ -119,6 +119,13 @@ class RelationalModel(nn.Module):
         if self.features is not None:
             assert features is not None, "a hybrid GNN needs each example's auto-features"
             seeds = seeds + self.features(features)
+        return self.task_head(seeds, item_frame, history)
+
+    def task_head(
+        self, seeds: Tensor, item_frame: TensorFrame | None = None, history: tuple[Tensor, Tensor, Tensor] | None = None
+    ) -> Tensor:
+        """The head on embeddings that already hold a hybrid GNN's auto-features (occlusion runs it on many
+        copies of a seed, whose feature embedding it computes once)."""
         if self.spec.kind.ranks_items:
             assert isinstance(self.head, LinkHead) and self.spec.item_table is not None  # set for ranking kinds
             items = self.tables[self.spec.item_table](item_frame, self.spec.num_items)

