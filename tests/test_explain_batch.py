@@ -102,3 +102,22 @@ def test_baseline_features_are_grouped_by_their_source_table():
         {"table": "planes", "share": 0.2},
         {"table": "airlines", "share": 0.1},
     ]
+
+
+def test_the_report_s_shares_are_model_explains_for_one_example(model_dir, shop_db):
+    """Model.explain_examples (the report's) of one example samples as Model.explain does: the same table and
+    column shares, the hybrid GNN's auto-features counted as columns of their source tables in both."""
+    model = relpool.Model.load(model_dir)
+    frame = model.predict(shop_db, at=AT)
+    key = str(frame["customer_id"].iloc[0])
+    alone = model.explain(shop_db, key, at=AT)
+    inspection = model._sessions.current.prepared.inspection
+    examples = pd.DataFrame({"entity": [frame["customer_id"].iloc[0]], "cutoff": [pd.Timestamp(AT)]})
+    explained = model.explain_examples(inspection, examples)
+    features = set(model.spec.entity_features)
+    assert any(c["column"] in features and c["score"] > 0 for c in alone["columns"])
+    for table in alone["tables"]:
+        assert explained.tables[table["table"]].iloc[0] == pytest.approx(table["score"], rel=1e-4, abs=1e-6)
+    for column in alone["columns"]:
+        found = explained.columns[(column["table"], column["column"])].iloc[0]
+        assert found == pytest.approx(column["score"], rel=1e-3, abs=1e-5)

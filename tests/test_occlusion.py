@@ -110,10 +110,11 @@ def test_rows_out_of_reach_of_the_seed_score_zero(sampled):
 def test_the_auto_feature_scores_are_each_feature_at_its_median(sampled):
     loop, _, batch, frames, _, features = sampled
     model = loop.model.eval()
-    found = occlude_features(model, frames, batch, features, None)
-    median = model.features.quantiles[:, model.features.quantiles.size(1) // 2]
     with torch.no_grad():
         seeds = model.seed_embeddings(frames, batch)
+    found = occlude_features(model, seeds, features, None)
+    median = model.features.quantiles[:, model.features.quantiles.size(1) // 2]
+    with torch.no_grad():
         full = model.head_outputs(seeds, features=features)
         for j in range(features.size(1)):
             changed = features.clone()

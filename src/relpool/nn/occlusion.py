@@ -112,15 +112,13 @@ FEATURE_CHUNK = 512
 
 
 @torch.no_grad()
-def occlude_features(
-    model: RelationalModel, frames: dict[str, TensorFrame], batch: HeteroData, features: Tensor, targets: Tensor | None
-) -> Tensor:
+def occlude_features(model: RelationalModel, seeds: Tensor, features: Tensor, targets: Tensor | None) -> Tensor:
     """[B, features] the hybrid GNN's auto-feature scores: ``|f - f(feature at its training median)|`` of the
     attributed output, each feature set alone to the middle of its training CDF (rank 0, not missing), in the
-    units of a row's occlusion score. The subgraph's embedding is fixed, so only the head runs again."""
+    units of a row's occlusion score. ``seeds``: the seeds' subgraph embeddings, which stay fixed (only the
+    feature input and the head run again)."""
     model.eval()
     assert model.features is not None  # only hybrid models have auto-features
-    seeds = model.seed_embeddings(frames, batch)
     median = model.features.quantiles[:, model.features.quantiles.size(1) // 2]
     width = features.size(1)
     effects = torch.empty(len(features), width)

@@ -75,21 +75,39 @@ def explain_entity(
     result: dict = {"entity": key, "cutoff": cutoff.isoformat(), "prediction": plain(predicted[kind.column])}
     if "probability" in predicted.index and kind.column != "probability":  # multiclass: the class and its probability
         result["probability"] = plain(predicted["probability"])
-    auto = _auto_features(loop, frames, batch, inputs, attribution.targets, inspection)[0]
+    auto = _auto_features(loop, _seed_embeddings(loop, frames, batch, inputs), inputs, attribution.targets, inspection)
     with torch.no_grad():
         attention = path_attention(batch, table, loop.model.attention(frames, batch))
     scores = blend(attribution.scores, rows)
-    return {**result, **shares(inspection, attribution.columns, scores, batch, table, top, auto, attention)}
+    one = [] if auto is None else list(zip(auto.sources, auto.names, auto.scores[0].tolist()))
+    return {**result, **shares(inspection, attribution.columns, scores, batch, table, top, one, attention)}
 
 
-def _auto_features(loop: Loop, frames, batch, inputs, targets, inspection) -> list[list[tuple]]:
-    """Per seed, each auto-feature of a hybrid GNN as (source table, feature name, occlusion score), in a row's
-    units (|change of the output|), so rows and features share one total; none for a plain GNN."""
+def _seed_embeddings(loop: Loop, frames, batch, inputs) -> torch.Tensor | None:
+    """The seeds' subgraph embeddings where a hybrid GNN's auto-features are to be scored (else None)."""
     if inputs is None:
-        return [[] for _ in range(batch[loop.entity].batch_size)]
-    scores, names = occlude_features(loop.model, frames, batch, inputs, targets), loop.model.spec.entity_features
+        return None
+    with torch.no_grad():
+        return loop.model.seed_embeddings(frames, batch)
+
+
+@dataclass
+class AutoScores:
+    """A hybrid GNN's auto-feature occlusion scores, in a row's units (|change of the output|), so rows and
+    features share one total; a feature counts as a column of its source table."""
+
+    sources: list[str]  # per feature, its source table
+    names: list[str]
+    scores: torch.Tensor  # [seeds, features]
+
+
+def _auto_features(loop: Loop, seeds: torch.Tensor | None, inputs, targets, inspection) -> AutoScores | None:
+    """Every seed's auto-feature scores from its subgraph embedding ``seeds``; None for a plain GNN."""
+    if inputs is None or seeds is None:
+        return None
+    names = loop.model.spec.entity_features
     sources = [source_table(n, list(inspection.schema.tables)) for n in names]
-    return [list(zip(sources, names, row.tolist())) for row in scores]
+    return AutoScores(sources, names, occlude_features(loop.model, seeds, inputs, targets))
 
 
 BACKGROUND_ROWS = 1024
@@ -165,8 +183,9 @@ def explain_examples(
             frames = gather_frames(loop.tables, batch)
             uses = history.rows(index) if history is not None else None
             inputs = None if features is None else features[torch.as_tensor(index)]
-            with torch.no_grad():
-                out = loop.model(frames, batch, item_frame, uses, inputs)
+            with torch.no_grad():  # forward's two halves: the embeddings also serve the auto-features' scores
+                embedded = loop.model.seed_embeddings(frames, batch)
+                out = loop.model.head_outputs(embedded, item_frame, uses, inputs)
             for t in batch.node_types:
                 if batch[t].num_nodes and t not in background:
                     background[t] = _background(loop, t, int(cutoff))
@@ -181,7 +200,7 @@ def explain_examples(
                 names, scores = attribution.columns, blend(attribution.scores, rows)
             else:  # each row's score whole, in no column
                 names, scores = {t: [] for t in rows}, {t: r.unsqueeze(1) for t, r in rows.items()}
-            auto = _auto_features(loop, frames, batch, inputs, targets, prepared.inspection)
+            auto = _auto_features(loop, embedded, inputs, targets, prepared.inspection)
             nodes = _per_seed(names, scores, batch, len(index), index, tables, column_shares, auto)
             found.append((index, nodes))
     return Explained(
@@ -200,7 +219,7 @@ def _per_seed(
     index: np.ndarray,
     tables: dict,
     columns: dict,
-    auto: list[list[tuple]],
+    auto: AutoScores | None,
 ) -> list:
     """Each example's table and column shares (into ``tables`` / ``columns``: name -> {example: share}), a
     hybrid GNN's ``auto`` features counted as columns of their source tables, and every sampled node's
@@ -210,7 +229,8 @@ def _per_seed(
     totals = torch.zeros(seeds, dtype=torch.float64)
     for t, s in scores.items():
         totals.index_add_(0, owner[t], s.sum(dim=1))
-    totals += torch.tensor([sum(score for *_, score in features) for features in auto], dtype=torch.float64)
+    if auto is not None:
+        totals += auto.scores.double().sum(dim=1)
     totals[totals == 0] = 1.0  # all zero: every share 0
     nodes = []
     for t, s in scores.items():
@@ -221,12 +241,15 @@ def _per_seed(
             columns.setdefault((t, name), {}).update(zip(index.tolist(), per_column[:, c].tolist()))
         row_share = (s.sum(dim=1) / totals[owner[t]]).numpy()
         nodes.append((t, batch[t].n_id.numpy(), index[owner[t].numpy()], row_share))
-    for i, features in enumerate(auto):
-        example, total = int(index[i]), float(totals[i])
-        for source, name, score in features:
+    if auto is not None:
+        part = auto.scores.double() / totals[:, None]
+        examples = index.tolist()
+        for source in dict.fromkeys(auto.sources):
             shares = tables.setdefault(source, {})
-            shares[example] = shares.get(example, 0.0) + score / total
-            columns.setdefault((source, name), {})[example] = score / total
+            extra = part[:, [j for j, s in enumerate(auto.sources) if s == source]].sum(dim=1).tolist()
+            shares.update((e, shares.get(e, 0.0) + v) for e, v in zip(examples, extra))
+        for j, (source, name) in enumerate(zip(auto.sources, auto.names)):
+            columns.setdefault((source, name), {}).update(zip(examples, part[:, j].tolist()))
     return nodes
 
 
