@@ -70,15 +70,16 @@ def attribute(
     background: dict[str, Background] | None = None,
     steps: int = STEPS,
     features: Tensor | None = None,
+    delta: bool = True,
 ) -> Attribution:
     """Integrated gradients of the seed's output in a one-seed ``batch``, from the average row of each
-    table's ``background`` (zero for a table without one).
+    table's ``background`` (zero for a table without one). ``delta``: False skips measuring ``gap``.
 
     Binary and regression attribute the logit / standardised value; multiclass the likeliest class's
     logit; link prediction the score of the top-ranked item."""
     if batch[model.spec.entity_table].batch_size != 1:
         raise ValueError("attribute() explains one seed: sample a batch of one")
-    return attribute_batch(model, frames, batch, item_frame, history, background, steps, features=features)
+    return attribute_batch(model, frames, batch, item_frame, history, background, steps, None, delta, features)
 
 
 def attribute_batch(

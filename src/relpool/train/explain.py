@@ -68,7 +68,7 @@ def explain_entity(
     background = {t: _background(loop, t, at) for t in batch.node_types if batch[t].num_nodes}
     frames = gather_frames(loop.tables, batch)
     inputs = features(example)
-    attribution = attribute(loop.model, frames, batch, item_frame, history, background, features=inputs)
+    attribution = attribute(loop.model, frames, batch, item_frame, history, background, features=inputs, delta=False)
     rows = occlude(loop.model, frames, batch, item_frame, history, background, attribution.targets, features=inputs)
     kind = spec.kind
     predicted = kind.predictions(attribution.output, settings.targets, settings.rank_top).iloc[0]
