@@ -7,7 +7,8 @@ issue 15's "within 3x". Last, with ``--reference FILE`` (an ``occlusion.py`` of 
 loaded beside this one), that one occludes the same batches, after every figure of this tree since its
 large tensors leave the process slower; the largest difference of the two trees' scores is recorded
 (they must agree to float rounding). Seconds are wall and this process's CPU seconds.
-Writes bench/results/occlusion_speed.json.
+Writes bench/results/occlusion_speed.json. torch is imported after relpool, which sets idle OpenMP threads
+to sleep first (imported before it, their spinning on a busy machine made ``predict --explain`` 4x slower).
 
     python bench/occlusion_speed.py [--model DIR] [--reference ../main/src/relpool/nn/occlusion.py] [--rounds 2]
 """
@@ -21,9 +22,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
-import numpy as np
-import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import machine, versions, write_result  # noqa: E402
@@ -44,6 +42,9 @@ def occlusion_seconds(model, reference) -> dict:
     """Occlude every batch predict --explain would with this tree's occlude, twice (the faster pass counts),
     then with ``reference``'s (``occlude`` of another tree) last, once this tree's figures and predict's
     are taken: a pass of the old copies' large tensors leaves the process slower for a while after it."""
+    import numpy as np
+    import torch
+
     from relpool.nn.occlusion import occlude
     from relpool.train.data import cutoff_seconds, gather_frames, key_to_dense_id
     from relpool.train.explain import OCCLUSION_ROWS, _background
