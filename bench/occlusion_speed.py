@@ -4,8 +4,8 @@ On a warm ``Model`` (database prepared), every entity at the newest time in nycf
 predict's batches (``EVAL_SEED``) and occluded by this tree's :func:`relpool.nn.occlusion.occlude`, twice.
 Then plain ``predict`` and ``predict(explain=True)`` over the same entities, alternated ``--rounds`` times:
 issue 15's "within 3x". Last, with ``--reference FILE`` (an ``occlusion.py`` of another tree, e.g. main's,
-loaded beside this one), that one occludes the same batches, after every figure of this tree since its
-large tensors leave the process slower; the largest difference of the two trees' scores is recorded
+loaded beside this one), that one occludes the same batches, after every figure of this tree so that its
+pass cannot touch them; the largest difference of the two trees' scores is recorded
 (they must agree to float rounding). Seconds are wall and this process's CPU seconds.
 Writes bench/results/occlusion_speed.json. torch is imported after relpool, which sets idle OpenMP threads
 to sleep first (imported before it, their spinning on a busy machine made ``predict --explain`` 4x slower).
@@ -39,9 +39,9 @@ def load_reference(path: str):
 
 
 def occlusion_seconds(model, reference) -> dict:
-    """Occlude every batch predict --explain would with this tree's occlude, twice (the faster pass counts),
-    then with ``reference``'s (``occlude`` of another tree) last, once this tree's figures and predict's
-    are taken: a pass of the old copies' large tensors leaves the process slower for a while after it."""
+    """Occlude every batch predict --explain would with this tree's occlude, twice (the faster pass counts);
+    ``compare`` then runs ``reference``'s (``occlude`` of another tree) on them, called once every other figure
+    is taken."""
     import numpy as np
     import torch
 
