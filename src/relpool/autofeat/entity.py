@@ -12,7 +12,7 @@ import pandas as pd
 
 from relpool.autofeat.columns import Roles, column_roles
 from relpool.autofeat.table import EXAMPLES, Feature, FeatureTable, fetch
-from relpool.autofeat.wanted import wanted_roles
+from relpool.autofeat.wanted import table_columns, wanted_roles
 from relpool.db.inspection import Inspection
 from relpool.db.sql import quote
 from relpool.db.visibility import table_time_sql, visible_sql
@@ -38,7 +38,7 @@ def entity_features(
     def roles(table: str, exclude: set[str], suffix: str) -> Roles:
         if wanted is None:
             return column_roles(db, schema, table, exclude, keep_foreign_keys=False, cutoff=cutoff)
-        return wanted_roles([c for c in db.columns(table) if c not in exclude], table, suffix, wanted)
+        return wanted_roles([c for c in table_columns(db, table) if c not in exclude], table, suffix, wanted)
 
     features = _row_features(roles(entity, hidden, ""), "e", entity, "")
     if bound.entity_time_sql:

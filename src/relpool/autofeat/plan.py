@@ -76,7 +76,13 @@ class GroupPath:
 
 
 def group_paths(inspection: Inspection, entity: str) -> list[GroupPath]:
-    """Every path from a related table to ``entity`` (one group each), in the order of the schema's tables."""
+    """Every path from a related table to ``entity`` (one group each), in the order of the schema's tables;
+    once per store."""
+    key = ("group_paths", repr(inspection.schema.tables), entity)
+    return remembered(inspection.database, key, lambda: _group_paths(inspection, entity))
+
+
+def _group_paths(inspection: Inspection, entity: str) -> list[GroupPath]:
     db, schema = inspection.database, inspection.schema
     paths = []
     for table in schema.tables:

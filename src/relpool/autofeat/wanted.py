@@ -14,16 +14,24 @@ from dataclasses import replace
 
 from relpool.autofeat.aggregates import WINDOW_DAYS, history_features, window_features
 from relpool.autofeat.columns import Roles
+from relpool.autofeat.memo import remembered
 from relpool.autofeat.plan import Group, GroupPath, group_paths
+from relpool.db.database import Database
 from relpool.db.inspection import Inspection
 
 
 def wanted_groups(inspection: Inspection, entity: str, wanted: Sequence[str]) -> list[Group]:
-    """The groups of ``entity`` with only the columns and categories that ``wanted`` features read."""
+    """The groups of ``entity`` with only the columns and categories that ``wanted`` features read; once per
+    store."""
+    key = ("wanted_groups", repr(inspection.schema.tables), entity, tuple(wanted))
+    return remembered(inspection.database, key, lambda: _wanted_groups(inspection, entity, wanted))
+
+
+def _wanted_groups(inspection: Inspection, entity: str, wanted: Sequence[str]) -> list[Group]:
     names = set(wanted)
     groups = []
     for path in group_paths(inspection, entity):
-        columns = [c for c in inspection.database.columns(path.table) if c not in path.to_entity]
+        columns = [c for c in table_columns(inspection.database, path.table) if c not in path.to_entity]
         empty = path.group((), (), {})
         own = _names(empty)  # the group's rows' own features (count, days since): no column's
         numeric = tuple(c for c in columns if (_names(replace(empty, numeric=(c,))) - own) & names)
@@ -39,6 +47,11 @@ def wanted_roles(columns: Sequence[str], table: str, suffix: str, wanted: Sequen
     a model takes no categorical feature."""
     names = set(wanted)
     return Roles(tuple(c for c in columns if f"{table}.{c}{suffix}" in names), ())
+
+
+def table_columns(db: Database, table: str) -> list[str]:
+    """The table's column names, once per store (its tables never change)."""
+    return remembered(db, ("columns", table), lambda: list(db.columns(table)))
 
 
 def _names(group: Group) -> set[str]:
