@@ -91,6 +91,21 @@ class TemporalSampler:
         return build_batch(seed_type, cutoffs, nodes, edges)
 
 
+_warming: list[threading.Thread] = []
+
+
+def warm_up() -> None:
+    """Start numba's CPU target on a background thread, once per process.
+
+    A process's first jitted call sets it up (0.6-1.4 s: registries, scipy's BLAS lookup), however the kernels
+    are cached; started while the process reads a database (DuckDB and Arrow work without the GIL), the first
+    ``sample`` only loads its kernel. Not a daemon, so an early exit waits for it rather than cutting numba off.
+    """
+    if not _warming:
+        _warming.append(threading.Thread(target=lambda: mix64(np.uint64(0)), name="relpool-numba-warm-up"))
+        _warming[0].start()
+
+
 def _kernel_arrays(graph: TemporalGraph) -> dict:
     """The graph as flat arrays and tuples of per-edge-type arrays the kernel can take."""
     node_types = graph.node_types
