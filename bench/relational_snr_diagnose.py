@@ -8,6 +8,8 @@ where the customer<-transaction attention gets its keys and how sharp it starts:
 - ``keys=source``: keys from the transaction's own state x_B (before the message map), values the message
 - ``x10`` / ``keys=source x10``: the attention's logits times 10 at every step (a colder softmax)
 - ``layers=3``: a third layer, so a pool whose rows already hold the product's style has a query that saw the taste
+- ``query=input`` / ``query=both``: the pools' query from the customer's layer-0 input (its encoded taste columns
+  and age) or from that plus its state (``relpool fit --pool-query``), not from the state alone
 
 Reported per variant: validation AUROC per epoch, and the attention's peak on the customer's transaction sets
 (mean over sets of size n of n x the largest weight: 1 when uniform, n when one row takes all), sampled every
@@ -62,21 +64,25 @@ def layer_class(variant: str, peaks: list[float]) -> type[RelationalLayer]:
 
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs, keys="source" if "keys=source" in variant else "message")
-            if "x10" in variant:
-                for pool in self.pool.values():
-                    if isinstance(pool, AdaptivePool):
-                        pool.root /= 10
+            for pool in self.pool.values():
+                if isinstance(pool, AdaptivePool) and "x10" in variant:
+                    pool.root /= 10
+                if isinstance(pool, AdaptivePool) and "identity" in variant:
+                    with torch.no_grad():
+                        for linear in (pool.v, pool.out):
+                            linear.weight.copy_(torch.eye(linear.in_features))
+                            linear.bias.zero_()
 
-        def forward(self, x, edge_index):
+        def forward(self, x, edge_index, inputs=None):
             Layer.calls += 1
             if self.training and Layer.calls % 10 == 0:
                 with torch.no_grad():
-                    for edge_type, w in self.attention(x, edge_index).items():
+                    for edge_type, w in self.attention(x, edge_index, inputs).items():
                         if edge_type[0] == ROWS and edge_type[2] == ENTITY:
                             found = peak(w, edge_index[edge_type][1])
                             if found is not None:
                                 peaks.append(found)
-            return super().forward(x, edge_index)
+            return super().forward(x, edge_index, inputs)
 
     return Layer
 
@@ -90,6 +96,7 @@ def fit_variant(folder: Path, truth: dict, variant: str, args) -> dict:
             truth["query"],
             folder / f"model-{variant.replace(' ', '_')}",
             pool="adaptive",
+            pool_query=next((v.split("=")[1] for v in variant.split() if v.startswith("query=")), "state"),
             layers=3 if "layers=3" in variant else 2,
             epochs=args.epochs,
             patience=args.epochs,

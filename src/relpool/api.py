@@ -26,6 +26,8 @@ def fit(
     out: str | Path,
     *,
     pool: str = D.pool,
+    pool_query: str = D.pool_query,
+    pool_options: dict | list[str] | None = None,
     layers: int = D.layers,
     channels: int = D.channels,
     fanout: tuple[int, ...] | str = D.fanout,
@@ -69,6 +71,8 @@ def fit(
     """
     settings = FitSettings(
         pool=pool,
+        pool_query=pool_query,
+        pool_options=pool_options or {},
         layers=layers,
         channels=channels,
         fanout=fanout,
