@@ -7,7 +7,10 @@ where the customer<-transaction attention gets its keys and how sharp it starts:
 - ``default``: keys = values = the message ``relu(W x_B)``
 - ``keys=source``: keys from the transaction's own state x_B (before the message map), values the message
 - ``x10`` / ``keys=source x10``: the attention's logits times 10 at every step (a colder softmax)
+- ``identity``: the adaptive pool's value path starts as the identity (``init=identity``)
 - ``layers=3``: a third layer, so a pool whose rows already hold the product's style has a query that saw the taste
+- ``pool=mean`` (any pool by name): that pool instead of the adaptive one
+- ``no-features``: the plain GNN, without the hybrid's auto-features beside the subgraph
 - ``query=input`` / ``query=both``: the pools' query from the customer's layer-0 input (its encoded taste columns
   and age) or from that plus its state (``relpool fit --pool-query``), not from the state alone
 
@@ -95,7 +98,7 @@ def fit_variant(folder: Path, truth: dict, variant: str, args) -> dict:
             folder / truth["database"],
             truth["query"],
             folder / f"model-{variant.replace(' ', '_')}",
-            pool="adaptive",
+            pool=next((v.split("=")[1] for v in variant.split() if v.startswith("pool=")), "adaptive"),
             pool_query=next((v.split("=")[1] for v in variant.split() if v.startswith("query=")), "state"),
             layers=3 if "layers=3" in variant else 2,
             epochs=args.epochs,
@@ -110,6 +113,7 @@ def fit_variant(folder: Path, truth: dict, variant: str, args) -> dict:
             text_embedder=HashingEmbedder(),
             budget=0,
             baselines=False,
+            features="no-features" not in variant,
         ).metrics
     finally:
         model_module.RelationalLayer = RelationalLayer  # type: ignore[misc]
@@ -125,12 +129,12 @@ def fit_variant(folder: Path, truth: dict, variant: str, args) -> dict:
 
 def earlier_results(options: dict) -> dict:
     """Variants an earlier invocation with the same options measured, so variants can run separately."""
-    path = RESULTS / "relational_snr_diagnose.json"
+    path = RESULTS / f"{options['name']}.json"
     if not path.exists():
         return {}
     earlier = json.loads(path.read_text())
-    same = {k: v for k, v in earlier["options"].items() if k != "variants"} == {
-        k: v for k, v in options.items() if k != "variants"
+    same = {k: v for k, v in earlier["options"].items() if k not in ("variants", "name")} == {
+        k: v for k, v in options.items() if k not in ("variants", "name")
     }
     return earlier["results"] if same else {}
 
@@ -150,6 +154,7 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=32)
     parser.add_argument("--fanout", default="210,1")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--name", default="relational_snr_diagnose", help="bench/results/NAME.json")
     args = parser.parse_args()
     started, results = time.perf_counter(), earlier_results(vars(args))
     with tempfile.TemporaryDirectory(prefix="relpool-diagnose-") as tmp:
@@ -169,7 +174,7 @@ def main() -> None:
             results[variant] = fit_variant(Path(tmp), truth, variant, args)
             print(f"{variant}: {results[variant]}", flush=True)
             write_result(
-                "relational_snr_diagnose",
+                args.name,
                 {
                     "machine": machine(),
                     "versions": versions("torch", "torch-geometric"),
