@@ -7,7 +7,12 @@ where the customer<-transaction attention gets its keys and how sharp it starts:
 - ``default``: keys = values = the message ``relu(W x_B)``
 - ``keys=source``: keys from the transaction's own state x_B (before the message map), values the message
 - ``x10`` / ``keys=source x10``: the attention's logits times 10 at every step (a colder softmax)
+- ``identity``: the adaptive pool's value path starts as the identity (``init=identity``)
 - ``layers=3``: a third layer, so a pool whose rows already hold the product's style has a query that saw the taste
+- ``pool=mean`` (any pool by name): that pool instead of the adaptive one
+- ``no-features``: the plain GNN, without the hybrid's auto-features beside the subgraph
+- ``query=input`` / ``query=both``: the pools' query from the customer's layer-0 input (its encoded taste columns
+  and age) or from that plus its state (``relpool fit --pool-query``), not from the state alone
 
 Reported per variant: validation AUROC per epoch, and the attention's peak on the customer's transaction sets
 (mean over sets of size n of n x the largest weight: 1 when uniform, n when one row takes all), sampled every
@@ -62,21 +67,25 @@ def layer_class(variant: str, peaks: list[float]) -> type[RelationalLayer]:
 
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs, keys="source" if "keys=source" in variant else "message")
-            if "x10" in variant:
-                for pool in self.pool.values():
-                    if isinstance(pool, AdaptivePool):
-                        pool.root /= 10
+            for pool in self.pool.values():
+                if isinstance(pool, AdaptivePool) and "x10" in variant:
+                    pool.root /= 10
+                if isinstance(pool, AdaptivePool) and "identity" in variant:
+                    with torch.no_grad():
+                        for linear in (pool.v, pool.out):
+                            linear.weight.copy_(torch.eye(linear.in_features))
+                            linear.bias.zero_()
 
-        def forward(self, x, edge_index):
+        def forward(self, x, edge_index, inputs=None):
             Layer.calls += 1
             if self.training and Layer.calls % 10 == 0:
                 with torch.no_grad():
-                    for edge_type, w in self.attention(x, edge_index).items():
+                    for edge_type, w in self.attention(x, edge_index, inputs).items():
                         if edge_type[0] == ROWS and edge_type[2] == ENTITY:
                             found = peak(w, edge_index[edge_type][1])
                             if found is not None:
                                 peaks.append(found)
-            return super().forward(x, edge_index)
+            return super().forward(x, edge_index, inputs)
 
     return Layer
 
@@ -89,7 +98,8 @@ def fit_variant(folder: Path, truth: dict, variant: str, args) -> dict:
             folder / truth["database"],
             truth["query"],
             folder / f"model-{variant.replace(' ', '_')}",
-            pool="adaptive",
+            pool=next((v.split("=")[1] for v in variant.split() if v.startswith("pool=")), "adaptive"),
+            pool_query=next((v.split("=")[1] for v in variant.split() if v.startswith("query=")), "state"),
             layers=3 if "layers=3" in variant else 2,
             epochs=args.epochs,
             patience=args.epochs,
@@ -103,6 +113,7 @@ def fit_variant(folder: Path, truth: dict, variant: str, args) -> dict:
             text_embedder=HashingEmbedder(),
             budget=0,
             baselines=False,
+            features="no-features" not in variant,
         ).metrics
     finally:
         model_module.RelationalLayer = RelationalLayer  # type: ignore[misc]
@@ -118,12 +129,12 @@ def fit_variant(folder: Path, truth: dict, variant: str, args) -> dict:
 
 def earlier_results(options: dict) -> dict:
     """Variants an earlier invocation with the same options measured, so variants can run separately."""
-    path = RESULTS / "relational_snr_diagnose.json"
+    path = RESULTS / f"{options['name']}.json"
     if not path.exists():
         return {}
     earlier = json.loads(path.read_text())
-    same = {k: v for k, v in earlier["options"].items() if k != "variants"} == {
-        k: v for k, v in options.items() if k != "variants"
+    same = {k: v for k, v in earlier["options"].items() if k not in ("variants", "name")} == {
+        k: v for k, v in options.items() if k not in ("variants", "name")
     }
     return earlier["results"] if same else {}
 
@@ -143,6 +154,7 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=32)
     parser.add_argument("--fanout", default="210,1")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--name", default="relational_snr_diagnose", help="bench/results/NAME.json")
     args = parser.parse_args()
     started, results = time.perf_counter(), earlier_results(vars(args))
     with tempfile.TemporaryDirectory(prefix="relpool-diagnose-") as tmp:
@@ -162,7 +174,7 @@ def main() -> None:
             results[variant] = fit_variant(Path(tmp), truth, variant, args)
             print(f"{variant}: {results[variant]}", flush=True)
             write_result(
-                "relational_snr_diagnose",
+                args.name,
                 {
                     "machine": machine(),
                     "versions": versions("torch", "torch-geometric"),

@@ -122,3 +122,30 @@ def test_multiclass_and_link_tasks_are_not_blended():
     frame = pd.DataFrame({"entity": [1], "cutoff": [pd.Timestamp(0)], "label": ["a"], "prediction": ["a"]})
     assert blend("multiclass", {"val": frame, "test": frame}, {"val": frame, "test": frame}) is None
     assert blend("link", {"val": frame, "test": frame}, {"val": frame, "test": frame}) is None
+
+
+def test_a_binary_blend_averages_log_odds_so_a_member_with_tiny_probabilities_still_counts():
+    """The network ranks perfectly but its probabilities are 1000x smaller than the baseline's noisy ones: a
+    probability average would be the baseline's ranking; the log-odds average keeps the network's share."""
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(4)
+    labels = rng.integers(0, 2, 400)
+    network = 1e-4 * (1 + labels + rng.uniform(0, 0.5, 400))  # separates the classes, all below 3e-4
+    baseline = np.clip(0.3 + 0.2 * labels + rng.normal(0, 0.3, 400), 0.01, 0.99)  # noisy
+    result = blend("binary", *_split("binary", labels, network, baseline))
+    assert result is not None and result.space == "logit" and result.metrics()["space"] == "logit"
+    linear = result.weight * network + (1 - result.weight) * baseline
+    assert result.val_tuned["auroc"] > roc_auc_score(labels, linear) + 0.05
+    assert result.val["auroc"] > roc_auc_score(labels, baseline) + 0.05
+
+
+def test_mix_in_log_odds_is_a_probability_between_its_members_and_linear_mix_is_the_weighted_average():
+    from relpool.baselines.served_blend import mix
+
+    a, b = np.array([1e-9, 0.2, 0.5, 1.0]), np.array([0.5, 0.8, 0.5, 0.9])
+    mixed = mix(0.3, a, b, "logit")
+    assert ((mixed > 0) & (mixed < 1)).all() and np.isfinite(mixed).all()
+    assert ((mixed >= np.minimum(a, b) - 1e-12) & (mixed <= np.maximum(a, b) + 1e-12)).all()
+    assert mixed[2] == pytest.approx(0.5) and mixed[1] == pytest.approx(1 / (1 + 4**-0.4))  # 0.3·log(1/4) + 0.7·log(4)
+    assert mix(0.3, a, b, "linear") == pytest.approx(0.3 * a + 0.7 * b)

@@ -85,3 +85,56 @@ def test_the_service_and_the_explain_view_say_a_blend_is_served(blended, shop_db
     console = Console(record=True, width=200)
     render_explanation(service.explain("5", at="2020-01-20", top=3), console)
     assert "explains its network part" in console.export_text()
+
+
+BINARY = "PREDICT COUNT(transactions.*, 0, 3, days) > 0 FOR EACH customers.customer_id"
+
+
+@pytest.fixture(scope="module")
+def blended_binary(shop_db, tmp_path_factory):
+    """As ``blended``, for a binary task: its blend averages log-odds."""
+
+    def prefer_blend(metrics, compared, networks=None, blend=None):
+        assert blend is not None and blend["space"] == "logit"
+        comparison.choose(metrics, compared, networks, {**blend, "val": {"auroc": 2.0}})
+        metrics.update(val=blend["val"], test=blend["test"])
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(fit_report, "choose", prefer_blend)
+    out = tmp_path_factory.mktemp("blended_binary") / "m"
+    try:
+        relpool.fit(shop_db, BINARY, out, text_embedder=HashingEmbedder(8), report=True, **TINY)
+    finally:
+        patch.undo()
+    return out
+
+
+def test_a_served_binary_blend_reproduces_its_test_score_and_predicts_in_log_odds(blended_binary, shop_db):
+    import numpy as np
+
+    about = json.loads((blended_binary / "blend.json").read_text())
+    assert about["space"] == "logit"
+    model = relpool.Model.load(blended_binary)
+    assert model.blend is not None and model.blend.space == "logit"
+    assert model.evaluate(shop_db)["test"]["auroc"] == pytest.approx(model.metrics["test"]["auroc"], abs=1e-9)
+    network = pd.read_parquet(blended_binary / "predictions_test.parquet").set_index("entity")
+    autofeat = pd.read_parquet(blended_binary / "baselines" / "autofeat" / "predictions_test.parquet")
+    at = network["cutoff"].iloc[0]
+    logit = lambda p: np.log(np.clip(p, 1e-7, 1 - 1e-7) / (1 - np.clip(p, 1e-7, 1 - 1e-7)))  # noqa: E731
+    w = model.blend.weight
+    odds = w * logit(network["probability"]) + (1 - w) * logit(autofeat.set_index("entity")["probability"])
+    expected = (1 / (1 + np.exp(-odds)))[network["cutoff"] == at]
+    predicted = model.predict(shop_db, at=str(at)).set_index("customer_id")["probability"]
+    assert predicted.reindex(expected.index).to_numpy() == pytest.approx(expected.to_numpy(), abs=1e-6)
+
+
+def test_a_blend_json_from_before_log_odds_blending_still_averages_probabilities(blended_binary, tmp_path):
+    copy = tmp_path / "m"
+    shutil.copytree(blended_binary, copy)
+    about = json.loads((copy / "blend.json").read_text())
+    del about["space"]
+    (copy / "blend.json").write_text(json.dumps(about))
+    assert relpool.Model.load(copy).blend.space == "linear"
+    (copy / "blend.json").write_text(json.dumps({**about, "space": "rank"}))
+    with pytest.raises(RelpoolError, match="space 'rank' is not relpool's"):
+        relpool.Model.load(copy)

@@ -27,6 +27,8 @@ def test_demo_steps_run_in_order_and_end_with_the_report(tmp_path):
     assert "Tables in" in text and "Splits" in text and "autofeat" in text
     assert report == (tmp_path / "demo" / "report.html").resolve() and report.is_file()
     assert " ".join(text.split()).endswith(f"Open the report: {report}")
+    models = json.loads((tmp_path / "demo" / "metrics.json").read_text())["models"]
+    assert {"hybrid", "entity", "autofeat", "blend"} <= set(models) and models["blend"]["space"] == "logit"
 
 
 def test_an_earlier_demo_folder_may_be_written_again(tmp_path):

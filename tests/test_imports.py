@@ -32,3 +32,21 @@ def test_the_check_sees_a_heavy_import():
     code = f"import json, sys, sqlalchemy\nprint(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))\n"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "sqlalchemy" in json.loads(done.stdout)
+
+
+def test_a_schema_without_cycles_is_checked_without_networkx():
+    """Preparing a model's database checks the schema for foreign-key cycles; networkx only lists found ones."""
+    code = (
+        "import json, sys\n"
+        "from relpool.db.key_checks import cycles\n"
+        "from relpool.db.schema import ForeignKey, Schema, TableSchema\n"
+        "def fk(t): return ForeignKey(('k',), t, ('id',))\n"
+        "def schema(edges): return Schema({t: TableSchema(t, foreign_keys=[fk(b) for a, b in edges if a == t])"
+        " for t in 'abcd'})\n"
+        "acyclic = cycles(schema([('a', 'b'), ('b', 'c'), ('a', 'c'), ('d', 'd')]))\n"
+        "before = 'networkx' in sys.modules\n"
+        "cyclic = cycles(schema([('a', 'b'), ('b', 'c'), ('c', 'a'), ('d', 'a')]))\n"
+        "print(json.dumps([acyclic == [], before, [p.message for p in cyclic]]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [True, False, ["foreign-key cycle a -> b -> c -> a"]]

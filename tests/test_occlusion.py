@@ -79,8 +79,16 @@ def leave_one_out(model, frames, batch, background, features) -> dict[str, torch
 
 @pytest.mark.parametrize(
     "changes",
-    [{}, {"pool": "sum"}, {"pool": "mean", "layers": 3}, {"pool": "adaptive", "layers": 1}, {"pool": "pma"}],
-    ids=["trained", "sum", "mean-3-layers", "adaptive-1-layer", "pma"],
+    [
+        {},
+        {"pool": "sum"},
+        {"pool": "mean", "layers": 3},
+        {"pool": "adaptive", "layers": 1},
+        {"pool": "pma"},
+        {"pool_query": "input"},
+        {"pool_query": "both", "layers": 3},
+    ],
+    ids=["trained", "sum", "mean-3-layers", "adaptive-1-layer", "pma", "query-input", "query-both-3-layers"],
 )
 def test_every_row_s_score_is_its_own_leave_one_out_change(sampled, changes):
     loop, prepared, batch, frames, background, features = sampled

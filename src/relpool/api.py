@@ -26,6 +26,8 @@ def fit(
     out: str | Path,
     *,
     pool: str = D.pool,
+    pool_query: str = D.pool_query,
+    pool_options: dict | list[str] | None = None,
     layers: int = D.layers,
     channels: int = D.channels,
     fanout: tuple[int, ...] | str = D.fanout,
@@ -62,6 +64,8 @@ def fit(
     (None: 10, fit's default; 0: the default network alone; :mod:`relpool.workflow.candidates`).
     ``mlflow``: True logs the run to MLflow's default store here (./mlruns), a tracking URI logs it there,
     False never; None (default) logs only when ``RELPOOL_MLFLOW_URI`` names a store.
+    ``pool_query``: what attention pools query with ("state", "input": the target's layer-0 input, "both");
+    ``pool_options``: the pool's keyword arguments (a dict, or ``relpool fit --pool-option``'s KEY=VALUE texts).
     ``device``: cpu, cuda or auto; ``workers``: data-parallel training processes on this machine. Under
     torchrun every rank calls this; rank 0 writes ``out``, the others return None. ``cache``: a folder where
     the prepared graph and encoded columns are kept memory-mapped and reused by the next fit or prediction on
@@ -69,6 +73,8 @@ def fit(
     """
     settings = FitSettings(
         pool=pool,
+        pool_query=pool_query,
+        pool_options=pool_options or {},
         layers=layers,
         channels=channels,
         fanout=fanout,

@@ -8,7 +8,7 @@ aggregates miss. Both compute them here, with the same two times, so the two see
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -17,6 +17,7 @@ from relpool.autofeat.aggregates import aggregate_features
 from relpool.autofeat.entity import entity_features
 from relpool.autofeat.plan import plan_groups
 from relpool.autofeat.table import FeatureTable, registered
+from relpool.autofeat.wanted import wanted_groups
 from relpool.db.inspection import Inspection
 from relpool.query.bind import BoundQuery
 from relpool.query.task import Task
@@ -53,11 +54,19 @@ def auto_features(
     times: FeatureTimes,
     aggregates: bool = True,
     track: Callable[[Iterable, str], Iterable] = lambda items, _: items,
+    wanted: Sequence[str] | None = None,
 ) -> FeatureTable:
     """Features of the registered examples (:func:`registered`): the entity's columns only, or with
-    ``aggregates`` also its parents' columns and every related table's aggregates."""
-    own = entity_features(inspection, bound, with_parents=aggregates, cutoff=times.first_val)
+    ``aggregates`` also its parents' columns and every related table's aggregates.
+
+    ``wanted`` (a trained model's feature names): only those, planned from their names (:mod:`.wanted`), the
+    same values as the full computation's.
+    """
+    own = entity_features(inspection, bound, with_parents=aggregates, cutoff=times.first_val, wanted=wanted)
     if not aggregates:
         return own
-    groups = plan_groups(inspection, bound.entity_table, times.last_train, times.first_val)
-    return FeatureTable.concat([own, aggregate_features(inspection.database, groups, track=track)])
+    if wanted is None:
+        groups = plan_groups(inspection, bound.entity_table, times.last_train, times.first_val)
+        return FeatureTable.concat([own, aggregate_features(inspection.database, groups, track=track)])
+    groups = wanted_groups(inspection, bound.entity_table, wanted)
+    return FeatureTable.concat([own, aggregate_features(inspection.database, groups, track=track, wanted=set(wanted))])

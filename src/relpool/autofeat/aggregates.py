@@ -43,15 +43,21 @@ def aggregate_features(
     windows: tuple[int, ...] = WINDOW_DAYS,
     track: Callable[[Iterable, str], Iterable] = lambda items, _: items,
     functions: set[str] | None = None,
+    wanted: set[str] | None = None,
 ) -> FeatureTable:
     """Aggregates of every group for the registered examples (see :func:`relpool.autofeat.table.registered`).
 
     ``functions`` keeps only the history aggregates of those names (e.g. {"COUNT", "MEAN"}); all by default.
+    ``wanted`` keeps only the features of those names (a group with none runs no statement).
     """
     tables = []
     for group in track(groups, "Aggregating related rows"):
         history = [f for f in history_features(group) if functions is None or f.name.split("(")[0] in functions]
         recent = window_features(group, windows)
+        if wanted is not None:
+            history, recent = [f for f in history if f.name in wanted], [f for f in recent if f.name in wanted]
+            if not history and not recent:
+                continue
         tables.append(fetch(database, [*history, *recent], group_sql(group, history, recent, max(windows, default=0))))
     return FeatureTable.concat(tables)
 

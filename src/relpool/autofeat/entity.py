@@ -6,10 +6,13 @@ age at the cutoff. A parent row (a flight's airline) is used only if it is visib
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 
-from relpool.autofeat.columns import column_roles
+from relpool.autofeat.columns import Roles, column_roles
 from relpool.autofeat.table import EXAMPLES, Feature, FeatureTable, fetch
+from relpool.autofeat.wanted import table_columns, wanted_roles
 from relpool.db.inspection import Inspection
 from relpool.db.sql import quote
 from relpool.db.visibility import table_time_sql, visible_sql
@@ -17,18 +20,27 @@ from relpool.query.bind import BoundQuery
 
 
 def entity_features(
-    inspection: Inspection, bound: BoundQuery, with_parents: bool, cutoff: pd.Timestamp | None = None
+    inspection: Inspection,
+    bound: BoundQuery,
+    with_parents: bool,
+    cutoff: pd.Timestamp | None = None,
+    wanted: Sequence[str] | None = None,
 ) -> FeatureTable:
     """Columns of the entity row (and its parents' rows) for every registered example.
 
-    ``cutoff`` (the first validation cutoff) bounds the times of tables without a time column.
+    ``cutoff`` (the first validation cutoff) bounds the times of tables without a time column. ``wanted``: only
+    the features of those names, their columns read off the names (:mod:`.wanted`) rather than profiled.
     """
     db, schema = inspection.database, inspection.schema
     entity = bound.entity_table
     hidden = {column for table, column in bound.hidden_columns if table == entity}
-    features = _row_features(
-        column_roles(db, schema, entity, hidden, keep_foreign_keys=False, cutoff=cutoff), "e", entity, ""
-    )
+
+    def roles(table: str, exclude: set[str], suffix: str) -> Roles:
+        if wanted is None:
+            return column_roles(db, schema, table, exclude, keep_foreign_keys=False, cutoff=cutoff)
+        return wanted_roles([c for c in table_columns(db, table) if c not in exclude], table, suffix, wanted)
+
+    features = _row_features(roles(entity, hidden, ""), "e", entity, "")
     if bound.entity_time_sql:
         features.append(
             Feature(
@@ -47,8 +59,11 @@ def entity_features(
         joins.append(
             f"LEFT JOIN {quote(parent)} {alias} ON {alias}.{quote(key[0])} = e.{quote(fk.columns[0])} AND {visible}"
         )
-        roles = column_roles(db, schema, parent, keep_foreign_keys=False, cutoff=cutoff)
-        features += _row_features(roles, alias, parent, f" | {entity}.{fk.columns[0]}")
+        suffix = f" | {entity}.{fk.columns[0]}"
+        features += _row_features(roles(parent, set(), suffix), alias, parent, suffix)
+    if wanted is not None:
+        names = set(wanted)
+        features = [f for f in features if f.name in names]
     if not features:
         return FeatureTable.concat([])
     columns = ", ".join(f"{f.sql} AS {quote(f'f{i}')}" for i, f in enumerate(features))

@@ -42,28 +42,60 @@ def plan_groups(
 
     ``times_cutoff`` (default ``stats_cutoff``) bounds the times of tables without a time column.
     """
-    db, schema = inspection.database, inspection.schema
     groups = []
+    for path in group_paths(inspection, entity):
+        roles = column_roles(
+            inspection.database,
+            inspection.schema,
+            path.table,
+            exclude=path.to_entity,
+            cutoff=stats_cutoff if times_cutoff is None else times_cutoff,
+        )
+        top = {
+            c: values
+            for c in roles.categorical
+            if (values := _top_values(inspection, path.sql, path.has_time, c, stats_cutoff)) is not None
+        }
+        groups.append(path.group(roles.numeric, roles.categorical, top))
+    return groups
+
+
+@dataclass(frozen=True)
+class GroupPath:
+    """A group before its columns are chosen: the path, and the table's key back to the entity."""
+
+    label: str
+    table: str
+    sql: str
+    has_time: bool
+    own_rows: bool
+    to_entity: frozenset[str]  # the key back to the entity: the group's identity, not a feature of its rows
+
+    def group(self, numeric: tuple[str, ...], categorical: tuple[str, ...], top: dict[str, tuple[str, ...]]) -> Group:
+        return Group(self.label, self.table, self.sql, self.has_time, self.own_rows, numeric, categorical, top)
+
+
+def group_paths(inspection: Inspection, entity: str) -> list[GroupPath]:
+    """Every path from a related table to ``entity`` (one group each), in the order of the schema's tables;
+    once per store."""
+    key = ("group_paths", repr(inspection.schema.tables), entity)
+    return remembered(inspection.database, key, lambda: _group_paths(inspection, entity))
+
+
+def _group_paths(inspection: Inspection, entity: str) -> list[GroupPath]:
+    db, schema = inspection.database, inspection.schema
+    paths = []
     for table in schema.tables:
         if table == entity:
             continue
+        to_entity = frozenset(
+            c for fk in schema.tables[table].foreign_keys if fk.references_table == entity for c in fk.columns
+        )
         for path in find_paths(db, schema, entity, table):
-            # The key back to the entity is the group's identity, not a feature of its rows.
-            to_entity = {
-                c for fk in schema.tables[table].foreign_keys if fk.references_table == entity for c in fk.columns
-            }
-            roles = column_roles(
-                db, schema, table, exclude=to_entity, cutoff=stats_cutoff if times_cutoff is None else times_cutoff
-            )
             label = ", ".join(part.split(" -> ")[0] for part in path.description.split(", "))
-            top = {
-                c: values
-                for c in roles.categorical
-                if (values := _top_values(inspection, path.sql, path.has_time, c, stats_cutoff)) is not None
-            }
             own_rows = label.split(".")[0] == table
-            groups.append(Group(label, table, path.sql, path.has_time, own_rows, roles.numeric, roles.categorical, top))
-    return groups
+            paths.append(GroupPath(label, table, path.sql, path.has_time, own_rows, to_entity))
+    return paths
 
 
 def _top_values(

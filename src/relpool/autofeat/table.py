@@ -71,9 +71,9 @@ def fetch(database: Database, features: Sequence[Column], sql: str) -> FeatureTa
     """Run ``sql`` (selecting f0, f1, … in the examples' order) and name the columns after ``features``."""
     frame = database.execute(sql).df()
     frame.columns = [f.name for f in features]
-    for f in features:
-        if not f.categorical:
-            frame[f.name] = frame[f.name].astype("float64")
+    casts = {f.name: "float64" for f in features if not f.categorical and frame[f.name].dtype != "float64"}
+    if casts:  # one pass, only the columns that need it (counts are integers)
+        frame = frame.astype(casts)
     return FeatureTable(frame, tuple(f.name for f in features if f.categorical))
 
 

@@ -36,6 +36,16 @@ def fit(
             help="Pooling operator: adaptive, mean, sum, max, gated, mixed, softmax, powermean, pma, multi, min, std."
         ),
     ] = DEFAULTS.pool,
+    pool_query: Annotated[
+        str,
+        typer.Option(
+            help="What attention pools query with: the target's state, its layer-0 input (its own columns), or both."
+        ),
+    ] = DEFAULTS.pool_query,
+    pool_option: Annotated[
+        list[str] | None,
+        typer.Option(help="A pool setting as KEY=VALUE, repeatable (e.g. init=identity for the adaptive pool)."),
+    ] = None,
     layers: Annotated[int, typer.Option(min=1, help="Message-passing layers.")] = DEFAULTS.layers,
     channels: Annotated[int, typer.Option(min=MIN_CHANNELS, help="Embedding width.")] = DEFAULTS.channels,
     fanout: Annotated[str, typer.Option(help="Neighbours sampled per hop and edge type.")] = ",".join(
@@ -111,6 +121,8 @@ def fit(
         query,
         out,
         pool=pool,
+        pool_query=pool_query,
+        pool_options=pool_option or [],
         layers=layers,
         channels=channels,
         fanout=fanout,

@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
-from numba.typed import List
 from torch_geometric.data import HeteroData
 
 from relpool.graph.batch import build_batch, check_seeds
@@ -92,8 +91,23 @@ class TemporalSampler:
         return build_batch(seed_type, cutoffs, nodes, edges)
 
 
+_warming: list[threading.Thread] = []
+
+
+def warm_up() -> None:
+    """Start numba's CPU target on a background thread, once per process.
+
+    A process's first jitted call sets it up (0.6-1.4 s: registries, scipy's BLAS lookup), however the kernels
+    are cached; started while the process reads a database (DuckDB and Arrow work without the GIL), the first
+    ``sample`` only loads its kernel. Not a daemon, so an early exit waits for it rather than cutting numba off.
+    """
+    if not _warming:
+        _warming.append(threading.Thread(target=lambda: mix64(np.uint64(0)), name="relpool-numba-warm-up"))
+        _warming[0].start()
+
+
 def _kernel_arrays(graph: TemporalGraph) -> dict:
-    """The graph as flat arrays and typed lists the kernel can take."""
+    """The graph as flat arrays and tuples of per-edge-type arrays the kernel can take."""
     node_types = graph.node_types
     counts = [graph.num_nodes(t) for t in node_types]
     node_offset = np.zeros(len(counts) + 1, np.int64)
@@ -110,12 +124,30 @@ def _kernel_arrays(graph: TemporalGraph) -> dict:
         et_dst=et_dst,
         out_ptr=out_ptr,
         out_ets=out_ets,
-        indptrs=_typed_list([c.indptr for c in csrs], np.int64),
-        indices=_typed_list([c.indices for c in csrs], index_dtype),
-        times=_typed_list([c.times for c in csrs], np.int64),
+        indptrs=_array_tuple([c.indptr for c in csrs], np.int64),
+        indices=_array_tuple([c.indices for c in csrs], index_dtype),
+        times=_array_tuple([c.times for c in csrs], np.int64),
     )
 
 
-def _typed_list(arrays: list[np.ndarray], dtype) -> List:
-    """A numba typed list; it needs one item type, so an empty list gets a typed placeholder."""
-    return List([a.astype(dtype, copy=False) for a in arrays] or [np.empty(0, dtype)])
+def _array_tuple(arrays: list[np.ndarray], dtype) -> tuple[np.ndarray, ...]:
+    """The arrays as one homogeneous tuple: numba compiles the kernel for it once and caches it on disk.
+
+    (A numba typed List would do too, but its own methods compile again in every process: 1.5-3 s.)
+    Every item is a read-only view, so arrays built in memory and read-only maps of the prepared-data
+    cache give the kernel one type, with no copy. The kernel is compiled per tuple length, so the tuple is
+    padded with empty arrays to a power of two: few lengths, few compilations, whatever the schema.
+    """
+    items = [_read_only(a.astype(dtype, copy=False)) for a in arrays]
+    padding = [_read_only(np.empty(0, dtype))] * (_power_of_two(len(items)) - len(items))
+    return tuple(items + padding)
+
+
+def _power_of_two(n: int) -> int:
+    return 1 << max(0, n - 1).bit_length()
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    view = np.ascontiguousarray(array).view(np.ndarray)
+    view.flags.writeable = False
+    return view

@@ -30,6 +30,7 @@ class ModelSpec:
     layers: int = 2
     pool: str = "adaptive"
     pool_options: dict = field(default_factory=dict)
+    pool_query: str = "state"  # the pools' query: the target's "state", layer-0 "input", or "both" (RelationalLayer)
     dropout: float = 0.1
     item_table: str | None = None
     num_items: int = 0
@@ -55,7 +56,10 @@ class RelationalModel(nn.Module):
         self.age = AgeEncoder(c)
         edge_types: list[EdgeType] = [(src, rel, dst) for src, rel, dst in spec.edge_types]
         self.layers = nn.ModuleList(
-            [RelationalLayer(spec.node_types, edge_types, c, spec.pool, spec.pool_options) for _ in range(spec.layers)]
+            [
+                RelationalLayer(spec.node_types, edge_types, c, spec.pool, spec.pool_options, query=spec.pool_query)
+                for _ in range(spec.layers)
+            ]
         )
         self.features = FeatureInput(len(spec.entity_features), c, spec.dropout) if spec.entity_features else None
         self.head: LinkHead | nn.Sequential
@@ -82,18 +86,19 @@ class RelationalModel(nn.Module):
         """Per layer, first to last, :meth:`RelationalLayer.attention` on the batch (empty for pools without
         weights): where an attention pool looked in each set it summarised."""
         x, edge_index = self._inputs(frames, batch), {e: batch[e].edge_index for e in batch.edge_types}
-        weights = []
+        inputs, weights = x, []
         for layer in self.layers:
             assert isinstance(layer, RelationalLayer)  # what __init__ builds
-            weights.append(layer.attention(x, edge_index))
-            x = layer(x, edge_index)
+            weights.append(layer.attention(x, edge_index, inputs))
+            x = layer(x, edge_index, inputs)
         return weights
 
     def propagate(self, x: dict[str, Tensor], batch: HeteroData) -> Tensor:
-        """The seeds' embeddings after the message-passing layers, from every sampled row's input vector."""
-        edge_index = {e: batch[e].edge_index for e in batch.edge_types}
+        """The seeds' embeddings after the message-passing layers, from every sampled row's input vector
+        (which each layer also receives, for a pool query made from it)."""
+        edge_index, inputs = {e: batch[e].edge_index for e in batch.edge_types}, x
         for layer in self.layers:
-            x = layer(x, edge_index)
+            x = layer(x, edge_index, inputs)
         return x[self.spec.entity_table][: batch[self.spec.entity_table].batch_size]
 
     def forward(

@@ -8,7 +8,7 @@ out-edges and of rows changed at layer ``l - 1`` (and at those rows themselves, 
 only rows within ``L - l`` hops of a seed feed its layer-``L`` output. So copy ``k`` runs layer ``l`` on
 those rows alone, with their in-neighbours' states taken from the one pass over the whole batch or from
 copy ``k``'s own layer ``l - 1``: with fanout 16,8, a few dozen rows per copy instead of twice the
-subgraph. The layers are called as they are (``layer(x, edge_index)``) on small batches made of those rows,
+subgraph. The layers are called as they are (``layer(x, edge_index, inputs)``) on small batches made of those rows,
 so any per-target pool works unchanged; the scores equal the copies' to float rounding.
 """
 
@@ -108,10 +108,10 @@ def occluded_seed_states(
     seed_type = model.spec.entity_table
     seeds = torch.arange(batch[seed_type].batch_size) + sum(flat.sizes[: types.index(seed_type)])
     layers = list(model.layers)
-    states = [torch.cat([x[t] for t in types])]
+    states, inputs = [torch.cat([x[t] for t in types])], x
     edge_index = {e: batch[e].edge_index for e in flat.edge_types}
-    for layer in layers:
-        x = layer(x, edge_index)
+    for layer in layers:  # as RelationalModel.propagate runs them, keeping every layer's states
+        x = layer(x, edge_index, inputs)
         states.append(torch.cat([x[t] for t in types]))
     masks = needed(flat, seeds, len(layers))
     owner = _owners(batch, types)
@@ -120,9 +120,9 @@ def occluded_seed_states(
     is_seed[seeds] = True
     found_copies, found_states = [], []
     for part in _chunks(copies, owner, chunk_rows):
-        keys, values = _replaced_inputs(part, is_seed, typical, flat.nodes)
+        first = keys, values = _replaced_inputs(part, is_seed, typical, flat.nodes)
         for layer, mask, before in zip(layers, masks[1:], states[:-1]):
-            keys, values = _layer(layer, flat, part, keys, values, before, mask)
+            keys, values = _layer(layer, flat, part, (keys, values, before), (*first, states[0]), mask)
         copy, node = keys // flat.nodes, keys % flat.nodes
         at_seed = node == seeds[owner[copy]] if len(keys) else torch.zeros(0, dtype=torch.bool)
         found_copies.append(copy[at_seed])
@@ -169,17 +169,28 @@ def _found(keys: Tensor, wanted: Tensor) -> Tensor:
     return keys[at] == wanted
 
 
+def _looked_up(rows: Tensor, node: Tensor, keys: Tensor, values: Tensor, full: Tensor) -> Tensor:
+    """The vectors of ``rows`` (keys; ``node`` their nodes): a copy's own where ``keys`` has one, else the full pass's."""
+    found = full[node]
+    hit = _found(keys, rows)
+    if hit.any():
+        found[hit] = values[torch.searchsorted(keys, rows[hit])].to(found.dtype)
+    return found
+
+
 def _layer(
     layer: torch.nn.Module,
     flat: Flat,
     copies: Tensor,
-    keys: Tensor,
-    values: Tensor,
-    before: Tensor,
+    states: tuple[Tensor, Tensor, Tensor],
+    inputs: tuple[Tensor, Tensor, Tensor],
     mask: Tensor,
 ) -> tuple[Tensor, Tensor]:
-    """One layer on the rows each copy changes (keys and vectors of the changed states before it -> after it).
-    Their in-neighbours that the copy left as they were are one row each, read by every copy."""
+    """One layer on the rows each copy changes: ``states`` (keys and vectors of the states the copies changed,
+    every node's state in the full pass) before it -> the changed keys and vectors after it; ``inputs`` the
+    same of the layer-0 inputs (a pool's query may read them). The rows' in-neighbours that a copy left as
+    they were are one row each, read by every copy."""
+    keys, values, before = states
     g = flat.nodes
     copy, node = keys // g, keys % g
     spread_owner, spread_edge = _expand(flat.out_start, flat.by_source, node)  # what changed rows send to
@@ -198,23 +209,21 @@ def _layer(
     sources = torch.where(_found(keys, own), own, shared)
     rows, position = torch.unique(torch.cat([changed, sources]), return_inverse=True)
     row_node = rows % g
-    x_rows = before[row_node]
-    hit = _found(keys, rows)
-    if hit.any():
-        x_rows[hit] = values[torch.searchsorted(keys, rows[hit])].to(x_rows.dtype)
+    x_rows, input_rows = _looked_up(rows, row_node, *states), _looked_up(rows, row_node, *inputs)
     row_type = flat.type_of[row_node]
     order = torch.argsort(row_type, stable=True)
     counts = torch.bincount(row_type, minlength=len(flat.types))
     local = torch.empty_like(order)
     local[order] = torch.arange(len(order)) - (torch.cumsum(counts, 0) - counts)[row_type[order]]
     x_sub = dict(zip(flat.types, torch.split(x_rows[order], counts.tolist())))
+    inputs_sub = dict(zip(flat.types, torch.split(input_rows[order], counts.tolist())))
     target_position, source_position = position[: len(changed)][edge_owner], position[len(changed) :]
     edge_kind = flat.kind[edge]
     edges = {
         e: torch.stack([local[source_position[edge_kind == n]], local[target_position[edge_kind == n]]])
         for n, e in enumerate(flat.edge_types)
     }
-    out = layer(x_sub, edges)
+    out = layer(x_sub, edges, inputs_sub)
     after = torch.cat([out[t] for t in flat.types])  # rows sorted by type
     by_row = torch.empty_like(after)
     by_row[order] = after

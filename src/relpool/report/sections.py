@@ -95,8 +95,9 @@ def _blend_note(gnn: dict) -> str:
         return ""
     main = gnn["metric"]
     tuned = metric_text(blend.get("val_tuned", {}).get(main))
+    space = " in log-odds" if blend.get("space") == "logit" else ""
     return (
-        f"blend: {blend['weight']:g} × network + {1 - blend['weight']:g} × autofeat, the weight chosen on "
+        f"blend: {blend['weight']:g} × network + {1 - blend['weight']:g} × autofeat{space}, the weight chosen on "
         f"validation; its val is cross-fitted over two halves of the validation entities (tuned on all of "
         f"val: {tuned}). "
     )

@@ -3,13 +3,14 @@ examples the network sees, and kept as a float matrix in the model's column orde
 
 Only numeric features are inputs (categorical ones, e.g. the most frequent destination, are the subgraph's
 job: the network sees the rows themselves). The columns are chosen on the training examples (constant ones
-carry nothing) and stored with the model, so prediction computes and orders exactly those; a column a later
-database cannot produce (a category value that vanished) is missing, as a NULL would be.
+carry nothing) and stored with the model, so prediction computes and orders exactly those, planned from their
+names (:mod:`relpool.autofeat.wanted`) with no profile of whole tables; a column a later database cannot
+produce (a table column that vanished) is missing, as a NULL would be.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -26,10 +27,12 @@ def compute_features(
     times: FeatureTimes,
     examples: pd.DataFrame,
     track: Callable[[Iterable, str], Iterable] = lambda items, _: items,
+    columns: Sequence[str] | None = None,
 ) -> FeatureTable:
-    """Every auto-feature of ``examples`` (entity, cutoff), one row each, in their order."""
+    """Every auto-feature of ``examples`` (entity, cutoff), one row each, in their order; or, given a model's
+    ``columns``, only those (no profile of whole tables: a prediction for one entity needs none)."""
     with registered(inspection.database, examples):
-        return auto_features(inspection, bound, times, track=track)
+        return auto_features(inspection, bound, times, track=track, wanted=columns)
 
 
 def input_columns(table: FeatureTable, train: np.ndarray) -> list[str]:

@@ -35,6 +35,8 @@ class FitOptions:
     """The network's shape, how long to train and how the task's cutoffs are chosen."""
 
     pool: str = "adaptive"
+    pool_query: str = "state"  # what the pools' query is made of (relpool.nn.gnn.QUERIES)
+    pool_options: dict = field(default_factory=dict)  # keyword arguments of the pool (build_pool), e.g. init
     layers: int = 2
     channels: int = 32
     epochs: int = 10

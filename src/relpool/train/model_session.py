@@ -18,6 +18,7 @@ from rich.console import Console
 
 from relpool.db.fingerprint import fingerprint
 from relpool.errors import RelpoolError
+from relpool.graph.sampler import warm_up
 from relpool.nn.model import RelationalModel
 from relpool.query.bind import BoundQuery, bind
 from relpool.query.parser import parse_query
@@ -85,6 +86,7 @@ class Sessions:
             notes.append(text)
             console.print(f"note: {text}", highlight=False, soft_wrap=True)
 
+        warm_up()  # the sampler's numba set-up, while the database is read
         prepared = prepare_for_model(db, self.settings, note, cache_folder())
         bound = bind(parse_query(self.settings.query), prepared.inspection)
         return Session(key, prepared, self.network(prepared), bound, notes)

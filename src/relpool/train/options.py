@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,8 @@ class FitSettings:
     benchmarks document (``DEFAULTS``), so the CLI and ``relpool.fit`` train the same model."""
 
     pool: str = _FIT.pool
+    pool_query: str = _FIT.pool_query
+    pool_options: Mapping[str, Any] | list[str] = field(default_factory=dict)  # or the CLI's KEY=VALUE texts
     layers: int = _FIT.layers
     channels: int = _FIT.channels
     fanout: tuple[int, ...] | str = _LOOP.fanout
@@ -49,11 +51,14 @@ class FitSettings:
     def build(self, db, query, out):
         """Check every setting (and db, query, out); return the ``FitOptions`` and the text embedder
         (None for MiniLM) that :func:`relpool.train.fit.fit` takes."""
+        pool_options = parse_pool_options(self.pool_options)
         fanout = check_fit_arguments(
             db,
             query,
             out,
             pool=self.pool,
+            pool_query=self.pool_query,
+            pool_options=pool_options,
             strategy=self.strategy,
             fanout=self.fanout,
             channels=self.channels,
@@ -78,6 +83,8 @@ class FitSettings:
         )
         return FitOptions(
             pool=self.pool,
+            pool_query=self.pool_query,
+            pool_options=pool_options,
             layers=self.layers,
             channels=self.channels,
             epochs=self.epochs,
@@ -109,6 +116,8 @@ def check_options(options) -> None:
     loop = options.loop
     check_settings(
         pool=options.pool,
+        pool_query=options.pool_query,
+        pool_options=options.pool_options,
         strategy=loop.strategy,
         fanout=loop.fanout,
         channels=options.channels,
@@ -128,6 +137,8 @@ def check_settings(
     *,
     pool: str,
     strategy: str,
+    pool_query: str = _FIT.pool_query,
+    pool_options: Mapping[str, Any] | None = None,
     fanout,
     channels: int,
     lr: float,
@@ -136,15 +147,23 @@ def check_settings(
     test_at: str | None = None,
     **counts: int,
 ) -> tuple[int, ...]:
-    """Pool, strategy, counts, width, learning rate, split times and fanout; returns the fanout as ints.
+    """Pool, its query, strategy, counts, width, learning rate, split times and fanout; returns the fanout as ints.
 
     Each message-passing layer reads one sampled hop, so the fanout needs exactly one entry per layer:
     fewer would leave the extra layers without neighbours of their own, more would be sampled for nothing."""
-    from relpool.nn.pool import available_pools
+    from relpool.nn.gnn import QUERIES
+    from relpool.nn.pool import available_pools, build_pool
     from relpool.query.splits import parse_step, parse_time
 
     if pool not in available_pools():
         raise RelpoolError(f"unknown pool {pool!r}; choose one of {', '.join(available_pools())}")
+    if pool_options:
+        try:
+            build_pool(pool, MIN_CHANNELS, **pool_options)
+        except (TypeError, ValueError) as exc:
+            raise RelpoolError(f"--pool-option does not fit the {pool} pool: {exc}") from None
+    if pool_query not in QUERIES:
+        raise RelpoolError(f"--pool-query must be one of {', '.join(QUERIES)}, got {pool_query!r}")
     if strategy not in STRATEGIES:
         raise RelpoolError(f"--strategy must be uniform or recent, got {strategy!r}")
     for name, value in counts.items():
@@ -166,6 +185,31 @@ def check_settings(
         example = ",".join(str(max(16 >> i, 1)) for i in range(layers))
         raise RelpoolError(f"--fanout gives {hops} but --layers is {layers}: give one number per layer, e.g. {example}")
     return values
+
+
+def parse_pool_options(options: Mapping[str, Any] | list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """A dict as given, or the CLI's ``KEY=VALUE`` texts (``init=identity``, ``heads=4``) -> keyword arguments;
+    numbers and true/false become numbers and booleans."""
+    if isinstance(options, Mapping):
+        return dict(options)
+    parsed: dict[str, Any] = {}
+    for text in options:
+        key, sep, value = str(text).partition("=")
+        if not sep or not key.strip():
+            raise RelpoolError(f"--pool-option must be KEY=VALUE (e.g. init=identity), got {text!r}")
+        parsed[key.strip()] = _literal(value.strip())
+    return parsed
+
+
+def _literal(value: str) -> Any:
+    if value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
 
 
 def parse_fanout(fanout) -> tuple[int, ...]:

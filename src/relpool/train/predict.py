@@ -257,7 +257,9 @@ class Model:
             return None
         assert self.settings.feature_times is not None  # written with every hybrid GNN
         times = FeatureTimes.from_json(self.settings.feature_times)
-        table = compute_features(inspection, bound, times, examples[["entity", "cutoff"]])
+        table = compute_features(
+            inspection, bound, times, examples[["entity", "cutoff"]], columns=self.spec.entity_features
+        )
         return feature_matrix(table, self.spec.entity_features)
 
     def _entities_at(self, session: Session, at: str | None) -> pd.DataFrame:

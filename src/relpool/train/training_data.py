@@ -69,6 +69,8 @@ def build_network(training: Training, options: FitOptions) -> RelationalModel:
         channels=options.channels,
         layers=options.layers,
         pool=options.pool,
+        pool_query=options.pool_query,
+        pool_options=options.pool_options,
         item_table=task.bound.item_table,
         num_items=len(targets.item_keys or []),
         history_features=len(HISTORY_FEATURES) if task.kind.ranks_items else 0,

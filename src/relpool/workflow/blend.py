@@ -9,7 +9,9 @@ an entity's examples at several cutoffs stay in one half), ``w`` is chosen on ea
 other, and the pooled out-of-half predictions are scored. ``val_tuned`` (``w`` chosen on all of val, scored
 there) is kept for information; test is scored once, with that ``w``.
 
-Binary tasks average probabilities, regression tasks values. Multiclass is not blended: the predictions
+Binary tasks average log-odds, regression tasks values (:data:`~relpool.baselines.served_blend.SPACES`): on
+the demo's task the log-odds blend's cross-fitted val beat the probability blend's in most seeds and
+configurations (docs/benchmarks.md, "The demo"). Multiclass is not blended: the predictions
 files keep only each example's top class and its probability, not the class distribution an average needs.
 Link prediction is not either: its outputs are ranked item lists, which have no weighted average.
 """
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from relpool.baselines.served_blend import BLENDABLE, combine
+from relpool.baselines.served_blend import BLENDABLE, SPACES, combine, mix
 from relpool.errors import RelpoolError
 from relpool.tasks import task_kind
 
@@ -38,6 +40,7 @@ class Blend:
     test: dict
     test_predictions: pd.DataFrame
     seconds: float
+    space: str  # what was averaged: "logit" (binary) or "linear" (regression)
 
     def metrics(self) -> dict:
         """The blend's entry in metrics.json's ``models``."""
@@ -47,6 +50,7 @@ class Blend:
             "seconds": self.seconds,
             "val_tuned": self.val_tuned,
             "weight": self.weight,
+            "space": self.space,
         }
 
 
@@ -67,7 +71,7 @@ def best_weight(task_type: str, labels: pd.Series, network: np.ndarray, baseline
     lower = main in kind.lower_is_better
     best, best_score = WEIGHTS[0], None
     for w in WEIGHTS:
-        score = kind.score(labels, w * network + (1 - w) * baseline, None)[main]
+        score = kind.score(labels, mix(w, network, baseline, SPACES[task_type]), None)[main]
         if score is not None and (best_score is None or (score < best_score if lower else score > best_score)):
             best, best_score = w, score
     return best
@@ -87,7 +91,7 @@ def cross_fitted(task_type: str, labels: pd.Series, network: np.ndarray, baselin
     out = np.empty(len(labels))
     for held in (first, ~first):
         w = best_weight(task_type, labels[~held], network[~held], baseline[~held])
-        out[held] = w * network[held] + (1 - w) * baseline[held]
+        out[held] = mix(w, network[held], baseline[held], SPACES[task_type])
     return out
 
 
@@ -109,7 +113,8 @@ def blend(task_type: str, network: dict[str, pd.DataFrame], baseline: dict[str, 
         return None
     weight = best_weight(task_type, labels, n, b)
     test = combine(weight, task_type, *frames["test"])
-    tuned = weight * n + (1 - weight) * b
+    tuned = mix(weight, n, b, SPACES[task_type])
     scored = kind.score_splits({"val": labels, "test": test["label"]}, {"val": oof, "test": test[column]}, None)
     val_tuned = kind.score_splits({"val": labels}, {"val": tuned}, None)["val"]
-    return Blend(weight, scored["val"], val_tuned, scored["test"], test, round(time.perf_counter() - started, 3))
+    seconds = round(time.perf_counter() - started, 3)
+    return Blend(weight, scored["val"], val_tuned, scored["test"], test, seconds, SPACES[task_type])

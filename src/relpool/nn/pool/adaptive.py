@@ -28,14 +28,29 @@ class AdaptivePool(Pool):
     1/sqrt(d), not 1/sqrt(d_head) (with 8 heads of 2 channels, a temperature
     2x higher), and fuses k and v into one projection (the same map).
     ``keys``, when given, replace ``x`` as what the query is compared with.
+
+    ``init="identity"`` starts the value path (``W_v``, ``W_o``) at the identity with zero biases, so that
+    uniform attention is exactly the mean of the rows. With the default initialisation that path shrinks
+    and scrambles the pooled rows, and inside the relational GNN an adaptive pool whose attention was held
+    uniform did not learn the affinity family where a plain mean did (issue 18, bench/affinity_gnn_probe.py).
     """
 
-    def __init__(self, dim: int, heads: int = 1, bias: bool = True, residual: bool = False, scale: str = "head"):
+    def __init__(
+        self,
+        dim: int,
+        heads: int = 1,
+        bias: bool = True,
+        residual: bool = False,
+        scale: str = "head",
+        init: str = "default",
+    ):
         super().__init__(dim)
         if dim % heads:
             raise ValueError(f"dim={dim} is not divisible by heads={heads}")
         if scale not in ("head", "width"):
             raise ValueError(f"scale must be 'head' (1/sqrt(d_head)) or 'width' (1/sqrt(d)), got {scale!r}")
+        if init not in ("default", "identity"):
+            raise ValueError(f"init must be 'default' or 'identity', got {init!r}")
         self.heads = heads
         self.residual = residual
         self.root = math.sqrt(dim // heads if scale == "head" else dim)  # logits divided by it (bit for bit as before)
@@ -43,6 +58,12 @@ class AdaptivePool(Pool):
         self.k = torch.nn.Linear(dim, dim, bias=bias)
         self.v = torch.nn.Linear(dim, dim, bias=bias)
         self.out = torch.nn.Linear(dim, dim, bias=bias)
+        if init == "identity":
+            with torch.no_grad():
+                for linear in (self.v, self.out):
+                    linear.weight.copy_(torch.eye(dim))
+                    if linear.bias is not None:
+                        linear.bias.zero_()
 
     def forward(
         self, x: Tensor, index: Tensor, dim_size: int, query: Tensor | None = None, keys: Tensor | None = None
