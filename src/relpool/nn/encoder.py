@@ -12,6 +12,10 @@ from torch_frame.nn import encoder as frame_encoder
 from torch_frame.nn.models import ResNet
 
 SECONDS_PER_DAY = 86_400.0
+# pytorch-frame's LinearEncoder starts at N(0, 0.01): a standardised numerical column then reaches the
+# ResNet 100x weaker than an embedded category and is learned last, if at all. At std 1 the plain GNN
+# learns the affinity family (bench/affinity_fit_probe.py; docs/benchmarks.md, issue 18).
+NUMERICAL_INIT_STD = 1.0
 
 
 def stype_encoders() -> dict:
@@ -51,6 +55,9 @@ class TableEncoder(nn.Module):
                 stype_encoder_dict=stype_encoders(),
                 dropout_prob=dropout,
             )
+            for module in self.resnet.modules():
+                if isinstance(module, frame_encoder.LinearEncoder):
+                    nn.init.normal_(module.weight, std=NUMERICAL_INIT_STD)
         else:
             self.constant = nn.Parameter(torch.zeros(channels))
 
