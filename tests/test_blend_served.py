@@ -58,7 +58,8 @@ def test_evaluate_and_predict_reproduce_the_blend_s_test_scores(blended, shop_db
     expected = w * network.set_index("entity")["prediction"] + (1 - w) * autofeat.set_index("entity")["prediction"]
     expected = expected[network.set_index("entity")["cutoff"] == at]
     predicted = model.predict(shop_db, at=str(at)).set_index("customer_id")["prediction"]
-    assert predicted.reindex(expected.index).to_numpy() == pytest.approx(expected.to_numpy(), abs=1e-6)
+    # float32 networks agree to about 1e-7 relative; predictions near 30 differ by ~1e-6 absolute
+    assert predicted.reindex(expected.index).to_numpy() == pytest.approx(expected.to_numpy(), rel=1e-6)
     assert model.explain(shop_db, "5", at=str(at), top=3)["note"].startswith(f"{blended} serves a blend")
 
 
