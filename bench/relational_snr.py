@@ -71,8 +71,11 @@ def gnn(folder: Path, truth: dict, pool: str, args) -> dict:
         lr=args.lr,
         seed=args.seed,
         text_embedder=HashingEmbedder(),
+        budget=args.budget,
+        features=not args.plain,
     ).metrics
     return {
+        "served": metrics.get("variant", "default"),  # the network fit served (a candidate may win)
         "val": metrics["val"]["auroc"],
         "test": metrics["test"]["auroc"],
         "seconds": round(metrics["seconds"], 1),
@@ -211,6 +214,10 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=32)
     parser.add_argument("--fanout", default="56,1", help="recent sampling: the last week (M rows) and a few stale rows")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--budget", type=float, help="fit's --budget in minutes (0: the network asked for alone; default: fit's)"
+    )
+    parser.add_argument("--plain", action="store_true", help="plain GNNs (fit's --no-features), not hybrid ones")
     parser.add_argument("--report-only", action="store_true", help="summarise and plot the recorded runs")
     parser.add_argument("--families", help="comma-separated synth families: sweep each (see the module doc)")
     parser.add_argument("--seeds", default="0,1,2", help="--families: the seeds of each (family, S)")

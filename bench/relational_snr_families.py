@@ -75,6 +75,7 @@ def one_family(family: str, args, folder: Path, console, save) -> None:
                 console.print(
                     f"{family} S={s:<5} seed {seed} {model:<9} test AUROC {run['test']:.4f} "
                     f"(oracle {oracle['test']:.4f}) in {run['seconds']:.0f} s"
+                    + (f", {run['served']} network served" if "served" in run else "")
                 )
             runs = {
                 key: {"rows_total": rows[key], **{m: mean_run(r) for m, r in done.items()}}
