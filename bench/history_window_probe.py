@@ -1,0 +1,156 @@
+"""Do stale rows stop the GNN on the affinity families, and which pool wins once they are gone (issue 18)?
+
+A probe of a sampler option relpool does not have yet: a *history window*, every row of the last W days
+before the cutoff and none older. It is imitated here by cutting recent sampling's neighbours older than the
+window out of each batch (``windowed``: with ``recent`` sampling and a fanout above the largest week, that is
+exactly the window); only the transactions table is cut, so the catalog and sessions are as fit samples them.
+Each run is a real ``relpool fit`` (plain GNN, ``--budget 0``: the network asked for alone, recent sampling,
+patience = epochs) on a ``relpool synth`` database of 600 customers, M = 20, 6 weeks; the family's label is
+the latent state of the week before the cutoff, so rows older than 7 days are noise for it.
+
+A run is ``FAMILY:S:POOL:FANOUT[:window]`` (POOL ``adaptive+identity``: with ``--pool-option init=identity``). Writes bench/results/history_window_probe.json (earlier runs with
+the same options kept, so runs can be added later).
+
+    python bench/history_window_probe.py --runs affinity:0.5:adaptive:210,affinity:0.5:adaptive:210:window
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import relpool
+import relpool.graph.sampler as sampler_module
+from relpool.encode import HashingEmbedder
+from relpool.graph.csr import NO_TIME
+from relpool.synth import SynthSpec, generate
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import RESULTS, machine, peak_rss_mib, versions, write_result  # noqa: E402
+
+WINDOW_SECONDS = 7 * 86400
+CUT_TABLE = "transactions"
+PACK = sampler_module.build_batch
+DRAWN: dict[Path, dict] = {}  # database folder -> its truth
+
+
+def windowed(seed_type, cutoffs, nodes, edges):
+    """``build_batch`` with the transactions older than the window (and their edges) left out."""
+    keep, nodes = {}, dict(nodes)
+    if CUT_TABLE in nodes:
+        n_id, batch, times = nodes[CUT_TABLE]
+        keep[CUT_TABLE] = (times == NO_TIME) | (cutoffs[batch] - times <= WINDOW_SECONDS)
+        nodes[CUT_TABLE] = tuple(a[keep[CUT_TABLE]] for a in nodes[CUT_TABLE])
+    renumber = {t: np.cumsum(m) - 1 for t, m in keep.items()}
+    cut = {}
+    for edge_type, pairs in edges.items():  # followed A -> B: pairs[0] indexes B, pairs[1] indexes A
+        ends = ((0, edge_type[2]), (1, edge_type[0]))
+        kept = np.ones(pairs.shape[1], bool)
+        for side, table in ends:
+            if table in keep:
+                kept &= keep[table][pairs[side]]
+        pairs = pairs[:, kept].copy()
+        for side, table in ends:
+            if table in keep:
+                pairs[side] = renumber[table][pairs[side]]
+        cut[edge_type] = pairs
+    return PACK(seed_type, cutoffs, nodes, cut)
+
+
+def run(spec: str, args, seed: int, folder: Path) -> dict:
+    family, snr, pool, fanout, *window = spec.split(":")
+    where = folder / f"{family}-{snr}-{seed}"
+    if where not in DRAWN:  # the runs of one (family, S, seed) share their database
+        spec_ = SynthSpec(
+            entities=args.entities,
+            rows_per_entity=args.rows_per_entity,
+            snr=float(snr),
+            seed=seed,
+            periods=args.periods,
+            format="parquet",
+            family=family,
+            size_spread=args.size_spread,
+        )
+        DRAWN[where] = generate(spec_, where)
+    truth = DRAWN[where]
+    sampler_module.build_batch = windowed if window == ["window"] else PACK
+    try:
+        metrics = relpool.fit(
+            where / truth["database"],
+            truth["query"],
+            folder / f"model-{spec.replace(':', '-')}-{seed}",
+            pool=pool.split("+")[0],
+            pool_options={"init": "identity"} if pool.endswith("+identity") else None,
+            features=False,
+            budget=0,
+            epochs=args.epochs,
+            patience=args.epochs,
+            max_steps=40,
+            channels=32,
+            fanout=(int(fanout), 1),
+            strategy="recent",
+            batch_size=128,
+            lr=3e-3,
+            seed=seed,
+            text_embedder=HashingEmbedder(),
+        ).metrics
+    finally:
+        sampler_module.build_batch = PACK
+    history = [h["val"]["auroc"] for h in metrics["history"]]
+    oracle = truth["oracle"]
+    learned = next((i + 1 for i, v in enumerate(history) if v >= oracle["val_auroc"] - 0.05), None)
+    return {
+        "oracle_val": oracle["val_auroc"],
+        "oracle_test": oracle["test_auroc"],
+        "val": metrics["val"]["auroc"],
+        "test": metrics["test"]["auroc"],
+        "best_epoch": metrics["best_epoch"],
+        "epoch_within_0.05_of_oracle": learned,
+        "seconds": round(metrics["seconds"], 1),
+        "val_history": [round(v, 4) for v in history],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", required=True, help="comma-separated FAMILY:S:POOL:FANOUT[:window]")
+    parser.add_argument("--seeds", default="0")
+    parser.add_argument("--epochs", type=int, default=80)
+    parser.add_argument("--entities", type=int, default=600)
+    parser.add_argument("--rows-per-entity", type=int, default=20)
+    parser.add_argument("--periods", type=int, default=6)
+    parser.add_argument("--size-spread", type=float, default=100.0)
+    args = parser.parse_args()
+    options = {k: v for k, v in vars(args).items() if k not in ("runs", "seeds")}
+    path = RESULTS / "history_window_probe.json"
+    earlier = json.loads(path.read_text()) if path.exists() else {}
+    result = {
+        "options": options,
+        "machine": machine(),
+        "versions": versions("torch", "torch-geometric"),
+        "runs": earlier.get("runs", {}) if earlier.get("options") == options else {},
+    }
+    with tempfile.TemporaryDirectory(prefix="relpool-window-") as tmp:
+        for spec in args.runs.split(","):
+            for seed in map(int, args.seeds.split(",")):
+                started = time.perf_counter()
+                found = run(spec, args, seed, Path(tmp))
+                result["runs"].setdefault(spec, {})[str(seed)] = found
+                result["peak_rss_mib"] = peak_rss_mib()
+                write_result("history_window_probe", result)
+                print(
+                    f"{spec} seed {seed}: val {found['val']:.4f} test {found['test']:.4f} "
+                    f"(oracle {found['oracle_test']:.4f}), best epoch {found['best_epoch']}, "
+                    f"{time.perf_counter() - started:.0f} s",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()
