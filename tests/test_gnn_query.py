@@ -93,6 +93,10 @@ def test_pool_options_from_the_command_line(shop_db, tmp_path, run_cli):
         "heads": 2,
         "residual": True,
     }
-    for option, message in (("init", "must be KEY=VALUE"), ("heads=3", "does not fit the adaptive pool")):
+    unknown = (
+        "--pool-option temperature is not an option of the adaptive pool; it takes heads, bias, residual, scale, init"
+    )
+    cases = (("init", "must be KEY=VALUE"), ("heads=3", "does not fit the adaptive pool"), ("temperature=2", unknown))
+    for option, message in cases:
         code, _, stderr = run_cli("fit", shop_db, QUERY, "--out", tmp_path / "m", "--pool-option", option)
         assert code == 2 and message in stderr and not (tmp_path / "m").exists()

@@ -153,11 +153,17 @@ def check_settings(
     fewer would leave the extra layers without neighbours of their own, more would be sampled for nothing."""
     from relpool.nn.gnn import QUERIES
     from relpool.nn.pool import available_pools, build_pool
+    from relpool.nn.pool import pool_options as pool_options_of
     from relpool.query.splits import parse_step, parse_time
 
     if pool not in available_pools():
         raise RelpoolError(f"unknown pool {pool!r}; choose one of {', '.join(available_pools())}")
     if pool_options:
+        takes = pool_options_of(pool)
+        unknown = [key for key in pool_options if key not in takes]
+        if unknown:
+            options = ", ".join(takes) if takes else "no options"
+            raise RelpoolError(f"--pool-option {unknown[0]} is not an option of the {pool} pool; it takes {options}")
         try:
             build_pool(pool, MIN_CHANNELS, **pool_options)
         except (TypeError, ValueError) as exc:

@@ -7,7 +7,7 @@ sees them all.
 """
 
 from relpool.nn.pool.adaptive import AdaptivePool
-from relpool.nn.pool.base import Pool, available_pools, build_pool, register
+from relpool.nn.pool.base import Pool, available_pools, build_pool, pool_options, register
 from relpool.nn.pool.basic import MaxPool, MeanPool, MinPool, StdPool, SumPool
 from relpool.nn.pool.gated import GatedPool
 from relpool.nn.pool.mixed import MixedPool
@@ -20,6 +20,7 @@ __all__ = [
     "Pool",
     "available_pools",
     "build_pool",
+    "pool_options",
     "register",
     "SumPool",
     "MeanPool",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -81,6 +82,13 @@ def register(name: str) -> Callable[[P], P]:
 def available_pools() -> list[str]:
     """Names accepted by :func:`build_pool`, sorted."""
     return sorted(_REGISTRY)
+
+
+def pool_options(name: str) -> list[str]:
+    """The keyword arguments the operator registered as ``name`` takes besides ``dim``, in order."""
+    keyword = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    parameters = inspect.signature(_REGISTRY[name].__init__).parameters.values()
+    return [p.name for p in parameters if p.kind in keyword and p.name not in ("self", "dim")]
 
 
 def build_pool(name: str, dim: int, **kwargs) -> Pool:
