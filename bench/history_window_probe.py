@@ -63,11 +63,12 @@ def windowed(seed_type, cutoffs, nodes, edges):
     return PACK(seed_type, cutoffs, nodes, cut)
 
 
-def run(spec: str, args, seed: int, folder: Path) -> dict:
-    family, snr, pool, fanout, *window = spec.split(":")
+def run(name: str, args, seed: int, folder: Path) -> dict:
+    """One run ``FAMILY:S:POOL:FANOUT[:window]`` with ``seed``: its fit's figures beside the oracle's."""
+    family, snr, pool, fanout, *window = name.split(":")
     where = folder / f"{family}-{snr}-{seed}"
     if where not in DRAWN:  # the runs of one (family, S, seed) share their database
-        spec_ = SynthSpec(
+        drawn = SynthSpec(
             entities=args.entities,
             rows_per_entity=args.rows_per_entity,
             snr=float(snr),
@@ -77,14 +78,14 @@ def run(spec: str, args, seed: int, folder: Path) -> dict:
             family=family,
             size_spread=args.size_spread,
         )
-        DRAWN[where] = generate(spec_, where)
+        DRAWN[where] = generate(drawn, where)
     truth = DRAWN[where]
     sampler_module.build_batch = windowed if window == ["window"] else PACK
     try:
         metrics = relpool.fit(
             where / truth["database"],
             truth["query"],
-            folder / f"model-{spec.replace(':', '-')}-{seed}",
+            folder / f"model-{name.replace(':', '-')}-{seed}",
             pool=pool.split("+")[0],
             pool_options={"init": "identity"} if pool.endswith("+identity") else None,
             features=False,
