@@ -1,15 +1,16 @@
 """Do stale rows stop the GNN on the affinity families, and which pool wins once they are gone (issue 18)?
 
-A probe of a sampler option relpool does not have yet: a *history window*, every row of the last W days
-before the cutoff and none older. It is imitated here by cutting recent sampling's neighbours older than the
-window out of each batch (``windowed``: with ``recent`` sampling and a fanout above the largest week, that is
-exactly the window); only the transactions table is cut, so the catalog and sessions are as fit samples them.
-Each run is a real ``relpool fit`` (plain GNN, ``--budget 0``: the network asked for alone, recent sampling,
-patience = epochs) on a ``relpool synth`` database of 600 customers, M = 20, 6 weeks; the family's label is
-the latent state of the week before the cutoff, so rows older than 7 days are noise for it.
+A run with ``:window`` samples with fit's ``--history-window 7 days``: every history (transactions and
+sessions) holds the rows of the last 7 days before the cutoff only; with ``recent`` sampling and a fanout
+above the largest week, every one of them. (Until session 12 the window was imitated by cutting older
+transactions out of each batch; those figures are in the file's git history, commit 323dd5c.) Each run is a
+real ``relpool fit`` (plain GNN, ``--budget 0``: the network asked for alone, recent sampling, patience =
+epochs) on a ``relpool synth`` database of 600 customers, M = 20, 6 weeks; the family's label is the latent
+state of the week before the cutoff, so rows older than 7 days are noise for it.
 
-A run is ``FAMILY:S:POOL:FANOUT[:window]`` (POOL ``adaptive+identity``: with ``--pool-option init=identity``). Writes bench/results/history_window_probe.json (earlier runs with
-the same options kept, so runs can be added later).
+A run is ``FAMILY:S:POOL:FANOUT[:window]`` (POOL ``adaptive+identity``: with ``--pool-option init=identity``).
+Writes bench/results/history_window_probe.json (earlier runs with the same options kept, so runs can be
+added later).
 
     python bench/history_window_probe.py --runs affinity:0.5:adaptive:210,affinity:0.5:adaptive:210:window
 """
@@ -23,44 +24,15 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 import relpool
-import relpool.graph.sampler as sampler_module
 from relpool.encode import HashingEmbedder
-from relpool.graph.csr import NO_TIME
 from relpool.synth import SynthSpec, generate
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import RESULTS, machine, peak_rss_mib, versions, write_result  # noqa: E402
 
-WINDOW_SECONDS = 7 * 86400
-CUT_TABLE = "transactions"
-PACK = sampler_module.build_batch
+WINDOW = "7 days"
 DRAWN: dict[Path, dict] = {}  # database folder -> its truth
-
-
-def windowed(seed_type, cutoffs, nodes, edges):
-    """``build_batch`` with the transactions older than the window (and their edges) left out."""
-    keep, nodes = {}, dict(nodes)
-    if CUT_TABLE in nodes:
-        n_id, batch, times = nodes[CUT_TABLE]
-        keep[CUT_TABLE] = (times == NO_TIME) | (cutoffs[batch] - times <= WINDOW_SECONDS)
-        nodes[CUT_TABLE] = tuple(a[keep[CUT_TABLE]] for a in nodes[CUT_TABLE])
-    renumber = {t: np.cumsum(m) - 1 for t, m in keep.items()}
-    cut = {}
-    for edge_type, pairs in edges.items():  # followed A -> B: pairs[0] indexes B, pairs[1] indexes A
-        ends = ((0, edge_type[2]), (1, edge_type[0]))
-        kept = np.ones(pairs.shape[1], bool)
-        for side, table in ends:
-            if table in keep:
-                kept &= keep[table][pairs[side]]
-        pairs = pairs[:, kept].copy()
-        for side, table in ends:
-            if table in keep:
-                pairs[side] = renumber[table][pairs[side]]
-        cut[edge_type] = pairs
-    return PACK(seed_type, cutoffs, nodes, cut)
 
 
 def run(name: str, args, seed: int, folder: Path) -> dict:
@@ -80,29 +52,26 @@ def run(name: str, args, seed: int, folder: Path) -> dict:
         )
         DRAWN[where] = generate(drawn, where)
     truth = DRAWN[where]
-    sampler_module.build_batch = windowed if window == ["window"] else PACK
-    try:
-        metrics = relpool.fit(
-            where / truth["database"],
-            truth["query"],
-            folder / f"model-{name.replace(':', '-')}-{seed}",
-            pool=pool.split("+")[0],
-            pool_options={"init": "identity"} if pool.endswith("+identity") else None,
-            features=False,
-            budget=0,
-            epochs=args.epochs,
-            patience=args.epochs,
-            max_steps=40,
-            channels=32,
-            fanout=(int(fanout), 1),
-            strategy="recent",
-            batch_size=128,
-            lr=3e-3,
-            seed=seed,
-            text_embedder=HashingEmbedder(),
-        ).metrics
-    finally:
-        sampler_module.build_batch = PACK
+    metrics = relpool.fit(
+        where / truth["database"],
+        truth["query"],
+        folder / f"model-{name.replace(':', '-')}-{seed}",
+        pool=pool.split("+")[0],
+        pool_options={"init": "identity"} if pool.endswith("+identity") else None,
+        features=False,
+        budget=0,
+        epochs=args.epochs,
+        patience=args.epochs,
+        max_steps=40,
+        channels=32,
+        fanout=(int(fanout), 1),
+        strategy="recent",
+        batch_size=128,
+        lr=3e-3,
+        seed=seed,
+        text_embedder=HashingEmbedder(),
+        history_window=WINDOW if window == ["window"] else None,
+    ).metrics
     history = [h["val"]["auroc"] for h in metrics["history"]]
     oracle = truth["oracle"]
     learned = next((i + 1 for i, v in enumerate(history) if v >= oracle["val_auroc"] - 0.05), None)
@@ -128,7 +97,10 @@ def main() -> None:
     parser.add_argument("--periods", type=int, default=6)
     parser.add_argument("--size-spread", type=float, default=100.0)
     args = parser.parse_args()
-    options = {k: v for k, v in vars(args).items() if k not in ("runs", "seeds")}
+    options = {
+        **{k: v for k, v in vars(args).items() if k not in ("runs", "seeds")},
+        "window": f"fit --history-window {WINDOW}",
+    }
     path = RESULTS / "history_window_probe.json"
     earlier = json.loads(path.read_text()) if path.exists() else {}
     result = {

@@ -462,6 +462,7 @@ def test_an_unwritable_output_folder_is_one_clear_error(where, shop_db, tmp_path
         ({"fanout": "8,x"}, "--fanout must be positive integers separated by commas (e.g. 16,8), got '8,x'"),
         ({"text_embedder": "bert"}, "--text-embedder must be minilm or hashing, got 'bert'"),
         ({"step": "1 fortnight"}, "--step must look like '7 days'"),
+        ({"history_window": "1 month"}, "--history-window must look like '7 days'"),
         ({"val_at": "soon"}, "--val-at: cannot read 'soon' as a date or time"),
     ],
 )

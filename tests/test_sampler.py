@@ -47,6 +47,27 @@ def test_known_neighbour_sets_at_known_cutoffs(sampler_class):
     assert data["customer"].batch[:5].tolist() == [0, 1, 2, 3, 4]
 
 
+@pytest.mark.parametrize("sampler_class", [TemporalSampler, NumpyTemporalSampler])
+@pytest.mark.parametrize("strategy", ["uniform", "recent"])
+def test_history_window_keeps_the_last_seconds_of_a_history_and_every_parent(sampler_class, strategy):
+    sampler = sampler_class(shop(), [10, 10], strategy=strategy, history_window=20)
+    data = sampler.sample("customer", [0, 0, 1], [40, 30, 100])
+    # (20, 40]: order 1 at t=20 sits on the bound and is out; orders 2 and 3 (t=30, 40) are in
+    assert sampled(data, "order", 0) == [2, 3]
+    assert sampled(data, "order", 1) == [1, 2]  # (10, 30]
+    assert sampled(data, "order", 2) == []  # its one order, at 15, is 85 s old
+    # an item's order (t=10, 90 s old), that order's customer and the item's product are parents: reached
+    parents = sampler.sample("item", [0, 2], [100, 100])
+    assert sampled(parents, "order", 0) == [0] and sampled(parents, "product", 0) == [0]
+    assert sampled(parents, "customer", 0) == [0]
+
+
+def test_history_window_must_be_positive_seconds():
+    for bad in (0, -5, 1.5, "7 days"):
+        with pytest.raises(ValueError, match="history_window"):
+            TemporalSampler(shop(), [2], history_window=bad)
+
+
 def test_layout_ages_and_message_direction():
     data = TemporalSampler(shop(), [3, 3], strategy="recent").sample("order", [3, 1], [40, 50])
     assert data["order"].batch_size == 2

@@ -1,4 +1,4 @@
-"""Property tests: on random graphs, both samplers keep the time rule and their strategy."""
+"""Property tests: on random graphs, both samplers keep the time rule, the history window and their strategy."""
 
 from collections import defaultdict
 
@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relpool.graph import NumpyTemporalSampler, TemporalGraph, TemporalSampler, reverse_edge_type
+from relpool.graph import NO_TIME, NumpyTemporalSampler, TemporalGraph, TemporalSampler, reverse_edge_type
 
 TIMES = st.integers(0, 20)
 
@@ -44,7 +44,14 @@ def problems(draw):
     return graph, seed_type, seed_ids, cutoffs, fanouts
 
 
-def check_sample(graph, data, seed_type, seed_ids, cutoffs, fanouts, strategy):
+def windowed_edge_types(graph) -> set:
+    """The histories a window bounds, written out for this schema: children of a and c in b, and of c in a
+    when a has times; never the parents (fk_*), the self edge type, or rows of a table without time."""
+    found = {("a", "rev_fk_a_id", "b"), ("c", "rev_fk_c_id", "b")}
+    return found | ({("c", "rev_fk_c_id", "a")} if (graph.node_time["a"] != NO_TIME).all() else set())
+
+
+def check_sample(graph, data, seed_type, seed_ids, cutoffs, fanouts, strategy, window=None):
     """Every property the sampler promises, checked node by node against the graph itself."""
     assert data[seed_type].n_id[: len(seed_ids)].tolist() == seed_ids.tolist()
     for node_type in graph.node_types:
@@ -67,6 +74,7 @@ def check_sample(graph, data, seed_type, seed_ids, cutoffs, fanouts, strategy):
         hop.update({node: h for node in frontier})
     assert len(hop) == sum(data[t].num_nodes for t in graph.node_types), "unreachable node in batch"
 
+    bounded = windowed_edge_types(graph) if window is not None else set()
     for (node_type, v), h in hop.items():
         global_id = int(data[node_type].n_id[v])
         cutoff = cutoffs[int(data[node_type].batch[v])]
@@ -80,6 +88,8 @@ def check_sample(graph, data, seed_type, seed_ids, cutoffs, fanouts, strategy):
             row = slice(csr.indptr[global_id], csr.indptr[global_id + 1])
             visible = dict(zip(csr.indices[row].tolist(), csr.times[row].tolist()))
             visible = {u: t for u, t in visible.items() if t <= cutoff}
+            if edge_type in bounded:
+                visible = {u: t for u, t in visible.items() if t > cutoff - window}
             assert len(chosen) == len(set(chosen)) == min(fanouts[h], len(visible))
             assert set(chosen) <= set(visible)
             if strategy == "recent":
@@ -97,12 +107,13 @@ def canonical(data):
 
 
 @settings(max_examples=150, deadline=None, derandomize=True)
-@given(problems(), st.sampled_from(["uniform", "recent"]), st.integers(0, 2**32))
-def test_both_samplers_keep_time_rule_and_strategy(problem, strategy, seed):
+@given(problems(), st.sampled_from(["uniform", "recent"]), st.integers(0, 2**32), st.none() | st.integers(1, 12))
+def test_both_samplers_keep_time_rule_window_and_strategy(problem, strategy, seed, window):
     graph, seed_type, seed_ids, cutoffs, fanouts = problem
-    fast = TemporalSampler(graph, fanouts, strategy, seed=seed, num_threads=2).sample(seed_type, seed_ids, cutoffs)
-    reference = NumpyTemporalSampler(graph, fanouts, strategy, seed=seed).sample(seed_type, seed_ids, cutoffs)
+    fast = TemporalSampler(graph, fanouts, strategy, seed=seed, num_threads=2, history_window=window)
+    reference = NumpyTemporalSampler(graph, fanouts, strategy, seed=seed, history_window=window)
+    fast, reference = (s.sample(seed_type, seed_ids, cutoffs) for s in (fast, reference))
     for data in (fast, reference):
-        check_sample(graph, data, seed_type, seed_ids, cutoffs, fanouts, strategy)
+        check_sample(graph, data, seed_type, seed_ids, cutoffs, fanouts, strategy, window)
     if strategy == "recent":
         assert canonical(fast) == canonical(reference)

@@ -32,6 +32,7 @@ def fit(
     channels: int = D.channels,
     fanout: tuple[int, ...] | str = D.fanout,
     strategy: str = D.strategy,
+    history_window: str | None = D.history_window,
     epochs: int = D.epochs,
     patience: int = D.patience,
     features: bool = D.features,
@@ -65,6 +66,8 @@ def fit(
     ``mlflow``: True logs the run to MLflow's default store here (./mlruns), a tracking URI logs it there,
     False never; None (default) logs only when ``RELPOOL_MLFLOW_URI`` names a store.
     ``pool_query``: what attention pools query with ("state", "input": the target's layer-0 input, "both");
+    ``history_window``: e.g. "7 days": an entity's histories are sampled from that span before each cutoff
+    only (parents and tables without time whatever their age); None (default): from every visible row.
     ``pool_options``: the pool's keyword arguments (a dict, or ``relpool fit --pool-option``'s KEY=VALUE texts).
     ``device``: cpu, cuda or auto; ``workers``: data-parallel training processes on this machine. Under
     torchrun every rank calls this; rank 0 writes ``out``, the others return None. ``cache``: a folder where
@@ -79,6 +82,7 @@ def fit(
         channels=channels,
         fanout=fanout,
         strategy=strategy,
+        history_window=history_window,
         epochs=epochs,
         patience=patience,
         features=features,

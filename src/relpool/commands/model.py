@@ -52,6 +52,15 @@ def fit(
         map(str, DEFAULTS.fanout)
     ),
     strategy: Annotated[str, typer.Option(help="Neighbour sampling: uniform or recent.")] = DEFAULTS.strategy,
+    history_window: Annotated[
+        str | None,
+        typer.Option(
+            help="Sample the rows that point at a row (its history) from this span before the cutoff only, e.g. "
+            "'7 days' (hours, days or weeks); parents and tables without time are reached whatever their age. "
+            "[default: every visible row]",
+            show_default=False,
+        ),
+    ] = DEFAULTS.history_window,
     epochs: Annotated[int, typer.Option(min=1)] = DEFAULTS.epochs,
     patience: Annotated[
         int, typer.Option(min=1, help="Stop after this many epochs without improvement.")
@@ -127,6 +136,7 @@ def fit(
         channels=channels,
         fanout=fanout,
         strategy=strategy,
+        history_window=history_window,
         epochs=epochs,
         patience=patience,
         features=features,

@@ -19,6 +19,12 @@ def reverse_relation(relation: str) -> str:
     return _REVERSE_PREFIX + relation
 
 
+def is_history(edge_type: EdgeType) -> bool:
+    """Whether the edge type leads from a row to the rows that point at it by foreign key (``rev_fk_*``):
+    the many side, an entity's history, which a history window limits; the other way leads to one parent."""
+    return edge_type[1].startswith(_REVERSE_PREFIX)
+
+
 def reverse_edge_type(edge_type: EdgeType) -> EdgeType:
     src, relation, dst = edge_type
     return (dst, reverse_relation(relation), src)
@@ -45,6 +51,10 @@ class TemporalGraph:
 
     def num_nodes(self, node_type: str) -> int:
         return len(self.node_time[node_type])
+
+    def has_time(self, node_type: str) -> bool:
+        """Whether the table has a time column (its rows are not all :data:`NO_TIME`)."""
+        return bool((self.node_time[node_type] != NO_TIME).any())
 
     def add_node_type(self, name: str, num_nodes: int, time: np.ndarray | None = None) -> None:
         """Register a table's rows; ``time=None`` means the table has no time column."""

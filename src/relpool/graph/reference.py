@@ -16,15 +16,18 @@ from torch_geometric.data import HeteroData
 from relpool.arrays import ragged_arange
 from relpool.graph.batch import build_batch, check_seeds
 from relpool.graph.hetero import EdgeType, TemporalGraph
-from relpool.graph.sampler import check_sampler_args
+from relpool.graph.sampler import check_sampler_args, history_windows
 
 
 class NumpyTemporalSampler:
-    def __init__(self, graph: TemporalGraph, fanouts, strategy: str = "uniform", seed: int = 0) -> None:
+    def __init__(
+        self, graph: TemporalGraph, fanouts, strategy: str = "uniform", seed: int = 0, history_window: int | None = None
+    ) -> None:
         self.graph = graph
-        self.fanouts = check_sampler_args(fanouts, strategy)
+        self.fanouts = check_sampler_args(fanouts, strategy, history_window)
         self.strategy = strategy
         self.rng = np.random.default_rng(seed)
+        self.windows = dict(zip(graph.edge_types, history_windows(graph, history_window).tolist()))
 
     def sample(self, seed_type: str, seed_ids, cutoffs) -> HeteroData:
         seed_ids, cutoffs = check_seeds(self.graph, seed_type, seed_ids, cutoffs)
@@ -42,6 +45,8 @@ class NumpyTemporalSampler:
                 local, batch, ids = frontier[src_type][:3]
                 lo, hi = csr.indptr[ids], csr.indptr[ids + 1]
                 vis = _segment_upper_bound(csr.times, lo, hi, cutoffs[batch])
+                if self.windows[edge_type] >= 0:
+                    lo = _segment_upper_bound(csr.times, lo, vis, cutoffs[batch] - self.windows[edge_type])
                 owner, slots = self._pick(lo, vis, k)
                 found.setdefault(dst_type, []).append(
                     (edge_type, batch[owner], csr.indices[slots].astype(np.int64), csr.times[slots], local[owner])

@@ -129,9 +129,10 @@ def _grow(buffer, need):
 
 
 @njit(inline="always", cache=True)
-def _visible_rows(nodes, hop_lo, hop_hi, rows, cutoff, out_ptr, out_ets, indptrs, times):
+def _visible_rows(nodes, hop_lo, hop_hi, rows, cutoff, out_ptr, out_ets, indptrs, times, windows):
     """Every (frontier node, edge type) row with its visible slots [lo, vis), in one tight loop.
 
+    Visible: time <= cutoff and, where the edge type has a history window ``w >= 0``, time > cutoff - w.
     Kept apart from the sampling so the cache misses of many rows' searches overlap.
     """
     nr = 0
@@ -143,10 +144,12 @@ def _visible_rows(nodes, hop_lo, hop_hi, rows, cutoff, out_ptr, out_ets, indptrs
                 rows = _grow(rows, nr + 1)
             r = out_ets[j]
             indptr = indptrs[r]
+            vis = _visible_end(times[r], indptr[v], indptr[v + 1], cutoff)
+            lo = indptr[v] if windows[r] < 0 else _visible_end(times[r], indptr[v], vis, cutoff - windows[r])
             rows[ROW_NODE, nr] = p
             rows[ROW_EDGE_TYPE, nr] = r
-            rows[ROW_LO, nr] = indptr[v]
-            rows[ROW_VIS, nr] = _visible_end(times[r], indptr[v], indptr[v + 1], cutoff)
+            rows[ROW_LO, nr] = lo
+            rows[ROW_VIS, nr] = vis
             nr += 1
     return rows, nr
 
@@ -154,9 +157,11 @@ def _visible_rows(nodes, hop_lo, hop_hi, rows, cutoff, out_ptr, out_ets, indptrs
 @njit(nogil=True, cache=True)
 def sample_chunk(
     seed_type, seed_ids, seed_times, cutoffs, start, stop, call_key, fanouts, recent,
-    node_offset, et_dst, out_ptr, out_ets, indptrs, indices, times, taken,
+    node_offset, et_dst, out_ptr, out_ets, indptrs, indices, times, windows, taken,
 ):  # fmt: skip
     """Sample seeds ``start:stop``; return nodes grouped by type and edges grouped by edge type.
+
+    ``windows[r]`` is edge type ``r``'s history window in seconds, or -1 for none (see ``_visible_rows``).
 
     Local node indices count per type within the chunk; the chunk's seeds take the first
     ``stop - start`` indices of the seed type. Returns ``(nodes_per_type, node_ids,
@@ -187,7 +192,7 @@ def sample_chunk(
         nn += 1
         hop_lo, hop_hi = seed_first, nn
         for k in fanouts:
-            rows, nr = _visible_rows(nodes, hop_lo, hop_hi, rows, cutoff, out_ptr, out_ets, indptrs, times)
+            rows, nr = _visible_rows(nodes, hop_lo, hop_hi, rows, cutoff, out_ptr, out_ets, indptrs, times, windows)
             for row in range(nr):
                 p, r, lo, vis = rows[ROW_NODE, row], rows[ROW_EDGE_TYPE, row], rows[ROW_LO, row], rows[ROW_VIS, row]
                 m = min(vis - lo, k)

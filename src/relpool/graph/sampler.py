@@ -17,14 +17,16 @@ import numpy as np
 from torch_geometric.data import HeteroData
 
 from relpool.graph.batch import build_batch, check_seeds
-from relpool.graph.hetero import TemporalGraph
+from relpool.graph.hetero import TemporalGraph, is_history
 from relpool.graph.sample_kernel import mix64, sample_chunk
 from relpool.graph.stitch import stitch_chunks
 
 STRATEGIES = ("uniform", "recent")
 
 
-def check_sampler_args(fanouts, strategy: str) -> np.ndarray:
+def check_sampler_args(fanouts, strategy: str, history_window: int | None = None) -> np.ndarray:
+    if history_window is not None and (not isinstance(history_window, (int, np.integer)) or history_window <= 0):
+        raise ValueError(f"history_window must be a positive number of seconds or None, got {history_window!r}")
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
     fanouts = np.asarray(fanouts, dtype=np.int64)
@@ -41,6 +43,11 @@ class TemporalSampler:
     time are always visible). ``uniform`` draws without replacement; ``recent`` takes the most
     recent ones. Within one seed a node appears once; across seeds nodes are never shared.
 
+    ``history_window`` (seconds) limits every history (see :func:`~relpool.graph.hetero.is_history`) of a
+    table with times to its rows in (cutoff - window, cutoff]: on long histories the old rows are mostly
+    noise to a question about the next week, and an average over them drowns the recent ones. Parents and
+    rows of tables without time are reached as before.
+
     Results depend only on ``seed`` and on how many ``sample`` calls came before, never on
     ``num_threads``. One call at a time per sampler (calls are serialised by a lock). The
     graph is read at construction: edge types added later are not seen.
@@ -53,17 +60,19 @@ class TemporalSampler:
         strategy: str = "uniform",
         seed: int = 0,
         num_threads: int | None = None,
+        history_window: int | None = None,
     ) -> None:
         self.graph = graph
-        self.fanouts = check_sampler_args(fanouts, strategy)
+        self.fanouts = check_sampler_args(fanouts, strategy, history_window)
         self.strategy = strategy
+        self.history_window = history_window
         self.seed = seed
         self.num_threads = num_threads or numba.get_num_threads()
         self._calls = 0
         self._lock = threading.Lock()
         self._node_types = graph.node_types
         self._edge_types = graph.edge_types
-        self._arrays = _kernel_arrays(graph)
+        self._arrays = _kernel_arrays(graph, history_window)
         max_degree = max((int(np.diff(c.indptr).max(initial=0)) for c in graph.edges.values()), default=0)
         self._taken = [np.zeros(max(1, max_degree), np.bool_) for _ in range(self.num_threads)]
         self._pool = ThreadPoolExecutor(self.num_threads) if self.num_threads > 1 else None
@@ -106,7 +115,18 @@ def warm_up() -> None:
         _warming[0].start()
 
 
-def _kernel_arrays(graph: TemporalGraph) -> dict:
+def history_windows(graph: TemporalGraph, history_window: int | None) -> np.ndarray:
+    """Per edge type, the window in seconds that bounds its rows from below, or -1 for none."""
+    return np.array(
+        [
+            history_window if history_window is not None and is_history(r) and graph.has_time(r[2]) else -1
+            for r in graph.edge_types
+        ],
+        np.int64,
+    )
+
+
+def _kernel_arrays(graph: TemporalGraph, history_window: int | None) -> dict:
     """The graph as flat arrays and tuples of per-edge-type arrays the kernel can take."""
     node_types = graph.node_types
     counts = [graph.num_nodes(t) for t in node_types]
@@ -127,6 +147,7 @@ def _kernel_arrays(graph: TemporalGraph) -> dict:
         indptrs=_array_tuple([c.indptr for c in csrs], np.int64),
         indices=_array_tuple([c.indices for c in csrs], index_dtype),
         times=_array_tuple([c.times for c in csrs], np.int64),
+        windows=history_windows(graph, history_window),
     )
 
 

@@ -177,6 +177,7 @@ def _check_fits(training: Training, options: FitOptions) -> None:
         train.cutoffs,
         fanout=options.loop.fanout,
         strategy=options.loop.strategy,
+        history_window=options.loop.history_window,
         batch_size=options.loop.batch_size,
         channels=options.channels,
         layers=options.layers,

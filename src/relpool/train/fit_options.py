@@ -18,6 +18,7 @@ class LoopOptions:
 
     fanout: tuple[int, ...] = (16, 8)
     strategy: str = "uniform"
+    history_window: int | None = None  # seconds of each history sampled before the cutoff; None: all of it
     batch_size: int = 512
     max_steps_per_epoch: int = 40
     lr: float = 3e-3

@@ -68,7 +68,12 @@ class Loop:
 
     def sampler(self, seed: int) -> TemporalSampler:
         return TemporalSampler(
-            self.graph, list(self.options.fanout), self.options.strategy, seed=seed, num_threads=self.options.threads
+            self.graph,
+            list(self.options.fanout),
+            self.options.strategy,
+            seed=seed,
+            num_threads=self.options.threads,
+            history_window=self.options.history_window,
         )
 
     def inputs(

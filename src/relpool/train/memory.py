@@ -61,6 +61,7 @@ def check_batch_fits(
     *,
     fanout: tuple[int, ...],
     strategy: str,
+    history_window: int | None = None,
     batch_size: int,
     channels: int,
     layers: int,
@@ -70,7 +71,9 @@ def check_batch_fits(
     budget = available_bytes() if budget is None else budget
     if budget is None or not len(seeds):
         return
-    sampler = TemporalSampler(graph, list(fanout), strategy, seed=PILOT_SEED, num_threads=1)
+    sampler = TemporalSampler(
+        graph, list(fanout), strategy, seed=PILOT_SEED, num_threads=1, history_window=history_window
+    )
     picks = np.unique(np.linspace(0, len(seeds) - 1, min(PILOT_EXAMPLES, len(seeds))).astype(np.int64))
     examples = min(batch_size, len(seeds))  # a batch holds at most every example
     nodes = edges = 0

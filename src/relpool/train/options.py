@@ -36,6 +36,7 @@ class FitSettings:
     channels: int = _FIT.channels
     fanout: tuple[int, ...] | str = _LOOP.fanout
     strategy: str = _LOOP.strategy
+    history_window: str | None = None  # '7 days': see parse_history_window
     epochs: int = _FIT.epochs
     patience: int = _FIT.patience
     features: bool = _FIT.features
@@ -76,6 +77,7 @@ class FitSettings:
         loop = LoopOptions(
             fanout=fanout,
             strategy=self.strategy,
+            history_window=parse_history_window(self.history_window),
             batch_size=self.batch_size,
             max_steps_per_epoch=self.max_steps,
             lr=self.lr,
@@ -131,6 +133,9 @@ def check_options(options) -> None:
         batch_size=loop.batch_size,
         max_steps=loop.max_steps_per_epoch,
     )
+    window = loop.history_window
+    if window is not None and (not _is_int(window) or window < 1):
+        raise RelpoolError(f"the history window must be a whole number of seconds >= 1 or None, got {window!r}")
 
 
 def check_settings(
@@ -191,6 +196,22 @@ def check_settings(
         example = ",".join(str(max(16 >> i, 1)) for i in range(layers))
         raise RelpoolError(f"--fanout gives {hops} but --layers is {layers}: give one number per layer, e.g. {example}")
     return values
+
+
+WINDOW_SECONDS = {"hours": 3_600, "days": 86_400, "weeks": 604_800}
+
+
+def parse_history_window(text: str | None) -> int | None:
+    """``'7 days'``, ``'12 hours'`` or ``'2 weeks'`` -> seconds; None -> None (every visible row). Months and
+    years have no fixed length in seconds, which is what the sampler bounds rows by."""
+    if text is None:
+        return None
+    parts = text.split() if isinstance(text, str) else []
+    if len(parts) == 2 and parts[0].isdigit() and int(parts[0]) > 0 and parts[1].lower() in WINDOW_SECONDS:
+        return int(parts[0]) * WINDOW_SECONDS[parts[1].lower()]
+    raise RelpoolError(
+        f"--history-window must look like '7 days' (a positive whole number and hours, days or weeks), got {text!r}"
+    )
 
 
 def parse_pool_options(options: Mapping[str, Any] | list[str] | tuple[str, ...]) -> dict[str, Any]:
