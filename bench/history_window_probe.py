@@ -8,7 +8,7 @@ real ``relpool fit`` (plain GNN, ``--budget 0``: the network asked for alone, re
 epochs) on a ``relpool synth`` database of 600 customers, M = 20, 6 weeks; the family's label is the latent
 state of the week before the cutoff, so rows older than 7 days are noise for it.
 
-A run is ``FAMILY:S:POOL:FANOUT[:window]`` (POOL ``adaptive+identity``: with ``--pool-option init=identity``).
+A run is ``FAMILY:S:POOL:FANOUT[:window]`` (POOL ``adaptive+INIT``: with ``--pool-option init=INIT``).
 Writes bench/results/history_window_probe.json (earlier runs with the same options kept, so runs can be
 added later).
 
@@ -57,7 +57,7 @@ def run(name: str, args, seed: int, folder: Path) -> dict:
         truth["query"],
         folder / f"model-{name.replace(':', '-')}-{seed}",
         pool=pool.split("+")[0],
-        pool_options={"init": "identity"} if pool.endswith("+identity") else None,
+        pool_options={"init": pool.split("+")[1]} if "+" in pool else None,
         features=False,
         budget=0,
         epochs=args.epochs,
