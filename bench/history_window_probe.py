@@ -9,8 +9,8 @@ epochs) on a ``relpool synth`` database of 600 customers, M = 20, 6 weeks; the f
 state of the week before the cutoff, so rows older than 7 days are noise for it.
 
 A run is ``FAMILY:S:POOL:FANOUT[:window]`` (POOL ``adaptive+INIT``: with ``--pool-option init=INIT``).
-Writes bench/results/history_window_probe.json (earlier runs with the same options kept, so runs can be
-added later).
+Writes bench/results/history_window_probe.json, or ``--results NAME``.json (earlier runs with the same options
+kept, so runs can be added later).
 
     python bench/history_window_probe.py --runs affinity:0.5:adaptive:210,affinity:0.5:adaptive:210:window
 """
@@ -96,12 +96,13 @@ def main() -> None:
     parser.add_argument("--rows-per-entity", type=int, default=20)
     parser.add_argument("--periods", type=int, default=6)
     parser.add_argument("--size-spread", type=float, default=100.0)
+    parser.add_argument("--results", default="history_window_probe", help="the JSON's name in bench/results/")
     args = parser.parse_args()
     options = {
         **{k: v for k, v in vars(args).items() if k not in ("runs", "seeds")},
         "window": f"fit --history-window {WINDOW}",
     }
-    path = RESULTS / "history_window_probe.json"
+    path = RESULTS / f"{args.results}.json"
     earlier = json.loads(path.read_text()) if path.exists() else {}
     result = {
         "options": options,
@@ -116,7 +117,7 @@ def main() -> None:
                 found = run(spec, args, seed, Path(tmp))
                 result["runs"].setdefault(spec, {})[str(seed)] = found
                 result["peak_rss_mib"] = peak_rss_mib()
-                write_result("history_window_probe", result)
+                write_result(args.results, result)
                 print(
                     f"{spec} seed {seed}: val {found['val']:.4f} test {found['test']:.4f} "
                     f"(oracle {found['oracle_test']:.4f}), best epoch {found['best_epoch']}, "
