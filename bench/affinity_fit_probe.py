@@ -198,8 +198,7 @@ def run(variant: str, data, args) -> dict:
     return {"history": history, "best_val": max(h["val"] for h in history)}
 
 
-def load(args):
-    folder = Path(tempfile.mkdtemp(prefix="relpool-fitprobe-"))
+def load(args, folder: Path):
     spec = SynthSpec(
         entities=args.entities,
         rows_per_entity=args.rows_per_entity,
@@ -227,6 +226,25 @@ def load(args):
     return (prepared, task, targets, splits, merged["oracle"].to_numpy()), truth["oracle"]["val_auroc"]
 
 
+def measure(args, data, oracle_val: float, options: dict, runs: dict) -> None:
+    """Every variant on the loaded data, the JSON written after each."""
+    print(f"oracle val AUROC {oracle_val}", flush=True)
+    for variant in args.variants.split(","):
+        started = time.perf_counter()
+        runs[variant] = {**run(variant, data, args), "seconds": round(time.perf_counter() - started, 1)}
+        print(variant, json.dumps(runs[variant]), flush=True)
+        write_result(
+            "affinity_fit_probe",
+            {
+                "machine": machine(),
+                "versions": versions("torch"),
+                "options": options,
+                "oracle_val": oracle_val,
+                "runs": runs,
+            },
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--variants", default="base,mlp,dropout=0,no-sessions")
@@ -246,22 +264,9 @@ def main() -> None:
     path = RESULTS / "affinity_fit_probe.json"
     earlier = json.loads(path.read_text()) if path.exists() else {}
     runs = earlier.get("runs", {}) if earlier.get("options") == options else {}
-    data, oracle_val = load(args)
-    print(f"oracle val AUROC {oracle_val}", flush=True)
-    for variant in args.variants.split(","):
-        started = time.perf_counter()
-        runs[variant] = {**run(variant, data, args), "seconds": round(time.perf_counter() - started, 1)}
-        print(variant, json.dumps(runs[variant]), flush=True)
-        write_result(
-            "affinity_fit_probe",
-            {
-                "machine": machine(),
-                "versions": versions("torch"),
-                "options": options,
-                "oracle_val": oracle_val,
-                "runs": runs,
-            },
-        )
+    with tempfile.TemporaryDirectory(prefix="relpool-fitprobe-") as tmp:
+        data, oracle_val = load(args, Path(tmp))
+        measure(args, data, oracle_val, options, runs)
 
 
 if __name__ == "__main__":

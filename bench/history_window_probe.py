@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -31,6 +32,7 @@ from relpool.synth import SynthSpec, generate
 sys.path.insert(0, str(Path(__file__).parent))
 from common import RESULTS, machine, peak_rss_mib, versions, write_result  # noqa: E402
 
+ROOT = Path(__file__).resolve().parents[1]
 WINDOW = "7 days"
 DRAWN: dict[Path, dict] = {}  # database folder -> its truth
 
@@ -87,9 +89,35 @@ def run(name: str, args, seed: int, folder: Path) -> dict:
     }
 
 
+def plot(result: dict, name: str) -> None:
+    """Validation AUROC by epoch, one panel per (family, S), one colour per pool: each seed thin, the oracle dotted."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = sorted({tuple(spec.split(":")[:2]) for spec in result["runs"]})
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.2), squeeze=False)
+    for ax, (family, snr) in zip(axes[0], panels):
+        specs = [spec for spec in sorted(result["runs"]) if spec.split(":")[:2] == [family, snr]]
+        for colour, spec in enumerate(specs):
+            seeds = result["runs"][spec]
+            for i, run in enumerate(seeds.values()):
+                label = f"{spec.split(':')[2]}{'' if spec.endswith(':window') else ' (all rows)'}" if i == 0 else None
+                ax.plot(range(1, len(run["val_history"]) + 1), run["val_history"], color=f"C{colour}", label=label)
+        oracle = statistics.fmean(r["oracle_val"] for spec in specs for r in result["runs"][spec].values())
+        ax.axhline(oracle, color="black", linestyle=":", label="oracle (Bayes)")
+        ax.set(title=f"{family}, S = {snr}: one line per seed", xlabel="epoch", ylabel="validation AUROC")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(ROOT / "docs" / f"{name}.png", dpi=110)
+    plt.close(fig)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", required=True, help="comma-separated FAMILY:S:POOL:FANOUT[:window]")
+    parser.add_argument("--runs", default="", help="comma-separated FAMILY:S:POOL:FANOUT[:window]")
+    parser.add_argument("--plot", action="store_true", help="draw the recorded runs of FAMILY into docs/ and stop")
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--epochs", type=int, default=80)
     parser.add_argument("--entities", type=int, default=600)
@@ -98,8 +126,10 @@ def main() -> None:
     parser.add_argument("--size-spread", type=float, default=100.0)
     parser.add_argument("--results", default="history_window_probe", help="the JSON's name in bench/results/")
     args = parser.parse_args()
+    if args.plot:
+        return plot(json.loads((RESULTS / f"{args.results}.json").read_text()), args.results)
     options = {
-        **{k: v for k, v in vars(args).items() if k not in ("runs", "seeds")},
+        **{k: v for k, v in vars(args).items() if k not in ("runs", "seeds", "results", "plot")},
         "window": f"fit --history-window {WINDOW}",
     }
     path = RESULTS / f"{args.results}.json"
