@@ -1,5 +1,4 @@
-"""The adaptive pool's ``init="identity"`` (its value path starts as the identity) and ``init="uniform"`` (its
-attention starts uniform), issue 18."""
+"""The adaptive pool's ``init="identity"`` (issue 18): its value path starts as the identity."""
 
 from __future__ import annotations
 
@@ -31,16 +30,3 @@ def test_identity_init_leaves_the_attention_and_the_random_stream_alone():
     assert torch.equal(torch.rand(1), after_default)  # the other weights of a model draw what they drew before
     assert torch.equal(identity.q.weight, default.q.weight) and torch.equal(identity.k.weight, default.k.weight)
     assert torch.equal(identity.v.weight, torch.eye(8)) and not identity.out.bias.any()
-
-
-def test_uniform_init_starts_as_a_projected_mean_and_still_learns_to_attend():
-    torch.manual_seed(0)
-    x, index = torch.randn(7, 8), torch.tensor([0, 0, 0, 1, 1, 2, 2])
-    pool = build_pool("adaptive", 8, heads=2, init="uniform")
-    query = torch.randn(4, 8)
-    weights = pool.weights(x, index, dim_size=4, query=query)
-    torch.testing.assert_close(weights, torch.tensor([1 / 3] * 3 + [1 / 2] * 4))
-    projected_mean = pool.out(build_pool("mean", 8)(pool.v(x), index, dim_size=4))
-    torch.testing.assert_close(pool(x, index, dim_size=4, query=query)[:3], projected_mean[:3])
-    pool(x, index, dim_size=4, query=query)[:, 0].pow(2).sum().backward()
-    assert pool.q.weight.grad.abs().max() > 0  # the logits are not stuck at zero

@@ -33,9 +33,6 @@ class AdaptivePool(Pool):
     uniform attention is exactly the mean of the rows. With the default initialisation that path shrinks
     and scrambles the pooled rows, and inside the relational GNN an adaptive pool whose attention was held
     uniform did not learn the affinity family where a plain mean did (issue 18, bench/affinity_gnn_probe.py).
-    ``init="uniform"`` zeroes the query's projection instead, so attention starts exactly uniform (the pool a
-    projected mean) and sharpens only as far as the loss asks: randomly initialised ``W_q, W_k`` start every set
-    with row weights that are noise, which on 2 signal rows in 200 the mean does not have to unlearn.
     """
 
     def __init__(
@@ -52,8 +49,8 @@ class AdaptivePool(Pool):
             raise ValueError(f"dim={dim} is not divisible by heads={heads}")
         if scale not in ("head", "width"):
             raise ValueError(f"scale must be 'head' (1/sqrt(d_head)) or 'width' (1/sqrt(d)), got {scale!r}")
-        if init not in ("default", "identity", "uniform"):
-            raise ValueError(f"init must be 'default', 'identity' or 'uniform', got {init!r}")
+        if init not in ("default", "identity"):
+            raise ValueError(f"init must be 'default' or 'identity', got {init!r}")
         self.heads = heads
         self.residual = residual
         self.root = math.sqrt(dim // heads if scale == "head" else dim)  # logits divided by it (bit for bit as before)
@@ -67,11 +64,6 @@ class AdaptivePool(Pool):
                     linear.weight.copy_(torch.eye(dim))
                     if linear.bias is not None:
                         linear.bias.zero_()
-        if init == "uniform":
-            with torch.no_grad():
-                self.q.weight.zero_()
-                if self.q.bias is not None:
-                    self.q.bias.zero_()
 
     def forward(
         self, x: Tensor, index: Tensor, dim_size: int, query: Tensor | None = None, keys: Tensor | None = None
