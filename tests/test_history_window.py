@@ -21,6 +21,8 @@ def test_windows_are_spans_of_fixed_length():
     for bad in ("1 month", "0 days", "-3 days", "7days", "seven days", "1.5 days"):
         with pytest.raises(RelpoolError, match="--history-window must look like '7 days'"):
             parse_history_window(bad)
+    with pytest.raises(RelpoolError, match="is more than 200 years"):
+        parse_history_window("99999999999999999999 weeks")
 
 
 def test_the_window_is_stored_and_predictions_sample_with_it(shop_db, tmp_path):

@@ -117,13 +117,10 @@ def warm_up() -> None:
 
 def history_windows(graph: TemporalGraph, history_window: int | None) -> np.ndarray:
     """Per edge type, the window in seconds that bounds its rows from below, or -1 for none."""
-    return np.array(
-        [
-            history_window if history_window is not None and is_history(r) and graph.has_time(r[2]) else -1
-            for r in graph.edge_types
-        ],
-        np.int64,
-    )
+    if history_window is None:
+        return np.full(len(graph.edge_types), -1, np.int64)
+    timed = {t: graph.has_time(t) for t in {r[2] for r in graph.edge_types if is_history(r)}}  # one scan a table
+    return np.array([history_window if is_history(r) and timed[r[2]] else -1 for r in graph.edge_types], np.int64)
 
 
 def _kernel_arrays(graph: TemporalGraph, history_window: int | None) -> dict:

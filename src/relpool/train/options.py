@@ -199,6 +199,7 @@ def check_settings(
 
 
 WINDOW_SECONDS = {"hours": 3_600, "days": 86_400, "weeks": 604_800}
+MAX_WINDOW_SECONDS = 200 * 366 * 86_400  # beyond two centuries a window is a typo (as --step's bound)
 
 
 def parse_history_window(text: str | None) -> int | None:
@@ -208,7 +209,10 @@ def parse_history_window(text: str | None) -> int | None:
         return None
     parts = text.split() if isinstance(text, str) else []
     if len(parts) == 2 and parts[0].isdigit() and int(parts[0]) > 0 and parts[1].lower() in WINDOW_SECONDS:
-        return int(parts[0]) * WINDOW_SECONDS[parts[1].lower()]
+        seconds = int(parts[0]) * WINDOW_SECONDS[parts[1].lower()]
+        if seconds > MAX_WINDOW_SECONDS:
+            raise RelpoolError(f"--history-window {text!r} is more than 200 years")
+        return seconds
     raise RelpoolError(
         f"--history-window must look like '7 days' (a positive whole number and hours, days or weeks), got {text!r}"
     )
