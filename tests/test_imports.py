@@ -14,7 +14,14 @@ import sys
 HEAVY = ("lightgbm", "sklearn", "captum", "sqlalchemy", "networkx", "polars", "adbc_driver_postgresql", "matplotlib")
 """Not needed to load a model, predict or explain: training metrics, baselines, SQL servers, plots, schema cycles."""
 
-EXPLAIN_PATH = ("relpool.cli", "relpool.api", "relpool.commands.explain", "relpool.report.explain_view")
+EXPLAIN_PATH = (
+    "relpool.cli",
+    "relpool.api",
+    "relpool.commands.explain",
+    "relpool.report.explain_view",
+    "relpool.train.explain",
+    "relpool.nn.attribution",
+)
 
 
 def test_the_explain_path_imports_no_heavy_optional_library():

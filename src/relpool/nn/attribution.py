@@ -1,4 +1,4 @@
-"""Gradient attribution of one seed's output to every sampled row's encoded input (captum).
+"""Gradient attribution of one seed's output to every sampled row's encoded input (integrated gradients).
 
 The inputs attributed are what each row enters the network with: the per-column embeddings the
 pytorch-frame stype encoders produce inside :class:`~relpool.nn.encoder.TableEncoder` ([rows,
@@ -23,6 +23,7 @@ from torch_frame import TensorFrame
 from torch_geometric.data import HeteroData
 
 from relpool.nn.encoder import TableEncoder
+from relpool.nn.integrated_gradients import completeness_gap, integrated_gradients
 from relpool.nn.model import RelationalModel
 
 AGE_COLUMN = "_age"
@@ -101,8 +102,6 @@ def attribute_batch(
     ``chunk_rows``: at most about this many sampled rows (over all copies) per forward pass, the integration
     steps split into chunks to bound memory (None: all steps at once). ``delta``: False skips measuring
     ``gap`` (two more forward passes; it is then 0)."""
-    from captum.attr import IntegratedGradients
-
     model.eval()
     seed_type = model.spec.entity_table
     seeds = batch[seed_type].batch_size
@@ -163,17 +162,11 @@ def attribute_batch(
     for parameter in frozen:  # gradients of the inputs only: the weights' are never needed here
         parameter.requires_grad_(False)
     try:
-        found = IntegratedGradients(forward).attribute(
-            tuple(inputs),
-            baselines=tuple(baselines),
-            n_steps=steps,
-            return_convergence_delta=delta,
-            internal_batch_size=chunk if chunk is not None and chunk < steps else None,
-        )
+        attributions = integrated_gradients(forward, inputs, baselines, steps, chunk)
+        gap = completeness_gap(forward, inputs, baselines, attributions) if delta else torch.zeros(1)
     finally:
         for parameter in frozen:
             parameter.requires_grad_(True)
-    attributions, gap = found if delta else (found, torch.zeros(1))
     scores: dict[str, list[Tensor]] = {t: [] for t in node_types}
     for (node_type, what), values in zip(slots, attributions):
         magnitude = values[0].detach().abs()
