@@ -14,7 +14,9 @@ same batch. The effect is |delta probability|. The reference is k random rows of
 (b) Precision@k on synth databases: a customer's label at cutoff c is carried by its transactions of
 the week before c that buy a product of the marker category ("electronics"); precision@k is the share
 of the explanation's top-k transaction rows (distinct rows, best first) that are such rows, per pool.
-"precision@k (attainable)" divides by min(k, signal rows in the sampled subgraph) instead of k.
+"precision@k (attainable)" divides by min(k, signal rows in the sampled subgraph) instead of k. "precision by
+attention" (attention pools only) ranks the rows by the attention weight along their path instead, the
+``attention`` explain reports beside each row's score.
 
     python bench/explain.py                                   # small defaults (~10 min on 2 busy cores)
     python bench/explain.py --seeds 0,1,2 --examples 200      # bigger
@@ -42,8 +44,8 @@ from relpool.synth import SynthSpec, generate
 from relpool.synth.draw import MARKER
 from relpool.synth.spec import PERIOD_SECONDS
 from relpool.train.data import cutoff_seconds, gather_frames
-from relpool.train.explain import _background
-from relpool.train.explain_rows import entity_row
+from relpool.train.explain import _auto_features, _background, _seed_embeddings
+from relpool.train.explain_rows import entity_row, path_attention
 from relpool.train.split_predictions import EVAL_SEED
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -61,8 +63,9 @@ QUIET = Console(quiet=True)
 class Example:
     """One entity's sampled subgraph, its attributions and masked re-predictions."""
 
-    def __init__(self, model: relpool.Model, session, key_text: str, cutoff: pd.Timestamp):
+    def __init__(self, model: relpool.Model, session, entity, cutoff: pd.Timestamp):
         loop, spec = session.loop, model.spec
+        key_text = str(entity)
         self.loop, self.table = loop, spec.entity_table
         inspection = session.prepared.inspection
         seed, _ = entity_row(inspection, self.table, key_text)
@@ -72,12 +75,18 @@ class Example:
         background = {
             t: _background(loop, t, int(seconds[0])) for t in self.batch.node_types if self.batch[t].num_nodes
         }
-        self.attribution = attribute(loop.model, self.frames, self.batch, None, None, background)
+        # a hybrid GNN's auto-features of the example, as explain computes them (None for a plain GNN)
+        self.features = model._features(inspection, session.bound, pd.DataFrame({"entity": [entity], "cutoff": [cutoff]}))
+        self.attribution = attribute(loop.model, self.frames, self.batch, None, None, background, features=self.features)
         self.scores = self.attribution.scores
         if SCORE == "occlusion":
-            rows = occlude(loop.model, self.frames, self.batch, None, None, background, self.attribution.targets)
+            targets = self.attribution.targets
+            rows = occlude(loop.model, self.frames, self.batch, None, None, background, targets, features=self.features)
             self.scores = blend(self.scores, rows)
         self.probability = float(torch.sigmoid(self.attribution.output[0]))
+        embedded = _seed_embeddings(loop, self.frames, self.batch, self.features)
+        auto = _auto_features(loop, embedded, self.features, self.attribution.targets, inspection)
+        self.feature_total = 0.0 if auto is None else float(auto.scores.sum())  # shares explain's one total
         # every sampled node but the entity's own row, best first (explain's order: score, table, n_id, index)
         self.nodes = sorted(
             (
@@ -105,6 +114,8 @@ class Example:
                 index = self.batch[e].edge_index
                 direct.update((e[0], int(j)) for j in index[0][index[1] == 0].tolist())
         self.direct = direct
+        with torch.no_grad():  # empty for pools without weights
+            self.attention = path_attention(self.batch, self.table, loop.model.attention(self.frames, self.batch))
 
     def predict_without(self, removed: list[tuple[str, int]]) -> float:
         """The probability with the given (node type, batch index) nodes sending no messages."""
@@ -122,7 +133,7 @@ class Example:
             x = self.x
             for layer in net.layers:
                 x = layer(x, edge_index)
-            out = net.head_outputs(x[self.table][:1])
+            out = net.head_outputs(x[self.table][:1], features=self.features)
         return float(torch.sigmoid(out[0]))
 
     def deletion(
@@ -148,6 +159,15 @@ class Example:
             if t == table:
                 effect[n_id] = max(effect.get(n_id, 0.0), abs(self.predict_without([(t, i)]) - self.probability))
         return sorted(effect, key=lambda n: -effect[n])
+
+    def attention_rows(self, table: str) -> list[int]:
+        """Distinct dense ids of ``table``'s sampled rows by the attention weight along their path (the weight
+        explain reports beside the score), best first; empty for a pool without weights."""
+        weight: dict[int, float] = {}
+        for _, t, n_id, i in self.nodes:
+            if t == table and (t, i) in self.attention:
+                weight[n_id] = max(weight.get(n_id, 0.0), self.attention[t, i])
+        return sorted(weight, key=lambda n: -weight[n])
 
     def top_rows(self, table: str) -> list[int]:
         """Distinct dense ids of ``table``'s sampled rows, best first."""
@@ -224,7 +244,7 @@ def run_deletion(model, session, picked: pd.DataFrame, key: str, args):
     effects: dict[str, dict[int, list[tuple[float, float]]]] = {w: {k: [] for k in KS} for w in ("all", "direct")}
     checks, sizes = [], []
     for n, row in enumerate(picked.itertuples(index=False)):
-        example = Example(model, session, str(getattr(row, key)), pd.Timestamp(row.cutoff))
+        example = Example(model, session, getattr(row, key), pd.Timestamp(row.cutoff))
         checks.append(example.check)
         sizes.append(len(example.nodes))
         rng = np.random.default_rng([args.seed_draws, n])
@@ -243,9 +263,9 @@ def collect(example: Example, effects: dict, draws: int, rng: np.random.Generato
 def agrees(model, session, picked, key, explained: dict) -> bool:
     """Our replicated sampling and attribution give ``Model.explain``'s prediction and row scores (first example)."""
     row = picked.iloc[0]
-    example = Example(model, session, str(row[key]), pd.Timestamp(row["cutoff"]))
+    example = Example(model, session, row[key], pd.Timestamp(row["cutoff"]))
     scores = example.scores
-    total = float(sum(s.sum() for s in scores.values()))
+    total = float(sum(s.sum() for s in scores.values())) + example.feature_total
     own = float(scores[example.table][0].sum())
     ours = sorted([-s for s, *_ in example.nodes] + [own], reverse=True)[: len(explained["rows"])]
     theirs = [r["score"] for r in explained["rows"]]
@@ -302,10 +322,11 @@ def synth_run(args, tmp: Path, seed: int) -> dict:
         hits: dict[int, list[float]] = {k: [] for k in KS}
         attainable: dict[int, list[float]] = {k: [] for k in KS}
         occluded: dict[int, list[float]] = {k: [] for k in KS}
+        attended: dict[int, list[float]] = {k: [] for k in KS}
         base_rate, in_subgraph, checks = [], [], []
         for n, row in enumerate(picked.itertuples(index=False)):
             entity = getattr(row, key)
-            example = Example(model, session, str(entity), pd.Timestamp(row.cutoff))
+            example = Example(model, session, entity, pd.Timestamp(row.cutoff))
             checks.append(example.check)
             rng = np.random.default_rng([args.seed_draws, seed, n])
             collect(example, effects, args.draws, rng)
@@ -315,7 +336,10 @@ def synth_run(args, tmp: Path, seed: int) -> dict:
             in_subgraph.append(len(sampled))
             base_rate.append(len(sampled) / len(ranked) if ranked else 0.0)
             by_occlusion = example.occlusion_rows("transactions")
+            by_attention = example.attention_rows("transactions")
             for k in KS:
+                if by_attention:
+                    attended[k].append(len(set(by_attention[:k]) & truth_rows) / k)
                 occluded[k].append(len(set(by_occlusion[:k]) & truth_rows) / k)
                 found = len(set(ranked[:k]) & truth_rows)
                 hits[k].append(found / k)
@@ -331,6 +355,7 @@ def synth_run(args, tmp: Path, seed: int) -> dict:
             "precision": {str(k): float(np.mean(v)) for k, v in hits.items()},
             "precision_attainable": {str(k): float(np.mean(v)) if v else None for k, v in attainable.items()},
             "precision_leave_one_out_reference": {str(k): float(np.mean(v)) for k, v in occluded.items()},
+            "precision_by_attention": {str(k): float(np.mean(v)) if v else None for k, v in attended.items()},
             "deletion": deletion_summary(effects["all"]),
             "deletion_direct_rows": deletion_summary(effects["direct"]),
         }
@@ -382,6 +407,8 @@ def aggregate(runs: list[dict]) -> dict:
             for k in map(str, KS):
                 figures.setdefault(f"precision@{k}", []).append(r["precision"][k])
                 figures.setdefault(f"precision_leave_one_out@{k}", []).append(r["precision_leave_one_out_reference"][k])
+                if (r.get("precision_by_attention") or {}).get(k) is not None:
+                    figures.setdefault(f"precision_by_attention@{k}", []).append(r["precision_by_attention"][k])
                 if r["precision_attainable"][k] is not None:
                     figures.setdefault(f"precision_attainable@{k}", []).append(r["precision_attainable"][k])
                 for name, part in (("deletion_ratio", "deletion"), ("deletion_direct_ratio", "deletion_direct_rows")):
