@@ -76,8 +76,12 @@ class Example:
             t: _background(loop, t, int(seconds[0])) for t in self.batch.node_types if self.batch[t].num_nodes
         }
         # a hybrid GNN's auto-features of the example, as explain computes them (None for a plain GNN)
-        self.features = model._features(inspection, session.bound, pd.DataFrame({"entity": [entity], "cutoff": [cutoff]}))
-        self.attribution = attribute(loop.model, self.frames, self.batch, None, None, background, features=self.features)
+        self.features = model._features(
+            inspection, session.bound, pd.DataFrame({"entity": [entity], "cutoff": [cutoff]})
+        )
+        self.attribution = attribute(
+            loop.model, self.frames, self.batch, None, None, background, features=self.features
+        )
         self.scores = self.attribution.scores
         if SCORE == "occlusion":
             targets = self.attribution.targets
@@ -132,7 +136,7 @@ class Example:
         with torch.no_grad():
             x = self.x
             for layer in net.layers:
-                x = layer(x, edge_index)
+                x = layer(x, edge_index, self.x)
             out = net.head_outputs(x[self.table][:1], features=self.features)
         return float(torch.sigmoid(out[0]))
 
@@ -338,7 +342,7 @@ def synth_run(args, tmp: Path, seed: int) -> dict:
             by_occlusion = example.occlusion_rows("transactions")
             by_attention = example.attention_rows("transactions")
             for k in KS:
-                if by_attention:
+                if example.attention:  # a pool with weights; an example without transactions counts 0, as above
                     attended[k].append(len(set(by_attention[:k]) & truth_rows) / k)
                 occluded[k].append(len(set(by_occlusion[:k]) & truth_rows) / k)
                 found = len(set(ranked[:k]) & truth_rows)
@@ -448,7 +452,7 @@ def main() -> None:
     started = time.perf_counter()
     result: dict = {
         "machine": machine(),
-        "versions": versions("torch", "torch-geometric", "captum"),
+        "versions": versions("torch", "torch-geometric"),
         "options": {k: v for k, v in vars(args).items()},
         "ks": list(KS),
     }

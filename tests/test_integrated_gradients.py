@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-from captum.attr import IntegratedGradients
 
 from relpool.nn.integrated_gradients import completeness_gap, integrated_gradients
 
@@ -34,6 +33,7 @@ def _inputs() -> tuple[list[torch.Tensor], list[torch.Tensor]]:
 
 @pytest.mark.parametrize("steps, chunk", [(16, None), (16, 5), (7, 1), (50, 16)])
 def test_it_matches_captums_integrated_gradients(steps, chunk):
+    IntegratedGradients = pytest.importorskip("captum.attr").IntegratedGradients  # the dev extra's oracle
     forward = _forward(_network())
     inputs, baselines = _inputs()
     ours = integrated_gradients(forward, inputs, baselines, steps, chunk)
@@ -67,3 +67,11 @@ def test_an_input_the_output_ignores_gets_zero_and_gradients_stay_off():
     torch.testing.assert_close(used, torch.ones(1, 2))  # the integral of 2x from 0 to 1
     assert not unused.any()
     assert not used.requires_grad
+
+
+def test_bad_steps_or_inputs_are_refused():
+    inputs, baselines = [torch.ones(2, 3)], [torch.zeros(2, 3)]
+    with pytest.raises(ValueError, match="leading dimension"):
+        integrated_gradients(lambda x: x.sum(dim=1), inputs, baselines, steps=4)
+    with pytest.raises(ValueError, match="at least 1"):
+        integrated_gradients(lambda x: x.sum(dim=1), [torch.ones(1, 3)], [torch.zeros(1, 3)], steps=4, chunk=0)

@@ -29,6 +29,10 @@ def integrated_gradients(
     Every input and baseline has a leading dimension of 1; ``forward`` takes them stacked along it, one
     point of the path per index, and returns one number per point. ``chunk``: at most this many points per
     forward pass (None: all at once), to bound memory."""
+    if steps < 1 or (chunk is not None and chunk < 1):
+        raise ValueError(f"integrated gradients needs steps and chunk of at least 1, got {steps} and {chunk}")
+    if any(x.size(0) != 1 for x in inputs):
+        raise ValueError("integrated gradients takes inputs with a leading dimension of 1")
     nodes, weights = np.polynomial.legendre.leggauss(steps)
     alphas, step_weights = (nodes + 1) / 2, weights / 2  # [-1, 1] mapped onto the path's [0, 1]
     differences = [x - b for x, b in zip(inputs, baselines)]
@@ -59,4 +63,4 @@ def completeness_gap(
 
 def _along(values: np.ndarray, like: Tensor) -> Tensor:
     """``values`` as a [points, 1, 1, ...] tensor that broadcasts over one input's non-leading dimensions."""
-    return torch.as_tensor(values, dtype=like.dtype).view(-1, *([1] * (like.dim() - 1)))
+    return torch.as_tensor(values, dtype=like.dtype, device=like.device).view(-1, *([1] * (like.dim() - 1)))
