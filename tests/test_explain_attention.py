@@ -11,6 +11,7 @@ from torch_geometric.utils import scatter
 
 import relpool
 from relpool.encode import HashingEmbedder
+from relpool.errors import RelpoolError
 from relpool.nn.pool import build_pool
 
 QUERY = "PREDICT COUNT(transactions.*, 0, 3, days) > 0 FOR EACH customers.customer_id"
@@ -49,10 +50,15 @@ def test_pools_that_weigh_no_row_above_another_have_no_weights():
 
 
 @pytest.fixture(scope="module")
-def explained(shop_db, tmp_path_factory):
+def adaptive_dir(shop_db, tmp_path_factory):
     out = tmp_path_factory.mktemp("attention") / "m"
     relpool.fit(shop_db, QUERY, out, text_embedder=HashingEmbedder(8), pool="adaptive", **TINY)
-    return relpool.Model.load(out).explain(shop_db, "5", at=AT, top=10_000)
+    return out
+
+
+@pytest.fixture(scope="module")
+def explained(adaptive_dir, shop_db):
+    return relpool.Model.load(adaptive_dir).explain(shop_db, "5", at=AT, top=10_000)
 
 
 def test_every_row_but_the_entity_has_its_path_attention(explained):
@@ -83,7 +89,33 @@ def test_the_attention_is_reproducible(explained, shop_db, tmp_path):
     assert [r.get("attention") for r in again["rows"]] == [r.get("attention") for r in explained["rows"]]
 
 
-def test_a_mean_pool_reports_no_attention(shop_db, tmp_path):
+def _identity(row: dict) -> tuple:
+    return row["table"], str(row["key"]), row["score"]
+
+
+def test_rows_ordered_by_attention_come_by_weight_then_the_rest_by_score(adaptive_dir, shop_db, explained):
+    model = relpool.Model.load(adaptive_dir)
+    by_attention = model.explain(shop_db, "5", at=AT, top=10_000, order="attention")
+    rows = by_attention["rows"]
+    weights = [r["attention"] for r in rows if "attention" in r]
+    assert weights == sorted(weights, reverse=True)
+    by_score = [r["attention"] for r in explained["rows"] if "attention" in r]
+    assert by_score != sorted(by_score, reverse=True)  # so the order above is attention's, not the score's
+    unweighed = [i for i, r in enumerate(rows) if "attention" not in r]
+    assert unweighed == list(range(len(weights), len(rows)))  # the entity's own row, after every weighed one
+    assert sorted(map(_identity, rows)) == sorted(map(_identity, explained["rows"]))  # the same rows and scores
+    assert by_attention["tables"] == explained["tables"] and by_attention["columns"] == explained["columns"]
+    assert model.explain(shop_db, "5", at=AT, top=3, order="attention")["rows"] == rows[:3]
+
+
+def test_a_mean_pool_reports_no_attention_and_cannot_order_by_it(shop_db, tmp_path, run_cli):
     relpool.fit(shop_db, QUERY, tmp_path / "m", text_embedder=HashingEmbedder(8), pool="mean", **TINY)
-    rows = relpool.Model.load(tmp_path / "m").explain(shop_db, "5", at=AT, top=50)["rows"]
+    model = relpool.Model.load(tmp_path / "m")
+    rows = model.explain(shop_db, "5", at=AT, top=50)["rows"]
     assert rows and all("attention" not in r for r in rows)
+    with pytest.raises(RelpoolError, match="pools with 'mean'"):
+        model.explain(shop_db, "5", at=AT, order="attention")
+    code, out, err = run_cli("explain", tmp_path / "m", shop_db, "--entity", "5", "--order", "attention")
+    assert code != 0 and out == "" and "needs a model whose pool weighs rows" in err and "Traceback" not in err
+    code, _, err = run_cli("explain", tmp_path / "m", shop_db, "--entity", "5", "--order", "random")
+    assert code != 0 and "--order must be one of score, attention, got 'random'" in err

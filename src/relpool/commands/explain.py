@@ -21,6 +21,13 @@ def explain(
         str | None, typer.Option(help="Explain the prediction as of this time (default: the newest in the database).")
     ] = None,
     top: Annotated[int, typer.Option(min=1, help="How many rows to list.")] = 10,
+    order: Annotated[
+        str,
+        typer.Option(
+            help="Order the rows by 'score' (how much the output moves without the row) or by 'attention' "
+            "(the adaptive pool's weight along the row's path)."
+        ),
+    ] = "score",
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
     cache: CacheOpt = None,
 ):
@@ -30,7 +37,7 @@ def explain(
     from relpool.report.explain_view import render_explanation
 
     with using_cache(cache), err.status("Loading the model and explaining…"):
-        explanation = Model.load(model_dir).explain(db, entity, at=at, top=top, console=err)
+        explanation = Model.load(model_dir).explain(db, entity, at=at, top=top, console=err, order=order)
     if as_json:
         typer.echo(json.dumps(explanation))
     else:

@@ -14,6 +14,7 @@ from relpool.nn.encoder import AgeEncoder, TableEncoder
 from relpool.nn.features import FeatureInput
 from relpool.nn.gnn import RelationalLayer
 from relpool.nn.heads import LinkHead, mlp
+from relpool.nn.pool.base import Pool
 from relpool.tasks import TaskKind, task_kind
 
 
@@ -92,6 +93,11 @@ class RelationalModel(nn.Module):
             weights.append(layer.attention(x, edge_index, inputs))
             x = layer(x, edge_index, inputs)
         return weights
+
+    @property
+    def weighs_rows(self) -> bool:
+        """Whether some layer's pool weighs the rows of its sets (attention), i.e. :meth:`attention` can say anything."""
+        return any(isinstance(pool, Pool) and pool.weighs_rows for pool in self.modules())
 
     def propagate(self, x: dict[str, Tensor], batch: HeteroData) -> Tensor:
         """The seeds' embeddings after the message-passing layers, from every sampled row's input vector

@@ -49,11 +49,14 @@ def explain_entity(
     key_text: str,
     top: int = 10,
     features: Callable[[pd.DataFrame], torch.Tensor | None] = lambda _: None,
+    order: str = "score",
 ) -> dict:
     """The explanation of the entity keyed ``key_text`` among ``entities`` (entity, cutoff: those existing at the
-    cutoff and passing the query's WHERE; ``features``: a hybrid GNN's inputs of one), as ``relpool explain`` prints."""
+    cutoff and passing the query's WHERE; ``features``: a hybrid GNN's inputs of one), as ``relpool explain`` prints;
+    ``order``: its rows by score, or by attention weight (:data:`ORDERS`)."""
     if top < 1:
         raise RelpoolError(f"--top must be at least 1, got {top}")
+    check_order(order, loop.model.weighs_rows, settings.model.pool)
     inspection, spec, table = prepared.inspection, settings.model, settings.model.entity_table
     example, seed, key = find_example(inspection, table, entities, key_text)
     cutoff = pd.Timestamp(example["cutoff"].iloc[0])
@@ -80,7 +83,23 @@ def explain_entity(
         attention = path_attention(batch, table, loop.model.attention(frames, batch))
     scores = blend(attribution.scores, rows)
     one = [] if auto is None else list(zip(auto.sources, auto.names, auto.scores[0].tolist()))
-    return {**result, **shares(inspection, attribution.columns, scores, batch, table, top, one, attention)}
+    return {**result, **shares(inspection, attribution.columns, scores, batch, table, top, one, attention, order)}
+
+
+ORDERS = ("score", "attention")
+"""How an explanation's rows are ordered: by score (|change of the output| without the row), or by the attention
+weight along the row's path, which on ``bench/explain.py``'s shops picks out the signal rows of an adaptive
+pool more often than the score does (docs/benchmarks.md, "Explanation faithfulness")."""
+
+
+def check_order(order: str, weighs_rows: bool, pool: str) -> None:
+    """Refuse an unknown ``order``, and "attention" for a model whose pool weighs no row above another."""
+    if order not in ORDERS:
+        raise RelpoolError(f"--order must be one of {', '.join(ORDERS)}, got '{order}'")
+    if order == "attention" and not weighs_rows:
+        raise RelpoolError(
+            f"--order attention needs a model whose pool weighs rows (adaptive); this one pools with '{pool}'"
+        )
 
 
 def _seed_embeddings(loop: Loop, frames, batch, inputs) -> torch.Tensor | None:

@@ -148,11 +148,13 @@ def shares(
     top: int,
     auto: list[tuple],
     attention: dict[tuple[str, int], float],
+    order: str = "score",
 ) -> dict:
     """tables, columns and the top rows, as shares of the total of ``scores`` ([rows, columns] per node type:
     :func:`~relpool.nn.occlusion.blend` of the occlusion row scores and the attribution's column split) and of
     a hybrid GNN's ``auto`` features ((source table, name, score): a feature is a column of its source table).
-    A row with a path ``attention`` weight (:func:`~relpool.train.explain_rows.path_attention`) carries it."""
+    A row with a path ``attention`` weight (:func:`~relpool.train.explain_rows.path_attention`) carries it.
+    ``order``: the top rows by score, or with "attention" by that weight first (rows without one after, by score)."""
     total = float(sum(s.sum() for s in scores.values())) + sum(score for *_, score in auto) or 1.0  # all zero: 0
     tables = {t: float(s.sum()) / total for t, s in scores.items()}
     for source, _, score in auto:
@@ -168,6 +170,7 @@ def shares(
             for t in scores
             for i, (n_id, score) in enumerate(zip(batch[t].n_id.tolist(), scores[t].sum(dim=1).tolist()))
         ),
+        key=(lambda r: (-attention.get((r[1], r[3]), -1.0), r)) if order == "attention" else None,
     )[:top]
     route = paths(batch, seed_type)
     looked_up = {}

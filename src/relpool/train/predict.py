@@ -214,9 +214,18 @@ class Model:
         predicted = self.served.predict(session.prepared.inspection, session.bound, data.frame)
         return pd.concat([data.frame.reset_index(drop=True), predicted], axis=1)
 
-    def explain(self, db, entity: str, at: str | None = None, top: int = 10, console: Console | None = None) -> dict:
+    def explain(
+        self,
+        db,
+        entity: str,
+        at: str | None = None,
+        top: int = 10,
+        console: Console | None = None,
+        order: str = "score",
+    ) -> dict:
         """Which rows, tables and columns drove the prediction for the entity whose primary key is ``entity``
         (as text) at ``at`` (default: the newest time in the database); see :mod:`relpool.train.explain`.
+        ``order``: the rows by score, or by the attention weight along their path ("attention", adaptive pools).
 
         A served blend is explained by its network part: the rows, tables and columns are the network's, and so
         is ``prediction``; ``note`` says so and gives the blend's weight.
@@ -229,6 +238,11 @@ class Model:
         entities = self._entities_at(session, at)
         inspection, bound = session.prepared.inspection, session.bound
         if self.served is not None:
+            if order != "score":
+                raise RelpoolError(
+                    f"--order {order} needs the network's explanation; {self.folder} serves a LightGBM baseline, "
+                    "whose rows are ordered by score"
+                )
             example, _, key = find_example(inspection, self.spec.entity_table, entities, str(entity))
             shares = self.served.explain(inspection, bound, example, top)
             predicted = shares.pop("prediction")
@@ -243,6 +257,7 @@ class Model:
             str(entity),
             top,
             features=lambda example: self._features(inspection, bound, example),
+            order=order,
         )
         if self.blend is not None:
             explained["note"] = (

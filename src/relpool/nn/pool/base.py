@@ -44,6 +44,11 @@ class Pool(torch.nn.Module):
         is such a weighting (attention); None for the others, whose summary weighs no row above another."""
         return None
 
+    @property
+    def weighs_rows(self) -> bool:
+        """Whether :meth:`weights` gives weights (the operator overrides it), so explain can rank rows by them."""
+        return type(self).weights is not Pool.weights
+
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
