@@ -53,6 +53,7 @@ from common import machine, peak_rss_mib, versions, write_result  # noqa: E402
 
 FLIGHTS_QUERY = "PREDICT COUNT(flights.* WHERE flights.arr_delay > 30, 0, 7, days) > 2 FOR EACH planes.tailnum"
 KS = (1, 3, 10)
+WHICH = ("all", "direct", "all_attention", "direct_attention")  # deletion candidates x the order ranked by
 SCORE = "occlusion"  # --score: the row score ranked ("occlusion": explain's; "ig": integrated gradients alone)
 QUIET = Console(quiet=True)
 
@@ -142,9 +143,10 @@ class Example:
 
     def deletion(
         self, k: int, draws: int, rng: np.random.Generator, direct: bool = False
-    ) -> tuple[float, float] | None:
-        """(|delta p| removing the top-k rows, mean |delta p| removing k random rows); None if < k rows.
-        ``direct``: only among the entity's direct rows (both the top-k and the random ones)."""
+    ) -> tuple[float, float, float | None] | None:
+        """(|delta p| removing the top-k rows, mean |delta p| removing k random rows, |delta p| removing the
+        top-k rows by attention weight, None without weights); None if < k rows. ``direct``: only among the
+        entity's direct rows (the top-k by either order and the random ones)."""
         nodes = [(t, i) for _, t, _, i in self.nodes if not direct or (t, i) in self.direct]
         if len(nodes) < k:
             return None
@@ -153,7 +155,11 @@ class Example:
             abs(self.predict_without([nodes[j] for j in rng.choice(len(nodes), k, replace=False)]) - self.probability)
             for _ in range(draws)
         ]
-        return top, float(np.mean(random))
+        attended = None
+        if self.attention:  # explain --order attention: weighed rows by weight, then the rest in score order
+            by_weight = sorted(nodes, key=lambda n: -self.attention.get(n, -1.0))  # stable: ties keep score order
+            attended = abs(self.predict_without(by_weight[:k]) - self.probability)
+        return top, float(np.mean(random)), attended
 
     def occlusion_rows(self, table: str) -> list[int]:
         """Distinct dense ids of ``table``'s sampled rows by |delta p| when each alone sends no messages
@@ -240,12 +246,14 @@ def flights(args, tmp: Path) -> dict:
         "explain_seconds_after_first": explain_seconds,
         "deletion": deletion_summary(effects["all"]),
         "deletion_direct_rows": deletion_summary(effects["direct"]),
+        "deletion_by_attention": deletion_summary(effects["all_attention"]),
+        "deletion_direct_rows_by_attention": deletion_summary(effects["direct_attention"]),
         "seconds": time.perf_counter() - started,
     }
 
 
 def run_deletion(model, session, picked: pd.DataFrame, key: str, args):
-    effects: dict[str, dict[int, list[tuple[float, float]]]] = {w: {k: [] for k in KS} for w in ("all", "direct")}
+    effects: dict[str, dict[int, list[tuple[float, float]]]] = {w: {k: [] for k in KS} for w in WHICH}
     checks, sizes = [], []
     for n, row in enumerate(picked.itertuples(index=False)):
         example = Example(model, session, getattr(row, key), pd.Timestamp(row.cutoff))
@@ -257,11 +265,17 @@ def run_deletion(model, session, picked: pd.DataFrame, key: str, args):
 
 
 def collect(example: Example, effects: dict, draws: int, rng: np.random.Generator) -> None:
-    for which in effects:
+    """Deletion effects by score into ``effects[which]`` and, for a pool with weights, by attention into
+    ``effects[which + "_attention"]`` (against the same random draws)."""
+    for which in ("all", "direct"):
         for k in KS:
-            pair = example.deletion(k, draws, rng, direct=which == "direct")
-            if pair is not None:
-                effects[which][k].append(pair)
+            found = example.deletion(k, draws, rng, direct=which == "direct")
+            if found is None:
+                continue
+            top, random, attended = found
+            effects[which][k].append((top, random))
+            if attended is not None:
+                effects[f"{which}_attention"][k].append((attended, random))
 
 
 def agrees(model, session, picked, key, explained: dict) -> bool:
@@ -322,7 +336,7 @@ def synth_run(args, tmp: Path, seed: int) -> dict:
         picked = test.sample(n=min(args.examples, len(test)), random_state=seed)
         session = model._prepare(db, QUIET)
         signal = signal_rows(session.prepared.inspection, picked, key)
-        effects: dict[str, dict[int, list[tuple[float, float]]]] = {w: {k: [] for k in KS} for w in ("all", "direct")}
+        effects: dict[str, dict[int, list[tuple[float, float]]]] = {w: {k: [] for k in KS} for w in WHICH}
         hits: dict[int, list[float]] = {k: [] for k in KS}
         attainable: dict[int, list[float]] = {k: [] for k in KS}
         occluded: dict[int, list[float]] = {k: [] for k in KS}
@@ -362,6 +376,8 @@ def synth_run(args, tmp: Path, seed: int) -> dict:
             "precision_by_attention": {str(k): float(np.mean(v)) if v else None for k, v in attended.items()},
             "deletion": deletion_summary(effects["all"]),
             "deletion_direct_rows": deletion_summary(effects["direct"]),
+            "deletion_by_attention": deletion_summary(effects["all_attention"]),
+            "deletion_direct_rows_by_attention": deletion_summary(effects["direct_attention"]),
         }
         print(f"  synth seed {seed} {pool}: {summary_line(result['pools'][pool])}", flush=True)
     result["seconds"] = time.perf_counter() - started
@@ -415,8 +431,13 @@ def aggregate(runs: list[dict]) -> dict:
                     figures.setdefault(f"precision_by_attention@{k}", []).append(r["precision_by_attention"][k])
                 if r["precision_attainable"][k] is not None:
                     figures.setdefault(f"precision_attainable@{k}", []).append(r["precision_attainable"][k])
-                for name, part in (("deletion_ratio", "deletion"), ("deletion_direct_ratio", "deletion_direct_rows")):
-                    if r[part][k] and r[part][k]["ratio"] is not None:
+                for name, part in (
+                    ("deletion_ratio", "deletion"),
+                    ("deletion_direct_ratio", "deletion_direct_rows"),
+                    ("deletion_by_attention_ratio", "deletion_by_attention"),
+                    ("deletion_direct_by_attention_ratio", "deletion_direct_rows_by_attention"),
+                ):
+                    if (r.get(part) or {}).get(k) and r[part][k]["ratio"] is not None:
                         figures.setdefault(f"{name}@{k}", []).append(r[part][k]["ratio"])
         out[pool] = {
             name: {"mean": float(np.mean(v)), "std": float(np.std(v)), "seeds": len(v)} for name, v in figures.items()
