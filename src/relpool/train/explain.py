@@ -33,7 +33,7 @@ from relpool.nn.occlusion import blend, occlude, occlude_features
 from relpool.query.bind import BoundQuery
 from relpool.train.config import ModelConfig
 from relpool.train.data import cutoff_seconds, gather_frames
-from relpool.train.explain_rows import find_example, path_attention, plain, read_rows, shares
+from relpool.train.explain_rows import check_order, find_example, path_attention, plain, read_rows, shares
 from relpool.train.history import ItemHistory, item_history
 from relpool.train.loop import Loop
 from relpool.train.prepare import Prepared
@@ -53,7 +53,7 @@ def explain_entity(
 ) -> dict:
     """The explanation of the entity keyed ``key_text`` among ``entities`` (entity, cutoff: those existing at the
     cutoff and passing the query's WHERE; ``features``: a hybrid GNN's inputs of one), as ``relpool explain`` prints;
-    ``order``: its rows by score, or by attention weight (:data:`ORDERS`)."""
+    ``order``: its rows by score, or by attention weight (:data:`~relpool.train.explain_rows.ORDERS`)."""
     if top < 1:
         raise RelpoolError(f"--top must be at least 1, got {top}")
     check_order(order, loop.model.weighs_rows, settings.model.pool)
@@ -84,22 +84,6 @@ def explain_entity(
     scores = blend(attribution.scores, rows)
     one = [] if auto is None else list(zip(auto.sources, auto.names, auto.scores[0].tolist()))
     return {**result, **shares(inspection, attribution.columns, scores, batch, table, top, one, attention, order)}
-
-
-ORDERS = ("score", "attention")
-"""How an explanation's rows are ordered: by score (|change of the output| without the row), or by the attention
-weight along the row's path, which on ``bench/explain.py``'s shops picks out the signal rows of an adaptive
-pool more often than the score does (docs/benchmarks.md, "Explanation faithfulness")."""
-
-
-def check_order(order: str, weighs_rows: bool, pool: str) -> None:
-    """Refuse an unknown ``order``, and "attention" for a model whose pool weighs no row above another."""
-    if order not in ORDERS:
-        raise RelpoolError(f"--order must be one of {', '.join(ORDERS)}, got '{order}'")
-    if order == "attention" and not weighs_rows:
-        raise RelpoolError(
-            f"--order attention needs a model whose pool weighs rows (adaptive); this one pools with '{pool}'"
-        )
 
 
 def _seed_embeddings(loop: Loop, frames, batch, inputs) -> torch.Tensor | None:

@@ -192,3 +192,19 @@ def shares(
         "columns": sorted(columns, key=lambda c: (-c["score"], c["table"], c["column"])),
         "rows": rows,
     }
+
+
+ORDERS = ("score", "attention")
+"""How an explanation's rows are ordered: by score (|change of the output| without the row), or by the attention
+weight along the row's path, which on ``bench/explain.py``'s shops picks out the signal rows of an adaptive
+pool more often than the score does (docs/benchmarks.md, "Explanation faithfulness")."""
+
+
+def check_order(order: str, weighs_rows: bool, pool: str) -> None:
+    """Refuse an unknown ``order``, and "attention" for a model whose pool weighs no row above another."""
+    if order not in ORDERS:
+        raise RelpoolError(f"--order must be one of {', '.join(ORDERS)}, got '{order}'")
+    if order == "attention" and not weighs_rows:
+        raise RelpoolError(
+            f"--order attention needs a model whose pool weighs rows (adaptive); this one pools with '{pool}'"
+        )
