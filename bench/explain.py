@@ -44,7 +44,8 @@ from relpool.synth import SynthSpec, generate
 from relpool.synth.draw import MARKER
 from relpool.synth.spec import PERIOD_SECONDS
 from relpool.train.data import cutoff_seconds, gather_frames
-from relpool.train.explain import _auto_features, _background, _seed_embeddings
+from relpool.train.explain import _auto_features, _seed_embeddings
+from relpool.train.explain_background import background as _background
 from relpool.train.explain_rows import entity_row, path_attention
 from relpool.train.split_predictions import EVAL_SEED
 
@@ -89,8 +90,8 @@ class Example:
             rows = occlude(loop.model, self.frames, self.batch, None, None, background, targets, features=self.features)
             self.scores = blend(self.scores, rows)
         self.probability = float(torch.sigmoid(self.attribution.output[0]))
-        embedded = _seed_embeddings(loop, self.frames, self.batch, self.features)
-        auto = _auto_features(loop, embedded, self.features, self.attribution.targets, inspection)
+        embedded = _seed_embeddings(loop.model, self.frames, self.batch, self.features)
+        auto = _auto_features(loop.model, embedded, self.features, self.attribution.targets, inspection)
         self.feature_total = 0.0 if auto is None else float(auto.scores.sum())  # shares explain's one total
         # every sampled node but the entity's own row, best first (explain's order: score, table, n_id, index)
         self.nodes = sorted(

@@ -47,7 +47,8 @@ def occlusion_seconds(model, reference) -> dict:
 
     from relpool.nn.occlusion import occlude
     from relpool.train.data import cutoff_seconds, gather_frames, key_to_dense_id
-    from relpool.train.explain import OCCLUSION_ROWS, _background
+    from relpool.train.explain import OCCLUSION_ROWS
+    from relpool.train.explain_background import background as _background
     from relpool.train.split_predictions import EVAL_SEED
 
     session = model._sessions.current

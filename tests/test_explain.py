@@ -208,7 +208,7 @@ def test_the_attributions_add_up_to_the_change_of_the_output(model_dir, shop_db)
     which holds only if the attributed inputs are really what the network computes from."""
     from relpool.nn.attribution import attribute
     from relpool.train.data import gather_frames
-    from relpool.train.explain import _background
+    from relpool.train.explain_background import background as _background
 
     model = relpool.Model.load(model_dir)
     model.explain(shop_db, "5", at=AT)
@@ -229,7 +229,7 @@ def test_a_row_s_occlusion_score_is_the_change_when_it_sends_no_messages(model_d
     whose out-edges are dropped; the entity's own row is scored by the average row in its place."""
     from relpool.nn.occlusion import occlude
     from relpool.train.data import gather_frames
-    from relpool.train.explain import _background
+    from relpool.train.explain_background import background as _background
 
     model = relpool.Model.load(model_dir)
     model.explain(shop_db, "5", at=AT)

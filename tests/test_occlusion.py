@@ -16,7 +16,7 @@ from relpool.encode import HashingEmbedder
 from relpool.nn.model import RelationalModel
 from relpool.nn.occlusion import _average_row, occlude, occlude_features
 from relpool.train.data import gather_frames
-from relpool.train.explain import _background
+from relpool.train.explain_background import background as _background
 from relpool.train.explain_rows import entity_row
 from relpool.train.split_predictions import EVAL_SEED
 

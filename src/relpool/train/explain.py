@@ -27,12 +27,14 @@ import torch
 
 from relpool.autofeat.table import source_table
 from relpool.errors import RelpoolError
-from relpool.graph.csr import NO_TIME
 from relpool.nn.attribution import STEPS, Background, attribute, attribute_batch
+from relpool.nn.model import RelationalModel
 from relpool.nn.occlusion import blend, occlude, occlude_features
 from relpool.query.bind import BoundQuery
 from relpool.train.config import ModelConfig
 from relpool.train.data import cutoff_seconds, gather_frames
+from relpool.train.explain_background import background as table_background
+from relpool.train.explain_members import averaged
 from relpool.train.explain_rows import check_order, find_example, path_attention, plain, read_rows, shares
 from relpool.train.history import ItemHistory, item_history
 from relpool.train.loop import Loop
@@ -68,30 +70,37 @@ def explain_entity(
         uses = item_history(inspection, bound, example, settings.targets.item_keys)
         history = uses.rows(np.arange(1))
     at = int(cutoff_seconds(example["cutoff"])[0])
-    background = {t: _background(loop, t, at) for t in batch.node_types if batch[t].num_nodes}
-    frames = gather_frames(loop.tables, batch)
+    background = {t: table_background(loop, t, at) for t in batch.node_types if batch[t].num_nodes}
+    frames, members = gather_frames(loop.tables, batch), loop.members
     inputs = features(example)
-    attribution = attribute(loop.model, frames, batch, item_frame, history, background, features=inputs, delta=False)
-    rows = occlude(loop.model, frames, batch, item_frame, history, background, attribution.targets, features=inputs)
+    attribution = averaged(
+        [attribute(m, frames, batch, item_frame, history, background, features=inputs, delta=False) for m in members]
+    )
+    targets = attribution.output.argmax(dim=1) if attribution.output.dim() == 2 else None
+    rows = averaged(
+        [occlude(m, frames, batch, item_frame, history, background, targets, features=inputs) for m in members]
+    )
     kind = spec.kind
     predicted = kind.predictions(attribution.output, settings.targets, settings.rank_top).iloc[0]
     result: dict = {"entity": key, "cutoff": cutoff.isoformat(), "prediction": plain(predicted[kind.column])}
     if "probability" in predicted.index and kind.column != "probability":  # multiclass: the class and its probability
         result["probability"] = plain(predicted["probability"])
-    auto = _auto_features(loop, _seed_embeddings(loop, frames, batch, inputs), inputs, attribution.targets, inspection)
+    auto = averaged(
+        [_auto_features(m, _seed_embeddings(m, frames, batch, inputs), inputs, targets, inspection) for m in members]
+    )
     with torch.no_grad():
-        attention = path_attention(batch, table, loop.model.attention(frames, batch))
+        attention = averaged([path_attention(batch, table, m.attention(frames, batch)) for m in members])
     scores = blend(attribution.scores, rows)
     one = [] if auto is None else list(zip(auto.sources, auto.names, auto.scores[0].tolist()))
     return {**result, **shares(inspection, attribution.columns, scores, batch, table, top, one, attention, order)}
 
 
-def _seed_embeddings(loop: Loop, frames, batch, inputs) -> torch.Tensor | None:
+def _seed_embeddings(model: RelationalModel, frames, batch, inputs) -> torch.Tensor | None:
     """The seeds' subgraph embeddings where a hybrid GNN's auto-features are to be scored (else None)."""
     if inputs is None:
         return None
     with torch.no_grad():
-        return loop.model.seed_embeddings(frames, batch)
+        return model.seed_embeddings(frames, batch)
 
 
 @dataclass
@@ -104,31 +113,15 @@ class AutoScores:
     scores: torch.Tensor  # [seeds, features]
 
 
-def _auto_features(loop: Loop, seeds: torch.Tensor | None, inputs, targets, inspection) -> AutoScores | None:
+def _auto_features(
+    model: RelationalModel, seeds: torch.Tensor | None, inputs, targets, inspection
+) -> AutoScores | None:
     """Every seed's auto-feature scores from its subgraph embedding ``seeds``; None for a plain GNN."""
     if inputs is None or seeds is None:
         return None
-    names = loop.model.spec.entity_features
+    names = model.spec.entity_features
     sources = [source_table(n, list(inspection.schema.tables)) for n in names]
-    return AutoScores(sources, names, occlude_features(loop.model, seeds, inputs, targets))
-
-
-BACKGROUND_ROWS = 1024
-"""Rows per table whose average is the attribution's baseline: evenly spaced over the rows visible at the cutoff."""
-
-
-def _background(loop: Loop, table: str, cutoff: int) -> Background:
-    """The rows of ``table`` visible at ``cutoff`` (at most :data:`BACKGROUND_ROWS`, evenly spaced, so
-    the same every time), encoded, with their ages: no row after the cutoff shapes the baseline either."""
-    times = loop.graph.node_time[table]
-    visible = np.flatnonzero(times <= cutoff)
-    picked = visible[np.unique(np.linspace(0, len(visible) - 1, min(len(visible), BACKGROUND_ROWS)).astype(np.int64))]
-    has_time = times[picked] != NO_TIME
-    return Background(
-        frame=loop.tables[table].tensor_frame[torch.from_numpy(picked)],
-        age=torch.from_numpy(np.where(has_time, cutoff - times[picked], 0)),
-        has_time=torch.from_numpy(has_time),
-    )
+    return AutoScores(sources, names, occlude_features(model, seeds, inputs, targets))
 
 
 CHUNK_ROWS = 65_536
@@ -169,7 +162,8 @@ def explain_examples(
     and tables are the same; ``Explained.columns`` then has none): ``predict --explain`` lists rows only."""
     if top < 1:
         raise RelpoolError(f"--explain-top must be at least 1, got {top}")
-    loop.model.eval()
+    for member in loop.members:
+        member.eval()
     entity, size = loop.entity, loop.options.batch_size * 2
     sampler = loop.sampler(EVAL_SEED)
     item_frame = loop.tables[loop.item_table].tensor_frame if loop.item_table else None
@@ -187,23 +181,35 @@ def explain_examples(
             uses = history.rows(index) if history is not None else None
             inputs = None if features is None else features[torch.as_tensor(index)]
             with torch.no_grad():  # forward's two halves: the embeddings also serve the auto-features' scores
-                embedded = loop.model.seed_embeddings(frames, batch)
-                out = loop.model.head_outputs(embedded, item_frame, uses, inputs)
+                embedded = [m.seed_embeddings(frames, batch) for m in loop.members]
+                out = averaged([m.head_outputs(e, item_frame, uses, inputs) for m, e in zip(loop.members, embedded)])
             for t in batch.node_types:
                 if batch[t].num_nodes and t not in background:
-                    background[t] = _background(loop, t, int(cutoff))
+                    background[t] = table_background(loop, t, int(cutoff))
             for i, example in enumerate(index):
                 outputs[example] = out[i]
             targets = out.argmax(dim=1) if out.dim() == 2 else None  # the attributed column, as attribution picks it
-            rows = occlude(loop.model, frames, batch, item_frame, uses, background, targets, OCCLUSION_ROWS, inputs)
+            rows = averaged(
+                [
+                    occlude(m, frames, batch, item_frame, uses, background, targets, OCCLUSION_ROWS, inputs)
+                    for m in loop.members
+                ]
+            )
             if columns:
-                attribution = attribute_batch(
-                    loop.model, frames, batch, item_frame, uses, background, steps, CHUNK_ROWS, False, inputs
+                attribution = averaged(
+                    [
+                        attribute_batch(
+                            m, frames, batch, item_frame, uses, background, steps, CHUNK_ROWS, False, inputs
+                        )
+                        for m in loop.members
+                    ]
                 )
                 names, scores = attribution.columns, blend(attribution.scores, rows)
             else:  # each row's score whole, in no column
                 names, scores = {t: [] for t in rows}, {t: r.unsqueeze(1) for t, r in rows.items()}
-            auto = _auto_features(loop, embedded, inputs, targets, prepared.inspection)
+            auto = averaged(
+                [_auto_features(m, e, inputs, targets, prepared.inspection) for m, e in zip(loop.members, embedded)]
+            )
             nodes = _per_seed(names, scores, batch, len(index), index, tables, column_shares, auto)
             found.append((index, nodes))
     return Explained(

@@ -12,6 +12,10 @@ Batches are sampled and gathered on the CPU, then moved to the device the networ
 (:mod:`.prefetch`, the same batches in the same order); on the CPU it is not: the sampler thread and
 torch's threads then compete for the same cores, and an epoch took 1.6x as long on 2 cores
 (``bench/workers.py``, ``prefetch``).
+
+A served seed ensemble (:mod:`.ensemble`) predicts with every network in ``members`` on the same sampled
+batches and averages their raw outputs (logits, standardised values, item scores); training only ever
+steps ``model``, the first member.
 """
 
 from __future__ import annotations
@@ -50,13 +54,16 @@ class Loop:
         targets: Targets,
         options: LoopOptions,
         device: torch.device = CPU,
+        others: list[RelationalModel] | None = None,
     ):
         self.model, self.graph, self.tables, self.targets, self.options = model, graph, tables, targets, options
+        self.members = [model, *(others or [])]  # whose outputs' average predicts (see the module docstring)
         self.entity = model.spec.entity_table
         self.item_table = model.spec.item_table
         self.device = device
         self.prefetch = device.type != "cpu"  # see the module docstring
-        model.to(device)
+        for member in self.members:
+            member.to(device)
         self.optimizer = torch.optim.AdamW(model.parameters(), lr=options.lr, weight_decay=options.weight_decay)
         self.network: nn.Module = model  # what training steps call: DistributedDataParallel(model) across workers
         self.rank, self.world = 0, 1
@@ -99,9 +106,12 @@ class Loop:
         return pinned((gather_frames(self.tables, batch), batch, uses, chosen), self.device)
 
     def run(self, inputs: tuple, network: nn.Module | None = None) -> torch.Tensor:
-        """The network's outputs (on its device) for inputs made by :meth:`inputs`."""
+        """``network``'s outputs (on its device) for inputs made by :meth:`inputs`; by default the average of
+        the members' (``model``'s alone but in an ensemble)."""
         frames, batch, uses, chosen = to_device(inputs, self.device)
-        return (network or self.model)(frames, batch, self.item_frame(), uses, chosen)
+        networks = [network] if network is not None else self.members
+        outputs = [n(frames, batch, self.item_frame(), uses, chosen) for n in networks]
+        return outputs[0] if len(outputs) == 1 else torch.stack(outputs).mean(dim=0)
 
     def outputs(self, sampler: TemporalSampler, seeds: np.ndarray, cutoffs: np.ndarray, *rest) -> torch.Tensor:
         """:meth:`run` of :meth:`inputs` (one batch, no prefetching)."""
@@ -169,8 +179,9 @@ class Loop:
         features: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Raw model outputs for every example, in order, on the CPU (a fixed sampler seed: same input, same
-        output)."""
-        self.model.eval()
+        output); an ensemble's are its members' average."""
+        for member in self.members:
+            member.eval()
         sampler = self.sampler(seed)
         size = self.options.batch_size * 2
         starts = range(0, len(seeds), size)

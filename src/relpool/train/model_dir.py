@@ -18,6 +18,7 @@ from pathlib import Path
 from relpool.baselines.served import SERVABLE, ServedBaseline
 from relpool.baselines.served_blend import ServedBlend, fingerprint, load_blend
 from relpool.errors import RelpoolError
+from relpool.train import ensemble
 from relpool.train.checkpoint import load_json, save_json, save_tensors, sha256
 from relpool.train.stats_json import col_stats_to_json
 
@@ -172,8 +173,12 @@ def served_blend(folder: Path) -> ServedBlend | None:
 def model_id(folder: Path, config: dict) -> str:
     """A stable identifier of the model ``folder`` serves, the ``model_id`` of the predictions it writes: 16 hex
     digits of the SHA-256 of config.json's checksum (which covers the weights' SHA-256) and, when a baseline
-    is served (alone or blended), its model file's SHA-256. The same trained directory gives the same id wherever it is copied."""
+    is served (alone or blended), its model file's SHA-256, and a seed ensemble's other members' SHA-256s. The
+    same trained directory gives the same id wherever it is copied."""
     parts = [config.get("config_sha256") or config_checksum(config)]
+    members = ensemble.fingerprint(folder)
+    if members is not None:
+        parts.append(f"ensemble:{members}")
     chosen = _chosen_baseline(folder)
     if chosen:
         parts.append(str(load_json(folder / "baselines" / chosen / "served.json").get("model_sha256")))

@@ -24,6 +24,7 @@ from relpool.query.bind import BoundQuery, bind
 from relpool.query.parser import parse_query
 from relpool.train.checkpoint import load_tensors
 from relpool.train.config import ModelConfig
+from relpool.train.ensemble import other_members
 from relpool.train.loop import CPU, Loop
 from relpool.train.prepare import Prepared, prepare_for_model
 from relpool.train.prepared_cache import cache_folder
@@ -47,6 +48,7 @@ class Sessions:
 
     def __init__(self, folder: Path, settings: ModelConfig, device: torch.device):
         self.folder, self.settings, self.device = folder, settings, device
+        self.others = other_members(folder)  # checked now: a damaged ensemble is refused when the model loads
         self.current: Session | None = None
 
     def pin(self, db, console: Console) -> Session:
@@ -92,17 +94,23 @@ class Sessions:
         return Session(key, prepared, self.network(prepared), bound, notes)
 
     def network(self, prepared: Prepared, device: torch.device | None = None) -> Loop:
-        """The model's network on ``prepared``, its weights loaded, on ``device`` (default: the model's)."""
+        """The model's network on ``prepared``, its weights loaded, on ``device`` (default: the model's); a
+        served seed ensemble's other members (:mod:`relpool.train.ensemble`) beside it."""
+        model, *others = (self._load(prepared, w) for w in [self.folder / "model.safetensors", *self.others])
+        options = self.settings.options.loop
+        device = device or self.device
+        return Loop(model, prepared.graph, prepared.tables, self.settings.targets, options, device, others)
+
+    def _load(self, prepared: Prepared, weights: Path) -> RelationalModel:
         model = RelationalModel(self.settings.model, prepared.col_stats, prepared.col_names)
         try:
-            model.load_state_dict(load_tensors(self.folder / "model.safetensors"))
+            model.load_state_dict(load_tensors(weights))
         except RuntimeError as exc:
             raise RelpoolError(
-                f"the weights in {self.folder} do not fit the model described by its config.json: "
+                f"the weights {weights} do not fit the model described by {self.folder}/config.json: "
                 f"{str(exc).splitlines()[0]}"
             ) from None
-        options = self.settings.options.loop
-        return Loop(model, prepared.graph, prepared.tables, self.settings.targets, options, device or self.device)
+        return model
 
 
 def _same(pinned, db) -> bool:

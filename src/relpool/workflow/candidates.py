@@ -12,7 +12,8 @@ A candidate starts only when its estimated time fits in what is left of the budg
 network's seconds scaled by the candidate's epoch limit (early stopping usually ends it sooner).
 Each trained candidate stays in ``DIR/candidates/<name>/`` (a model directory without checkpoint, e.g.
 ``hybrid-recent``); when one wins, it and the default swap places, so ``DIR`` itself always holds the served network and
-``--resume`` still continues the default's checkpoint.
+``--resume`` still continues the default's checkpoint. Last, the winner is trained again from two more seeds
+and the three averaged (:mod:`relpool.workflow.seed_ensemble`), when twice its seconds fit in what is left.
 """
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ from relpool.train.fit import fit
 from relpool.train.fit_options import FitOptions
 from relpool.train.training_data import FitRun
 from relpool.workflow.comparison import model_name
+from relpool.workflow.seed_ensemble import EXTRA_SEEDS, ensemble_variant, promote, train_ensemble
 
 DEFAULT_BUDGET_MINUTES = 10.0
-"""fit's default budget for its networks: on 2 cores the default network and the recent-rows candidate
-of a nycflights13-sized task fit in it; the baselines and the report come after it, outside the budget."""
+"""fit's default budget for its networks: on 2 cores the default network, the recent-rows candidate
+and the seed ensemble of a nycflights13-sized task fit in it; the baselines and the report come after it, outside the budget."""
 
 NETWORK_FILES = (
     "model.safetensors",
@@ -76,21 +78,13 @@ def train_candidates(
     (if it beats the default network there) into ``folder``; return every network's metrics by name, the
     served one first. ``run`` is the default network's, and its metrics become the served network's."""
     networks = {model_name(run.metrics): dict(run.metrics)}  # a copy: run.metrics becomes the served network's
+    trained: dict[str | None, FitOptions] = {None: options}  # each network's options by variant
     spent = run.metrics["seconds"]
     for variant, candidate in variants(options):
         name = model_name({**run.metrics, "variant": variant})
         estimate = run.metrics["seconds"] * candidate.epochs / options.epochs
-        if spent + estimate > budget_minutes * 60:
-            console.print(
-                f"note: the {variant} candidate network is not trained: about {estimate:.0f} s more would pass "
-                f"--budget {budget_minutes:g} (minutes)",
-                highlight=False,
-                soft_wrap=True,
-            )
+        if not _fits(variant, spent, estimate, budget_minutes, console):
             continue
-        console.print(
-            f"training the {variant} candidate network (--budget {budget_minutes:g} minutes)", highlight=False
-        )
         out = folder / CANDIDATES / name
         metrics = fit(
             db,
@@ -108,12 +102,53 @@ def train_candidates(
         save_json(out / "metrics.json", metrics)
         spent += metrics["seconds"]
         networks[name] = metrics
+        trained[variant] = candidate
     served = _best(networks, networks[model_name(run.metrics)])
     if served != model_name(run.metrics):
         _swap(folder, model_name(run.metrics), folder / CANDIDATES / served)
         run.metrics.clear()  # in place: the dict fit returns is this one
         run.metrics.update(load_json(folder / "metrics.json"))
+    fitting = (db, query, console, text_embedder, device, workers)
+    budget = (spent, budget_minutes)
+    served = _ensemble(folder, run, networks, trained[run.metrics.get("variant")], budget, fitting)
     return {served: run.metrics, **{n: m for n, m in networks.items() if n != served}}
+
+
+def _ensemble(
+    folder: Path, run: FitRun, networks: dict, options: FitOptions, budget: tuple[float, float], fitting: tuple
+) -> str:
+    """Train the served network's seed ensemble (:mod:`.seed_ensemble`) into ``networks`` when about twice its
+    seconds fit in what is left of the budget (``budget``: seconds spent, minutes allowed), and serve it from
+    ``folder`` when it beats the single network on validation; return the served network's name.
+    ``fitting``: db, query, console, text embedder, device and workers, as fit takes them."""
+    served = model_name(run.metrics)
+    single, variant = networks[served], ensemble_variant(run.metrics.get("variant"))
+    console = fitting[2]
+    if not _fits(variant, budget[0], single["seconds"] * len(EXTRA_SEEDS), budget[1], console):
+        return served
+    name = model_name({**run.metrics, "variant": variant})
+    out = folder / CANDIDATES / name
+    networks[name] = train_ensemble(out, run, options, *fitting)
+    if _best({served: single, name: networks[name]}, single) != name:
+        return served
+    promote(folder, folder / CANDIDATES / served, out, [m["seed"] for m in networks[name]["members"]])
+    run.metrics.clear()  # in place, as above
+    run.metrics.update(load_json(folder / "metrics.json"))
+    return name
+
+
+def _fits(name: str, spent: float, estimate: float, budget_minutes: float, console: Console) -> bool:
+    """Whether about ``estimate`` more seconds after ``spent`` fit in the budget; a note when they do not."""
+    if spent + estimate > budget_minutes * 60:
+        console.print(
+            f"note: the {name} candidate network is not trained: about {estimate:.0f} s more would pass "
+            f"--budget {budget_minutes:g} (minutes)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return False
+    console.print(f"training the {name} candidate network (--budget {budget_minutes:g} minutes)", highlight=False)
+    return True
 
 
 def _best(networks: dict[str, dict], default: dict) -> str:
