@@ -154,3 +154,21 @@ def test_the_ensemble_s_model_id_covers_its_members(served, tmp_path):
     about["members"][0]["sha256"] = sha256(weights)
     (copy / "ensemble.json").write_text(json.dumps(about))
     assert relpool.Model.load(copy).id != relpool.Model.load(served).id
+
+
+def test_predict_with_explanations_predicts_what_the_ensemble_predicts(served, shop_db):
+    model = relpool.Model.load(served)
+    plain = model.predict(shop_db, at=AT, console=Console(quiet=True))
+    explained = model.predict(shop_db, at=AT, console=Console(quiet=True), explain=True)
+    assert explained["probability"].to_numpy() == pytest.approx(plain["probability"].to_numpy(), rel=1e-5)
+    rows = [json.loads(e) for e in explained["explanation"]]
+    assert all(r and r[0]["score"] >= r[-1]["score"] for r in rows)
+
+
+def test_the_report_shows_the_ensemble_beside_the_single_network(shop_db, tmp_path, monkeypatch):
+    out = tmp_path / "m"
+    metrics = _fit(shop_db, out, monkeypatch, wins=True, report=True).metrics
+    assert {"hybrid-ensemble", "hybrid", "autofeat", "entity"} <= set(metrics["models"])
+    assert metrics["variant"] == "ensemble"  # the served network, whichever model the comparison chose
+    page = (out / "report.html").read_text()
+    assert "hybrid GNN (ensemble)" in page and "hybrid GNN" in page
