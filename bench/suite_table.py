@@ -3,9 +3,10 @@ tasks, and the markdown table docs/benchmarks.md shows.
 
 A model's "share" is (AUROC - 0.5) / (oracle AUROC - 0.5) on the same split: 1 is the best the data
 allows, 0 is chance. "network" is the GNN fit trained (the hybrid one by default); "relpool" is the model
-``relpool fit`` serves: the best on validation among the network and the servable baselines (the LightGBM
-ones; link prediction's count rankings are not served), ties keeping the network. Runs recorded before fit
-chose among them carry every candidate's scores, and the same rule picks their served model here.
+``relpool fit`` serves: the one its metrics.json names as chosen when fit compared the blend or served another
+network (an ensemble, a candidate). Runs recorded before fit compared the baselines carry every candidate's
+scores, and fit's rule (the best on validation among the network and the servable baselines, ties keeping
+the network) picks their served model here.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ def network_scores(run: dict) -> dict:
 
 
 def served(run: dict, kind: str) -> tuple[str, dict]:
-    """The name and scores of the model fit serves for ``run``: its network, or a baseline better on validation."""
+    """The name and scores of the model fit serves for ``run``: the one fit chose (a network, a baseline, the
+    blend) when it recorded its choice, else its network or a baseline better on validation."""
+    if run.get("chosen") not in (None, "hybrid", "gnn") or "candidate:blend" in run["models"]:
+        return run["chosen"], run["models"][MAIN]  # fit compared more than this rule knows (the blend, an ensemble)
     candidates = {NETWORK: network_scores(run)}
     if kind != "link":
         candidates |= {b: run["models"][b] for b in BASELINES if b in run["models"]}
@@ -112,7 +116,7 @@ def markdown(result: dict) -> str:
         "|---|---|---|---|---|---|---|---|---:|---:|---:|---:|",
     ]
     for name, entry in result["tasks"].items():
-        summary = entry.get("summary") or {}
+        summary = summarise(entry)  # from the runs, so a file written by an older suite.py reads the same
         if not summary:
             lines.append(f"| {name} | – | {entry['entity']} | failed | | | | | | | | |")
             continue
