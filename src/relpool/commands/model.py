@@ -102,7 +102,8 @@ def fit(
         typer.Option(
             min=0,
             help="Minutes for the candidate networks tried after the default one (every recent row sampled, "
-            "trained longer); the best on validation is served. 0: the default network alone. [default: 10]",
+            "trained longer; then the winner's average over three seeds); the best on validation is served. "
+            "0: the default network alone. [default: 10]",
             show_default=False,
         ),
     ] = None,
