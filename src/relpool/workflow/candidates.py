@@ -26,10 +26,10 @@ from rich.console import Console
 
 from relpool.tasks import task_kind
 from relpool.train.checkpoint import load_json, save_json
-from relpool.train.fit import fit
 from relpool.train.fit_options import FitOptions
 from relpool.train.training_data import FitRun
 from relpool.workflow.comparison import model_name
+from relpool.workflow.retrain import Fitting, retrain
 from relpool.workflow.seed_ensemble import EXTRA_SEEDS, ensemble_variant, promote, train_ensemble
 
 DEFAULT_BUDGET_MINUTES = 10.0
@@ -80,24 +80,14 @@ def train_candidates(
     networks = {model_name(run.metrics): dict(run.metrics)}  # a copy: run.metrics becomes the served network's
     trained: dict[str | None, FitOptions] = {None: options}  # each network's options by variant
     spent = run.metrics["seconds"]
+    fitting = Fitting(db, query, console, text_embedder, device, workers)
     for variant, candidate in variants(options):
         name = model_name({**run.metrics, "variant": variant})
         estimate = run.metrics["seconds"] * candidate.epochs / options.epochs
         if not _fits(variant, spent, estimate, budget_minutes, console):
             continue
         out = folder / CANDIDATES / name
-        metrics = fit(
-            db,
-            query,
-            out,
-            candidate,
-            console=console,
-            text_embedder=text_embedder,
-            device=device,
-            workers=workers,
-            training=run.training,  # the default network's database, task, splits and auto-features
-        )
-        shutil.rmtree(out / "checkpoint", ignore_errors=True)  # a candidate is retrained, never resumed
+        metrics = retrain(fitting, run, out, candidate)
         metrics["variant"] = variant
         save_json(out / "metrics.json", metrics)
         spent += metrics["seconds"]
@@ -108,14 +98,13 @@ def train_candidates(
         _swap(folder, model_name(run.metrics), folder / CANDIDATES / served)
         run.metrics.clear()  # in place: the dict fit returns is this one
         run.metrics.update(load_json(folder / "metrics.json"))
-    fitting = (db, query, console, text_embedder, device, workers)
     budget = (spent, budget_minutes)
     served = _ensemble(folder, run, networks, trained[run.metrics.get("variant")], budget, fitting)
     return {served: run.metrics, **{n: m for n, m in networks.items() if n != served}}
 
 
 def _ensemble(
-    folder: Path, run: FitRun, networks: dict, options: FitOptions, budget: tuple[float, float], fitting: tuple
+    folder: Path, run: FitRun, networks: dict, options: FitOptions, budget: tuple[float, float], fitting: Fitting
 ) -> str:
     """Train the served network's seed ensemble (:mod:`.seed_ensemble`) into ``networks`` when about twice its
     seconds fit in what is left of the budget (``budget``: seconds spent, minutes allowed), and serve it from
@@ -123,12 +112,11 @@ def _ensemble(
     ``fitting``: db, query, console, text embedder, device and workers, as fit takes them."""
     served = model_name(run.metrics)
     single, variant = networks[served], ensemble_variant(run.metrics.get("variant"))
-    console = fitting[2]
-    if not _fits(variant, budget[0], single["seconds"] * len(EXTRA_SEEDS), budget[1], console):
+    if not _fits(variant, budget[0], single["seconds"] * len(EXTRA_SEEDS), budget[1], fitting.console):
         return served
     name = model_name({**run.metrics, "variant": variant})
     out = folder / CANDIDATES / name
-    networks[name] = train_ensemble(out, run, options, *fitting)
+    networks[name] = train_ensemble(out, run, options, fitting)
     if _best({served: single, name: networks[name]}, single) != name:
         return served
     promote(folder, folder / CANDIDATES / served, out, [m["seed"] for m in networks[name]["members"]])

@@ -19,16 +19,14 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from rich.console import Console
-
 from relpool.train.checkpoint import load_tensors, save_json
 from relpool.train.device import resolve_device
 from relpool.train.ensemble import MEMBERS, save_ensemble
-from relpool.train.fit import fit
 from relpool.train.fit_options import FitOptions
 from relpool.train.loop import Loop
 from relpool.train.split_predictions import predict_split, score_splits
 from relpool.train.training_data import FitRun, build_network
+from relpool.workflow.retrain import Fitting, retrain
 
 EXTRA_SEEDS = (1, 2)
 """The other members' seeds, as offsets from the served network's: three members in all."""
@@ -43,17 +41,7 @@ def ensemble_variant(variant: str | None) -> str:
     return f"{variant}-ensemble" if variant else "ensemble"
 
 
-def train_ensemble(
-    out: Path,
-    run: FitRun,
-    options: FitOptions,
-    db,
-    query: str,
-    console: Console,
-    text_embedder=None,
-    device: str = "cpu",
-    workers: int = 1,
-) -> dict:
+def train_ensemble(out: Path, run: FitRun, options: FitOptions, fitting: Fitting) -> dict:
     """Train the other members into ``out``/members/, score the ensemble of ``out``'s parent's served network
     (``run``, trained with ``options``) and them on val and test; write its predictions and metrics into ``out``
     and return the metrics."""
@@ -62,24 +50,13 @@ def train_ensemble(
     seeds = [options.loop.seed + offset for offset in EXTRA_SEEDS]
     members = []
     for seed in seeds:
-        console.print(f"training the ensemble's member with seed {seed}", highlight=False)
-        folder = out / MEMBERS / f"seed-{seed}"
+        fitting.console.print(f"training the ensemble's member with seed {seed}", highlight=False)
         member = replace(options, loop=replace(options.loop, seed=seed))
-        metrics = fit(
-            db,
-            query,
-            folder,
-            member,
-            console=console,
-            text_embedder=text_embedder,
-            device=device,
-            workers=workers,
-            training=run.training,
-        )
-        shutil.rmtree(folder / "checkpoint", ignore_errors=True)  # a member is retrained, never resumed
+        metrics = retrain(fitting, run, out / MEMBERS / f"seed-{seed}", member)
         members.append({"seed": seed, "val": metrics["val"], "test": metrics["test"], "seconds": metrics["seconds"]})
+    device = resolve_device(fitting.device)
     weights = [served / "model.safetensors", *(out / MEMBERS / f"seed-{s}" / "model.safetensors" for s in seeds)]
-    loop = ensemble_loop(run, options, weights, resolve_device(device))
+    loop = ensemble_loop(run, options, weights, device)
     training, k = run.training, run.task.bound.query.rank_top
     final = {split: predict_split(loop, training.splits[split], training.targets, k) for split in ("val", "test")}
     scores = score_splits(final, training.targets, k)
