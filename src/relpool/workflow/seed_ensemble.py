@@ -61,7 +61,7 @@ def train_ensemble(out: Path, run: FitRun, options: FitOptions, fitting: Fitting
     final = {split: predict_split(loop, training.splits[split], training.targets, k) for split in ("val", "test")}
     scores = score_splits(final, training.targets, k)
     first = {"seed": options.loop.seed, **{key: run.metrics[key] for key in ("val", "test", "seconds")}}
-    seconds = sum(m["seconds"] for m in members) + time.perf_counter() - started
+    seconds = run.metrics["seconds"] + time.perf_counter() - started  # the first member's, then the others' and scoring
     metrics = {**run.metrics, "variant": ensemble_variant(run.metrics.get("variant"))}
     metrics.update(val=scores["val"], test=scores["test"], seconds=seconds, members=[first, *members])
     for split, predicted in final.items():
