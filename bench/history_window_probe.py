@@ -8,7 +8,9 @@ real ``relpool fit`` (plain GNN, ``--budget 0``: the network asked for alone, re
 epochs) on a ``relpool synth`` database of 600 customers, M = 20, 6 weeks; the family's label is the latent
 state of the week before the cutoff, so rows older than 7 days are noise for it.
 
-A run is ``FAMILY:S:POOL:FANOUT[:window]`` (POOL ``adaptive+INIT``: with ``--pool-option init=INIT``).
+A run is ``FAMILY:S:POOL:FANOUT[:window]`` (POOL ``adaptive+INIT``: with ``--pool-option init=INIT``, ``adaptive+hN``:
+with ``--pool-option heads=N``;
+``adaptive@QUERY``: with ``--pool-query QUERY``).
 Writes bench/results/history_window_probe.json, or ``--results NAME``.json (earlier runs with the same options
 kept, so runs can be added later).
 
@@ -58,8 +60,9 @@ def run(name: str, args, seed: int, folder: Path) -> dict:
         where / truth["database"],
         truth["query"],
         folder / f"model-{name.replace(':', '-')}-{seed}",
-        pool=pool.split("+")[0],
-        pool_options={"init": pool.split("+")[1]} if "+" in pool else None,
+        pool=pool.split("+")[0].split("@")[0],
+        pool_options=pool_options(pool),
+        pool_query=pool.split("@")[1] if "@" in pool else "state",
         features=False,
         budget=0,
         epochs=args.epochs,
@@ -87,6 +90,14 @@ def run(name: str, args, seed: int, folder: Path) -> dict:
         "seconds": round(metrics["seconds"], 1),
         "val_history": [round(v, 4) for v in history],
     }
+
+
+def pool_options(pool: str) -> dict | None:
+    """``--pool-option`` of a run's POOL: after a ``+``, ``hN`` is N heads, anything else the init."""
+    if "+" not in pool:
+        return None
+    option = pool.split("@")[0].split("+")[1]
+    return {"heads": int(option[1:])} if option[0] == "h" and option[1:].isdigit() else {"init": option}
 
 
 def plot(result: dict, name: str) -> None:
