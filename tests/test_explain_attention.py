@@ -119,3 +119,5 @@ def test_a_mean_pool_reports_no_attention_and_cannot_order_by_it(shop_db, tmp_pa
     assert code != 0 and out == "" and "needs a model whose pool weighs rows" in err and "Traceback" not in err
     code, _, err = run_cli("explain", tmp_path / "m", shop_db, "--entity", "5", "--order", "random")
     assert code != 0 and "--order must be one of score, attention, got 'random'" in err
+    with pytest.raises(RelpoolError, match="--order must be one of"):  # before the (missing) database is read
+        model.explain(tmp_path / "no-such.sqlite", "5", at=AT, order="random")

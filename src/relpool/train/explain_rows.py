@@ -200,10 +200,15 @@ weight along the row's path, which on ``bench/explain.py``'s shops picks out the
 pool more often than the score does (docs/benchmarks.md, "Explanation faithfulness")."""
 
 
-def check_order(order: str, weighs_rows: bool, pool: str) -> None:
-    """Refuse an unknown ``order``, and "attention" for a model whose pool weighs no row above another."""
+def check_known_order(order: str) -> None:
+    """Refuse an unknown ``order``: before the database is read, so a typo costs no preparation."""
     if order not in ORDERS:
         raise RelpoolError(f"--order must be one of {', '.join(ORDERS)}, got '{order}'")
+
+
+def check_order(order: str, weighs_rows: bool, pool: str) -> None:
+    """Refuse an unknown ``order``, and "attention" for a model whose pool weighs no row above another."""
+    check_known_order(order)
     if order == "attention" and not weighs_rows:
         raise RelpoolError(
             f"--order attention needs a model whose pool weighs rows (adaptive); this one pools with '{pool}'"

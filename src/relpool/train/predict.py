@@ -35,7 +35,7 @@ from relpool.train.data import SplitData, cutoff_seconds, key_to_dense_id, prepa
 from relpool.train.device import resolve_device
 from relpool.train.example_features import compute_features, feature_matrix
 from relpool.train.explain import Explained, explain_entity, explain_examples
-from relpool.train.explain_rows import find_example, plain
+from relpool.train.explain_rows import check_known_order, find_example, plain
 from relpool.train.history import item_history
 from relpool.train.loop import CPU, Loop
 from relpool.train.model_dir import model_id, read_config, served_baseline, served_blend
@@ -232,6 +232,7 @@ class Model:
 
         The prepared database is the one ``predict`` uses and reuses."""
         console = console or Console(stderr=True)
+        check_known_order(order)
         if at is not None:
             parse_time(at, "--at")
         session = self._prepare(db, console)
