@@ -72,10 +72,11 @@ def test_fit_stores_the_query_and_an_older_model_without_it_loads(shop_db, tmp_p
     )
     config = json.loads((out / "config.json").read_text())
     assert config["model"]["pool_query"] == "input" and config["options"]["pool_query"] == "input"
-    assert config["model"]["pool_options"] == options and config["options"]["pool_options"] == options
+    recorded = {"heads": 4, **options}  # fit's default heads beside the option given
+    assert config["model"]["pool_options"] == recorded and config["options"]["pool_options"] == recorded
     assert relpool.Model.load(out).evaluate(shop_db) == model.evaluate(shop_db)
-    plain = tmp_path / "plain"
-    relpool.fit(shop_db, QUERY, plain, text_embedder=HashingEmbedder(8), **TINY)
+    plain = tmp_path / "plain"  # as older versions trained it: one head, and no option recorded
+    relpool.fit(shop_db, QUERY, plain, text_embedder=HashingEmbedder(8), pool_options={"heads": 1}, **TINY)
     config = json.loads((plain / "config.json").read_text())
     assert config["model"]["pool_query"] == "state"
     expected = relpool.Model.load(plain).evaluate(shop_db)
@@ -100,3 +101,24 @@ def test_pool_options_from_the_command_line(shop_db, tmp_path, run_cli):
     for option, message in cases:
         code, _, stderr = run_cli("fit", shop_db, QUERY, "--out", tmp_path / "m", "--pool-option", option)
         assert code == 2 and message in stderr and not (tmp_path / "m").exists()
+
+
+def test_fit_gives_the_adaptive_pool_four_heads_unless_told_otherwise(shop_db, tmp_path, run_cli):
+    """Four heads are fit's default (POOL_DEFAULTS); config.json records them, so a model written with one head
+    (no option recorded) keeps its single head, and --pool-option heads=N overrides the default."""
+    fitted = relpool.fit(shop_db, QUERY, tmp_path / "four", text_embedder=HashingEmbedder(8), **TINY)
+    assert fitted.settings.model.pool_options == {"heads": 4}
+    assert relpool.Model.load(tmp_path / "four").settings.model.pool_options == {"heads": 4}
+    one = relpool.fit(
+        shop_db, QUERY, tmp_path / "one", text_embedder=HashingEmbedder(8), pool_options={"heads": 1}, **TINY
+    )
+    assert one.settings.model.pool_options == {"heads": 1}
+    mean = relpool.fit(shop_db, QUERY, tmp_path / "mean", text_embedder=HashingEmbedder(8), pool="mean", **TINY)
+    assert mean.settings.model.pool_options == {}
+    code, _, stderr = run_cli("fit", shop_db, QUERY, "--out", tmp_path / "six", "--channels", "6")
+    assert code == 2 and "--channels 6 is not divisible by the adaptive pool's 4 heads" in stderr
+    assert "Traceback" not in stderr and not (tmp_path / "six").exists()
+    code, _, stderr = run_cli(
+        "fit", shop_db, QUERY, "--out", tmp_path / "six", "--channels", "6", "--pool-option", "heads=2"
+    )
+    assert code == 0, stderr

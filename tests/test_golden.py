@@ -3,7 +3,7 @@
 ``write_golden.py`` there trained one model per task kind with the older code and recorded what it
 gave. Today's code must load those directories, evaluate and predict exactly as they did, and a fresh
 fit with the same seed must reach the same metrics (re-pinned, as ``fit_pinned`` there says, when a deliberate
-change moved them: numerical columns' initial scale, issue 18). "The same" is up to the float32 rounding another
+change moved them: numerical columns' initial scale, then the adaptive pool's 4 heads, issue 18). "The same" is up to the float32 rounding another
 CPU does differently (seen: metrics 3e-6 relative apart on an AMD machine against the one that wrote them);
 a change of behaviour moves them by orders of magnitude more. The fresh fit's weights are not compared:
 Adam's normalised step turns such rounding in near-zero gradients into steps of the learning rate on

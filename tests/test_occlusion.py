@@ -44,9 +44,12 @@ def sampled(shop_db, tmp_path_factory):
 
 
 def variant(loop, prepared, **changes) -> RelationalModel:
-    """A freshly initialised network of the trained one's shape with ``changes`` (seeded weights)."""
+    """A freshly initialised network of the trained one's shape with ``changes`` (seeded weights); another pool
+    drops the trained pool's options (the adaptive pool's heads)."""
     torch.manual_seed(0)
-    model = RelationalModel(replace(loop.model.spec, **changes), prepared.col_stats, prepared.col_names)
+    spec = loop.model.spec
+    options = spec.pool_options if changes.get("pool", spec.pool) == spec.pool else {}
+    model = RelationalModel(replace(spec, pool_options=options, **changes), prepared.col_stats, prepared.col_names)
     if model.features is not None:
         model.features.quantiles.copy_(loop.model.features.quantiles)
     return model.eval()

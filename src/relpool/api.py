@@ -68,7 +68,8 @@ def fit(
     ``pool_query``: what attention pools query with ("state", "input": the target's layer-0 input, "both");
     ``history_window``: e.g. "7 days": an entity's histories are sampled from that span before each cutoff
     only (parents and tables without time whatever their age); None (default): from every visible row.
-    ``pool_options``: the pool's keyword arguments (a dict, or ``relpool fit --pool-option``'s KEY=VALUE texts).
+    ``pool_options``: the pool's keyword arguments (a dict, or ``relpool fit --pool-option``'s KEY=VALUE texts);
+    the adaptive pool gets ``heads=4`` unless they set it.
     ``device``: cpu, cuda or auto; ``workers``: data-parallel training processes on this machine. Under
     torchrun every rank calls this; rank 0 writes ``out``, the others return None. ``cache``: a folder where
     the prepared graph and encoded columns are kept memory-mapped and reused by the next fit or prediction on

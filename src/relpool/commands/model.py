@@ -44,7 +44,10 @@ def fit(
     ] = DEFAULTS.pool_query,
     pool_option: Annotated[
         list[str] | None,
-        typer.Option(help="A pool setting as KEY=VALUE, repeatable (e.g. init=identity for the adaptive pool)."),
+        typer.Option(
+            help="A pool setting as KEY=VALUE, repeatable (e.g. init=identity for the adaptive pool). "
+            "[default: heads=4 for the adaptive pool]"
+        ),
     ] = None,
     layers: Annotated[int, typer.Option(min=1, help="Message-passing layers.")] = DEFAULTS.layers,
     channels: Annotated[int, typer.Option(min=MIN_CHANNELS, help="Embedding width.")] = DEFAULTS.channels,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from relpool.errors import RelpoolError
-from relpool.train.fit_options import FitOptions, LoopOptions
+from relpool.train.fit_options import POOL_DEFAULTS, FitOptions, LoopOptions
 
 _FIT, _LOOP = FitOptions(), LoopOptions()  # the defaults live with the options themselves
 
@@ -52,14 +52,15 @@ class FitSettings:
     def build(self, db, query, out):
         """Check every setting (and db, query, out); return the ``FitOptions`` and the text embedder
         (None for MiniLM) that :func:`relpool.train.fit.fit` takes."""
-        pool_options = parse_pool_options(self.pool_options)
+        given = parse_pool_options(self.pool_options)
+        defaults = POOL_DEFAULTS.get(self.pool, {})
         fanout = check_fit_arguments(
             db,
             query,
             out,
             pool=self.pool,
             pool_query=self.pool_query,
-            pool_options=pool_options,
+            pool_options=given,
             strategy=self.strategy,
             fanout=self.fanout,
             channels=self.channels,
@@ -73,6 +74,13 @@ class FitSettings:
             batch_size=self.batch_size,
             max_steps=self.max_steps,
         )
+        heads = defaults.get("heads", 1)
+        if "heads" not in given and self.channels % heads:
+            raise RelpoolError(
+                f"--channels {self.channels} is not divisible by the {self.pool} pool's {heads} heads (fit's default); "
+                f"give --channels a multiple of {heads}, or --pool-option heads=1"
+            )
+        pool_options = {**defaults, **given}
         embedder = resolve_text_embedder(self.text_embedder)
         loop = LoopOptions(
             fanout=fanout,
