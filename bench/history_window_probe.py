@@ -9,7 +9,7 @@ epochs) on a ``relpool synth`` database of 600 customers, M = 20, 6 weeks; the f
 state of the week before the cutoff, so rows older than 7 days are noise for it.
 
 A run is ``FAMILY:S:POOL:FANOUT[:window]`` (POOL ``adaptive+INIT``: with ``--pool-option init=INIT``, ``adaptive+hN``:
-with ``--pool-option heads=N``;
+with ``--pool-option heads=N``, both: ``adaptive+h4+identity``;
 ``adaptive@QUERY``: with ``--pool-query QUERY``).
 Writes bench/results/history_window_probe.json, or ``--results NAME``.json (earlier runs with the same options
 kept, so runs can be added later).
@@ -93,11 +93,11 @@ def run(name: str, args, seed: int, folder: Path) -> dict:
 
 
 def pool_options(pool: str) -> dict | None:
-    """``--pool-option`` of a run's POOL: after a ``+``, ``hN`` is N heads, anything else the init."""
-    if "+" not in pool:
-        return None
-    option = pool.split("@")[0].split("+")[1]
-    return {"heads": int(option[1:])} if option[0] == "h" and option[1:].isdigit() else {"init": option}
+    """``--pool-option``s of a run's POOL: after each ``+``, ``hN`` is N heads, anything else the init."""
+    options = {}
+    for option in pool.split("@")[0].split("+")[1:]:
+        options.update({"heads": int(option[1:])} if option[0] == "h" and option[1:].isdigit() else {"init": option})
+    return options or None
 
 
 def plot(result: dict, name: str) -> None:
