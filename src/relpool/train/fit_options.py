@@ -13,10 +13,10 @@ from dataclasses import asdict, dataclass, field
 
 POOL_DEFAULTS = {"adaptive": {"heads": 4}}
 """The pool options fit gives an operator unless ``--pool-option`` sets them. One attention head of 32 channels
-collapsed onto the wrong rows in 1-2 of 3 seeds of bench/affinity_probe.py's level carrier and stalled the GNN on
-one affinity_sizes seed of 3; four heads learned in every probe seed and were better or tied on validation on 6
-of the 7 nycflights13 suite tasks (docs/benchmarks.md, "what made the attention reliable", issue 18). Model directories without the option keep
-their single head: config.json records the options fit used."""
+collapsed onto the wrong rows in 1-2 of 3 seeds of bench/affinity_probe.py's level carrier and stalled the GNN
+on one affinity_sizes seed of 3; four heads learned in every probe seed and were better or tied on validation
+on 6 of the 7 nycflights13 suite tasks (docs/benchmarks.md, "what made the attention reliable", issue 18).
+Model directories without the option keep their single head: config.json records the options fit used."""
 
 
 @dataclass
