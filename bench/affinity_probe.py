@@ -42,6 +42,7 @@ from common import machine, versions, write_result  # noqa: E402
 VARIANTS = ("adaptive", "adaptive x10", "adaptive learned", "mean", "sum", "max")
 LEVEL_NOISE = 0.2  # --carrier level: a signal row's amount is the target plus this much normal noise
 COUNT_SPREAD = 10.0  # --carrier level: max / min of a set's signal rows
+METRIC = {"sign": "auroc", "level": "r2"}  # each carrier's test score
 
 
 def draw(rng: np.random.Generator, sets: int, snr: float, carrier: str, m: int = 20, spread: float = 100.0):
@@ -146,9 +147,6 @@ def run(variant: str, train, test, args, seed: int) -> dict:
     if variant.endswith("learned"):
         out["learned_scale"] = round(1 / float(model.pool.root.detach()), 3)  # the logits' multiplier
     return out
-
-
-METRIC = {"sign": "auroc", "level": "r2"}
 
 
 def main() -> None:

@@ -93,9 +93,11 @@ def run(name: str, args, seed: int, folder: Path) -> dict:
 
 
 def pool_options(pool: str) -> dict | None:
-    """``--pool-option``s of a run's POOL: after each ``+``, ``hN`` is N heads, anything else the init."""
-    options = {}
-    for option in pool.split("@")[0].split("+")[1:]:
+    """``--pool-option``s of a run's POOL: after each ``+``, ``hN`` is N heads, anything else the init. An adaptive
+    POOL without ``hN`` has one head, as every ``adaptive`` run recorded before fit's default became 4 heads."""
+    name, *given = pool.split("@")[0].split("+")
+    options = {"heads": 1} if name == "adaptive" else {}
+    for option in given:
         options.update({"heads": int(option[1:])} if option[0] == "h" and option[1:].isdigit() else {"init": option})
     return options or None
 
