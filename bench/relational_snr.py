@@ -14,11 +14,13 @@ much one seed decides) writes bench/results/relational_snr_seed<N>.json instead,
     python bench/relational_snr.py --report-only          # summary, plot and table from the JSON
     python bench/relational_snr.py --snrs 0.02 --seed 1   # a repeat of the hardest case
 
-``--families`` sweeps synth families (``relational_snr_families.py``) and records them under ``families``;
+A POOL ``adaptive+identity`` fits with ``--pool-option init=identity``. ``--families`` sweeps synth families (``relational_snr_families.py``) and records them under ``families``;
 the full sweep of issue 18 is one command (S down to 0.01 needs 50 rows a week for one signal row):
 
     python bench/relational_snr.py --families signal,affinity,sizes,affinity_sizes \
         --snrs 0.5,0.2,0.1,0.05,0.02,0.01 --pools adaptive,mean,sum,max --seeds 0,1,2 --fanout 560,1
+
+The level family is a regression, scored by R^2 (chance 0) instead of AUROC (chance 0.5).
 """
 
 from __future__ import annotations
@@ -52,15 +54,21 @@ SNRS = "0.5,0.2,0.1,0.05,0.02"
 POOLS = "mean,sum,max,gated,adaptive"
 BASELINES = ("entity", "autofeat")
 GOAL = {"adaptive": (">=", 0.75), "mean": ("<=", 0.40), "sum": ("<=", 0.40)}
-LEARNED_WITHIN = 0.02  # validation AUROC this close to the oracle's counts as learned
+LEARNED_WITHIN = 0.02  # a validation score this close to the oracle's counts as learned
+CHANCE = {"auroc": 0.5, "r2": 0.0}  # a family's metric (truth.json's task.metric) where nothing is learned
 
 
 def gnn(folder: Path, truth: dict, pool: str, args) -> dict:
+    """One fit with ``pool`` (``NAME+INIT``: with ``--pool-option init=INIT``), scored by the family's metric."""
+    name, *init = pool.split("+")
+    metric = truth["task"]["metric"]
     metrics = relpool.fit(
         folder / truth["database"],
         truth["query"],
         folder / f"model-{pool}",
-        pool=pool,
+        pool=name,
+        pool_options={"init": init[0]} if init else None,
+        history_window=args.history_window,
         epochs=args.epochs,
         patience=args.epochs,
         max_steps=args.max_steps,
@@ -76,11 +84,11 @@ def gnn(folder: Path, truth: dict, pool: str, args) -> dict:
     ).metrics
     return {
         "served": metrics.get("variant", "default"),  # the network fit served (a candidate may win)
-        "val": metrics["val"]["auroc"],
-        "test": metrics["test"]["auroc"],
+        "val": metrics["val"][metric],
+        "test": metrics["test"][metric],
         "seconds": round(metrics["seconds"], 1),
         "best_epoch": metrics["best_epoch"],
-        "val_history": [round(h["val"]["auroc"], 4) for h in metrics["history"]],
+        "val_history": [round(h["val"][metric], 4) for h in metrics["history"]],
     }
 
 
@@ -88,9 +96,10 @@ def baseline(folder: Path, truth: dict, kind: str, seed: int) -> dict:
     started = time.perf_counter()
     inspection = inspect_database(folder / truth["database"])
     metrics = run_baseline(inspection, build_task(inspection, truth["query"]), kind, seed).metrics
+    metric = truth["task"]["metric"]
     return {
-        "val": metrics["val"]["auroc"],
-        "test": metrics["test"]["auroc"],
+        "val": metrics["val"][metric],
+        "test": metrics["test"][metric],
         "seconds": round(time.perf_counter() - started, 1),
     }
 
@@ -115,14 +124,15 @@ def earlier_runs(options: dict) -> dict:
     )
 
 
-def retained(runs: dict, model: str, snrs: list[float]) -> float | None:
-    """(AUROC at the smallest S - 0.5) / (AUROC at the largest S - 0.5), on test."""
+def retained(runs: dict, model: str, snrs: list[float], chance: float = 0.5) -> float | None:
+    """(score at the smallest S - chance) / (score at the largest S - chance), on test: AUROC above 0.5, or
+    R^2 above 0 (``chance`` = CHANCE[metric])."""
     high, low = (runs.get(str(s), {}).get(model, {}).get("test") for s in (max(snrs), min(snrs)))
-    return None if high is None or low is None or high <= 0.5 else round((low - 0.5) / (high - 0.5), 3)
+    return None if high is None or low is None or high <= chance else round((low - chance) / (high - chance), 3)
 
 
 def epochs_to_learn(runs: dict, model: str, snr: float) -> int | None:
-    """The first epoch whose validation AUROC is within LEARNED_WITHIN of the oracle's; None if none is."""
+    """The first epoch whose validation score is within LEARNED_WITHIN of the oracle's; None if none is."""
     run = runs.get(str(snr), {})
     history, oracle = run.get(model, {}).get("val_history"), run.get("oracle", {}).get("val")
     if history is None or oracle is None:
@@ -130,8 +140,8 @@ def epochs_to_learn(runs: dict, model: str, snr: float) -> int | None:
     return next((epoch for epoch, val in enumerate(history, 1) if val >= oracle - LEARNED_WITHIN), None)
 
 
-def summarise(result: dict, snrs: list[float], models: list[str]) -> None:
-    result["retained"] = {m: retained(result["runs"], m, snrs) for m in models}
+def summarise(result: dict, snrs: list[float], models: list[str], metric: str = "auroc") -> None:
+    result["retained"] = {m: retained(result["runs"], m, snrs, CHANCE[metric]) for m in models}
     result["epochs_to_learn"] = {
         m: {str(s): epochs_to_learn(result["runs"], m, s) for s in snrs} for m in models if m not in BASELINES
     }
@@ -218,6 +228,7 @@ def main() -> None:
         "--budget", type=float, help="fit's --budget in minutes (0: the network asked for alone; default: fit's)"
     )
     parser.add_argument("--plain", action="store_true", help="plain GNNs (fit's --no-features), not hybrid ones")
+    parser.add_argument("--history-window", help="fit's --history-window, e.g. '7 days' (default: all history)")
     parser.add_argument("--report-only", action="store_true", help="summarise and plot the recorded runs")
     parser.add_argument("--families", help="comma-separated synth families: sweep each (see the module doc)")
     parser.add_argument("--seeds", default="0,1,2", help="--families: the seeds of each (family, S)")

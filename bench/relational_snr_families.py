@@ -3,7 +3,7 @@
 Per family, per S and per seed a database is drawn (the seed also seeds the fits), every pooling operator is
 fitted and both baselines run; a family's entry in relational_snr.json's ``families`` holds, as the single
 family run does, ``runs`` (per S: the oracle and every model, the mean over seeds of val and test AUROC, their
-spread and the per-seed figures), ``retained`` and ``epochs_to_learn`` (on the seeds' mean validation
+spread and the per-seed figures; R^2 for the level family, its ``metric``), ``retained`` and ``epochs_to_learn`` (on the seeds' mean validation
 history). Families already recorded with the same options are kept, so families can run separately. The plot
 (docs/relational_snr_families.png) draws test AUROC vs S with the oracle, one panel per family.
 """
@@ -62,7 +62,8 @@ def one_family(family: str, args, folder: Path, console, save) -> None:
             )
             where = folder / f"{family}-s{s}-seed{seed}"
             truth = generate(spec, where)
-            oracle = {"val": truth["oracle"]["val_auroc"], "test": truth["oracle"]["test_auroc"]}
+            metric = spec.metric
+            oracle = {"val": truth["oracle"][f"val_{metric}"], "test": truth["oracle"][f"test_{metric}"]}
             per_seed[str(s)]["oracle"][str(seed)] = oracle
             rows[str(s)] = truth["rows_total"]
             for model in models:
@@ -73,7 +74,7 @@ def one_family(family: str, args, folder: Path, console, save) -> None:
                 )
                 per_seed[str(s)][model][str(seed)] = run
                 console.print(
-                    f"{family} S={s:<5} seed {seed} {model:<9} test AUROC {run['test']:.4f} "
+                    f"{family} S={s:<5} seed {seed} {model:<9} test {metric} {run['test']:.4f} "
                     f"(oracle {oracle['test']:.4f}) in {run['seconds']:.0f} s"
                     + (f", {run['served']} network served" if "served" in run else "")
                 )
@@ -82,8 +83,12 @@ def one_family(family: str, args, folder: Path, console, save) -> None:
                 for key, done in per_seed.items()
                 if done["oracle"]
             }
-            entry = {"seeds_per_snr": {key: len(done["oracle"]) for key, done in per_seed.items()}, "runs": runs}
-            snr.summarise(entry, [x for x in snrs if str(x) in runs], models)
+            entry = {
+                "metric": metric,
+                "seeds_per_snr": {key: len(done["oracle"]) for key, done in per_seed.items()},
+                "runs": runs,
+            }
+            snr.summarise(entry, [x for x in snrs if str(x) in runs], models, metric)
             if len(runs) < 2:  # nothing to keep from one S to another yet
                 entry["retained"] = {m: None for m in models}
             save(entry)
@@ -128,11 +133,13 @@ def plot(families: dict, path: Path) -> None:
             if model in snr.BASELINES:
                 style["linestyle"] = "--"
             ax.errorbar(snrs, ys, yerr=errs, label=model, capsize=2, **style)
-        ax.axhline(0.5, color="grey", linewidth=0.8)
+        metric = entry.get("metric", "auroc")
+        ax.axhline(snr.CHANCE[metric], color="grey", linewidth=0.8)
         ax.set_xscale("log")
         ax.set_xticks(snrs, [f"{s:g}" for s in snrs], minor=False)
         ax.set_xticks([], minor=True)
-        ax.set(xlabel="signal fraction S (log scale)", ylabel="test AUROC (mean of seeds, +- sd)", title=family)
+        label = f"test {'R^2' if metric == 'r2' else 'AUROC'} (mean of seeds, +- sd)"
+        ax.set(xlabel="signal fraction S (log scale)", ylabel=label, title=family)
         ax.legend(fontsize=7, ncols=2)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -86,7 +86,8 @@ def synth(
             help="signal: a marker category's amounts carry the state; interaction: only a purchase of the "
             "customer's home category does, so no aggregate of one column shows it; affinity: only purchases "
             "near the customer's own hidden style, which its taste columns show noisily; sizes: signal with "
-            "heavy-tailed weekly counts; affinity_sizes: both."
+            "heavy-tailed weekly counts; affinity_sizes: both; affinity_level: a regression, next week's basket "
+            "is the level of the purchases near the style, their number and the week's varying."
         ),
     ] = "signal",
     size_spread: Annotated[
@@ -108,10 +109,11 @@ def synth(
     )
     with err.status(f"Writing {entities:,} customers…"):
         truth = generate(spec, out)
-    best = truth["oracle"]["test_auroc"]
+    metric = truth["task"]["metric"]
+    best = truth["oracle"][f"test_{metric}"]
     stdout.print(
         f"{truth['rows_total']:,} rows in {out / truth['database']} ({truth['seconds']:.1f} s); "
-        f"signal in {truth['signal']['fraction']:.3f} of transactions; oracle test AUROC "
+        f"signal in {truth['signal']['fraction']:.3f} of transactions; oracle test {metric.upper()} "
         f"{'n/a' if best is None else f'{best:.4f}'}",
         highlight=False,
         soft_wrap=True,

@@ -20,12 +20,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from relpool.errors import RelpoolError
-from relpool.synth import affinity, affinity_sizes, draw, interaction, sizes
+from relpool.synth import affinity, affinity_level, affinity_sizes, draw, interaction, sizes
 from relpool.synth.oracle import oracle_scores
-from relpool.synth.spec import PERIOD_SECONDS, QUERY, SynthSpec
+from relpool.synth.spec import PERIOD_SECONDS, SynthSpec
 from relpool.synth.tables import describe, schemas
 from relpool.synth.writers import open_writer
-from relpool.tasks import Binary
+from relpool.tasks import Binary, Regression
 
 CHUNK_ROWS = 2_000_000
 # Each: products (the catalog), chunk, planted, ORACLE_SCORE.
@@ -35,6 +35,7 @@ FAMILIES = {
     "affinity": affinity,
     "sizes": sizes,
     "affinity_sizes": affinity_sizes,
+    "affinity_level": affinity_level,
 }
 
 
@@ -95,10 +96,10 @@ def _truth(spec: SynthSpec, rows: dict[str, int], labels: pa.Table, signal_rows:
         "database": database_name(spec),
         "format": spec.format,
         "spec": spec.to_dict(),
-        "query": QUERY,
+        "query": spec.query,
         "task": {
-            "type": Binary.name,
-            "metric": Binary.metrics[0],
+            "type": (Binary if spec.metric == "auroc" else Regression).name,
+            "metric": spec.metric,  # the oracle's, and the benchmarks'; fit reports it beside its others
             "window_days": PERIOD_SECONDS // 86400,
             "cutoffs": cutoffs,
             "note": "relpool's default cutoffs for this query; labels.parquet holds every (customer, cutoff)",
@@ -109,11 +110,15 @@ def _truth(spec: SynthSpec, rows: dict[str, int], labels: pa.Table, signal_rows:
         "signal": FAMILIES[spec.family].planted(spec, signal_rows),
         "distractor": {
             "column": "customers.loyalty_score",
-            "effect": f"P(latent = 1) = sigmoid({spec.distractor_strength} x loyalty_score)",
+            "effect": f"P(latent = 1) = sigmoid({spec.distractor_strength} x loyalty_score)"
+            if spec.metric == "auroc"
+            else f"the week's level ~ normal({spec.distractor_strength} x loyalty_score, 1)",
         },
         "label": {
             "definition": "the week's latent state flipped with probability label_noise, realised as one "
-            "sessions row with kind = 'checkout' in the following week",
+            "sessions row with kind = 'checkout' in the following week"
+            if spec.metric == "auroc"
+            else "the week's level plus noise, realised as the basket_value of the one checkout in the following week",
             "file": "labels.parquet",
         },
         "oracle": oracle_scores(spec, labels, FAMILIES[spec.family].ORACLE_SCORE),

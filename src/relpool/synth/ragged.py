@@ -14,16 +14,19 @@ from relpool.synth.draw import CHANNELS, times_in_weeks
 from relpool.synth.spec import SynthSpec
 
 
-def heavy_tailed_sizes(rng: np.random.Generator, spec: SynthSpec, n: int, least: int) -> np.ndarray:
-    """Log-uniform on [M / sqrt(R), M x sqrt(R)] (R = ``size_spread``), rounded, at least ``least``."""
+def heavy_tailed_sizes(rng: np.random.Generator, spec: SynthSpec, n: int, least: int | np.ndarray) -> np.ndarray:
+    """Log-uniform on [M / sqrt(R), M x sqrt(R)] (R = ``size_spread``), rounded, at least ``least`` (per customer
+    if an array)."""
     half = np.log(spec.size_spread) / 2
     sizes = np.round(spec.rows_per_entity * np.exp(rng.uniform(-half, half, n))).astype(np.int64)
-    return np.maximum(sizes, max(least, 1))
+    return np.maximum(sizes, np.maximum(least, 1))
 
 
-def size_cap(spec: SynthSpec) -> int:
-    """An upper bound on any customer's weekly count (for ids that stay unique across chunks)."""
-    return int(np.ceil(spec.rows_per_entity * np.sqrt(spec.size_spread))) + 2 * spec.signal_rows + 1
+def size_cap(spec: SynthSpec, most_signal: int | None = None) -> int:
+    """An upper bound on any customer's weekly count (for ids that stay unique across chunks), given at most
+    ``most_signal`` signal rows a week (default: the spec's fixed count) and as many mirrors."""
+    k = spec.signal_rows if most_signal is None else most_signal
+    return int(np.ceil(spec.rows_per_entity * np.sqrt(spec.size_spread))) + 2 * k + 1
 
 
 def week_layout(sizes: np.ndarray, periods: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -43,10 +46,12 @@ def transactions_table(
     product: np.ndarray,
     amount: np.ndarray,
     schema: pa.Schema,
+    most_signal: int | None = None,
 ) -> pa.Table:
-    """The transactions of ``rows`` = (customer, week), each buying ``product`` for ``amount``."""
+    """The transactions of ``rows`` = (customer, week), each buying ``product`` for ``amount``; ``most_signal``
+    as in :func:`size_cap`."""
     customer, week = rows
-    first_id = (ids[0] - 1) * spec.periods * size_cap(spec) + 1
+    first_id = (ids[0] - 1) * spec.periods * size_cap(spec, most_signal) + 1
     total = len(customer)
     return pa.table(
         {

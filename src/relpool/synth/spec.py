@@ -2,7 +2,8 @@
 
 Time runs in ``periods`` weeks from ``START``. Week k (1-based) holds rows with times in
 (start + (k-1) weeks, start + k weeks]; the cutoff at the end of week k sees weeks 1..k, and its
-label is decided by the customer's latent state of week k and realised in week k + 1.
+label is decided by the customer's latent state of week k and realised in week k + 1. The binary families
+ask :data:`QUERY` (a checkout next week?); the level family asks :data:`LEVEL_QUERY` (next week's basket).
 """
 
 from __future__ import annotations
@@ -14,13 +15,17 @@ import numpy as np
 from relpool.errors import RelpoolError
 
 FORMATS = ("sqlite", "parquet")
-# How the signal is planted: relpool.synth.draw, .interaction, .affinity, .sizes, .affinity_sizes.
-FAMILIES = ("signal", "interaction", "affinity", "sizes", "affinity_sizes")
+# How the signal is planted: relpool.synth.draw, .interaction, .affinity, .sizes, .affinity_sizes, .affinity_level.
+FAMILIES = ("signal", "interaction", "affinity", "sizes", "affinity_sizes", "affinity_level")
+LEVEL_FAMILIES = ("affinity_level",)  # a regression label (a level), scored by R^2; the others are binary
 MIRRORED = ("interaction", "affinity", "affinity_sizes")  # families that pair every signal row with a mirror
 START = np.datetime64("2024-01-01T00:00:00", "s")
 PERIOD_SECONDS = 7 * 24 * 3600
 MIN_PERIODS = 5  # at least one training cutoff, validation, test, and the test label's week
 QUERY = "PREDICT COUNT(sessions.* WHERE sessions.kind = 'checkout', 0, 7, days) > 0 FOR EACH customers.customer_id"
+LEVEL_QUERY = (
+    "PREDICT AVG(sessions.basket_value WHERE sessions.kind = 'checkout', 0, 7, days) FOR EACH customers.customer_id"
+)
 
 
 @dataclass(frozen=True)
@@ -33,7 +38,9 @@ class SynthSpec:
     periods: int = 8  # weeks of history
     products: int = 1000
     sessions_per_period: int = 3  # browse/search sessions per customer per week (noise)
-    label_noise: float = 0.1  # P(label != latent state): the Bayes-optimal AUROC is 1 - label_noise
+    # Binary families: P(label != latent state), so the Bayes-optimal AUROC is 1 - label_noise; the level
+    # family: the variance of the label's noise, in units of the level's own spread (see affinity_level).
+    label_noise: float = 0.1
     distractor_strength: float = 0.5  # log-odds of the latent state per unit of the static loyalty score
     family: str = "signal"
     size_spread: float = 100.0  # sizes families: max / min of a customer's weekly transaction count
@@ -69,8 +76,17 @@ class SynthSpec:
             raise RelpoolError("a synthetic shop needs at least 20 products and 1 session per customer and week")
 
     @property
+    def query(self) -> str:
+        return LEVEL_QUERY if self.family in LEVEL_FAMILIES else QUERY
+
+    @property
+    def metric(self) -> str:
+        """What the oracle and the benchmarks score: R^2 for a level, AUROC for a state."""
+        return "r2" if self.family in LEVEL_FAMILIES else "auroc"
+
+    @property
     def signal_rows(self) -> int:
-        """Signal transactions per customer per week: S x M rounded half up."""
+        """Signal transactions per customer per week: S x M rounded half up (the level family: the median count)."""
         return int(np.floor(self.snr * self.rows_per_entity + 0.5))
 
     def cutoff(self, k: int) -> np.datetime64:

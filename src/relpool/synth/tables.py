@@ -1,8 +1,8 @@
 """The synthetic shop's schema, in one place: the writers' DDL and truth.json both read it.
 
 The interaction family gives each customer a home category (see :mod:`relpool.synth.interaction`), the
-affinity families a taste and each product a style (:mod:`relpool.synth.affinity`); otherwise the families
-share every table.
+affinity families a taste and each product a style (:mod:`relpool.synth.affinity`), the level family each
+checkout its basket value (:mod:`relpool.synth.affinity_level`); otherwise the families share every table.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ SCHEMAS = {
     ),
 }
 HOME = pa.field("home_category", pa.string())
+BASKET = pa.field("basket_value", pa.float64())  # the level family's checkouts: what the basket came to
 PRIMARY_KEYS = {
     "customers": "customer_id",
     "products": "product_id",
@@ -72,7 +73,8 @@ def schemas(family: str) -> dict[str, pa.Schema]:
             customers = customers.append(field)
         for field in STYLE:
             products = products.append(field)
-        return {**SCHEMAS, "customers": customers, "products": products}
+        sessions = SCHEMAS["sessions"].append(BASKET) if family == "affinity_level" else SCHEMAS["sessions"]
+        return {**SCHEMAS, "customers": customers, "products": products, "sessions": sessions}
     return SCHEMAS
 
 
