@@ -4,7 +4,8 @@ Per family, per S and per seed a database is drawn (the seed also seeds the fits
 fitted and both baselines run; a family's entry in relational_snr.json's ``families`` holds, as the single
 family run does, ``runs`` (per S: the oracle and every model, the mean over seeds of val and test AUROC, their
 spread and the per-seed figures; R^2 for the level family, its ``metric``), ``retained`` and ``epochs_to_learn`` (on the seeds' mean validation
-history). Families already recorded with the same options are kept, so families can run separately. The plot
+history). Families already recorded with the same options are kept, so families can run separately, and so
+are a family's runs of other S values recorded with otherwise the same options, so S values can too. The plot
 (docs/relational_snr_families.png) draws test AUROC vs S with the oracle, one panel per family.
 """
 
@@ -40,9 +41,10 @@ def mean_run(per_seed: dict[str, dict]) -> dict:
     return out
 
 
-def one_family(family: str, args, folder: Path, console, save) -> None:
+def one_family(family: str, args, folder: Path, console, save, earlier: dict | None = None) -> None:
     """Seed by seed (a whole curve first), each S; ``save(entry)`` after every (seed, S), so a stopped run keeps
-    what it measured."""
+    what it measured. ``earlier``: the family's recorded entry with the same options but other S values, whose
+    runs of S values not asked again are kept beside these (so S values can run separately)."""
     snrs, pools = [float(s) for s in args.snrs.split(",")], args.pools.split(",")
     models = [*pools, *snr.BASELINES]
     per_seed: dict[str, dict[str, dict[str, dict]]] = {str(s): {m: {} for m in ["oracle", *models]} for s in snrs}
@@ -78,17 +80,19 @@ def one_family(family: str, args, folder: Path, console, save) -> None:
                     f"(oracle {oracle['test']:.4f}) in {run['seconds']:.0f} s"
                     + (f", {run['served']} network served" if "served" in run else "")
                 )
-            runs = {
+            kept = {k: v for k, v in (earlier or {}).get("runs", {}).items() if k not in per_seed}
+            runs = kept | {
                 key: {"rows_total": rows[key], **{m: mean_run(r) for m, r in done.items()}}
                 for key, done in per_seed.items()
                 if done["oracle"]
             }
+            seeds = {k: v for k, v in (earlier or {}).get("seeds_per_snr", {}).items() if k in kept}
             entry = {
                 "metric": metric,
-                "seeds_per_snr": {key: len(done["oracle"]) for key, done in per_seed.items()},
+                "seeds_per_snr": seeds | {key: len(done["oracle"]) for key, done in per_seed.items()},
                 "runs": runs,
             }
-            snr.summarise(entry, [x for x in snrs if str(x) in runs], models, metric)
+            snr.summarise(entry, sorted(map(float, runs), reverse=True), models, metric)
             if len(runs) < 2:  # nothing to keep from one S to another yet
                 entry["retained"] = {m: None for m in models}
             save(entry)
@@ -115,10 +119,17 @@ def sweep(args, console) -> None:
         write_result("relational_snr", result)
         plot(families, PLOT)
 
+    recorded = json.loads(path.read_text()).get("families", {}) if path.exists() else {}
     with tempfile.TemporaryDirectory(prefix="relpool-snr-families-") as tmp:
         for family in args.families.split(","):
             key = f"{family}{args.record_as}" if args.record_as else family
-            one_family(family, args, Path(tmp), console, lambda entry, key=key: save(key, entry))
+            earlier = recorded.get(key)
+            same = earlier is not None and without_snrs(earlier["options"]) == without_snrs(options)
+            one_family(family, args, Path(tmp), console, lambda e, key=key: save(key, e), earlier if same else None)
+
+
+def without_snrs(options: dict) -> dict:
+    return {k: v for k, v in options.items() if k != "snrs"}
 
 
 def plot(families: dict, path: Path) -> None:
