@@ -104,14 +104,14 @@ def sweep(args, console) -> None:
     options = {k: v for k, v in vars(args).items() if k not in ("report_only", "seed", "record_as")}
     started = time.perf_counter()
 
-    def save(family: str, entry: dict) -> None:
+    def save(family: str, entry: dict, seconds_before: int) -> None:
         # Read again each time: another invocation may have recorded other families meanwhile.
         result = json.loads(path.read_text()) if path.exists() else {}
         families = result.setdefault("families", {})
         families[family] = {
             "options": options,
             **entry,
-            "seconds": round(time.perf_counter() - started),
+            "seconds": seconds_before + round(time.perf_counter() - started),
             "machine": machine(),
             "versions": versions("torch", "torch-geometric", "lightgbm"),
             "peak_rss_mib": peak_rss_mib(),
@@ -125,7 +125,10 @@ def sweep(args, console) -> None:
             key = f"{family}{args.record_as}" if args.record_as else family
             earlier = recorded.get(key)
             same = earlier is not None and without_snrs(earlier["options"]) == without_snrs(options)
-            one_family(family, args, Path(tmp), console, lambda e, key=key: save(key, e), earlier if same else None)
+            before = earlier["seconds"] if same else 0  # the kept runs' time counts in the entry's
+            one_family(
+                family, args, Path(tmp), console, lambda e, k=key, b=before: save(k, e, b), earlier if same else None
+            )
 
 
 def without_snrs(options: dict) -> dict:
