@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from relpool.synth import affinity
-from relpool.synth.draw import AMOUNT_MEDIAN, AMOUNT_SCALE, Chunk, customers_table, rng_for
+from relpool.synth.draw import AMOUNT_MEDIAN, AMOUNT_SCALE, Chunk, customers_table, labels, rng_for
 from relpool.synth.draw import sessions as binary_sessions
 from relpool.synth.ragged import heavy_tailed_sizes, transactions_table, week_layout
 from relpool.synth.spec import PERIOD_SECONDS, START, SynthSpec
@@ -108,20 +108,6 @@ def sessions(spec: SynthSpec, rng: np.random.Generator, ids: np.ndarray, baskets
     customer = table["customer_id"].to_numpy() - ids[0]
     value = np.where(checkout, baskets[customer, np.clip(week - 2, 0, baskets.shape[1] - 1)], 0.0)
     return table.append_column(schemas(spec.family)["sessions"].field("basket_value"), pa.array(value, mask=~checkout))
-
-
-def labels(spec: SynthSpec, ids: np.ndarray, baskets: np.ndarray, oracle: np.ndarray, prior: np.ndarray) -> pa.Table:
-    n, weeks = len(ids), spec.periods - 1
-    cutoffs = START + (np.arange(1, weeks + 1) * PERIOD_SECONDS).astype("timedelta64[s]")
-    return pa.table(
-        {
-            "customer_id": np.repeat(ids, weeks),
-            "cutoff": np.tile(cutoffs, n),
-            "label": baskets.ravel(),
-            "oracle": oracle[:, :weeks].ravel(),
-            "distractor": np.repeat(prior, weeks),
-        }
-    )
 
 
 def planted(spec: SynthSpec, signal_rows: int) -> dict:
