@@ -109,7 +109,7 @@ def sweep(args, console) -> None:
         result = json.loads(path.read_text()) if path.exists() else {}
         families = result.setdefault("families", {})
         families[family] = {
-            "options": options,
+            "options": {**options, "snrs": ",".join(sorted(entry["runs"], key=float, reverse=True))},  # kept S too
             **entry,
             "seconds": seconds_before + round(time.perf_counter() - started),
             "machine": machine(),
