@@ -205,7 +205,8 @@ def test_every_task_kind_is_explained(shop_db, tmp_path, query, key, prediction)
 
 def test_the_attributions_add_up_to_the_change_of_the_output(model_dir, shop_db):
     """Integrated gradients' completeness: the signed attributions sum to f(inputs) - f(average rows),
-    which holds only if the attributed inputs are really what the network computes from."""
+    which holds only if the attributed inputs are really what the network computes from. With 64 steps the
+    integral's own error is small enough for a 1 % bound (this model: 0.3 % at 64 steps, 6 % at explain's 16)."""
     from relpool.nn.attribution import attribute
     from relpool.train.data import gather_frames
     from relpool.train.explain_background import background as _background
@@ -218,8 +219,8 @@ def test_the_attributions_add_up_to_the_change_of_the_output(model_dir, shop_db)
     cutoff = pd.Timestamp(AT).value // 10**9
     batch = loop.sampler(EVAL_SEED).sample("customers", np.array([seed]), np.array([cutoff]))
     background = {t: _background(loop, t, cutoff) for t in batch.node_types if batch[t].num_nodes}
-    result = attribute(loop.model, gather_frames(loop.tables, batch), batch, background=background)
-    assert result.gap <= 0.05 * abs(result.signed_total) + 1e-4
+    result = attribute(loop.model, gather_frames(loop.tables, batch), batch, background=background, steps=64)
+    assert result.gap <= 0.01 * abs(result.signed_total) + 1e-5
     again = attribute(loop.model, gather_frames(loop.tables, batch), batch, background=background, steps=1)
     assert again.output == pytest.approx(result.output)
 
