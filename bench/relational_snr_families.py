@@ -41,6 +41,35 @@ def mean_run(per_seed: dict[str, dict]) -> dict:
     return out
 
 
+def family_spec(args, family: str, s: float, seed: int) -> SynthSpec:
+    return SynthSpec(
+        entities=args.entities,
+        rows_per_entity=args.rows_per_entity,
+        snr=s,
+        seed=seed,
+        periods=args.periods,
+        format="parquet",
+        family=family,
+        size_spread=args.size_spread,
+    )
+
+
+def refuse_repeated_signal(args, family: str, snrs: list[float]) -> None:
+    """Stop before anything runs when two S values plant the same number of signal rows a week (S x M rounded):
+    they draw the same database, so the second would be a rerun of the first under another name (at M = 20,
+    S = 0.07 is S = 0.05: one row a week; session 19 ran it before noticing)."""
+    planted: dict[int, float] = {}
+    for s in snrs:
+        rows = family_spec(args, family, s, 0).signal_rows
+        if rows in planted:
+            raise SystemExit(
+                f"--snrs {planted[rows]:g} and {s:g} both plant {rows} signal row(s) a week at --rows-per-entity "
+                f"{args.rows_per_entity} (S x M rounded), so they draw the same {family} database; "
+                "pick S values whose S x M round apart, or a larger --rows-per-entity"
+            )
+        planted[rows] = s
+
+
 def one_family(family: str, args, folder: Path, console, save, earlier: dict | None = None) -> None:
     """Seed by seed (a whole curve first), each S; ``save(entry)`` after every (seed, S), so a stopped run keeps
     what it measured. ``earlier``: the family's recorded entry with the same options but other S values, whose
@@ -52,16 +81,7 @@ def one_family(family: str, args, folder: Path, console, save, earlier: dict | N
     for seed in map(int, args.seeds.split(",")):
         seeded = type(args)(**{**vars(args), "seed": seed})
         for s in snrs:
-            spec = SynthSpec(
-                entities=args.entities,
-                rows_per_entity=args.rows_per_entity,
-                snr=s,
-                seed=seed,
-                periods=args.periods,
-                format="parquet",
-                family=family,
-                size_spread=args.size_spread,
-            )
+            spec = family_spec(args, family, s, seed)
             where = folder / f"{family}-s{s}-seed{seed}"
             truth = generate(spec, where)
             metric = spec.metric
@@ -120,15 +140,19 @@ def sweep(args, console) -> None:
         plot(families, PLOT)
 
     recorded = json.loads(path.read_text()).get("families", {}) if path.exists() else {}
+    planned = []  # (family, its key, its recorded entry with the same options or None), all checked first
+    for family in args.families.split(","):
+        key = f"{family}{args.record_as}" if args.record_as else family
+        earlier = recorded.get(key)
+        if earlier is None or without_snrs(earlier["options"]) != without_snrs(options):
+            earlier = None
+        kept = {float(s) for s in earlier["runs"]} if earlier else set()
+        refuse_repeated_signal(args, family, sorted(kept | {float(s) for s in args.snrs.split(",")}))
+        planned.append((family, key, earlier))
     with tempfile.TemporaryDirectory(prefix="relpool-snr-families-") as tmp:
-        for family in args.families.split(","):
-            key = f"{family}{args.record_as}" if args.record_as else family
-            earlier = recorded.get(key)
-            same = earlier is not None and without_snrs(earlier["options"]) == without_snrs(options)
-            before = earlier["seconds"] if same else 0  # the kept runs' time counts in the entry's
-            one_family(
-                family, args, Path(tmp), console, lambda e, k=key, b=before: save(k, e, b), earlier if same else None
-            )
+        for family, key, earlier in planned:
+            before = earlier["seconds"] if earlier else 0  # the kept runs' time counts in the entry's
+            one_family(family, args, Path(tmp), console, lambda e, k=key, b=before: save(k, e, b), earlier)
 
 
 def without_snrs(options: dict) -> dict:
