@@ -227,8 +227,8 @@ def test_a_real_sigint_exits_130_without_a_traceback(shop_db, tmp_path):
     # Python keeps SIGINT ignored when it starts ignored, as every command of a background job does (a CI
     # runner started with `&`): the child restores Ctrl-C's handler first, then runs `python -m relpool.cli`.
     restore_ctrl_c = (
-        "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
-        "sys.argv[0] = 'relpool'; runpy.run_module('relpool.cli', run_name='__main__', alter_sys=True)"
+        "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "runpy.run_module('relpool.cli', run_name='__main__', alter_sys=True)"
     )
     command = [
         sys.executable,
