@@ -72,15 +72,17 @@ def attribute(
     steps: int = STEPS,
     features: Tensor | None = None,
     delta: bool = True,
+    targets: Tensor | None = None,
 ) -> Attribution:
     """Integrated gradients of the seed's output in a one-seed ``batch``, from the average row of each
     table's ``background`` (zero for a table without one). ``delta``: False skips measuring ``gap``.
 
     Binary and regression attribute the logit / standardised value; multiclass the likeliest class's
-    logit; link prediction the score of the top-ranked item."""
+    logit; link prediction the score of the top-ranked item. ``targets`` ([1]) names that column instead:
+    an ensemble's members attribute the ensemble's class, not each its own."""
     if batch[model.spec.entity_table].batch_size != 1:
         raise ValueError("attribute() explains one seed: sample a batch of one")
-    return attribute_batch(model, frames, batch, item_frame, history, background, steps, None, delta, features)
+    return attribute_batch(model, frames, batch, item_frame, history, background, steps, None, delta, features, targets)
 
 
 def attribute_batch(
@@ -94,6 +96,7 @@ def attribute_batch(
     chunk_rows: int | None = None,
     delta: bool = True,
     features: Tensor | None = None,
+    targets: Tensor | None = None,
 ) -> Attribution:
     """:func:`attribute` for every seed of ``batch`` at once: integrated gradients of the sum of the seeds'
     outputs. The sampler is disjoint (a node belongs to one seed's subgraph, ``batch[t].batch`` says whose),
@@ -101,7 +104,8 @@ def attribute_batch(
     the first seed's column (``targets`` all of them), ``gap`` the summed completeness error.
     ``chunk_rows``: at most about this many sampled rows (over all copies) per forward pass, the integration
     steps split into chunks to bound memory (None: all steps at once). ``delta``: False skips measuring
-    ``gap`` (two more forward passes; it is then 0)."""
+    ``gap`` (two more forward passes; it is then 0). ``targets``: each seed's attributed column of a [B, C]
+    output (None: the likeliest / top-ranked one)."""
     model.eval()
     seed_type = model.spec.entity_table
     seeds = batch[seed_type].batch_size
@@ -147,7 +151,8 @@ def attribute_batch(
 
     with torch.no_grad():
         output = outputs(*inputs)[0]  # [B] or [B, C]: the unscaled inputs give the prediction, as forward does
-    targets = output.argmax(dim=1) if output.dim() == 2 else None
+    if targets is None and output.dim() == 2:
+        targets = output.argmax(dim=1)
 
     def forward(*scaled: Tensor) -> Tensor:
         """One number per integration step: the sum of the seeds' attributed outputs."""

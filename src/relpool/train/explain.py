@@ -73,34 +73,32 @@ def explain_entity(
     background = {t: table_background(loop, t, at) for t in batch.node_types if batch[t].num_nodes}
     frames, members = gather_frames(loop.tables, batch), loop.members
     inputs = features(example)
+    for member in members:
+        member.eval()
+    with torch.no_grad():  # the served output first: every member attributes and occludes its class or item
+        embedded = [m.seed_embeddings(frames, batch) for m in members]  # also what auto-features are scored from
+        output = averaged([m.head_outputs(e, item_frame, history, inputs) for m, e in zip(members, embedded)])
+    targets = output.argmax(dim=1) if output.dim() == 2 else None
     attribution = averaged(
-        [attribute(m, frames, batch, item_frame, history, background, features=inputs, delta=False) for m in members]
+        [
+            attribute(m, frames, batch, item_frame, history, background, features=inputs, delta=False, targets=targets)
+            for m in members
+        ]
     )
-    targets = attribution.output.argmax(dim=1) if attribution.output.dim() == 2 else None
     rows = averaged(
         [occlude(m, frames, batch, item_frame, history, background, targets, features=inputs) for m in members]
     )
     kind = spec.kind
-    predicted = kind.predictions(attribution.output, settings.targets, settings.rank_top).iloc[0]
+    predicted = kind.predictions(output, settings.targets, settings.rank_top).iloc[0]
     result: dict = {"entity": key, "cutoff": cutoff.isoformat(), "prediction": plain(predicted[kind.column])}
     if "probability" in predicted.index and kind.column != "probability":  # multiclass: the class and its probability
         result["probability"] = plain(predicted["probability"])
-    auto = averaged(
-        [_auto_features(m, _seed_embeddings(m, frames, batch, inputs), inputs, targets, inspection) for m in members]
-    )
+    auto = averaged([_auto_features(m, e, inputs, targets, inspection) for m, e in zip(members, embedded)])
     with torch.no_grad():
         attention = averaged([path_attention(batch, table, m.attention(frames, batch)) for m in members])
     scores = blend(attribution.scores, rows)
     one = [] if auto is None else list(zip(auto.sources, auto.names, auto.scores[0].tolist()))
     return {**result, **shares(inspection, attribution.columns, scores, batch, table, top, one, attention, order)}
-
-
-def _seed_embeddings(model: RelationalModel, frames, batch, inputs) -> torch.Tensor | None:
-    """The seeds' subgraph embeddings where a hybrid GNN's auto-features are to be scored (else None)."""
-    if inputs is None:
-        return None
-    with torch.no_grad():
-        return model.seed_embeddings(frames, batch)
 
 
 @dataclass
@@ -199,7 +197,7 @@ def explain_examples(
                 attribution = averaged(
                     [
                         attribute_batch(
-                            m, frames, batch, item_frame, uses, background, steps, CHUNK_ROWS, False, inputs
+                            m, frames, batch, item_frame, uses, background, steps, CHUNK_ROWS, False, inputs, targets
                         )
                         for m in loop.members
                     ]

@@ -6,7 +6,8 @@ the function, so the average of the members' attributions is the ensemble's own 
 from its own embedding of the same background rows; completeness holds for the average). A row's occlusion
 score, |change of the output| when it sends no messages, becomes the members' mean |change|: at least the
 ensemble's own |change|, and equal to it where the members move the same way. Attention weights are
-averaged path by path. Multiclass attributes each member's likeliest class; occlusion the ensemble's.
+averaged path by path. Multiclass and link prediction score the ensemble's likeliest class or top item in
+every member, so the members' scores are of one output.
 """
 
 from __future__ import annotations
