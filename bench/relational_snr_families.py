@@ -5,7 +5,8 @@ fitted and both baselines run; a family's entry in relational_snr.json's ``famil
 family run does, ``runs`` (per S: the oracle and every model, the mean over seeds of val and test AUROC, their
 spread and the per-seed figures; R^2 for the level family, its ``metric``), ``retained`` and ``epochs_to_learn`` (on the seeds' mean validation
 history). Families already recorded with the same options are kept, so families can run separately, and so
-are a family's runs of other S values recorded with otherwise the same options, so S values can too. The plot
+are a family's runs of other S values recorded with otherwise the same options, so S values can too, even at
+once (one process per core: each save reads the entry again and keeps the other's S values). The plot
 (docs/relational_snr_families.png) draws test AUROC vs S with the oracle, one panel per family.
 """
 
@@ -15,6 +16,7 @@ import json
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -70,17 +72,19 @@ def refuse_repeated_signal(args, family: str, snrs: list[float]) -> None:
         planted[rows] = s
 
 
-def one_family(family: str, args, folder: Path, console, save, earlier: dict | None = None) -> None:
+def one_family(family: str, args, folder: Path, console, save, recorded: Callable[[], dict | None]) -> None:
     """Seed by seed (a whole curve first), each S; ``save(entry)`` after every (seed, S), so a stopped run keeps
-    what it measured. ``earlier``: the family's recorded entry with the same options but other S values, whose
-    runs of S values not asked again are kept beside these (so S values can run separately)."""
+    what it measured. ``recorded()``: the family's entry as recorded now with the same options but other S
+    values, whose runs of S values not asked here are kept beside these (so S values can run separately)."""
     snrs, pools = [float(s) for s in args.snrs.split(",")], args.pools.split(",")
     models = [*pools, *snr.BASELINES]
     per_seed: dict[str, dict[str, dict[str, dict]]] = {str(s): {m: {} for m in ["oracle", *models]} for s in snrs}
     rows: dict[str, int] = {}
+    spent = {str(s): 0.0 for s in snrs}  # seconds per S value in this invocation
     for seed in map(int, args.seeds.split(",")):
         seeded = type(args)(**{**vars(args), "seed": seed})
         for s in snrs:
+            began = time.perf_counter()
             spec = family_spec(args, family, s, seed)
             where = folder / f"{family}-s{s}-seed{seed}"
             truth = generate(spec, where)
@@ -100,17 +104,20 @@ def one_family(family: str, args, folder: Path, console, save, earlier: dict | N
                     f"(oracle {oracle['test']:.4f}) in {run['seconds']:.0f} s"
                     + (f", {run['served']} network served" if "served" in run else "")
                 )
-            kept = {k: v for k, v in (earlier or {}).get("runs", {}).items() if k not in per_seed}
+            spent[str(s)] += time.perf_counter() - began
+            earlier = recorded() or {}
+            kept = {k: v for k, v in earlier.get("runs", {}).items() if k not in per_seed}
             runs = kept | {
                 key: {"rows_total": rows[key], **{m: mean_run(r) for m, r in done.items()}}
                 for key, done in per_seed.items()
                 if done["oracle"]
             }
-            seeds = {k: v for k, v in (earlier or {}).get("seeds_per_snr", {}).items() if k in kept}
+            seeds = {k: v for k, v in earlier.get("seeds_per_snr", {}).items() if k in kept}
             entry = {
                 "metric": metric,
                 "seeds_per_snr": seeds | {key: len(done["oracle"]) for key, done in per_seed.items()},
                 "runs": runs,
+                **seconds_of(earlier, kept, {k: round(v) for k, v in spent.items() if k in runs}),
             }
             snr.summarise(entry, sorted(map(float, runs), reverse=True), models, metric)
             if len(runs) < 2:  # nothing to keep from one S to another yet
@@ -122,16 +129,14 @@ def sweep(args, console) -> None:
     """Run every family of ``--families`` and record it under ``families`` in relational_snr.json."""
     path = RESULTS / "relational_snr.json"
     options = {k: v for k, v in vars(args).items() if k not in ("report_only", "seed", "record_as")}
-    started = time.perf_counter()
 
-    def save(family: str, entry: dict, seconds_before: int) -> None:
+    def save(family: str, entry: dict) -> None:
         # Read again each time: another invocation may have recorded other families meanwhile.
         result = json.loads(path.read_text()) if path.exists() else {}
         families = result.setdefault("families", {})
         families[family] = {
             "options": {**options, "snrs": ",".join(sorted(entry["runs"], key=float, reverse=True))},  # kept S too
             **entry,
-            "seconds": seconds_before + round(time.perf_counter() - started),
             "machine": machine(),
             "versions": versions("torch", "torch-geometric", "lightgbm"),
             "peak_rss_mib": peak_rss_mib(),
@@ -139,20 +144,32 @@ def sweep(args, console) -> None:
         write_result("relational_snr", result)
         plot(families, PLOT)
 
-    recorded = json.loads(path.read_text()).get("families", {}) if path.exists() else {}
-    planned = []  # (family, its key, its recorded entry with the same options or None), all checked first
+    def recorded(key: str) -> dict | None:
+        """The entry recorded under ``key`` now, if its options are these but for the S values."""
+        entry = (json.loads(path.read_text()).get("families", {}) if path.exists() else {}).get(key)
+        return entry if entry and without_snrs(entry["options"]) == without_snrs(options) else None
+
+    planned = []  # (family, its key), all checked first
     for family in args.families.split(","):
         key = f"{family}{args.record_as}" if args.record_as else family
-        earlier = recorded.get(key)
-        if earlier is None or without_snrs(earlier["options"]) != without_snrs(options):
-            earlier = None
+        earlier = recorded(key)
         kept = {float(s) for s in earlier["runs"]} if earlier else set()
         refuse_repeated_signal(args, family, sorted(kept | {float(s) for s in args.snrs.split(",")}))
-        planned.append((family, key, earlier))
+        planned.append((family, key))
     with tempfile.TemporaryDirectory(prefix="relpool-snr-families-") as tmp:
-        for family, key, earlier in planned:
-            before = earlier["seconds"] if earlier else 0  # the kept runs' time counts in the entry's
-            one_family(family, args, Path(tmp), console, lambda e, k=key, b=before: save(k, e, b), earlier)
+        for family, key in planned:
+            one_family(family, args, Path(tmp), console, lambda e, k=key: save(k, e), lambda k=key: recorded(k))
+
+
+def seconds_of(earlier: dict, kept: dict, spent: dict[str, int]) -> dict:
+    """The entry's ``seconds`` (all its S values') and ``seconds_per_snr``; the kept runs of an entry recorded
+    before seconds were kept per S count with their whole ``seconds`` once, as ``seconds_unsplit``."""
+    legacy = "seconds_per_snr" not in earlier
+    unsplit = (earlier.get("seconds", 0) if legacy else earlier.get("seconds_unsplit", 0)) if kept else 0
+    per_snr = {k: v for k, v in earlier.get("seconds_per_snr", {}).items() if k in kept} | spent
+    return {"seconds": unsplit + sum(per_snr.values()), "seconds_per_snr": per_snr} | (
+        {"seconds_unsplit": unsplit} if unsplit else {}
+    )
 
 
 def without_snrs(options: dict) -> dict:
