@@ -46,3 +46,22 @@ def test_a_window_without_a_fixed_length_is_refused_before_reading(tmp_path, run
     )
     assert code == 2 and "--history-window must look like '7 days'" in " ".join(stderr.split())
     assert not (tmp_path / "m").exists()
+
+
+def test_an_explanation_s_baseline_rows_are_inside_the_window(shop_db, tmp_path):
+    """Integrated gradients start from the average row the sampler could show: a history table's rows of the
+    last two days (older ones are visible at the cutoff but never sampled), the entity table's of any age."""
+    from relpool.train.explain_background import background
+
+    model = relpool.fit(
+        shop_db, QUERY, tmp_path / "m", history_window="2 days", text_embedder=HashingEmbedder(8), **TINY
+    )
+    model.explain(shop_db, "5", at="2020-01-25")
+    assert model._sessions.current is not None
+    loop = model._sessions.current.loop
+    cutoff = 1579910400  # 2020-01-25
+    window = 2 * 86_400
+    assert (loop.graph.node_time["transactions"] <= cutoff - window).any()  # older history exists
+    ages = background(loop, "transactions", cutoff).age
+    assert len(ages) and bool(((ages >= 0) & (ages < window)).all())
+    assert int(background(loop, "customers", cutoff).age.max()) >= window
