@@ -172,3 +172,8 @@ def test_the_report_shows_the_ensemble_beside_the_single_network(shop_db, tmp_pa
     assert metrics["variant"] == "ensemble"  # the served network, whichever model the comparison chose
     page = (out / "report.html").read_text()
     assert "hybrid GNN (ensemble)" in page and "hybrid GNN" in page
+    assert [m["seed"] for m in metrics["members"]] == [0, 1, 2]
+    for member in metrics["members"]:  # each member's own curve, which the report draws beside the others
+        assert 1 <= member["best_epoch"] <= len(member["history"])
+    assert metrics["members"][1]["history"] != metrics["members"][0]["history"]
+    assert "averages 3 networks trained from seeds 0, 1, 2" in page

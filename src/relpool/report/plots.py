@@ -16,6 +16,7 @@ from relpool.tasks.metrics import ranking_metrics  # noqa: E402
 
 MAX_CLASSES = 12  # confusion matrices beyond this many classes become unreadable; the rest is "other"
 BASELINE_STYLES = ("--", ":", "-.")
+MEMBER_COLOURS = ("#3b6db3", "#4bacc6", "#1f3f6e")
 
 
 def png(fig) -> bytes:
@@ -26,15 +27,27 @@ def png(fig) -> bytes:
     return buffer.getvalue()
 
 
-def learning_curves(history: list[dict], metric: str, best_epoch: int, baselines: dict[str, float | None]) -> bytes:
-    """Training loss and validation metric per epoch; baselines' validation scores as horizontal lines."""
-    epochs = [h["epoch"] for h in history]
+def learning_curves(
+    history: list[dict],
+    metric: str,
+    best_epoch: int,
+    baselines: dict[str, float | None],
+    members: list[tuple[str, list[dict]]] | None = None,
+) -> bytes:
+    """Training loss and validation metric per epoch; baselines' validation scores as horizontal lines.
+    ``members``: a seed ensemble's networks as (label, history), the first's being ``history``, drawn
+    side by side (the first solid, the others lighter)."""
     fig, (loss_ax, val_ax) = plt.subplots(1, 2, figsize=(10, 3.6))
-    loss_ax.plot(epochs, [h["loss"] for h in history], marker="o", color="#3b6db3")
+    curves = members or [("GNN", history)]
+    for i, (label, curve) in enumerate(curves):
+        style = {"marker": "o", "color": MEMBER_COLOURS[i % len(MEMBER_COLOURS)], "alpha": 1.0 if i == 0 else 0.6}
+        epochs = [h["epoch"] for h in curve]
+        loss_ax.plot(epochs, [h["loss"] for h in curve], **style)
+        values = [np.nan if h["val"][metric] is None else h["val"][metric] for h in curve]  # None: undefined
+        val_ax.plot(epochs, values, label=label, **style)
     loss_ax.set(title="training loss", xlabel="epoch", ylabel="loss")
-    values = [np.nan if h["val"][metric] is None else h["val"][metric] for h in history]  # None: undefined
-    val_ax.plot(epochs, values, marker="o", color="#3b6db3", label="GNN")
-    val_ax.axvline(best_epoch, color="#999999", linewidth=1, label=f"best epoch ({best_epoch})")
+    if not members:  # an ensemble's labels give each member's best epoch
+        val_ax.axvline(best_epoch, color="#999999", linewidth=1, label=f"best epoch ({best_epoch})")
     for style, (name, value) in zip(BASELINE_STYLES, baselines.items()):
         if value is not None:
             val_ax.axhline(value, linestyle=style, color="#c0504d", label=f"{name} baseline")

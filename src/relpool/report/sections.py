@@ -113,10 +113,17 @@ def _metric_cell(metrics: dict, name: str) -> str | float | None:
 
 def learning_section(gnn: dict, baselines: dict[str, dict]) -> str:
     main = gnn["metric"]
+    members = [m for m in gnn.get("members", []) if "history" in m]  # a seed ensemble's (older ones: none)
+    curves = [(f"seed {m['seed']} (best epoch {m['best_epoch']})", m["history"]) for m in members] or None
     png = plots.learning_curves(
-        gnn["history"], main, gnn["best_epoch"], {kind: m["val"][main] for kind, m in baselines.items()}
+        gnn["history"], main, gnn["best_epoch"], {kind: m["val"][main] for kind, m in baselines.items()}, curves
     )
     kept = f"The weights of epoch {gnn['best_epoch']} (best validation {main}) are kept."
+    if curves:
+        kept = (
+            f"The served model averages {len(members)} networks trained from seeds "
+            f"{', '.join(str(m['seed']) for m in members)}, each kept at its best validation epoch."
+        )
     if validation_undefined(gnn):
         kept = f"Validation {main} is undefined (n/a), so the weights of the last epoch, {gnn['best_epoch']}, are kept."
     if still_improving(gnn):

@@ -31,6 +31,9 @@ from relpool.workflow.retrain import Fitting, retrain
 EXTRA_SEEDS = (1, 2)
 """The other members' seeds, as offsets from the served network's: three members in all."""
 
+MEMBER_KEYS = ("val", "test", "seconds", "best_epoch", "history")
+"""What metrics.json's ``members`` keeps of each member's own metrics: the report draws every member's curve."""
+
 SPLIT_FILES = ("metrics.json", "predictions_val.parquet", "predictions_test.parquet")
 """What an ensemble's own folder holds besides its members: what it swaps with the single network's."""
 
@@ -53,14 +56,14 @@ def train_ensemble(out: Path, run: FitRun, options: FitOptions, fitting: Fitting
         fitting.console.print(f"training the ensemble's member with seed {seed}", highlight=False)
         member = replace(options, loop=replace(options.loop, seed=seed))
         metrics = retrain(fitting, run, out / MEMBERS / f"seed-{seed}", member)
-        members.append({"seed": seed, "val": metrics["val"], "test": metrics["test"], "seconds": metrics["seconds"]})
+        members.append({"seed": seed, **{key: metrics[key] for key in MEMBER_KEYS}})
     device = resolve_device(fitting.device)
     weights = [served / "model.safetensors", *(out / MEMBERS / f"seed-{s}" / "model.safetensors" for s in seeds)]
     loop = ensemble_loop(run, options, weights, device)
     training, k = run.training, run.task.bound.query.rank_top
     final = {split: predict_split(loop, training.splits[split], training.targets, k) for split in ("val", "test")}
     scores = score_splits(final, training.targets, k)
-    first = {"seed": options.loop.seed, **{key: run.metrics[key] for key in ("val", "test", "seconds")}}
+    first = {"seed": options.loop.seed, **{key: run.metrics[key] for key in MEMBER_KEYS}}
     seconds = run.metrics["seconds"] + time.perf_counter() - started  # the first member's, then the others' and scoring
     metrics = {**run.metrics, "variant": ensemble_variant(run.metrics.get("variant"))}
     metrics.update(val=scores["val"], test=scores["test"], seconds=seconds, members=[first, *members])
