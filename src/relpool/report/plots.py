@@ -48,9 +48,9 @@ def learning_curves(
     loss_ax.set(title="training loss", xlabel="epoch", ylabel="loss")
     if not members:  # an ensemble's labels give each member's best epoch
         val_ax.axvline(best_epoch, color="#999999", linewidth=1, label=f"best epoch ({best_epoch})")
-    for style, (name, value) in zip(BASELINE_STYLES, baselines.items()):
+    for dash, (name, value) in zip(BASELINE_STYLES, baselines.items()):
         if value is not None:
-            val_ax.axhline(value, linestyle=style, color="#c0504d", label=f"{name} baseline")
+            val_ax.axhline(value, linestyle=dash, color="#c0504d", label=f"{name} baseline")
     val_ax.set(title=f"validation {metric}", xlabel="epoch", ylabel=metric)
     val_ax.legend(fontsize=8)
     for ax in (loss_ax, val_ax):
