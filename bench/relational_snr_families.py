@@ -176,15 +176,26 @@ def without_snrs(options: dict) -> dict:
     return {k: v for k, v in options.items() if k != "snrs"}
 
 
+PLOT_COLUMNS = 4
+MODEL_ORDER = ("adaptive", "adaptive+identity", "mean", "sum", "max", "gated", "entity", "autofeat")
+"""Panels per row of the plot: a dozen recorded entries in one row made it 6,000 pixels wide."""
+
+
 def plot(families: dict, path: Path) -> None:
-    fig, axes = plt.subplots(1, len(families), figsize=(5 * len(families), 4.2), squeeze=False)
-    for ax, (family, entry) in zip(axes[0], families.items()):
+    columns = min(PLOT_COLUMNS, len(families))
+    rows = -(-len(families) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(5 * columns, 4.2 * rows), squeeze=False)
+    for ax in axes.flat[len(families) :]:
+        ax.set_visible(False)
+    for ax, (family, entry) in zip(axes.flat, families.items()):
         snrs = sorted(map(float, entry["runs"]), reverse=True)
         models = [m for m in entry["runs"][str(snrs[0])] if m not in ("oracle", "rows_total")]
         for model in ["oracle", *models]:
             ys = [entry["runs"][str(s)][model]["test"] for s in snrs]
             errs = [entry["runs"][str(s)][model].get("test_sd", 0) for s in snrs]
             style = {"color": "black", "linestyle": ":", "marker": "x"} if model == "oracle" else {"marker": "o"}
+            if model in MODEL_ORDER:  # one colour per model in every panel
+                style["color"] = plt.get_cmap("tab10")(MODEL_ORDER.index(model))
             if model in snr.BASELINES:
                 style["linestyle"] = "--"
             ax.errorbar(snrs, ys, yerr=errs, label=model, capsize=2, **style)
