@@ -120,8 +120,6 @@ def one_family(family: str, args, folder: Path, console, save, recorded: Callabl
                 **seconds_of(earlier, kept, {k: round(v) for k, v in spent.items() if k in runs}),
             }
             snr.summarise(entry, sorted(map(float, runs), reverse=True), models, metric)
-            if len(runs) < 2:  # nothing to keep from one S to another yet
-                entry["retained"] = {m: None for m in models}
             save(entry)
 
 
@@ -159,6 +157,21 @@ def sweep(args, console) -> None:
     with tempfile.TemporaryDirectory(prefix="relpool-snr-families-") as tmp:
         for family, key in planned:
             one_family(family, args, Path(tmp), console, lambda e, k=key: save(k, e), lambda k=key: recorded(k))
+
+
+def resummarise(args) -> None:
+    """``--families F --report-only``: each recorded entry of ``F`` (with ``--record-as``) summarised again
+    (``retained``, ``epochs_to_learn``, ``goal``) from its runs by today's code, and the plot redrawn; no run."""
+    path = RESULTS / "relational_snr.json"
+    result = json.loads(path.read_text())
+    families = result["families"]
+    for family in args.families.split(","):
+        entry = families[f"{family}{args.record_as}" if args.record_as else family]
+        snrs = sorted(map(float, entry["runs"]), reverse=True)
+        models = [m for m in entry["runs"][str(snrs[0])] if m not in ("oracle", "rows_total")]
+        snr.summarise(entry, snrs, models, entry.get("metric", "auroc"))
+    write_result("relational_snr", result)
+    plot(families, PLOT)
 
 
 def seconds_of(earlier: dict, kept: dict, spent: dict[str, int]) -> dict:
